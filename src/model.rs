@@ -46,8 +46,17 @@ pub struct StoryView {
     pub lead: ReportView,
     /// Later reports of the same story by other outlets, oldest first.
     pub also: Vec<ReportView>,
-    /// Region entity ids (gazetteer ids such as `kz`), sorted.
-    pub entities: Vec<String>,
+    /// The region entities the story mentions, in gazetteer order.
+    pub entities: Vec<EntityTag>,
+}
+
+/// A region entity of the gazetteer, as a story is tagged with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityTag {
+    /// Short stable id such as `kz` (used in URLs: `/country/kz.xml`).
+    pub id: String,
+    /// The Arabic display name, such as `كازاخستان`.
+    pub name: String,
 }
 
 /// One stored item, with the outlet that delivered it.
