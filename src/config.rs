@@ -1,0 +1,502 @@
+//! The operator's configuration: one TOML file, read once at start-up (and again on reload).
+//!
+//! Every problem is reported as `PATH:LINE:COL: message` naming the key, so an operator can jump straight to it:
+//! syntax errors and wrong types come from the TOML parser (we add the key it forgot to name), and the checks
+//! serde cannot express (unique ids, URLs, cron expressions, addresses) point at the offending value through
+//! `toml::Spanned`. Unknown keys are errors, never silently ignored. Relative paths are relative to the working
+//! directory qafila runs in (the repository root for the shipped config; `/var/lib/qafila` under systemd).
+//!
+//! The `Config` value is passed down explicitly; there is no global.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::{Error, Result};
+use crate::schedule::CronSchedule;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub feed: FeedConfig,
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub storage: StorageConfig,
+    #[serde(default)]
+    pub fetch: FetchConfig,
+    #[serde(default)]
+    pub dedup: crate::dedup::DedupSettings,
+    #[serde(default)]
+    pub regions: RegionsConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+    #[serde(default, rename = "source")]
+    pub sources: Vec<SourceConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedConfig {
+    pub title: String,
+    pub description: String,
+    /// The public site or page the feed belongs to.
+    pub link: Spanned<String>,
+    /// The feed's own public URL (for `atom:link rel="self"`).
+    pub self_url: Spanned<String>,
+    #[serde(default = "default_language")]
+    pub language: String,
+    #[serde(default = "default_max_items")]
+    pub max_items: usize,
+    #[serde(default = "default_output")]
+    pub output: PathBuf,
+    /// A WebSub hub to advertise and ping after each change.
+    #[serde(default)]
+    pub websub_hub: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default = "default_listen")]
+    pub listen: Spanned<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    #[serde(default = "default_database")]
+    pub database: PathBuf,
+    /// Items and stories older than this are pruned, except those still in the published feed.
+    #[serde(default = "default_retention_days")]
+    pub retention_days: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchConfig {
+    /// Cron expression, Unix 5-field or 6-field with seconds. Evaluated in UTC.
+    #[serde(default = "default_schedule")]
+    pub schedule: Spanned<String>,
+    /// How many sources are fetched at once.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
+    #[serde(default = "default_connect_timeout_secs")]
+    pub connect_timeout_secs: u64,
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: u64,
+    #[serde(default = "default_user_agent")]
+    pub user_agent: String,
+    #[serde(default = "default_max_redirects")]
+    pub max_redirects: usize,
+    /// Allow fetching from loopback/private addresses even when a redirect leads there.
+    #[serde(default)]
+    pub allow_private: bool,
+    #[serde(default = "default_per_host_concurrency")]
+    pub per_host_concurrency: usize,
+    #[serde(default = "default_per_host_min_gap_ms")]
+    pub per_host_min_gap_ms: u64,
+    /// Longest wait between retries of a failing source.
+    #[serde(default = "default_backoff_max_secs")]
+    pub backoff_max_secs: u64,
+    /// Upper bound on how long a server's caching headers or `<ttl>` may postpone the next poll.
+    #[serde(default = "default_max_cache_floor_secs")]
+    pub max_cache_floor_secs: u64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionsConfig {
+    /// A gazetteer file to use instead of the built-in copy of `data/regions.toml`.
+    #[serde(default)]
+    pub gazetteer: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    pub id: Spanned<String>,
+    /// Arabic display name of the outlet.
+    pub name: String,
+    pub url: Spanned<String>,
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub schedule: Option<Spanned<String>>,
+    /// Publish only this source's items that mention the region (for general outlets).
+    #[serde(default)]
+    pub region_filter: bool,
+}
+
+fn default_language() -> String {
+    "ar".into()
+}
+fn default_max_items() -> usize {
+    100
+}
+fn default_output() -> PathBuf {
+    "data/feed.xml".into()
+}
+fn default_listen() -> Spanned<String> {
+    Spanned::new(0..0, "127.0.0.1:8080".into())
+}
+fn default_database() -> PathBuf {
+    "data/qafila.db".into()
+}
+fn default_retention_days() -> u32 {
+    90
+}
+fn default_schedule() -> Spanned<String> {
+    Spanned::new(0..0, "*/15 * * * *".into())
+}
+fn default_concurrency() -> usize {
+    8
+}
+fn default_timeout_secs() -> u64 {
+    30
+}
+fn default_connect_timeout_secs() -> u64 {
+    10
+}
+fn default_max_body_bytes() -> u64 {
+    10 * 1024 * 1024
+}
+fn default_user_agent() -> String {
+    concat!(
+        "qafila/",
+        env!("CARGO_PKG_VERSION"),
+        " (Arabic news aggregator; +https://github.com/qafila/qafila)"
+    )
+    .into()
+}
+fn default_max_redirects() -> usize {
+    5
+}
+fn default_per_host_concurrency() -> usize {
+    1
+}
+fn default_per_host_min_gap_ms() -> u64 {
+    1000
+}
+fn default_backoff_max_secs() -> u64 {
+    4 * 3600
+}
+fn default_max_cache_floor_secs() -> u64 {
+    6 * 3600
+}
+fn default_true() -> bool {
+    true
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: default_listen(),
+        }
+    }
+}
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            database: default_database(),
+            retention_days: default_retention_days(),
+        }
+    }
+}
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            schedule: default_schedule(),
+            concurrency: default_concurrency(),
+            timeout_secs: default_timeout_secs(),
+            connect_timeout_secs: default_connect_timeout_secs(),
+            max_body_bytes: default_max_body_bytes(),
+            user_agent: default_user_agent(),
+            max_redirects: default_max_redirects(),
+            allow_private: false,
+            per_host_concurrency: default_per_host_concurrency(),
+            per_host_min_gap_ms: default_per_host_min_gap_ms(),
+            backoff_max_secs: default_backoff_max_secs(),
+            max_cache_floor_secs: default_max_cache_floor_secs(),
+        }
+    }
+}
+
+impl FetchConfig {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_secs)
+    }
+    pub fn backoff_max(&self) -> Duration {
+        Duration::from_secs(self.backoff_max_secs)
+    }
+    pub fn max_cache_floor(&self) -> Duration {
+        Duration::from_secs(self.max_cache_floor_secs)
+    }
+}
+
+impl ServerConfig {
+    pub fn listen_addr(&self) -> SocketAddr {
+        // Validated in `Config::validate`.
+        self.listen
+            .get_ref()
+            .parse()
+            .expect("validated listen address")
+    }
+}
+
+impl SourceConfig {
+    pub fn id(&self) -> &str {
+        self.id.get_ref()
+    }
+    pub fn url(&self) -> url::Url {
+        url::Url::parse(self.url.get_ref()).expect("validated source url")
+    }
+}
+
+/// The config path: `--config`, else `$QAFILA_CONFIG`, else `config/qafila.toml` (clap handles the first two).
+pub const DEFAULT_PATH: &str = "config/qafila.toml";
+
+impl Config {
+    /// Reads and validates the config file.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ConfigUnreadable {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses and validates config text; `path` is only used in error messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            let message = match key_at(text, span.start) {
+                Some(key) if !e.message().contains(&format!("`{key}`")) => {
+                    format!("key `{key}`: {}", e.message().trim())
+                }
+                _ => e.message().trim().to_string(),
+            };
+            located(text, path, span, message)
+        })?;
+        config.validate(text, path)?;
+        Ok(config)
+    }
+
+    fn validate(&self, text: &str, path: &Path) -> Result<()> {
+        let err = |span: Range<usize>, msg: String| Err(located(text, path, span, msg));
+        for (key, value) in [
+            ("feed.link", &self.feed.link),
+            ("feed.self_url", &self.feed.self_url),
+        ] {
+            if let Err(e) = url::Url::parse(value.get_ref()) {
+                return err(
+                    value.span(),
+                    format!(
+                        "key `{key}`: `{}` is not an absolute URL ({e})",
+                        value.get_ref()
+                    ),
+                );
+            }
+        }
+        if let Some(hub) = &self.feed.websub_hub {
+            if let Err(e) = url::Url::parse(hub.get_ref()) {
+                return err(
+                    hub.span(),
+                    format!("key `feed.websub_hub`: not an absolute URL ({e})"),
+                );
+            }
+        }
+        if self.feed.max_items == 0 {
+            return err(
+                span_of_key(text, "max_items"),
+                "key `feed.max_items`: must be at least 1".into(),
+            );
+        }
+        if self.server.listen.get_ref().parse::<SocketAddr>().is_err() {
+            return err(
+                self.server.listen.span(),
+                format!(
+                    "key `server.listen`: `{}` is not an address with a port, such as 127.0.0.1:8080",
+                    self.server.listen.get_ref()
+                ),
+            );
+        }
+        if let Err(e) = CronSchedule::parse(self.fetch.schedule.get_ref()) {
+            return err(
+                self.fetch.schedule.span(),
+                format!("key `fetch.schedule`: {e}"),
+            );
+        }
+        for (key, value) in [
+            ("concurrency", self.fetch.concurrency as u64),
+            ("timeout_secs", self.fetch.timeout_secs),
+            ("max_body_bytes", self.fetch.max_body_bytes),
+            (
+                "per_host_concurrency",
+                self.fetch.per_host_concurrency as u64,
+            ),
+        ] {
+            if value == 0 {
+                return err(
+                    span_of_key(text, key),
+                    format!("key `fetch.{key}`: must be at least 1"),
+                );
+            }
+        }
+        let mut seen = HashSet::new();
+        for (n, source) in self.sources.iter().enumerate() {
+            let id = source.id.get_ref();
+            let at = format!("source[{n}]");
+            if id.is_empty()
+                || !id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
+                return err(
+                    source.id.span(),
+                    format!("key `{at}.id`: `{id}` must be made of a-z, 0-9 and '-' only"),
+                );
+            }
+            if !seen.insert(id.clone()) {
+                return err(
+                    source.id.span(),
+                    format!(
+                        "key `{at}.id`: `{id}` is used by an earlier source; ids must be unique"
+                    ),
+                );
+            }
+            match url::Url::parse(source.url.get_ref()) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+                Ok(u) => {
+                    return err(
+                        source.url.span(),
+                        format!(
+                            "key `{at}.url`: scheme `{}` is not http or https",
+                            u.scheme()
+                        ),
+                    );
+                }
+                Err(e) => {
+                    return err(
+                        source.url.span(),
+                        format!(
+                            "key `{at}.url`: `{}` is not an absolute URL ({e})",
+                            source.url.get_ref()
+                        ),
+                    );
+                }
+            }
+            if let Some(schedule) = &source.schedule {
+                if let Err(e) = CronSchedule::parse(schedule.get_ref()) {
+                    return err(schedule.span(), format!("key `{at}.schedule`: {e}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn enabled_sources(&self) -> impl Iterator<Item = &SourceConfig> {
+        self.sources.iter().filter(|s| s.enabled)
+    }
+
+    /// The schedule of one source: its own override, else the global one.
+    pub fn schedule_of(&self, source: &SourceConfig) -> CronSchedule {
+        let expr = source.schedule.as_ref().unwrap_or(&self.fetch.schedule);
+        CronSchedule::parse(expr.get_ref()).expect("validated schedule")
+    }
+}
+
+fn located(text: &str, path: &Path, span: Range<usize>, message: String) -> Error {
+    let (line, col) = line_col(text, span.start);
+    Error::Config {
+        path: path.to_owned(),
+        line,
+        col,
+        message,
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..char_floor(text, offset)];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+fn char_floor(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// The dotted key whose line holds `offset` (`fetch.timeout_secs`, `source[2].url`), for parser messages that name
+/// only the problem. Reads the text, because the parser's error carries just a span.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let offset = char_floor(text, offset.min(text.len()));
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let key = line.split_once('=')?.0.trim().trim_matches('"');
+    if key.is_empty() || key.starts_with('[') {
+        return None;
+    }
+    let mut table = None;
+    let mut source_index = 0usize;
+    for l in text[..line_start].lines() {
+        let l = l.trim();
+        if l == "[[source]]" {
+            table = Some(format!("source[{source_index}]"));
+            source_index += 1;
+        } else if let Some(name) = l.strip_prefix('[').and_then(|l| l.split(']').next()) {
+            table = Some(name.trim().to_string());
+        }
+    }
+    Some(match table {
+        Some(t) => format!("{t}.{key}"),
+        None => key.to_string(),
+    })
+}
+
+/// The span of the first `key =` line in the text, for checks on plain (unspanned) values.
+fn span_of_key(text: &str, key: &str) -> Range<usize> {
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        if line
+            .trim_start()
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+        {
+            let at = pos + (line.len() - line.trim_start().len());
+            return at..at + key.len();
+        }
+        pos += line.len();
+    }
+    0..0
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,82 @@
+//! The one error type of qafila's own operations, with messages that tell the operator what to do.
+//!
+//! A failed *fetch* or *parse* of one source is not an error here: it is a value (`fetch::FetchOutcome`,
+//! `parse::ParseError`) recorded against that source, because one broken source must never stop the others.
+//! `Error` is for what stops a command: a bad config, a database that cannot be opened, a port in use.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A config problem located in the file; `Display` is the `PATH:LINE:COL: message` line `check` prints.
+    #[error("{path}:{line}:{col}: {message}")]
+    Config {
+        path: PathBuf,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+
+    #[error("cannot read config file {path}: {source} (pass --config PATH or set QAFILA_CONFIG)")]
+    ConfigUnreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("database {path}: {source}")]
+    Database {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    #[error(
+        "database {path} was written by a newer qafila (schema version {found}, this binary knows up to {known}); \
+         upgrade qafila or restore a backup"
+    )]
+    DatabaseTooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+
+    #[error("cannot create directory {path} for the database: {source}")]
+    DatabaseDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("cannot write {path}: {source}")]
+    WriteOutput {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("cannot listen on {addr}: {source} (is another qafila or server using the port? change [server] listen)")]
+    Listen {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{0}")]
+    Usage(String),
+
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The process exit code for this error: 2 for configuration and usage problems, 1 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Config { .. } | Error::ConfigUnreadable { .. } | Error::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

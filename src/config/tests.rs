@@ -1,0 +1,115 @@
+use super::*;
+
+const MINIMAL: &str = r#"
+[feed]
+title = "قافلة"
+description = "أخبار آسيا الوسطى والقوقاز"
+link = "https://qafila.example/"
+self_url = "https://qafila.example/feed.xml"
+
+[[source]]
+id = "rt-arabic"
+name = "آر تي عربي"
+url = "https://arabic.rt.com/rss/"
+
+[[source]]
+id = "asiaarabic"
+name = "آسيا العربية"
+url = "https://asiaarabic.com/feed"
+enabled = false
+schedule = "0 * * * *"
+region_filter = true
+"#;
+
+fn error_of(text: &str) -> String {
+    Config::parse(text, Path::new("q.toml"))
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn minimal_config_gets_the_documented_defaults() {
+    let c = Config::parse(MINIMAL, Path::new("q.toml")).unwrap();
+    assert_eq!(c.feed.language, "ar");
+    assert_eq!(c.feed.max_items, 100);
+    assert_eq!(c.feed.output, PathBuf::from("data/feed.xml"));
+    assert_eq!(c.storage.database, PathBuf::from("data/qafila.db"));
+    assert_eq!(c.server.listen_addr().to_string(), "127.0.0.1:8080");
+    assert_eq!(c.fetch.schedule.get_ref(), "*/15 * * * *");
+    assert_eq!(c.sources.len(), 2);
+    assert_eq!(c.enabled_sources().count(), 1);
+    assert!(c.sources[1].region_filter);
+    assert_eq!(c.schedule_of(&c.sources[1]).expression(), "0 * * * *");
+}
+
+#[test]
+fn unknown_key_is_reported_with_line_column_and_name() {
+    let text = MINIMAL.replace("enabled = false", "enabeld = false");
+    let msg = error_of(&text);
+    assert!(msg.starts_with("q.toml:17:1: "), "{msg}");
+    assert!(msg.contains("enabeld"), "{msg}");
+}
+
+#[test]
+fn wrong_type_names_the_key() {
+    let text = MINIMAL.replace(
+        "self_url = \"https://qafila.example/feed.xml\"",
+        "self_url = \"https://qafila.example/feed.xml\"\nmax_items = \"many\"",
+    );
+    let msg = error_of(&text);
+    assert!(msg.starts_with("q.toml:7:"), "{msg}");
+    assert!(msg.contains("feed.max_items"), "{msg}");
+}
+
+#[test]
+fn validation_errors_point_at_the_value() {
+    let dup = MINIMAL.replace("id = \"asiaarabic\"", "id = \"rt-arabic\"");
+    let msg = error_of(&dup);
+    assert!(msg.starts_with("q.toml:14:6: "), "{msg}");
+    assert!(
+        msg.contains("source[1].id") && msg.contains("unique"),
+        "{msg}"
+    );
+
+    let msg = error_of(&MINIMAL.replace("id = \"rt-arabic\"", "id = \"RT Arabic\""));
+    assert!(
+        msg.starts_with("q.toml:9:6: ") && msg.contains("source[0].id"),
+        "{msg}"
+    );
+
+    let msg = error_of(&MINIMAL.replace("https://arabic.rt.com/rss/", "arabic.rt.com/rss"));
+    assert!(
+        msg.starts_with("q.toml:11:7: ") && msg.contains("source[0].url"),
+        "{msg}"
+    );
+
+    let msg = error_of(&MINIMAL.replace("schedule = \"0 * * * *\"", "schedule = \"every hour\""));
+    assert!(
+        msg.starts_with("q.toml:18:12: ") && msg.contains("source[1].schedule"),
+        "{msg}"
+    );
+
+    let msg = error_of(&format!("{MINIMAL}\n[server]\nlisten = \"localhost\"\n"));
+    assert!(msg.contains("server.listen"), "{msg}");
+}
+
+#[test]
+fn syntax_error_and_missing_table() {
+    let msg = error_of(&MINIMAL.replace("title = \"قافلة\"", "title = \"قافلة"));
+    assert!(msg.starts_with("q.toml:3:"), "{msg}");
+    let msg = error_of("[server]\nlisten = \"127.0.0.1:1\"\n");
+    assert!(msg.contains("feed"), "{msg}");
+}
+
+#[test]
+fn key_at_names_tables_and_sources() {
+    let text = "[fetch]\ntimeout_secs = \"x\"\n[[source]]\nid = 1\n[[source]]\nurl = 2\n";
+    assert_eq!(
+        key_at(text, text.find("\"x\"").unwrap()).as_deref(),
+        Some("fetch.timeout_secs")
+    );
+    assert_eq!(
+        key_at(text, text.find("url").unwrap()).as_deref(),
+        Some("source[1].url")
+    );
+}

@@ -1,0 +1,181 @@
+//! Everything qafila keeps: sources' fetch state, items, and the stories items belong to, in one SQLite file.
+//!
+//! Only this module talks to the database. It runs in WAL mode with `synchronous = FULL`, so a committed
+//! transaction survives a SIGKILL or a power cut, and readers (the CLI's `stories`, `sources`) never block the
+//! writer. The schema is an append-only list of migrations checked against `PRAGMA user_version` and applied in
+//! one transaction (after cargo's `util/sqlite.rs`); a database from a newer qafila is refused rather than
+//! misread. All writes of one fetched source are one transaction (`ingest`), never one per item.
+
+mod ingest;
+mod query;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+
+pub use ingest::{
+    EachItemItsOwnStory, FetchRecord, IncomingItem, IngestCounts, StateChange, StoryPlacer,
+};
+pub use query::{SourceState, StoredItem, StoredStory, WindowItem};
+
+/// The schema, one migration per entry. Append only: never edit or reorder a shipped entry.
+const MIGRATIONS: &[&str] = &[
+    // 1: sources, stories, items and which sources delivered which item.
+    r#"
+    CREATE TABLE sources (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        moved_to TEXT,
+        redirect_candidate TEXT,
+        redirect_streak INTEGER NOT NULL DEFAULT 0,
+        etag TEXT,
+        last_modified TEXT,
+        last_status INTEGER,
+        last_error TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        last_attempt INTEGER,
+        last_success INTEGER,
+        next_due INTEGER
+    );
+    CREATE TABLE stories (
+        id INTEGER PRIMARY KEY,
+        guid TEXT NOT NULL UNIQUE,
+        published INTEGER NOT NULL,
+        created INTEGER NOT NULL,
+        updated INTEGER NOT NULL
+    );
+    CREATE INDEX stories_published ON stories(published);
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        url_key TEXT UNIQUE,
+        story_id INTEGER NOT NULL REFERENCES stories(id),
+        source_id TEXT NOT NULL,
+        guid TEXT,
+        link TEXT,
+        title TEXT NOT NULL,
+        summary TEXT,
+        content TEXT,
+        author TEXT,
+        published INTEGER,
+        first_seen INTEGER NOT NULL,
+        sort_time INTEGER NOT NULL,
+        entities TEXT NOT NULL DEFAULT '',
+        region_match INTEGER NOT NULL DEFAULT 1,
+        gazetteer TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX items_story ON items(story_id, sort_time);
+    CREATE INDEX items_sort_time ON items(sort_time);
+    CREATE TABLE item_sources (
+        source_id TEXT NOT NULL,
+        source_key TEXT NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        first_seen INTEGER NOT NULL,
+        PRIMARY KEY (source_id, source_key)
+    ) WITHOUT ROWID;
+    CREATE INDEX item_sources_item ON item_sources(item_id);
+    "#,
+];
+
+/// An open database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating it and its directory if needed) and migrates the database.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| Error::DatabaseDir {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        let db_err = |source| Error::Database {
+            path: path.to_owned(),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(db_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db_err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;",
+        )
+        .map_err(db_err)?;
+        migrate(&mut conn, path)?;
+        Ok(Store {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, source: rusqlite::Error) -> Error {
+        Error::Database {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// `PRAGMA integrity_check`: "ok" when the file is sound.
+    pub fn integrity_check(&self) -> Result<String> {
+        self.conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Cheap liveness probe for `/healthz`.
+    pub fn ping(&self) -> Result<()> {
+        self.conn
+            .query_row("SELECT 1", [], |_| Ok(()))
+            .map_err(|e| self.err(e))
+    }
+}
+
+fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    let db_err = |source| Error::Database {
+        path: path.to_owned(),
+        source,
+    };
+    let known = MIGRATIONS.len() as i64;
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    let version: i64 = tx
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(db_err)?;
+    if version > known {
+        return Err(Error::DatabaseTooNew {
+            path: path.to_owned(),
+            found: version,
+            known,
+        });
+    }
+    for migration in &MIGRATIONS[version as usize..] {
+        tx.execute_batch(migration).map_err(db_err)?;
+    }
+    if version < known {
+        tx.pragma_update(None, "user_version", known)
+            .map_err(db_err)?;
+    }
+    tx.commit().map_err(db_err)
+}
+
+/// Seconds since the epoch, the unit of every time column.
+fn to_secs(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp()
+}
+
+fn from_secs(s: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(s, 0).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,289 @@
+//! Reading what is stored: the latest stories for publishing, sources' state, and the recent items the story
+//! index is rebuilt from.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, Row};
+
+use super::{from_secs, to_secs, Store};
+use crate::error::{Error, Result};
+
+/// A stored item, as the publisher and the CLI need it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredItem {
+    pub id: i64,
+    pub story_id: i64,
+    pub source_id: String,
+    pub guid: Option<String>,
+    pub link: Option<String>,
+    pub title: String,
+    pub summary: Option<String>,
+    pub content: Option<String>,
+    pub author: Option<String>,
+    pub sort_time: DateTime<Utc>,
+    pub first_seen: DateTime<Utc>,
+    pub entities: Vec<String>,
+    pub region_match: bool,
+}
+
+/// A story with its visible items, first report first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredStory {
+    pub id: i64,
+    pub guid: String,
+    pub published: DateTime<Utc>,
+    pub items: Vec<StoredItem>,
+}
+
+/// A source's fetch state, for `qafila sources` and the scheduler.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceState {
+    pub id: String,
+    pub url: String,
+    pub moved_to: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub consecutive_failures: u32,
+    pub last_attempt: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub next_due: Option<DateTime<Utc>>,
+    /// Items this source delivered that the store holds (including those another source delivered too).
+    pub items_stored: u64,
+}
+
+/// A recent item, enough to recompute its matching features when the story index is rebuilt.
+#[derive(Debug, Clone)]
+pub struct WindowItem {
+    pub id: i64,
+    pub story_id: i64,
+    pub title: String,
+    pub summary: Option<String>,
+    pub sort_time: DateTime<Utc>,
+}
+
+const ITEM_COLUMNS: &str =
+    "id, story_id, source_id, guid, link, title, summary, content, author, sort_time,
+                            first_seen, entities, region_match";
+
+fn item_from_row(r: &Row) -> rusqlite::Result<StoredItem> {
+    let entities: String = r.get(11)?;
+    Ok(StoredItem {
+        id: r.get(0)?,
+        story_id: r.get(1)?,
+        source_id: r.get(2)?,
+        guid: r.get(3)?,
+        link: r.get(4)?,
+        title: r.get(5)?,
+        summary: r.get(6)?,
+        content: r.get(7)?,
+        author: r.get(8)?,
+        sort_time: from_secs(r.get(9)?),
+        first_seen: from_secs(r.get(10)?),
+        entities: entities
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        region_match: r.get(12)?,
+    })
+}
+
+impl Store {
+    /// The newest stories (by their original date) that have at least one visible item, newest first; `limit` 0
+    /// means all. Items of the `filtered_sources` (region filter on) are visible only when they mention the region.
+    pub fn latest_stories(
+        &self,
+        limit: usize,
+        filtered_sources: &[String],
+    ) -> Result<Vec<StoredStory>> {
+        let e = |source| Error::from_db(&self.path, source);
+        let filtered = serde_json::to_string(filtered_sources).expect("strings serialize");
+        let visible =
+            "(i.region_match = 1 OR i.source_id NOT IN (SELECT value FROM json_each(?1)))";
+        let limit = if limit == 0 { -1 } else { limit as i64 };
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT s.id, s.guid, s.published FROM stories s
+                 WHERE EXISTS (SELECT 1 FROM items i WHERE i.story_id = s.id AND {visible})
+                 ORDER BY s.published DESC, s.id DESC LIMIT ?2"
+            ))
+            .map_err(e)?;
+        let mut stories: Vec<StoredStory> = stmt
+            .query_map(params![filtered, limit], |r| {
+                Ok(StoredStory {
+                    id: r.get(0)?,
+                    guid: r.get(1)?,
+                    published: from_secs(r.get(2)?),
+                    items: vec![],
+                })
+            })
+            .map_err(e)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(e)?;
+        let mut items_stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {ITEM_COLUMNS} FROM items i WHERE i.story_id = ?2 AND {visible} ORDER BY i.sort_time, i.id"
+            ))
+            .map_err(e)?;
+        for story in &mut stories {
+            story.items = items_stmt
+                .query_map(params![filtered, story.id], item_from_row)
+                .map_err(e)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(e)?;
+        }
+        Ok(stories)
+    }
+
+    /// All items of one story, first first (whatever the region filter says).
+    pub fn story_items(&self, story_id: i64) -> Result<Vec<StoredItem>> {
+        let e = |source| Error::from_db(&self.path, source);
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {ITEM_COLUMNS} FROM items WHERE story_id = ?1 ORDER BY sort_time, id"
+            ))
+            .map_err(e)?;
+        let items = stmt
+            .query_map([story_id], item_from_row)
+            .map_err(e)?
+            .collect::<rusqlite::Result<_>>();
+        items.map_err(e)
+    }
+
+    /// The stored item whose link is `link` (compared canonically), for `qafila explain`.
+    pub fn item_by_link(&self, link: &str) -> Result<Option<StoredItem>> {
+        let Some(key) = crate::identity::url_key(Some(link)) else {
+            return Ok(None);
+        };
+        self.conn
+            .query_row(
+                &format!("SELECT {ITEM_COLUMNS} FROM items WHERE url_key = ?1"),
+                [key],
+                item_from_row,
+            )
+            .optional()
+            .map_err(|e| Error::from_db(&self.path, e))
+    }
+
+    /// Items whose date is at or after `since`, oldest first: what the story index holds.
+    pub fn items_since(&self, since: DateTime<Utc>) -> Result<Vec<WindowItem>> {
+        let e = |source| Error::from_db(&self.path, source);
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, story_id, title, summary, sort_time FROM items WHERE sort_time >= ?1 ORDER BY sort_time, id")
+            .map_err(e)?;
+        let items = stmt
+            .query_map([to_secs(since)], |r| {
+                Ok(WindowItem {
+                    id: r.get(0)?,
+                    story_id: r.get(1)?,
+                    title: r.get(2)?,
+                    summary: r.get(3)?,
+                    sort_time: from_secs(r.get(4)?),
+                })
+            })
+            .map_err(e)?
+            .collect::<rusqlite::Result<_>>();
+        items.map_err(e)
+    }
+
+    /// Every known source's state, in id order.
+    pub fn source_states(&self) -> Result<Vec<SourceState>> {
+        let e = |source| Error::from_db(&self.path, source);
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT s.id, s.url, s.moved_to, s.etag, s.last_modified, s.last_status, s.last_error,
+                        s.consecutive_failures, s.last_attempt, s.last_success, s.next_due,
+                        (SELECT COUNT(*) FROM item_sources x WHERE x.source_id = s.id)
+                 FROM sources s ORDER BY s.id",
+            )
+            .map_err(e)?;
+        let states = stmt
+            .query_map([], |r| {
+                Ok(SourceState {
+                    id: r.get(0)?,
+                    url: r.get(1)?,
+                    moved_to: r.get(2)?,
+                    etag: r.get(3)?,
+                    last_modified: r.get(4)?,
+                    last_status: r.get(5)?,
+                    last_error: r.get(6)?,
+                    consecutive_failures: r.get(7)?,
+                    last_attempt: r.get::<_, Option<i64>>(8)?.map(from_secs),
+                    last_success: r.get::<_, Option<i64>>(9)?.map(from_secs),
+                    next_due: r.get::<_, Option<i64>>(10)?.map(from_secs),
+                    items_stored: r.get::<_, i64>(11)? as u64,
+                })
+            })
+            .map_err(e)?
+            .collect::<rusqlite::Result<_>>();
+        states.map_err(e)
+    }
+
+    pub fn source_state(&self, id: &str) -> Result<Option<SourceState>> {
+        Ok(self.source_states()?.into_iter().find(|s| s.id == id))
+    }
+
+    /// Re-tags items tagged with another gazetteer (or never tagged), so that a gazetteer change re-evaluates the
+    /// region filter: nothing filtered out is thrown away. Returns how many items changed.
+    pub fn retag(
+        &mut self,
+        fingerprint: &str,
+        tag: &dyn Fn(&str, Option<&str>) -> Vec<String>,
+    ) -> Result<usize> {
+        let path = self.path.clone();
+        let e = |source| Error::from_db(&path, source);
+        let tx = self.conn.transaction().map_err(e)?;
+        let stale: Vec<(i64, String, Option<String>)> = {
+            let mut stmt = tx
+                .prepare("SELECT id, title, summary FROM items WHERE gazetteer <> ?1")
+                .map_err(e)?;
+            let rows = stmt
+                .query_map([fingerprint], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(e)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(e)?
+        };
+        for (id, title, summary) in &stale {
+            let entities = tag(title, summary.as_deref());
+            tx.execute(
+                "UPDATE items SET entities = ?2, region_match = ?3, gazetteer = ?4 WHERE id = ?1",
+                params![id, entities.join(","), !entities.is_empty(), fingerprint],
+            )
+            .map_err(e)?;
+        }
+        tx.commit().map_err(e)?;
+        Ok(stale.len())
+    }
+
+    /// (items, stories) stored.
+    pub fn counts(&self) -> Result<(u64, u64)> {
+        self.conn
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM stories)",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+            )
+            .map_err(|e| Error::from_db(&self.path, e))
+    }
+
+    /// Story id of every item, for tests and diagnostics.
+    pub fn story_of_items(&self) -> Result<HashMap<i64, i64>> {
+        let e = |source| Error::from_db(&self.path, source);
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, story_id FROM items")
+            .map_err(e)?;
+        let map = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(e)?
+            .collect::<rusqlite::Result<_>>();
+        map.map_err(e)
+    }
+}
