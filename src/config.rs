@@ -421,6 +421,11 @@ impl Config {
         self.sources.iter().filter(|s| s.enabled)
     }
 
+    /// The global schedule.
+    pub fn schedule_of_global(&self) -> CronSchedule {
+        CronSchedule::parse(self.fetch.schedule.get_ref()).expect("validated schedule")
+    }
+
     /// The schedule of one source: its own override, else the global one.
     pub fn schedule_of(&self, source: &SourceConfig) -> CronSchedule {
         let expr = source.schedule.as_ref().unwrap_or(&self.fetch.schedule);

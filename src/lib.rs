@@ -5,7 +5,9 @@
 //! config → schedule → fetch → parse → normalize → dedup → store → publish → serve,
 //! with `pipeline` tying one poll of one source together and `daemon` running it on the schedule.
 
+pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod dedup;
 pub mod error;
 pub mod fetch;
@@ -13,7 +15,10 @@ pub mod identity;
 pub mod model;
 pub mod normalize;
 pub mod parse;
+pub mod pipeline;
 pub mod publish;
 pub mod regions;
 pub mod schedule;
+pub mod serve;
+pub mod site;
 pub mod store;

@@ -1,1 +1,111 @@
-fn main() {}
+//! The `qafila` command line: `check`, `poll`, `run`, and the read-only views `stories`, `sources`, `explain`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use qafila::config::{Config, LogFormat};
+use qafila::error::Error;
+use qafila::{cli, daemon};
+
+#[derive(Parser)]
+#[command(name = "qafila", version, about = "Merged Arabic news feed for Central Asia and the Caucasus")]
+struct Args {
+    /// The config file [default: $QAFILA_CONFIG, else config/qafila.toml]
+    #[arg(long, global = true, env = "QAFILA_CONFIG", default_value = qafila::config::DEFAULT_PATH)]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load and validate the config; print OK and the number of sources
+    Check,
+    /// Fetch every enabled source once now, store, write the feed file, print a line per source
+    Poll,
+    /// The daemon: serve the merged feed and poll on schedule until SIGTERM/SIGINT
+    Run,
+    /// The latest stories, newest first
+    Stories {
+        #[arg(long)]
+        json: bool,
+        /// How many stories (0 = all stored)
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Every configured source with its fetch state
+    Sources {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Why two stored items are, or are not, one story
+    Explain { url1: String, url2: String },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let config = match Config::load(&args.config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(e.exit_code() as u8);
+        }
+    };
+    init_logging(config.log.format);
+    match execute(args.command, config) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("qafila: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+fn execute(command: Command, config: Config) -> Result<ExitCode, Error> {
+    match command {
+        Command::Check => {
+            println!("OK {} sources ({} enabled)", config.sources.len(), config.enabled_sources().count());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Poll => {
+            let reports = runtime()?.block_on(daemon::poll_once(Arc::new(config)))?;
+            for r in &reports {
+                println!("{}", r.summary_line());
+            }
+            let all_failed = !reports.is_empty() && reports.iter().all(|r| r.failed());
+            Ok(if all_failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
+        Command::Run => {
+            runtime()?.block_on(daemon::run(Arc::new(config)))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stories { json, limit } => cli::stories(&config, json, limit).map(|_| ExitCode::SUCCESS),
+        Command::Sources { json } => cli::sources(&config, json).map(|_| ExitCode::SUCCESS),
+        Command::Explain { url1, url2 } => cli::explain(&config, &url1, &url2).map(|_| ExitCode::SUCCESS),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))
+}
+
+/// `RUST_LOG` sets the level (default `info`). No colours unless stderr is a terminal; under systemd (journald sets
+/// `JOURNAL_STREAM`) no timestamps either, since the journal adds its own.
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let journald = std::env::var_os("JOURNAL_STREAM").is_some();
+    match (format, journald) {
+        (LogFormat::Json, _) => builder.json().init(),
+        (LogFormat::Text, true) => builder.with_ansi(false).without_time().init(),
+        (LogFormat::Text, false) => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
+}

@@ -1,0 +1,122 @@
+//! The read-only commands: `stories`, `sources` and `explain`. They open the database with a connection of their
+//! own (WAL lets them run beside a live daemon) and print plain text or JSON.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Value};
+
+use crate::config::Config;
+use crate::daemon::load_gazetteer;
+use crate::dedup;
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn open(config: &Config) -> Result<Store> {
+    let mut store = Store::open(&config.storage.database)?;
+    store.sync_sources(config.sources.iter().map(|s| (s.id(), s.url.get_ref().as_str())))?;
+    Ok(store)
+}
+
+/// `qafila stories [--json] [--limit N]`: the stories the feed shows, newest first, with every member item.
+pub fn stories(config: &Config, as_json: bool, limit: usize) -> Result<()> {
+    let store = open(config)?;
+    let filtered: Vec<String> =
+        config.sources.iter().filter(|s| s.region_filter).map(|s| s.id().to_string()).collect();
+    let mut out = Vec::new();
+    for story in store.latest_stories(limit, &filtered)? {
+        let items = store.story_items(story.id)?;
+        let Some(lead) = items.first() else { continue };
+        let mut entities: Vec<&str> = Vec::new();
+        for id in items.iter().flat_map(|i| i.entities.iter()) {
+            if !entities.contains(&id.as_str()) {
+                entities.push(id);
+            }
+        }
+        out.push(json!({
+            "id": story.guid,
+            "title": lead.title,
+            "link": lead.link,
+            "published": rfc3339(story.published),
+            "entities": entities,
+            "items": items.iter().map(|i| json!({
+                "source": i.source_id,
+                "title": i.title,
+                "link": i.link,
+                "published": rfc3339(i.sort_time),
+            })).collect::<Vec<Value>>(),
+        }));
+    }
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&out).expect("json"));
+        return Ok(());
+    }
+    for story in &out {
+        let items = story["items"].as_array().map_or(0, Vec::len);
+        println!("{}  {}  ({} reports)", story["published"].as_str().unwrap_or(""), story["title"].as_str().unwrap_or(""), items);
+        for item in story["items"].as_array().into_iter().flatten() {
+            println!("    {}: {}", item["source"].as_str().unwrap_or(""), item["link"].as_str().unwrap_or("-"));
+        }
+    }
+    Ok(())
+}
+
+/// `qafila sources [--json]`: each configured source with its fetch state.
+pub fn sources(config: &Config, as_json: bool) -> Result<()> {
+    let store = open(config)?;
+    let states = store.source_states()?;
+    let mut rows = Vec::new();
+    for source in &config.sources {
+        let Some(s) = states.iter().find(|s| s.id == source.id()) else { continue };
+        rows.push(json!({
+            "id": s.id,
+            "url": s.url,
+            "enabled": source.enabled,
+            "moved_to": s.moved_to,
+            "last_status": s.last_status,
+            "last_error": s.last_error,
+            "consecutive_failures": s.consecutive_failures,
+            "last_success": s.last_success.map(rfc3339),
+            "next_due": s.next_due.map(rfc3339),
+            "items_stored": s.items_stored,
+        }));
+    }
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&rows).expect("json"));
+        return Ok(());
+    }
+    for r in &rows {
+        let status = match (&r["last_status"], &r["last_error"]) {
+            (_, Value::String(e)) => format!("failing ×{}: {e}", r["consecutive_failures"]),
+            (Value::Number(n), _) => format!("ok {n}"),
+            _ => "never fetched".to_string(),
+        };
+        println!(
+            "{:<20} {:>6} items  next {}  {}",
+            r["id"].as_str().unwrap_or(""),
+            r["items_stored"],
+            r["next_due"].as_str().unwrap_or("now"),
+            status
+        );
+    }
+    Ok(())
+}
+
+/// `qafila explain URL1 URL2`: the matching figures of two stored items and the verdict.
+pub fn explain(config: &Config, url1: &str, url2: &str) -> Result<()> {
+    let store = open(config)?;
+    let gazetteer = load_gazetteer(config)?;
+    let find = |url: &str| {
+        store.item_by_link(url)?.ok_or_else(|| Error::Usage(format!("no stored item has the link {url}")))
+    };
+    let (a, b) = (find(url1)?, find(url2)?);
+    let fa = dedup::features(&a.title, a.summary.as_deref().or(a.content.as_deref()), &gazetteer);
+    let fb = dedup::features(&b.title, b.summary.as_deref().or(b.content.as_deref()), &gazetteer);
+    println!("A: [{}] {}", a.source_id, a.title);
+    println!("B: [{}] {}", b.source_id, b.title);
+    println!("stored in {} story", if a.story_id == b.story_id { "the same" } else { "different" });
+    println!("{}", dedup::explain(&fa, a.sort_time, &fb, b.sort_time, &config.dedup));
+    Ok(())
+}

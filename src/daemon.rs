@@ -1,0 +1,201 @@
+//! Running the pipeline: once (`qafila poll`) or on the schedule with the HTTP server (`qafila run`).
+//!
+//! The daemon serves what is already stored from the first second, polls right away every source never fetched
+//! or overdue, and then sleeps until the next source is due. A source is never polled twice at once; a round's
+//! sources are fetched concurrently (bounded by `[fetch] concurrency`), and the feed is re-rendered after each
+//! round. On SIGTERM/SIGINT it stops starting fetches, lets in-flight ones finish for a few seconds, cancels the
+//! rest (every source's write is one transaction, so the database stays consistent) and exits 0.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use futures_util::stream::{self, StreamExt};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::config::{Config, SourceConfig};
+use crate::error::{Error, Result};
+use crate::fetch::{FetchSettings, Fetcher};
+use crate::pipeline::{Engine, PollReport, Writer};
+use crate::regions::Gazetteer;
+use crate::serve::{self, ServerState};
+use crate::site::{self, Site};
+use crate::store::Store;
+
+/// How long in-flight fetches may finish after a shutdown signal before they are cancelled.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// The scheduler looks at the clock at least this often, so a changed system clock is noticed.
+const MAX_SLEEP: Duration = Duration::from_secs(30);
+
+pub fn load_gazetteer(config: &Config) -> Result<Gazetteer> {
+    match &config.regions.gazetteer {
+        Some(path) => Gazetteer::load(path).map_err(|e| Error::Usage(e.to_string())),
+        None => Ok(Gazetteer::builtin()),
+    }
+}
+
+pub fn fetch_settings(config: &Config) -> FetchSettings {
+    let f = &config.fetch;
+    FetchSettings {
+        timeout: f.timeout(),
+        connect_timeout: Duration::from_secs(f.connect_timeout_secs),
+        max_body_bytes: f.max_body_bytes,
+        user_agent: f.user_agent.clone(),
+        max_redirects: f.max_redirects,
+        allow_private: f.allow_private,
+        per_host_concurrency: f.per_host_concurrency,
+        per_host_min_gap: Duration::from_millis(f.per_host_min_gap_ms),
+        ..FetchSettings::default()
+    }
+}
+
+/// Opens the database and builds everything a poll needs.
+pub fn engine(config: Arc<Config>) -> Result<Arc<Engine>> {
+    let gazetteer = Arc::new(load_gazetteer(&config)?);
+    let writer = Writer::open(&config, gazetteer.clone())?;
+    let fetcher = Fetcher::new(fetch_settings(&config)).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(Arc::new(Engine { config, fetcher, writer: Arc::new(Mutex::new(writer)), gazetteer }))
+}
+
+/// Polls the given sources concurrently (at most `[fetch] concurrency` at once), in config order of reports.
+pub async fn poll_sources(engine: &Arc<Engine>, sources: Vec<SourceConfig>) -> Result<Vec<PollReport>> {
+    let concurrency = engine.config.fetch.concurrency;
+    let reports: Vec<Result<PollReport>> = stream::iter(sources)
+        .map(|source| {
+            let engine = engine.clone();
+            async move { engine.poll_source(&source).await }
+        })
+        .buffered(concurrency)
+        .collect()
+        .await;
+    reports.into_iter().collect()
+}
+
+/// Renders and swaps the served documents and writes the feed file.
+pub async fn publish(engine: &Arc<Engine>, site: &Site) -> Result<bool> {
+    let stories = engine.stories_to_publish(engine.config.feed.max_items).await?;
+    site::publish(site, &engine.config, &stories)
+}
+
+/// `qafila poll`: every enabled source once, then publish.
+pub async fn poll_once(config: Arc<Config>) -> Result<Vec<PollReport>> {
+    let engine = engine(config.clone())?;
+    let sources: Vec<SourceConfig> = config.enabled_sources().cloned().collect();
+    let reports = poll_sources(&engine, sources).await?;
+    publish(&engine, &Site::default()).await?;
+    Ok(reports)
+}
+
+/// `qafila run`: the daemon, until SIGTERM or SIGINT.
+pub async fn run(config: Arc<Config>) -> Result<()> {
+    let engine = engine(config.clone())?;
+    let site = Arc::new(Site::default());
+    publish(&engine, &site).await?;
+
+    let addr = config.server.listen_addr();
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.map_err(|source| Error::Listen { addr: addr.to_string(), source })?;
+    let state = Arc::new(ServerState {
+        site: site.clone(),
+        reader: Mutex::new(Store::open(&config.storage.database)?),
+        max_age: cache_max_age(&config),
+    });
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut server_stop = stop_rx.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, serve::router(state))
+            .with_graceful_shutdown(async move {
+                let _ = server_stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    tracing::info!(%addr, sources = config.enabled_sources().count(), "qafila is serving /feed.xml and polling");
+
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    schedule_loop(&engine, &site, stop_rx).await?;
+    server.await.map_err(|e| Error::Internal(e.to_string()))?.map_err(|e| Error::Internal(e.to_string()))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// `max-age` for served documents: half the global poll period, so readers see a round's result soon after it.
+fn cache_max_age(config: &Config) -> Duration {
+    let period = config.schedule_of_global().period(Utc::now());
+    (period / 2).clamp(Duration::from_secs(30), Duration::from_secs(3600))
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+        _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+    }
+}
+
+/// Polls sources as they fall due until `stop` turns true.
+async fn schedule_loop(engine: &Arc<Engine>, site: &Arc<Site>, mut stop: watch::Receiver<bool>) -> Result<()> {
+    let mut in_flight: HashSet<String> = HashSet::new();
+    let mut rounds: JoinSet<Vec<String>> = JoinSet::new();
+    loop {
+        let states = engine.blocking(|w| w.store.source_states()).await?;
+        let next_due: HashMap<String, Option<chrono::DateTime<Utc>>> =
+            states.into_iter().map(|s| (s.id, s.next_due)).collect();
+        let now = Utc::now();
+        let mut due = Vec::new();
+        let mut earliest = now + chrono::Duration::from_std(MAX_SLEEP).expect("small");
+        for source in engine.config.enabled_sources() {
+            if in_flight.contains(source.id()) {
+                continue;
+            }
+            match next_due.get(source.id()).copied().flatten() {
+                Some(t) if t > now => earliest = earliest.min(t),
+                _ => due.push(source.clone()),
+            }
+        }
+        if !due.is_empty() {
+            let ids: Vec<String> = due.iter().map(|s| s.id().to_string()).collect();
+            in_flight.extend(ids.iter().cloned());
+            let (engine, site) = (engine.clone(), site.clone());
+            rounds.spawn(async move {
+                match poll_sources(&engine, due).await {
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "poll round failed to store its results"),
+                }
+                if let Err(e) = publish(&engine, &site).await {
+                    tracing::error!(error = %e, "publishing the feed failed; the previous one is still served");
+                }
+                ids
+            });
+            continue;
+        }
+        let sleep = (earliest - now).to_std().unwrap_or_default();
+        tokio::select! {
+            Some(done) = rounds.join_next() => {
+                if let Ok(ids) = done {
+                    for id in ids { in_flight.remove(&id); }
+                } else {
+                    // A round panicked or was cancelled: its sources may be retried.
+                    in_flight.clear();
+                }
+            }
+            _ = tokio::time::sleep(sleep) => {}
+            _ = stop.wait_for(|s| *s) => break,
+        }
+    }
+    if !rounds.is_empty() {
+        tracing::info!(rounds = rounds.len(), "waiting for in-flight fetches to finish");
+        let drained = tokio::time::timeout(SHUTDOWN_GRACE, async { while rounds.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            tracing::warn!("cancelling fetches still running after the grace period");
+            rounds.shutdown().await;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,123 @@
+//! The HTTP server: hands out the documents `site` rendered, from memory, with validators.
+//!
+//! `GET`/`HEAD` only. `ETag` and `Last-Modified` with `304` answers to `If-None-Match` / `If-Modified-Since`, so
+//! readers polling every few minutes cost a header exchange. `/healthz` answers 200 with a short JSON status while
+//! the database answers (503 when it does not). Anything else is 404.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+
+use crate::site::{Document, Site};
+use crate::store::Store;
+
+/// What the request handlers share.
+pub struct ServerState {
+    pub site: Arc<Site>,
+    /// A connection of its own, so health checks never wait for the writer.
+    pub reader: Mutex<Store>,
+    /// `Cache-Control: max-age` for documents, matched to the poll schedule.
+    pub max_age: Duration,
+}
+
+pub fn router(state: Arc<ServerState>) -> axum::Router {
+    axum::Router::new().fallback(handle).with_state(state)
+}
+
+async fn handle(State(state): State<Arc<ServerState>>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return plain(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD are supported\n", Some("GET, HEAD"));
+    }
+    if uri.path() == "/healthz" {
+        return health(state).await;
+    }
+    match state.site.get(uri.path()) {
+        Some(doc) => serve_document(&doc, &headers, state.max_age),
+        None => plain(StatusCode::NOT_FOUND, "not found\n", None),
+    }
+}
+
+fn plain(status: StatusCode, text: &'static str, allow: Option<&'static str>) -> Response {
+    let mut r = Response::builder().status(status).header(header::CONTENT_TYPE, "text/plain; charset=utf-8");
+    if let Some(allow) = allow {
+        r = r.header(header::ALLOW, allow);
+    }
+    r.body(Body::from(text)).expect("valid response")
+}
+
+fn serve_document(doc: &Document, headers: &HeaderMap, max_age: Duration) -> Response {
+    let last_modified = httpdate::fmt_http_date(doc.last_modified.into());
+    let builder = Response::builder()
+        .header(header::ETAG, &doc.etag)
+        .header(header::LAST_MODIFIED, &last_modified)
+        .header(header::CACHE_CONTROL, format!("public, max-age={}", max_age.as_secs()))
+        .header(header::VARY, "Accept-Encoding");
+    if not_modified(doc, headers) {
+        return builder.status(StatusCode::NOT_MODIFIED).body(Body::empty()).expect("valid response");
+    }
+    builder
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, doc.content_type)
+        .header(header::CONTENT_LENGTH, doc.body.len())
+        .body(Body::from(bytes_of(doc)))
+        .expect("valid response")
+}
+
+fn bytes_of(doc: &Document) -> axum::body::Bytes {
+    axum::body::Bytes::from_owner(ArcBytes(doc.body.clone()))
+}
+
+/// Lets `Bytes` borrow the shared document without copying it per request.
+struct ArcBytes(Arc<[u8]>);
+impl AsRef<[u8]> for ArcBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// RFC 9110: `If-None-Match` wins over `If-Modified-Since` when both are sent.
+fn not_modified(doc: &Document, headers: &HeaderMap) -> bool {
+    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        return inm.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == doc.etag);
+    }
+    if let Some(since) = headers.get(header::IF_MODIFIED_SINCE).and_then(|v| v.to_str().ok()) {
+        if let Ok(since) = httpdate::parse_http_date(since) {
+            let since: DateTime<Utc> = since.into();
+            return doc.last_modified.timestamp() <= since.timestamp();
+        }
+    }
+    false
+}
+
+async fn health(state: Arc<ServerState>) -> Response {
+    let status = tokio::task::spawn_blocking(move || {
+        let store = state.reader.lock().map_err(|_| "reader lock poisoned".to_string())?;
+        store.ping().map_err(|e| e.to_string())?;
+        let sources = store.source_states().map_err(|e| e.to_string())?;
+        let (items, stories) = store.counts().map_err(|e| e.to_string())?;
+        Ok::<_, String>(serde_json::json!({
+            "status": "ok",
+            "sources": sources.len(),
+            "failing": sources.iter().filter(|s| s.consecutive_failures > 0).count(),
+            "items": items,
+            "stories": stories,
+        }))
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()));
+    let (code, body) = match status {
+        Ok(json) => (StatusCode::OK, json),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({ "status": "error", "error": e })),
+    };
+    Response::builder()
+        .status(code)
+        .header(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::from(body.to_string()))
+        .expect("valid response")
+}
