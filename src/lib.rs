@@ -14,6 +14,7 @@ pub mod fetch;
 pub mod identity;
 pub mod model;
 pub mod normalize;
+pub mod notify;
 pub mod parse;
 pub mod pipeline;
 pub mod publish;
