@@ -7,6 +7,7 @@
 //! rest (every source's write is one transaction, so the database stays consistent) and exits 0.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use tokio::task::JoinSet;
 use crate::config::{Config, SourceConfig};
 use crate::error::{Error, Result};
 use crate::fetch::{FetchSettings, Fetcher};
+use crate::notify;
 use crate::pipeline::{Engine, PollReport, Writer};
 use crate::regions::Gazetteer;
 use crate::serve::{self, ServerState};
@@ -112,15 +114,52 @@ pub async fn run(config: Arc<Config>) -> Result<()> {
             .await
     });
     tracing::info!(%addr, sources = config.enabled_sources().count(), "qafila is serving /feed.xml and polling");
+    notify::ready(&format!("serving on {addr}, {} sources", config.enabled_sources().count()));
+    let heartbeat = Arc::new(AtomicI64::new(Utc::now().timestamp()));
+    if let Some(every) = notify::watchdog_interval() {
+        tokio::spawn(watchdog(engine.clone(), heartbeat.clone(), every));
+    }
 
     tokio::spawn(async move {
         wait_for_signal().await;
         let _ = stop_tx.send(true);
     });
-    schedule_loop(&engine, &site, stop_rx).await?;
+    let result = schedule_loop(&engine, &site, stop_rx, &heartbeat).await;
+    notify::stopping();
+    result?;
     server.await.map_err(|e| Error::Internal(e.to_string()))?.map_err(|e| Error::Internal(e.to_string()))?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The one-line `STATUS=` systemd shows after a round.
+fn round_status(reports: &[PollReport]) -> String {
+    let failed = reports.iter().filter(|r| r.failed()).count();
+    let new: usize = reports.iter().map(|r| r.new).sum();
+    format!(
+        "last round {}: {} sources, {} failed, {} new items",
+        Utc::now().format("%H:%M:%S UTC"),
+        reports.len(),
+        failed,
+        new
+    )
+}
+
+/// Sends `WATCHDOG=1` only while the scheduler loop turns and the database answers, so that systemd restarts a
+/// daemon that is wedged, not merely one that is alive.
+async fn watchdog(engine: Arc<Engine>, heartbeat: Arc<AtomicI64>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let loop_age = Utc::now().timestamp() - heartbeat.load(Ordering::Relaxed);
+        let scheduler_alive = loop_age <= 2 * MAX_SLEEP.as_secs() as i64 + 5;
+        let db_alive = engine.blocking(|w| w.store.ping()).await.is_ok();
+        if scheduler_alive && db_alive {
+            notify::watchdog();
+        } else {
+            tracing::error!(scheduler_alive, db_alive, "unhealthy: withholding the systemd watchdog ping");
+        }
+    }
 }
 
 /// `max-age` for served documents: half the global poll period, so readers see a round's result soon after it.
@@ -140,10 +179,16 @@ async fn wait_for_signal() {
 }
 
 /// Polls sources as they fall due until `stop` turns true.
-async fn schedule_loop(engine: &Arc<Engine>, site: &Arc<Site>, mut stop: watch::Receiver<bool>) -> Result<()> {
+async fn schedule_loop(
+    engine: &Arc<Engine>,
+    site: &Arc<Site>,
+    mut stop: watch::Receiver<bool>,
+    heartbeat: &AtomicI64,
+) -> Result<()> {
     let mut in_flight: HashSet<String> = HashSet::new();
     let mut rounds: JoinSet<Vec<String>> = JoinSet::new();
     loop {
+        heartbeat.store(Utc::now().timestamp(), Ordering::Relaxed);
         let states = engine.blocking(|w| w.store.source_states()).await?;
         let next_due: HashMap<String, Option<chrono::DateTime<Utc>>> =
             states.into_iter().map(|s| (s.id, s.next_due)).collect();
@@ -165,7 +210,7 @@ async fn schedule_loop(engine: &Arc<Engine>, site: &Arc<Site>, mut stop: watch::
             let (engine, site) = (engine.clone(), site.clone());
             rounds.spawn(async move {
                 match poll_sources(&engine, due).await {
-                    Ok(_) => {}
+                    Ok(reports) => notify::status(&round_status(&reports)),
                     Err(e) => tracing::error!(error = %e, "poll round failed to store its results"),
                 }
                 if let Err(e) = publish(&engine, &site).await {
