@@ -16,15 +16,24 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 
 fn open(config: &Config) -> Result<Store> {
     let mut store = Store::open(&config.storage.database)?;
-    store.sync_sources(config.sources.iter().map(|s| (s.id(), s.url.get_ref().as_str())))?;
+    store.sync_sources(
+        config
+            .sources
+            .iter()
+            .map(|s| (s.id(), s.url.get_ref().as_str())),
+    )?;
     Ok(store)
 }
 
 /// `qafila stories [--json] [--limit N]`: the stories the feed shows, newest first, with every member item.
 pub fn stories(config: &Config, as_json: bool, limit: usize) -> Result<()> {
     let store = open(config)?;
-    let filtered: Vec<String> =
-        config.sources.iter().filter(|s| s.region_filter).map(|s| s.id().to_string()).collect();
+    let filtered: Vec<String> = config
+        .sources
+        .iter()
+        .filter(|s| s.region_filter)
+        .map(|s| s.id().to_string())
+        .collect();
     let mut out = Vec::new();
     for story in store.latest_stories(limit, &filtered)? {
         let items = store.story_items(story.id)?;
@@ -55,9 +64,18 @@ pub fn stories(config: &Config, as_json: bool, limit: usize) -> Result<()> {
     }
     for story in &out {
         let items = story["items"].as_array().map_or(0, Vec::len);
-        println!("{}  {}  ({} reports)", story["published"].as_str().unwrap_or(""), story["title"].as_str().unwrap_or(""), items);
+        println!(
+            "{}  {}  ({} reports)",
+            story["published"].as_str().unwrap_or(""),
+            story["title"].as_str().unwrap_or(""),
+            items
+        );
         for item in story["items"].as_array().into_iter().flatten() {
-            println!("    {}: {}", item["source"].as_str().unwrap_or(""), item["link"].as_str().unwrap_or("-"));
+            println!(
+                "    {}: {}",
+                item["source"].as_str().unwrap_or(""),
+                item["link"].as_str().unwrap_or("-")
+            );
         }
     }
     Ok(())
@@ -69,7 +87,9 @@ pub fn sources(config: &Config, as_json: bool) -> Result<()> {
     let states = store.source_states()?;
     let mut rows = Vec::new();
     for source in &config.sources {
-        let Some(s) = states.iter().find(|s| s.id == source.id()) else { continue };
+        let Some(s) = states.iter().find(|s| s.id == source.id()) else {
+            continue;
+        };
         rows.push(json!({
             "id": s.id,
             "url": s.url,
@@ -109,14 +129,34 @@ pub fn explain(config: &Config, url1: &str, url2: &str) -> Result<()> {
     let store = open(config)?;
     let gazetteer = load_gazetteer(config)?;
     let find = |url: &str| {
-        store.item_by_link(url)?.ok_or_else(|| Error::Usage(format!("no stored item has the link {url}")))
+        store
+            .item_by_link(url)?
+            .ok_or_else(|| Error::Usage(format!("no stored item has the link {url}")))
     };
     let (a, b) = (find(url1)?, find(url2)?);
-    let fa = dedup::features(&a.title, a.summary.as_deref().or(a.content.as_deref()), &gazetteer);
-    let fb = dedup::features(&b.title, b.summary.as_deref().or(b.content.as_deref()), &gazetteer);
+    let fa = dedup::features(
+        &a.title,
+        a.summary.as_deref().or(a.content.as_deref()),
+        &gazetteer,
+    );
+    let fb = dedup::features(
+        &b.title,
+        b.summary.as_deref().or(b.content.as_deref()),
+        &gazetteer,
+    );
     println!("A: [{}] {}", a.source_id, a.title);
     println!("B: [{}] {}", b.source_id, b.title);
-    println!("stored in {} story", if a.story_id == b.story_id { "the same" } else { "different" });
-    println!("{}", dedup::explain(&fa, a.sort_time, &fb, b.sort_time, &config.dedup));
+    println!(
+        "stored in {} story",
+        if a.story_id == b.story_id {
+            "the same"
+        } else {
+            "different"
+        }
+    );
+    println!(
+        "{}",
+        dedup::explain(&fa, a.sort_time, &fb, b.sort_time, &config.dedup)
+    );
     Ok(())
 }

@@ -57,12 +57,21 @@ pub fn fetch_settings(config: &Config) -> FetchSettings {
 pub fn engine(config: Arc<Config>) -> Result<Arc<Engine>> {
     let gazetteer = Arc::new(load_gazetteer(&config)?);
     let writer = Writer::open(&config, gazetteer.clone())?;
-    let fetcher = Fetcher::new(fetch_settings(&config)).map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(Arc::new(Engine { config, fetcher, writer: Arc::new(Mutex::new(writer)), gazetteer }))
+    let fetcher =
+        Fetcher::new(fetch_settings(&config)).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(Arc::new(Engine {
+        config,
+        fetcher,
+        writer: Arc::new(Mutex::new(writer)),
+        gazetteer,
+    }))
 }
 
 /// Polls the given sources concurrently (at most `[fetch] concurrency` at once), in config order of reports.
-pub async fn poll_sources(engine: &Arc<Engine>, sources: Vec<SourceConfig>) -> Result<Vec<PollReport>> {
+pub async fn poll_sources(
+    engine: &Arc<Engine>,
+    sources: Vec<SourceConfig>,
+) -> Result<Vec<PollReport>> {
     let concurrency = engine.config.fetch.concurrency;
     let reports: Vec<Result<PollReport>> = stream::iter(sources)
         .map(|source| {
@@ -77,7 +86,9 @@ pub async fn poll_sources(engine: &Arc<Engine>, sources: Vec<SourceConfig>) -> R
 
 /// Renders and swaps the served documents and writes the feed file.
 pub async fn publish(engine: &Arc<Engine>, site: &Site) -> Result<bool> {
-    let stories = engine.stories_to_publish(engine.config.feed.max_items).await?;
+    let stories = engine
+        .stories_to_publish(engine.config.feed.max_items)
+        .await?;
     site::publish(site, &engine.config, &stories)
 }
 
@@ -97,8 +108,12 @@ pub async fn run(config: Arc<Config>) -> Result<()> {
     publish(&engine, &site).await?;
 
     let addr = config.server.listen_addr();
-    let listener =
-        tokio::net::TcpListener::bind(addr).await.map_err(|source| Error::Listen { addr: addr.to_string(), source })?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| Error::Listen {
+            addr: addr.to_string(),
+            source,
+        })?;
     let state = Arc::new(ServerState {
         site: site.clone(),
         reader: Mutex::new(Store::open(&config.storage.database)?),
@@ -114,7 +129,10 @@ pub async fn run(config: Arc<Config>) -> Result<()> {
             .await
     });
     tracing::info!(%addr, sources = config.enabled_sources().count(), "qafila is serving /feed.xml and polling");
-    notify::ready(&format!("serving on {addr}, {} sources", config.enabled_sources().count()));
+    notify::ready(&format!(
+        "serving on {addr}, {} sources",
+        config.enabled_sources().count()
+    ));
     let heartbeat = Arc::new(AtomicI64::new(Utc::now().timestamp()));
     if let Some(every) = notify::watchdog_interval() {
         tokio::spawn(watchdog(engine.clone(), heartbeat.clone(), every));
@@ -127,7 +145,10 @@ pub async fn run(config: Arc<Config>) -> Result<()> {
     let result = schedule_loop(&engine, &site, stop_rx, &heartbeat).await;
     notify::stopping();
     result?;
-    server.await.map_err(|e| Error::Internal(e.to_string()))?.map_err(|e| Error::Internal(e.to_string()))?;
+    server
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .map_err(|e| Error::Internal(e.to_string()))?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -157,7 +178,11 @@ async fn watchdog(engine: Arc<Engine>, heartbeat: Arc<AtomicI64>, every: Duratio
         if scheduler_alive && db_alive {
             notify::watchdog();
         } else {
-            tracing::error!(scheduler_alive, db_alive, "unhealthy: withholding the systemd watchdog ping");
+            tracing::error!(
+                scheduler_alive,
+                db_alive,
+                "unhealthy: withholding the systemd watchdog ping"
+            );
         }
     }
 }
@@ -235,8 +260,14 @@ async fn schedule_loop(
         }
     }
     if !rounds.is_empty() {
-        tracing::info!(rounds = rounds.len(), "waiting for in-flight fetches to finish");
-        let drained = tokio::time::timeout(SHUTDOWN_GRACE, async { while rounds.join_next().await.is_some() {} }).await;
+        tracing::info!(
+            rounds = rounds.len(),
+            "waiting for in-flight fetches to finish"
+        );
+        let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+            while rounds.join_next().await.is_some() {}
+        })
+        .await;
         if drained.is_err() {
             tracing::warn!("cancelling fetches still running after the grace period");
             rounds.shutdown().await;

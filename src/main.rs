@@ -12,7 +12,11 @@ use qafila::error::Error;
 use qafila::{cli, daemon};
 
 #[derive(Parser)]
-#[command(name = "qafila", version, about = "Merged Arabic news feed for Central Asia and the Caucasus")]
+#[command(
+    name = "qafila",
+    version,
+    about = "Merged Arabic news feed for Central Asia and the Caucasus"
+)]
 struct Args {
     /// The config file [default: $QAFILA_CONFIG, else config/qafila.toml]
     #[arg(long, global = true, env = "QAFILA_CONFIG", default_value = qafila::config::DEFAULT_PATH)]
@@ -68,7 +72,11 @@ fn main() -> ExitCode {
 fn execute(command: Command, config: Config) -> Result<ExitCode, Error> {
     match command {
         Command::Check => {
-            println!("OK {} sources ({} enabled)", config.sources.len(), config.enabled_sources().count());
+            println!(
+                "OK {} sources ({} enabled)",
+                config.sources.len(),
+                config.enabled_sources().count()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Poll => {
@@ -77,15 +85,23 @@ fn execute(command: Command, config: Config) -> Result<ExitCode, Error> {
                 println!("{}", r.summary_line());
             }
             let all_failed = !reports.is_empty() && reports.iter().all(|r| r.failed());
-            Ok(if all_failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+            Ok(if all_failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Run => {
             runtime()?.block_on(daemon::run(Arc::new(config)))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Stories { json, limit } => cli::stories(&config, json, limit).map(|_| ExitCode::SUCCESS),
+        Command::Stories { json, limit } => {
+            cli::stories(&config, json, limit).map(|_| ExitCode::SUCCESS)
+        }
         Command::Sources { json } => cli::sources(&config, json).map(|_| ExitCode::SUCCESS),
-        Command::Explain { url1, url2 } => cli::explain(&config, &url1, &url2).map(|_| ExitCode::SUCCESS),
+        Command::Explain { url1, url2 } => {
+            cli::explain(&config, &url1, &url2).map(|_| ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -101,7 +117,9 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let journald = std::env::var_os("JOURNAL_STREAM").is_some();
     match (format, journald) {
         (LogFormat::Json, _) => builder.json().init(),

@@ -18,13 +18,14 @@ use crate::identity;
 use crate::model::{ParsedItem, ReportView, StoryView};
 use crate::parse;
 use crate::regions::Gazetteer;
-use crate::store::{FetchRecord, IncomingItem, StoredStory, Store, StoryPlacer};
+use crate::store::{FetchRecord, IncomingItem, Store, StoredStory, StoryPlacer};
 
 /// The single writer: the database connection together with the story index, which must change in step with it.
 pub struct Writer {
     pub store: Store,
     index: StoryIndex,
     gazetteer: Arc<Gazetteer>,
+    settings: dedup::DedupSettings,
     window: chrono::Duration,
 }
 
@@ -32,32 +33,46 @@ impl Writer {
     /// Opens the store, re-tags items if the gazetteer changed, and rebuilds the story index from recent items.
     pub fn open(config: &Config, gazetteer: Arc<Gazetteer>) -> Result<Writer> {
         let mut store = Store::open(&config.storage.database)?;
-        store.sync_sources(config.sources.iter().map(|s| (s.id(), s.url.get_ref().as_str())))?;
+        store.sync_sources(
+            config
+                .sources
+                .iter()
+                .map(|s| (s.id(), s.url.get_ref().as_str())),
+        )?;
         let g = gazetteer.clone();
         let retagged = store.retag(&gazetteer.fingerprint(), &move |title, summary| {
-            dedup::features(title, summary, &g).entities().iter().map(|e| e.id.clone()).collect()
+            dedup::features(title, summary, &g)
+                .entities()
+                .iter()
+                .map(|e| e.id.clone())
+                .collect()
         })?;
         if retagged > 0 {
-            tracing::info!(items = retagged, "re-evaluated region tags after a gazetteer change");
+            tracing::info!(
+                items = retagged,
+                "re-evaluated region tags after a gazetteer change"
+            );
         }
         let window = chrono::Duration::hours(i64::from(config.dedup.window_hours));
-        let mut writer =
-            Writer { store, index: StoryIndex::new(config.dedup.clone()), gazetteer, window };
+        let settings = config.dedup.clone();
+        let mut writer = Writer {
+            store,
+            index: StoryIndex::new(settings.clone()),
+            gazetteer,
+            settings,
+            window,
+        };
         writer.rebuild_index(Utc::now())?;
         Ok(writer)
     }
 
     fn rebuild_index(&mut self, now: DateTime<Utc>) -> Result<()> {
-        self.index = StoryIndex::new(self.index_settings());
+        self.index = StoryIndex::new(self.settings.clone());
         for item in self.store.items_since(now - self.window)? {
             let f = dedup::features(&item.title, item.summary.as_deref(), &self.gazetteer);
             self.index.insert(item.id, item.story_id, f, item.sort_time);
         }
         Ok(())
-    }
-
-    fn index_settings(&self) -> dedup::DedupSettings {
-        dedup::DedupSettings { window_hours: (self.window.num_hours()) as u32, ..Default::default() }
     }
 
     /// Stores one source's fetch; new items are placed into stories through the index.
@@ -68,10 +83,17 @@ impl Writer {
         record: &FetchRecord,
     ) -> Result<(crate::store::IngestCounts, crate::store::StateChange)> {
         self.index.evict_older_than(record.at - self.window);
-        let (incoming, features): (Vec<IncomingItem>, Vec<ItemFeatures>) = items.into_iter().unzip();
-        let mut placer = IndexPlacer { index: &mut self.index, items: &incoming, features };
+        let (incoming, features): (Vec<IncomingItem>, Vec<ItemFeatures>) =
+            items.into_iter().unzip();
+        let mut placer = IndexPlacer {
+            index: &mut self.index,
+            items: &incoming,
+            features,
+        };
         let fingerprint = self.gazetteer.fingerprint();
-        let result = self.store.ingest(source_id, &incoming, record, &fingerprint, &mut placer);
+        let result = self
+            .store
+            .ingest(source_id, &incoming, record, &fingerprint, &mut placer);
         if result.is_err() {
             // The transaction rolled back, but the index may already hold the batch's items.
             self.rebuild_index(record.at)?;
@@ -91,7 +113,12 @@ impl StoryPlacer for IndexPlacer<'_> {
         self.index.place(&self.features[i], self.items[i].sort_time)
     }
     fn placed(&mut self, i: usize, item_id: i64, story_id: i64) {
-        self.index.insert(item_id, story_id, self.features[i].clone(), self.items[i].sort_time);
+        self.index.insert(
+            item_id,
+            story_id,
+            self.features[i].clone(),
+            self.items[i].sort_time,
+        );
     }
 }
 
@@ -119,7 +146,10 @@ impl PollReport {
         let status = self.status.map_or("-".to_string(), |s| s.to_string());
         match &self.error {
             Some(e) => format!("{}\t{status}\terror: {e}", self.source_id),
-            None => format!("{}\t{status}\tnew {} / seen {}", self.source_id, self.new, self.seen),
+            None => format!(
+                "{}\t{status}\tnew {} / seen {}",
+                self.source_id, self.new, self.seen
+            ),
         }
     }
 }
@@ -137,11 +167,12 @@ impl Engine {
     pub async fn poll_source(&self, source: &SourceConfig) -> Result<PollReport> {
         let started = Instant::now();
         let id = source.id().to_string();
-        let state = self.blocking({
-            let id = id.clone();
-            move |w| w.store.source_state(&id)
-        })
-        .await?;
+        let state = self
+            .blocking({
+                let id = id.clone();
+                move |w| w.store.source_state(&id)
+            })
+            .await?;
         let url = state
             .as_ref()
             .and_then(|s| s.moved_to.as_deref())
@@ -154,7 +185,10 @@ impl Engine {
         };
         let failures = state.as_ref().map_or(0, |s| s.consecutive_failures);
         let now = Utc::now();
-        let mut record = FetchRecord { at: now, ..Default::default() };
+        let mut record = FetchRecord {
+            at: now,
+            ..Default::default()
+        };
         let mut items = Vec::new();
         let mut bytes = 0;
         let mut floor = None;
@@ -171,17 +205,25 @@ impl Engine {
                 bytes = meta.bytes;
                 let base = meta.final_url.clone();
                 let content_type = meta.content_type.clone();
-                let parsed = tokio::task::spawn_blocking(move || parse::parse_feed(&body, content_type.as_deref(), &base))
-                    .await
-                    .map_err(|e| Error::Internal(format!("parser task: {e}")))?;
+                let parsed = tokio::task::spawn_blocking(move || {
+                    parse::parse_feed(&body, content_type.as_deref(), &base)
+                })
+                .await
+                .map_err(|e| Error::Internal(format!("parser task: {e}")))?;
                 match parsed {
                     Ok(feed) => {
                         record.etag = meta.etag;
                         record.last_modified = meta.last_modified;
                         record.permanent_redirect = meta.permanent_redirect.map(String::from);
-                        let ttl = feed.ttl_minutes.map(|m| Duration::from_secs(u64::from(m) * 60));
+                        let ttl = feed
+                            .ttl_minutes
+                            .map(|m| Duration::from_secs(u64::from(m) * 60));
                         floor = meta.cache_floor.max(ttl);
-                        items = feed.items.into_iter().map(|item| self.prepare(item, now)).collect();
+                        items = feed
+                            .items
+                            .into_iter()
+                            .map(|item| self.prepare(item, now))
+                            .collect();
                     }
                     Err(e) => record.error = Some(format!("not a usable feed: {e}")),
                 }
@@ -223,35 +265,76 @@ impl Engine {
     /// Keys, date and matching features of one parsed entry.
     fn prepare(&self, item: ParsedItem, now: DateTime<Utc>) -> (IncomingItem, ItemFeatures) {
         let content = item.content.as_deref().or(item.summary.as_deref());
-        let source_key = identity::source_key(item.guid.as_deref(), item.link.as_deref(), &item.title, content);
+        let source_key = identity::source_key(
+            item.guid.as_deref(),
+            item.link.as_deref(),
+            &item.title,
+            content,
+        );
         let url_key = identity::url_key(item.link.as_deref());
         // A date in the future (a wrong time zone at the outlet) would pin the item to the top: use now instead.
-        let sort_time = item.published.or(item.updated).filter(|t| *t <= now + chrono::Duration::minutes(5)).unwrap_or(now);
-        let features = dedup::features(&item.title, item.summary.as_deref().or(item.content.as_deref()), &self.gazetteer);
+        let sort_time = item
+            .published
+            .or(item.updated)
+            .filter(|t| *t <= now + chrono::Duration::minutes(5))
+            .unwrap_or(now);
+        let features = dedup::features(
+            &item.title,
+            item.summary.as_deref().or(item.content.as_deref()),
+            &self.gazetteer,
+        );
         let entities = features.entities().iter().map(|e| e.id.clone()).collect();
-        (IncomingItem { source_key, url_key, item, sort_time, entities }, features)
+        (
+            IncomingItem {
+                source_key,
+                url_key,
+                item,
+                sort_time,
+                entities,
+            },
+            features,
+        )
     }
 
     /// When to poll again: the schedule's next time (plus jitter), but never before a server's caching floor
     /// (capped), and after a failure not before an exponential backoff (capped) either.
-    fn next_due(&self, source: &SourceConfig, now: DateTime<Utc>, failed: bool, failures_before: u32, floor: Option<Duration>) -> DateTime<Utc> {
+    fn next_due(
+        &self,
+        source: &SourceConfig,
+        now: DateTime<Utc>,
+        failed: bool,
+        failures_before: u32,
+        floor: Option<Duration>,
+    ) -> DateTime<Utc> {
         let schedule = self.config.schedule_of(source);
-        let scheduled = schedule.next_after(now).unwrap_or(now + chrono::Duration::minutes(15));
+        let scheduled = schedule
+            .next_after(now)
+            .unwrap_or(now + chrono::Duration::minutes(15));
         let mut due = scheduled + to_chrono(crate::schedule::jitter(schedule.period(now)));
         if let Some(floor) = floor {
             due = due.max(now + to_chrono(floor.min(self.config.fetch.max_cache_floor())));
         }
         if failed {
-            due = due.max(now + to_chrono(backoff(failures_before + 1, self.config.fetch.backoff_max())));
+            due = due.max(
+                now + to_chrono(backoff(
+                    failures_before + 1,
+                    self.config.fetch.backoff_max(),
+                )),
+            );
         }
         due
     }
 
     /// Runs `f` on the writer off the async threads (SQLite calls block).
-    pub async fn blocking<T: Send + 'static>(&self, f: impl FnOnce(&mut Writer) -> Result<T> + Send + 'static) -> Result<T> {
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Writer) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
         let writer = self.writer.clone();
         tokio::task::spawn_blocking(move || {
-            let mut w = writer.lock().map_err(|_| Error::Internal("writer lock poisoned by an earlier panic".into()))?;
+            let mut w = writer
+                .lock()
+                .map_err(|_| Error::Internal("writer lock poisoned by an earlier panic".into()))?;
             f(&mut w)
         })
         .await
@@ -260,9 +343,16 @@ impl Engine {
 
     /// The stories to publish, newest first, as the publisher wants them.
     pub async fn stories_to_publish(&self, limit: usize) -> Result<Vec<StoryView>> {
-        let filtered: Vec<String> =
-            self.config.sources.iter().filter(|s| s.region_filter).map(|s| s.id().to_string()).collect();
-        let stored = self.blocking(move |w| w.store.latest_stories(limit, &filtered)).await?;
+        let filtered: Vec<String> = self
+            .config
+            .sources
+            .iter()
+            .filter(|s| s.region_filter)
+            .map(|s| s.id().to_string())
+            .collect();
+        let stored = self
+            .blocking(move |w| w.store.latest_stories(limit, &filtered))
+            .await?;
         Ok(story_views(&self.config, &self.gazetteer, stored))
     }
 }
@@ -284,15 +374,24 @@ fn to_chrono(d: Duration) -> chrono::Duration {
 fn log_report(r: &PollReport) {
     let ms = r.duration.as_millis() as u64;
     match &r.error {
-        None => tracing::info!(source = %r.source_id, status = r.status, new = r.new, seen = r.seen, merged = r.merged, bytes = r.bytes, ms, "fetched"),
-        Some(e) => tracing::warn!(source = %r.source_id, status = r.status, bytes = r.bytes, ms, error = %e, "fetch failed"),
+        None => {
+            tracing::info!(source = %r.source_id, status = r.status, new = r.new, seen = r.seen, merged = r.merged, bytes = r.bytes, ms, "fetched")
+        }
+        Some(e) => {
+            tracing::warn!(source = %r.source_id, status = r.status, bytes = r.bytes, ms, error = %e, "fetch failed")
+        }
     }
 }
 
 /// Turns stored stories into what the publisher renders: outlet names from the config, entity names from the
 /// gazetteer, and one "also reported by" entry per other outlet.
-pub fn story_views(config: &Config, gazetteer: &Gazetteer, stories: Vec<StoredStory>) -> Vec<StoryView> {
-    let sources: HashMap<&str, &SourceConfig> = config.sources.iter().map(|s| (s.id(), s)).collect();
+pub fn story_views(
+    config: &Config,
+    gazetteer: &Gazetteer,
+    stories: Vec<StoredStory>,
+) -> Vec<StoryView> {
+    let sources: HashMap<&str, &SourceConfig> =
+        config.sources.iter().map(|s| (s.id(), s)).collect();
     let report = |item: &crate::store::StoredItem| {
         let (name, url) = match sources.get(item.source_id.as_str()) {
             Some(s) => (s.name.clone(), s.url.get_ref().clone()),
@@ -324,9 +423,22 @@ pub fn story_views(config: &Config, gazetteer: &Gazetteer, stories: Vec<StoredSt
             }
             let mut lead_view = report(lead);
             lead_view.published = story.published;
-            let ids: Vec<&str> = story.items.iter().flat_map(|i| i.entities.iter().map(String::as_str)).collect();
-            let entities = gazetteer.entities().into_iter().filter(|e| ids.contains(&e.id.as_str())).collect();
-            StoryView { guid: story.guid, lead: lead_view, also, entities }
+            let ids: Vec<&str> = story
+                .items
+                .iter()
+                .flat_map(|i| i.entities.iter().map(String::as_str))
+                .collect();
+            let entities = gazetteer
+                .entities()
+                .into_iter()
+                .filter(|e| ids.contains(&e.id.as_str()))
+                .collect();
+            StoryView {
+                guid: story.guid,
+                lead: lead_view,
+                also,
+                entities,
+            }
         })
         .collect()
 }

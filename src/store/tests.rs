@@ -1,1 +1,269 @@
+use chrono::{Duration, TimeZone, Utc};
 
+use super::*;
+use crate::model::ParsedItem;
+use crate::store::ingest::STABLE_REDIRECT_POLLS;
+
+fn item(guid: &str, link: &str, title: &str, minutes: i64) -> IncomingItem {
+    let t = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap() + Duration::minutes(minutes);
+    IncomingItem {
+        source_key: crate::identity::source_key(Some(guid), Some(link), title, None),
+        url_key: crate::identity::url_key(Some(link)),
+        item: ParsedItem {
+            guid: Some(guid.into()),
+            link: Some(link.into()),
+            title: title.into(),
+            published: Some(t),
+            ..Default::default()
+        },
+        sort_time: t,
+        entities: vec!["kz".into()],
+    }
+}
+
+fn ok_record() -> FetchRecord {
+    FetchRecord {
+        at: Utc::now(),
+        status: Some(200),
+        ..Default::default()
+    }
+}
+
+fn open_temp() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("sub/q.db")).unwrap();
+    store
+        .sync_sources([
+            ("a", "http://a.example/feed"),
+            ("b", "http://b.example/feed"),
+        ])
+        .unwrap();
+    (dir, store)
+}
+
+#[test]
+fn migrations_set_user_version_and_reopen_cleanly() {
+    let (dir, store) = open_temp();
+    let v: i64 = store
+        .conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, MIGRATIONS.len() as i64);
+    let mode: String = store
+        .conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    drop(store);
+    let again = Store::open(&dir.path().join("sub/q.db")).unwrap();
+    assert_eq!(again.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn a_database_from_a_newer_qafila_is_refused() {
+    let (dir, store) = open_temp();
+    store.conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(store);
+    let err = Store::open(&dir.path().join("sub/q.db")).err().unwrap();
+    assert!(
+        matches!(err, Error::DatabaseTooNew { found: 99, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("newer qafila"));
+}
+
+#[test]
+fn same_item_again_is_seen_and_same_url_from_another_source_is_one_item() {
+    let (_dir, mut store) = open_temp();
+    let batch = vec![
+        item(
+            "g1",
+            "https://news.example/kz/1?utm_source=rss",
+            "كازاخستان ١",
+            0,
+        ),
+        item("g2", "https://news.example/kz/2", "كازاخستان ٢", 5),
+    ];
+    let (counts, _) = store
+        .ingest("a", &batch, &ok_record(), "fp", &mut EachItemItsOwnStory)
+        .unwrap();
+    assert_eq!((counts.new, counts.seen), (2, 0));
+    let (counts, _) = store
+        .ingest("a", &batch, &ok_record(), "fp", &mut EachItemItsOwnStory)
+        .unwrap();
+    assert_eq!((counts.new, counts.seen), (0, 2));
+    // Another source, another guid, the same article behind tracking parameters and www.
+    let other = vec![item(
+        "other-guid",
+        "http://www.news.example/kz/1/?fbclid=x",
+        "عنوان آخر",
+        1,
+    )];
+    let (counts, _) = store
+        .ingest("b", &other, &ok_record(), "fp", &mut EachItemItsOwnStory)
+        .unwrap();
+    assert_eq!((counts.new, counts.seen), (0, 1));
+    assert_eq!(store.counts().unwrap(), (2, 2));
+    let states = store.source_states().unwrap();
+    assert_eq!(
+        states.iter().map(|s| s.items_stored).collect::<Vec<_>>(),
+        [2, 1]
+    );
+}
+
+struct JoinFirst(Option<i64>);
+impl StoryPlacer for JoinFirst {
+    fn place(&mut self, _: usize) -> Option<i64> {
+        self.0
+    }
+    fn placed(&mut self, _: usize, _: i64, story: i64) {
+        self.0.get_or_insert(story);
+    }
+}
+
+#[test]
+fn stories_keep_their_guid_and_original_date_when_reports_join() {
+    let (_dir, mut store) = open_temp();
+    let mut placer = JoinFirst(None);
+    let first = vec![item("g1", "https://a.example/1", "خبر", 60)];
+    store
+        .ingest("a", &first, &ok_record(), "fp", &mut placer)
+        .unwrap();
+    let before = store.latest_stories(10, &[]).unwrap();
+    let later = vec![item("h1", "https://b.example/9", "الخبر نفسه", 120)];
+    let (counts, _) = store
+        .ingest("b", &later, &ok_record(), "fp", &mut placer)
+        .unwrap();
+    assert_eq!(counts.merged, 1);
+    let after = store.latest_stories(10, &[]).unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].guid, before[0].guid);
+    assert_eq!(after[0].published, before[0].published);
+    assert_eq!(
+        after[0]
+            .items
+            .iter()
+            .map(|i| i.source_id.as_str())
+            .collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+}
+
+#[test]
+fn region_filtered_sources_hide_items_without_entities_but_keep_them() {
+    let (_dir, mut store) = open_temp();
+    let mut off = item("g9", "https://a.example/gaza", "غزة", 0);
+    off.entities.clear();
+    store
+        .ingest("a", &[off], &ok_record(), "fp", &mut EachItemItsOwnStory)
+        .unwrap();
+    assert_eq!(store.latest_stories(10, &["a".into()]).unwrap().len(), 0);
+    assert_eq!(store.latest_stories(10, &[]).unwrap().len(), 1);
+    // A new gazetteer that knows the place re-evaluates the stored item.
+    let changed = store
+        .retag("fp2", &|title, _| {
+            if title == "غزة" {
+                vec!["x".into()]
+            } else {
+                vec![]
+            }
+        })
+        .unwrap();
+    assert_eq!(changed, 1);
+    assert_eq!(store.latest_stories(10, &["a".into()]).unwrap().len(), 1);
+    assert_eq!(
+        store.retag("fp2", &|_, _| vec![]).unwrap(),
+        0,
+        "already current"
+    );
+}
+
+#[test]
+fn failures_count_up_and_success_resets_them_keeping_validators_on_304() {
+    let (_dir, mut store) = open_temp();
+    let with_etag = FetchRecord {
+        etag: Some("\"v1\"".into()),
+        last_modified: Some("Fri".into()),
+        ..ok_record()
+    };
+    store
+        .ingest("a", &[], &with_etag, "fp", &mut EachItemItsOwnStory)
+        .unwrap();
+    let fail = FetchRecord {
+        status: Some(500),
+        error: Some("HTTP 500".into()),
+        ..ok_record()
+    };
+    store
+        .ingest("a", &[], &fail, "fp", &mut EachItemItsOwnStory)
+        .unwrap();
+    store
+        .ingest("a", &[], &fail, "fp", &mut EachItemItsOwnStory)
+        .unwrap();
+    let s = store.source_state("a").unwrap().unwrap();
+    assert_eq!(
+        (s.consecutive_failures, s.last_status, s.etag.as_deref()),
+        (2, Some(500), Some("\"v1\""))
+    );
+    let not_modified = FetchRecord {
+        status: Some(304),
+        ..ok_record()
+    };
+    store
+        .ingest("a", &[], &not_modified, "fp", &mut EachItemItsOwnStory)
+        .unwrap();
+    let s = store.source_state("a").unwrap().unwrap();
+    assert_eq!(
+        (s.consecutive_failures, s.last_error, s.etag.as_deref()),
+        (0, None, Some("\"v1\""))
+    );
+    assert!(s.last_success.is_some());
+}
+
+#[test]
+fn a_permanent_redirect_moves_the_source_only_once_stable() {
+    let (_dir, mut store) = open_temp();
+    let moved = FetchRecord {
+        permanent_redirect: Some("https://new.example/feed".into()),
+        ..ok_record()
+    };
+    for poll in 1..=STABLE_REDIRECT_POLLS {
+        let (_, change) = store
+            .ingest("a", &[], &moved, "fp", &mut EachItemItsOwnStory)
+            .unwrap();
+        assert_eq!(
+            change.moved_to.is_some(),
+            poll == STABLE_REDIRECT_POLLS,
+            "poll {poll}"
+        );
+    }
+    assert_eq!(
+        store
+            .source_state("a")
+            .unwrap()
+            .unwrap()
+            .moved_to
+            .as_deref(),
+        Some("https://new.example/feed")
+    );
+    // The operator edits the URL: the stored move is forgotten.
+    store
+        .sync_sources([("a", "https://edited.example/rss")])
+        .unwrap();
+    let s = store.source_state("a").unwrap().unwrap();
+    assert_eq!(
+        (s.url.as_str(), s.moved_to),
+        ("https://edited.example/rss", None)
+    );
+}
+
+#[test]
+fn a_failed_ingest_stores_nothing_of_it() {
+    let (_dir, mut store) = open_temp();
+    let batch = vec![item("g1", "https://a.example/1", "خبر", 0)];
+    // A placer pointing at a story that does not exist makes the item insert fail mid-transaction.
+    let err = store.ingest("a", &batch, &ok_record(), "fp", &mut JoinFirst(Some(12345)));
+    assert!(err.is_err());
+    assert_eq!(store.counts().unwrap(), (0, 0));
+    assert_eq!(store.source_state("a").unwrap().unwrap().last_status, None);
+}
