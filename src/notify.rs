@@ -10,7 +10,9 @@ use std::time::Duration;
 /// Sends one notification; returns whether a socket was there to send it to. Errors are logged, never fatal:
 /// a missed notification must not stop the daemon.
 pub fn notify(state: &str) -> bool {
-    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else { return false };
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+        return false;
+    };
     let result = UnixDatagram::unbound().and_then(|socket| {
         let path = path.to_string_lossy();
         match path.strip_prefix('@') {
@@ -33,7 +35,10 @@ fn send_abstract(socket: &UnixDatagram, name: &str, state: &str) -> std::io::Res
 
 #[cfg(not(target_os = "linux"))]
 fn send_abstract(_: &UnixDatagram, _: &str, _: &str) -> std::io::Result<()> {
-    Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "abstract sockets are Linux-only"))
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "abstract sockets are Linux-only",
+    ))
 }
 
 pub fn ready(status: &str) {
@@ -54,7 +59,10 @@ pub fn watchdog() {
 
 /// How often to send `WATCHDOG=1`: half of `$WATCHDOG_USEC`, when systemd asks for it (and it is meant for us).
 pub fn watchdog_interval() -> Option<Duration> {
-    if let Some(pid) = std::env::var("WATCHDOG_PID").ok().and_then(|p| p.parse::<u32>().ok()) {
+    if let Some(pid) = std::env::var("WATCHDOG_PID")
+        .ok()
+        .and_then(|p| p.parse::<u32>().ok())
+    {
         if pid != std::process::id() {
             return None;
         }
@@ -76,7 +84,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("notify.sock");
         let server = UnixDatagram::bind(&path).unwrap();
-        server.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        server
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
         // Safe in this test binary: no other test reads NOTIFY_SOCKET.
         unsafe { std::env::set_var("NOTIFY_SOCKET", &path) };
         ready("serving 3 stories");
@@ -89,7 +99,14 @@ mod tests {
             let n = server.recv(&mut buf).unwrap();
             got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
         }
-        assert_eq!(got, ["READY=1\nSTATUS=serving 3 stories", "STATUS=round done next", "STOPPING=1\nSTATUS=stopping"]);
+        assert_eq!(
+            got,
+            [
+                "READY=1\nSTATUS=serving 3 stories",
+                "STATUS=round done next",
+                "STOPPING=1\nSTATUS=stopping"
+            ]
+        );
         assert!(!notify("STATUS=unset"), "no socket, no send");
     }
 }

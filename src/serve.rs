@@ -29,9 +29,18 @@ pub fn router(state: Arc<ServerState>) -> axum::Router {
     axum::Router::new().fallback(handle).with_state(state)
 }
 
-async fn handle(State(state): State<Arc<ServerState>>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+async fn handle(
+    State(state): State<Arc<ServerState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     if method != Method::GET && method != Method::HEAD {
-        return plain(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD are supported\n", Some("GET, HEAD"));
+        return plain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "only GET and HEAD are supported\n",
+            Some("GET, HEAD"),
+        );
     }
     if uri.path() == "/healthz" {
         return health(state).await;
@@ -43,7 +52,9 @@ async fn handle(State(state): State<Arc<ServerState>>, method: Method, uri: Uri,
 }
 
 fn plain(status: StatusCode, text: &'static str, allow: Option<&'static str>) -> Response {
-    let mut r = Response::builder().status(status).header(header::CONTENT_TYPE, "text/plain; charset=utf-8");
+    let mut r = Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8");
     if let Some(allow) = allow {
         r = r.header(header::ALLOW, allow);
     }
@@ -55,10 +66,16 @@ fn serve_document(doc: &Document, headers: &HeaderMap, max_age: Duration) -> Res
     let builder = Response::builder()
         .header(header::ETAG, &doc.etag)
         .header(header::LAST_MODIFIED, &last_modified)
-        .header(header::CACHE_CONTROL, format!("public, max-age={}", max_age.as_secs()))
+        .header(
+            header::CACHE_CONTROL,
+            format!("public, max-age={}", max_age.as_secs()),
+        )
         .header(header::VARY, "Accept-Encoding");
     if not_modified(doc, headers) {
-        return builder.status(StatusCode::NOT_MODIFIED).body(Body::empty()).expect("valid response");
+        return builder
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .expect("valid response");
     }
     builder
         .status(StatusCode::OK)
@@ -82,10 +99,19 @@ impl AsRef<[u8]> for ArcBytes {
 
 /// RFC 9110: `If-None-Match` wins over `If-Modified-Since` when both are sent.
 fn not_modified(doc: &Document, headers: &HeaderMap) -> bool {
-    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
-        return inm.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == doc.etag);
+    if let Some(inm) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        return inm
+            .split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag.trim_start_matches("W/") == doc.etag);
     }
-    if let Some(since) = headers.get(header::IF_MODIFIED_SINCE).and_then(|v| v.to_str().ok()) {
+    if let Some(since) = headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+    {
         if let Ok(since) = httpdate::parse_http_date(since) {
             let since: DateTime<Utc> = since.into();
             return doc.last_modified.timestamp() <= since.timestamp();
@@ -96,7 +122,10 @@ fn not_modified(doc: &Document, headers: &HeaderMap) -> bool {
 
 async fn health(state: Arc<ServerState>) -> Response {
     let status = tokio::task::spawn_blocking(move || {
-        let store = state.reader.lock().map_err(|_| "reader lock poisoned".to_string())?;
+        let store = state
+            .reader
+            .lock()
+            .map_err(|_| "reader lock poisoned".to_string())?;
         store.ping().map_err(|e| e.to_string())?;
         let sources = store.source_states().map_err(|e| e.to_string())?;
         let (items, stories) = store.counts().map_err(|e| e.to_string())?;
@@ -112,11 +141,17 @@ async fn health(state: Arc<ServerState>) -> Response {
     .unwrap_or_else(|e| Err(e.to_string()));
     let (code, body) = match status {
         Ok(json) => (StatusCode::OK, json),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({ "status": "error", "error": e })),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({ "status": "error", "error": e }),
+        ),
     };
     Response::builder()
         .status(code)
-        .header(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))
+        .header(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )
         .header(header::CACHE_CONTROL, "no-store")
         .body(Body::from(body.to_string()))
         .expect("valid response")

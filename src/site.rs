@@ -30,7 +30,12 @@ pub struct Document {
 impl Document {
     fn new(body: String, content_type: &'static str, last_modified: DateTime<Utc>) -> Document {
         let etag = format!("\"{}\"", identity::hash_hex(&[&body]));
-        Document { body: Arc::from(body.into_bytes()), content_type, etag, last_modified }
+        Document {
+            body: Arc::from(body.into_bytes()),
+            content_type,
+            etag,
+            last_modified,
+        }
     }
 }
 
@@ -78,7 +83,11 @@ pub fn newest_report(stories: &[StoryView]) -> DateTime<Utc> {
 /// served from memory. Returns whether the main feed changed.
 pub fn publish(site: &Site, config: &Config, stories: &[StoryView]) -> Result<bool> {
     let built = newest_report(stories);
-    let rss = Document::new(publish::render_rss(&feed_meta(config), stories, built), RSS_TYPE, built);
+    let rss = Document::new(
+        publish::render_rss(&feed_meta(config), stories, built),
+        RSS_TYPE,
+        built,
+    );
     let changed = site.get("/feed.xml").is_none_or(|old| old.etag != rss.etag);
     let output = &config.feed.output;
     if changed || !output.exists() {
@@ -94,12 +103,17 @@ pub fn publish(site: &Site, config: &Config, stories: &[StoryView]) -> Result<bo
 /// a crash never sees half a feed.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
-    let err = |source| Error::WriteOutput { path: path.to_owned(), source };
+    let err = |source| Error::WriteOutput {
+        path: path.to_owned(),
+        source,
+    };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(err)?;
     }
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
     let mut file = std::fs::File::create(&tmp).map_err(err)?;
-    file.write_all(bytes).and_then(|_| file.sync_all()).map_err(err)?;
+    file.write_all(bytes)
+        .and_then(|_| file.sync_all())
+        .map_err(err)?;
     std::fs::rename(&tmp, path).map_err(err)
 }
