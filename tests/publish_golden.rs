@@ -169,7 +169,7 @@ fn sources() -> Vec<OpmlSource> {
         },
         OpmlSource {
             id: "caucasus".into(),
-            name: "القوقاز \"اليوم\" <عربي>".into(),
+            name: "القوقاز \"اليوم\" & جيرانه".into(),
             url: "https://caucasus.example/rss.xml".into(),
             site: None,
         },
