@@ -152,4 +152,20 @@ mod tests {
         let xml = render_rss(&meta(), &s[..1], crate::publish::tests::built_at());
         assert!(!xml.contains("javascript"), "{xml}");
     }
+
+    proptest::proptest! {
+        /// Whatever an outlet sends, the feed stays well-formed and the title survives (cleaned) a round trip.
+        #[test]
+        fn any_text_round_trips(title in ".*", desc in ".*", name in ".*", guid in ".*") {
+            let mut s = stories();
+            s[0].lead.title = title.clone();
+            s[0].lead.description = Some(desc);
+            s[0].lead.source_name = name;
+            s[0].guid = guid;
+            let xml = render_rss(&meta(), &s, crate::publish::tests::built_at());
+            let ch = Channel::read_from(xml.as_bytes()).unwrap();
+            let want = crate::publish::report_title(&s[0].lead);
+            proptest::prop_assert_eq!(ch.items()[0].title(), Some(want.as_str()));
+        }
+    }
 }
