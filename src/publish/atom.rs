@@ -1,0 +1,187 @@
+//! Atom 1.0 (RFC 4287), written by hand.
+//!
+//! The document is small and fixed in shape, so a few `format!`s with one escaping function ([`esc`]) are easier
+//! to audit than a writer crate: every interpolated value goes through `esc`, which also drops XML-forbidden
+//! characters. Entry content is the same sanitized HTML as RSS, carried as escaped text (`type="html"`).
+
+use chrono::{DateTime, Utc};
+use std::fmt::Write as _;
+
+use super::escape::esc;
+use super::{
+    clean_text, entry_id, report_title, rfc3339, safe_link, story_author, story_html, FeedMeta,
+};
+use crate::model::StoryView;
+
+/// The date part of the feed's `tag:` id. Fixed forever: changing it would change the feed's id and make readers
+/// treat it as a new feed.
+const FEED_ID_YEAR: &str = "2026";
+
+/// Renders the merged feed as Atom 1.0 (UTF-8, two-space indent).
+pub fn render_atom(meta: &FeedMeta, stories: &[StoryView], built_at: DateTime<Utc>) -> String {
+    let mut x = String::with_capacity(1024 + stories.len() * 1024);
+    x.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+    let lang = clean_text(&meta.language);
+    let _ = writeln!(
+        x,
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">",
+        esc(&lang)
+    );
+    let _ = writeln!(x, "  <id>{}</id>", esc(&feed_id(&meta.self_url)));
+    let _ = writeln!(
+        x,
+        "  <title type=\"text\">{}</title>",
+        esc(&clean_text(&meta.title))
+    );
+    let desc = clean_text(&meta.description);
+    if !desc.is_empty() {
+        let _ = writeln!(x, "  <subtitle type=\"text\">{}</subtitle>", esc(&desc));
+    }
+    let _ = writeln!(x, "  <updated>{}</updated>", rfc3339(built_at));
+    let _ = writeln!(
+        x,
+        "  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>",
+        esc(&clean_text(&meta.self_url))
+    );
+    let _ = writeln!(
+        x,
+        "  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>",
+        esc(&clean_text(&meta.link))
+    );
+    if let Some(hub) = meta.websub_hub.as_deref() {
+        let _ = writeln!(
+            x,
+            "  <link rel=\"hub\" href=\"{}\"/>",
+            esc(&clean_text(hub))
+        );
+    }
+    x.push_str("  <generator>qafila</generator>\n");
+    for s in stories {
+        entry(&mut x, s);
+    }
+    x.push_str("</feed>\n");
+    x
+}
+
+/// Appends one story as an `<entry>`.
+fn entry(x: &mut String, s: &StoryView) {
+    let lead = &s.lead;
+    let link = lead.link.as_deref().and_then(safe_link);
+    let published = rfc3339(lead.published);
+    x.push_str("  <entry>\n");
+    let _ = writeln!(x, "    <id>{}</id>", esc(&entry_id(&s.guid)));
+    let _ = writeln!(
+        x,
+        "    <title type=\"text\">{}</title>",
+        esc(&report_title(lead))
+    );
+    if let Some(u) = &link {
+        let _ = writeln!(
+            x,
+            "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>",
+            esc(u.as_str())
+        );
+    }
+    // The story's original date for both: a story that another outlet joins later must not look new.
+    let _ = writeln!(x, "    <published>{published}</published>");
+    let _ = writeln!(x, "    <updated>{published}</updated>");
+    let _ = writeln!(
+        x,
+        "    <author><name>{}</name></author>",
+        esc(&story_author(s))
+    );
+    for e in &s.entities {
+        let _ = writeln!(
+            x,
+            "    <category term=\"{}\" label=\"{}\"/>",
+            esc(&clean_text(&e.id)),
+            esc(&clean_text(&e.name))
+        );
+    }
+    let body = story_html(s);
+    if body.is_empty() {
+        // Readers (and the W3C validator) expect some text per entry; the title is all we have. Atom also requires
+        // content when there is no alternate link; an empty one satisfies it.
+        let _ = writeln!(
+            x,
+            "    <summary type=\"text\">{}</summary>",
+            esc(&report_title(lead))
+        );
+    }
+    if !body.is_empty() || link.is_none() {
+        let _ = writeln!(x, "    <content type=\"html\">{}</content>", esc(&body));
+    }
+    x.push_str("  </entry>\n");
+}
+
+/// A stable `tag:` URI for the feed, built from its public URL (`tag:qafila.example,2026:/feed.atom`), or a
+/// `urn:qafila:` one when the URL has no plain host or has characters a tag URI may not hold.
+fn feed_id(self_url: &str) -> String {
+    let fallback = || entry_id(&format!("feed:{}", clean_text(self_url)));
+    let Some(u) = safe_link(self_url) else {
+        return fallback();
+    };
+    let host = u.host_str().unwrap_or("");
+    let mut specific = u.path().to_string();
+    if let Some(q) = u.query() {
+        specific.push('?');
+        specific.push_str(q);
+    }
+    let host_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-".contains(c));
+    let spec_ok = specific
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || ";/?:@&=+$.-_!~*'()%,".contains(c));
+    if host_ok && spec_ok {
+        format!("tag:{host},{FEED_ID_YEAR}:{specific}")
+    } else {
+        fallback()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::publish::tests::{built_at, meta, stories};
+
+    #[test]
+    fn feed_id_is_a_tag_uri() {
+        assert_eq!(
+            feed_id("https://Qafila.example/feed.atom?x=1"),
+            "tag:qafila.example,2026:/feed.atom?x=1"
+        );
+        assert_eq!(feed_id("not a url"), "urn:qafila:feed:not%20a%20url");
+        assert_eq!(
+            feed_id("https://[::1]/f"),
+            "urn:qafila:feed:https:%2F%2F%5B::1%5D%2Ff"
+        );
+    }
+
+    #[test]
+    fn entry_has_required_elements() {
+        let x = render_atom(&meta(), &stories(), built_at());
+        assert!(x.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"ar\">"));
+        assert!(x.contains("<id>urn:qafila:qafila:story:0001</id>"));
+        assert!(x.contains("<title type=\"text\">أستانا &amp; بيشكيك توقعان اتفاق المياه</title>"));
+        assert!(x.contains("<published>2026-11-27T11:00:00Z</published>"));
+        assert!(x.contains("<updated>2026-11-27T11:00:00Z</updated>"));
+        assert!(x.contains("<author><name>سارة</name></author>"));
+        assert!(x.contains("<category term=\"kz\" label=\"كازاخستان\"/>"));
+        assert!(x.contains("<content type=\"html\">&lt;div dir=&quot;rtl&quot;&gt;"));
+        assert!(x.contains("<link rel=\"hub\" href=\"https://hub.example/\"/>"));
+        assert!(
+            x.contains("<title type=\"text\">Tbilisi talks</title>"),
+            "control char stripped"
+        );
+    }
+
+    #[test]
+    fn entry_without_link_or_body_still_has_content() {
+        let mut s = stories();
+        s[1].lead.link = None;
+        let x = render_atom(&meta(), &s[1..], built_at());
+        assert!(x.contains("<content type=\"html\"></content>"), "{x}");
+    }
+}

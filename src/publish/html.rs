@@ -1,0 +1,267 @@
+//! The Arabic, right-to-left HTML page of the merged stories (home page and per-country pages).
+//!
+//! No JavaScript and no remote fonts: the page must load fast on a phone on a slow network and cannot leak
+//! readers to third parties. The font stack names fonts phones and desktops ship with Arabic coverage, ending in
+//! `sans-serif`. Every interpolated string goes through [`esc`]; the outlets' descriptions are not shown (the page is
+//! an index; the article is one tap away), so no outlet HTML reaches the page at all.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+
+use super::escape::esc;
+use super::timefmt::{absolute_ar, relative_ar};
+use super::{
+    clean_text, outlet_link_html, report_title, rfc3339, safe_link, FeedMeta, PageLink, ALSO_LABEL,
+    AR_COMMA,
+};
+use crate::model::{EntityTag, StoryView};
+
+/// Small, phone-first styles; dark mode follows the system.
+const CSS: &str = "\
+:root{color-scheme:light dark}
+body{margin:0 auto;max-width:46rem;padding:0 1rem 2rem;line-height:1.7;font-size:1.05rem;\
+font-family:\"Noto Naskh Arabic\",\"Amiri\",\"Segoe UI\",Tahoma,\"Geeza Pro\",\"Arabic Typesetting\",sans-serif;\
+color:#1b1b1b;background:#fcfcfa}
+a{color:#0a58a8;text-decoration:none}
+a:hover,a:focus{text-decoration:underline}
+header{padding:1rem 0 .5rem;border-bottom:2px solid #8884}
+.site{margin:0;font-size:.95rem}
+h1{font-size:1.5rem;margin:.25rem 0 .5rem}
+nav ul{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem;font-size:.95rem}
+.stories{list-style:none;margin:0;padding:0}
+.story{padding:.8rem 0;border-bottom:1px solid #8883}
+.story h2{font-size:1.15rem;font-weight:600;margin:0 0 .2rem}
+.meta,.also,.tags{margin:.1rem 0;font-size:.9rem;color:#5b5b5b}
+.tags a{display:inline-block;padding:0 .6rem;margin-inline-end:.3rem;border:1px solid #8886;border-radius:1rem}
+footer{margin-top:1.5rem;font-size:.9rem;color:#5b5b5b}
+@media (prefers-color-scheme:dark){body{color:#e6e4e0;background:#151515}a{color:#8ab8f0}\
+.meta,.also,.tags,footer{color:#aaa}}
+";
+
+/// Separator between items on one line.
+const DOT: &str = " · ";
+
+/// Renders the page. `now` is only used for the relative times ("منذ ٣ ساعات").
+pub fn render_html(
+    meta: &FeedMeta,
+    heading: &str,
+    stories: &[StoryView],
+    alternates: &[PageLink],
+    entity_links: &[EntityTag],
+    now: DateTime<Utc>,
+) -> String {
+    let site = clean_text(&meta.title);
+    let heading = clean_text(heading);
+    let title = if heading.is_empty() || heading == site {
+        site.clone()
+    } else {
+        format!("{heading} | {site}")
+    };
+    let mut x = String::with_capacity(4096 + stories.len() * 1024);
+    x.push_str(
+        "<!DOCTYPE html>\n<html lang=\"ar\" dir=\"rtl\">\n<head>\n<meta charset=\"utf-8\">\n",
+    );
+    x.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    let _ = writeln!(x, "<title>{}</title>", esc(&title));
+    let desc = clean_text(&meta.description);
+    if !desc.is_empty() {
+        let _ = writeln!(x, "<meta name=\"description\" content=\"{}\">", esc(&desc));
+    }
+    for a in alternates {
+        let _ = writeln!(
+            x,
+            "<link rel=\"alternate\" type=\"{}\" title=\"{}\" href=\"{}\">",
+            esc(a.mime),
+            esc(&clean_text(&a.title)),
+            esc(&clean_text(&a.href))
+        );
+    }
+    let _ = write!(x, "<style>\n{CSS}</style>\n</head>\n<body>\n<header>\n");
+    let _ = writeln!(
+        x,
+        "<p class=\"site\"><a href=\"{}\">{}</a></p>",
+        esc(&clean_text(&meta.link)),
+        esc(&site)
+    );
+    let _ = writeln!(x, "<h1>{}</h1>", esc(&heading));
+    nav(&mut x, entity_links);
+    x.push_str("</header>\n<main>\n");
+    if stories.is_empty() {
+        x.push_str("<p class=\"empty\">لا توجد أخبار بعد.</p>\n");
+    } else {
+        x.push_str("<ol class=\"stories\">\n");
+        for s in stories {
+            story(&mut x, s, now);
+        }
+        x.push_str("</ol>\n");
+    }
+    x.push_str("</main>\n");
+    footer(&mut x, alternates);
+    x.push_str("</body>\n</html>\n");
+    x
+}
+
+/// `/country/{id}`, with anything but ASCII letters, digits, `-` and `_` percent-encoded so an odd id cannot
+/// change the path.
+fn country_href(id: &str) -> String {
+    let mut out = String::from("/country/");
+    for b in clean_text(id).bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+fn country_link(e: &EntityTag) -> String {
+    format!(
+        "<a href=\"{}\">{}</a>",
+        esc(&country_href(&e.id)),
+        esc(&clean_text(&e.name))
+    )
+}
+
+/// The list of all countries, so a reader can go to one country's page (and its feed).
+fn nav(x: &mut String, entities: &[EntityTag]) {
+    if entities.is_empty() {
+        return;
+    }
+    x.push_str("<nav aria-label=\"الدول\">\n<ul>\n");
+    for e in entities {
+        let _ = writeln!(x, "<li>{}</li>", country_link(e));
+    }
+    x.push_str("</ul>\n</nav>\n");
+}
+
+fn story(x: &mut String, s: &StoryView, now: DateTime<Utc>) {
+    let lead = &s.lead;
+    let title = esc(&report_title(lead));
+    x.push_str("<li class=\"story\">\n");
+    // dir="auto": a Latin-script headline reads left to right inside the right-to-left page.
+    match lead.link.as_deref().and_then(safe_link) {
+        Some(u) => {
+            let _ = writeln!(
+                x,
+                "<h2 dir=\"auto\"><a href=\"{}\">{title}</a></h2>",
+                esc(u.as_str())
+            );
+        }
+        None => {
+            let _ = writeln!(x, "<h2 dir=\"auto\">{title}</h2>");
+        }
+    }
+    let _ = writeln!(
+        x,
+        "<p class=\"meta\"><span class=\"outlet\">{}</span>{DOT}<time datetime=\"{}\">{}</time>{DOT}<span class=\"ago\">{}</span></p>",
+        esc(&clean_text(&lead.source_name)),
+        rfc3339(lead.published),
+        absolute_ar(lead.published),
+        relative_ar(lead.published, now)
+    );
+    if !s.also.is_empty() {
+        let links: Vec<String> = s.also.iter().map(outlet_link_html).collect();
+        let _ = writeln!(
+            x,
+            "<p class=\"also\">{ALSO_LABEL} {}</p>",
+            links.join(AR_COMMA)
+        );
+    }
+    if !s.entities.is_empty() {
+        let tags: Vec<String> = s.entities.iter().map(country_link).collect();
+        let _ = writeln!(x, "<p class=\"tags\">{}</p>", tags.join(" "));
+    }
+    x.push_str("</li>\n");
+}
+
+/// Links to the feeds and to the OPML list of sources.
+fn footer(x: &mut String, alternates: &[PageLink]) {
+    let mut links: Vec<String> = alternates
+        .iter()
+        .map(|a| {
+            format!(
+                "<a href=\"{}\" type=\"{}\">{}</a>",
+                esc(&clean_text(&a.href)),
+                esc(a.mime),
+                esc(&clean_text(&a.title))
+            )
+        })
+        .collect();
+    links.push(
+        "<a href=\"/sources.opml\" type=\"text/x-opml\">قائمة المصادر (OPML)</a>".to_string(),
+    );
+    let _ = writeln!(
+        x,
+        "<footer>\n<p>تابِع عبر: {}</p>\n</footer>",
+        links.join(DOT)
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::publish::tests::{built_at, meta, stories};
+
+    fn page() -> String {
+        let alts = [PageLink {
+            title: "RSS".into(),
+            href: "/feed.xml".into(),
+            mime: "application/rss+xml",
+        }];
+        let ents = [EntityTag {
+            id: "kz".into(),
+            name: "كازاخستان".into(),
+        }];
+        render_html(&meta(), "آخر الأخبار", &stories(), &alts, &ents, built_at())
+    }
+
+    #[test]
+    fn page_skeleton() {
+        let p = page();
+        assert!(p.starts_with(
+            "<!DOCTYPE html>\n<html lang=\"ar\" dir=\"rtl\">\n<head>\n<meta charset=\"utf-8\">"
+        ));
+        assert!(p.contains("<meta name=\"viewport\""));
+        assert!(p.contains("<link rel=\"alternate\" type=\"application/rss+xml\" title=\"RSS\" href=\"/feed.xml\">"));
+        assert!(p.contains("<title>آخر الأخبار | قافلة: آسيا الوسطى والقوقاز</title>"));
+        assert!(!p.to_ascii_lowercase().contains("<script"));
+        assert!(p.contains("href=\"/sources.opml\""));
+        assert_eq!(p.matches("<li class=\"story\">").count(), 2);
+    }
+
+    #[test]
+    fn story_line() {
+        let p = page();
+        assert!(p.contains(
+            "<h2 dir=\"auto\"><a href=\"https://wafa.example/news/1\">أستانا &amp; بيشكيك"
+        ));
+        assert!(p.contains(
+            "<time datetime=\"2026-11-27T11:00:00Z\">٢٧ نوفمبر ٢٠٢٦، ١١:٠٠ ت.ع.م</time>"
+        ));
+        assert!(p.contains("<span class=\"ago\">منذ ٣ ساعات</span>"));
+        assert!(p.contains("<p class=\"also\">أيضاً في: <a href=\"https://rudaw.example/a\""));
+        assert!(p.contains("<p class=\"tags\"><a href=\"/country/kz\">كازاخستان</a></p>"));
+    }
+
+    #[test]
+    fn hostile_values_are_escaped() {
+        let mut s = stories();
+        s[0].lead.title = "<script>alert(1)</script>".into();
+        s[0].lead.link = Some("javascript:alert(1)".into());
+        s[0].entities[0].id = "\"><script>".into();
+        let p = render_html(&meta(), "<b>", &s, &[], &[], built_at());
+        assert!(
+            !p.contains("<script") && !p.contains("javascript:") && !p.contains("<b>"),
+            "{p}"
+        );
+        assert!(p.contains("/country/%22%3E%3Cscript%3E"));
+    }
+
+    #[test]
+    fn empty_list_says_so() {
+        let p = render_html(&meta(), "جورجيا", &[], &[], &[], built_at());
+        assert!(p.contains("لا توجد أخبار بعد."));
+    }
+}

@@ -1,0 +1,200 @@
+//! Making outlet text safe to republish.
+//!
+//! Everything qafila publishes comes from feeds it does not control, so two things are done to every string before
+//! it reaches a reader:
+//! - characters XML 1.0 forbids (C0 controls other than tab/LF/CR, U+FFFE/U+FFFF…) are removed, because the `rss`
+//!   crate and our own writers escape markup but write such characters raw, and one of them makes the whole feed
+//!   ill-formed for every subscriber;
+//! - outlet HTML goes through an ammonia allowlist: no scripts, styles, frames, forms, event handlers, inline
+//!   styles or `javascript:`/`data:` URLs, and relative URLs are made absolute against the article, since a reader
+//!   would otherwise resolve them against *our* feed's URL.
+
+use ammonia::{Builder, UrlRelative};
+
+/// Whether `c` may appear in an XML 1.0 document and is worth keeping in published text.
+///
+/// Beyond what XML forbids outright, this drops what XML 1.0 "discourages" (DEL, C1 controls, non-characters)
+/// and a stray U+FEFF: none of them carries meaning in a headline, and some validators warn about them.
+/// Bidi marks (U+200E/F, U+202A–U+202E, U+2066–U+2069) and ZWJ/ZWNJ are kept: Arabic and Persian text needs them.
+pub(crate) fn is_allowed_char(c: char) -> bool {
+    let u = c as u32;
+    match u {
+        0x09 | 0x0A | 0x0D => true,
+        0x00..=0x1F | 0x7F..=0x9F => false,
+        0xFEFF => false,
+        0xFDD0..=0xFDEF => false,
+        _ => (u & 0xFFFE) != 0xFFFE,
+    }
+}
+
+/// Removes characters that would make an XML document ill-formed (or that XML discourages); keeps whitespace as is.
+pub(crate) fn strip_forbidden(s: &str) -> String {
+    s.chars().filter(|&c| is_allowed_char(c)).collect()
+}
+
+/// Plain text for titles, names and the like: forbidden characters removed, runs of whitespace (newlines included)
+/// collapsed to one space, ends trimmed.
+pub fn clean_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split(|c: char| c.is_whitespace()) {
+        let word: String = word.chars().filter(|&c| is_allowed_char(c)).collect();
+        if word.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&word);
+    }
+    out
+}
+
+/// The allowlist. ammonia's `Builder` is not `Clone` and the relative-URL policy differs per article, so it is
+/// built per call (a few small hash sets; cheap next to parsing the HTML).
+fn policy(base: Option<&url::Url>) -> Builder<'static> {
+    let mut b = Builder::default();
+    // ammonia's defaults already drop script/style/iframe/object/form, on* attributes and `style`, allow only
+    // http(s)/mailto-style schemes (no javascript:, no data:) and set rel="noopener noreferrer" on links.
+    // `dir` is added because Arabic outlets mark embedded Latin passages with it.
+    b.add_generic_attributes(["dir"]);
+    b.link_rel(Some("noopener noreferrer"));
+    b.strip_comments(true);
+    match base.filter(|u| matches!(u.scheme(), "http" | "https")) {
+        Some(u) => b.url_relative(UrlRelative::RewriteWithBase(u.clone())),
+        None => b.url_relative(UrlRelative::Deny),
+    };
+    b
+}
+
+/// Sanitizes an outlet's HTML for republishing.
+///
+/// `base` is the article's URL: relative `href`/`src` are resolved against it. Without a base, relative URLs are
+/// dropped rather than passed through, as a reader would resolve them against the wrong site.
+/// The output is an HTML fragment with no XML-forbidden characters (character references such as `&#1;` are
+/// decoded by the HTML parser, so the output is cleaned too, not only the input).
+pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
+    let cleaned = policy(base).clean(&strip_forbidden(html)).to_string();
+    strip_forbidden(cleaned.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn base() -> url::Url {
+        url::Url::parse("https://outlet.example/ar/news/2026/11/story.html").unwrap()
+    }
+
+    #[test]
+    fn clean_text_strips_controls_and_collapses_space() {
+        assert_eq!(
+            clean_text("  أستانا\u{1}  تعلن\n\tخطة\u{FFFE} "),
+            "أستانا تعلن خطة"
+        );
+        assert_eq!(clean_text("\u{1}\u{2}"), "");
+        assert_eq!(
+            clean_text("AT&T <b>"),
+            "AT&T <b>",
+            "plain text is not escaped here"
+        );
+    }
+
+    #[test]
+    fn clean_text_keeps_bidi_marks_and_joiners() {
+        let s = "\u{200F}كازاخستان\u{200C}ها";
+        assert_eq!(clean_text(s), s);
+    }
+
+    #[test]
+    fn sanitize_removes_active_content() {
+        let out = sanitize_html(
+            r#"<p onclick="x()">نص<script>alert(1)</script></p><img src=x onerror=alert(1)><a href="javascript:alert(1)">هنا</a><iframe src="https://e.vil"></iframe><p style="color:red">ب</p><a href="data:text/html,x">د</a>"#,
+            Some(&base()),
+        );
+        for bad in [
+            "<script",
+            "alert",
+            "onerror",
+            "onclick",
+            "javascript:",
+            "iframe",
+            "style",
+            "data:",
+        ] {
+            assert!(!out.contains(bad), "{bad} survived in {out}");
+        }
+        assert!(
+            out.contains("https://outlet.example/ar/news/2026/11/x"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn sanitize_absolutizes_and_marks_links() {
+        let out = sanitize_html(r#"<a href="/news/1">خبر</a>"#, Some(&base()));
+        assert_eq!(
+            out,
+            r#"<a href="https://outlet.example/news/1" rel="noopener noreferrer">خبر</a>"#
+        );
+    }
+
+    #[test]
+    fn sanitize_without_base_drops_relative_urls() {
+        let out = sanitize_html(r#"<a href="/news/1">خبر</a>"#, None);
+        assert!(!out.contains("href"), "{out}");
+        assert!(out.contains("خبر"));
+    }
+
+    #[test]
+    fn sanitize_strips_forbidden_chars_from_character_references() {
+        let out = sanitize_html("a&#1;b\u{1}c&#xFFFE;d", None);
+        assert_eq!(out, "abcd");
+    }
+
+    /// Text between `<` and `>` in the output: ammonia escapes `<` in text, so these are the tags it kept.
+    fn tags(s: &str) -> Vec<String> {
+        s.split('<')
+            .skip(1)
+            .map(|t| t.split('>').next().unwrap_or("").to_ascii_lowercase())
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn clean_text_output_is_xml_safe(s in any::<String>()) {
+            let out = clean_text(&s);
+            prop_assert!(out.chars().all(is_allowed_char));
+            prop_assert!(!out.contains("  "));
+        }
+
+        #[test]
+        fn sanitize_never_emits_active_content(
+            parts in proptest::collection::vec(prop_oneof![
+                Just("<script>alert(1)</script>".to_string()),
+                Just("<img src=x onerror=alert(1)>".to_string()),
+                Just("<a href=\"javascript:alert(1)\">".to_string()),
+                Just("<a href=\" JaVaScRiPt:x\">".to_string()),
+                Just("<a href=\"/news/1\">".to_string()),
+                Just("<svg><script>x</script></svg>".to_string()),
+                Just("<p title=\"<script>\">".to_string()),
+                Just("<object data=\"data:text/html,x\">".to_string()),
+                Just("</a>".to_string()),
+                Just("&#1;".to_string()),
+                any::<String>(),
+            ], 0..8),
+            with_base in any::<bool>(),
+        ) {
+            let input = parts.concat();
+            let b = base();
+            let out = sanitize_html(&input, with_base.then_some(&b));
+            prop_assert!(out.chars().all(is_allowed_char));
+            prop_assert!(!out.to_ascii_lowercase().contains("<script"), "{}", out);
+            for tag in tags(&out) {
+                prop_assert!(!tag.contains("javascript:"), "{}", out);
+                prop_assert!(!tag.contains("onerror"), "{}", out);
+                prop_assert!(!tag.contains("data:"), "{}", out);
+            }
+        }
+    }
+}
