@@ -87,9 +87,15 @@ pub async fn poll_sources(
 /// Renders and swaps the served documents and writes the feed file.
 pub async fn publish(engine: &Arc<Engine>, site: &Site) -> Result<bool> {
     let stories = engine
-        .stories_to_publish(engine.config.feed.max_items)
+        .stories_to_publish(site::stories_needed(&engine.config))
         .await?;
-    site::publish(site, &engine.config, &stories)
+    site::publish(
+        site,
+        &engine.config,
+        &engine.gazetteer,
+        &stories,
+        Utc::now(),
+    )
 }
 
 /// `qafila poll`: every enabled source once, then publish.

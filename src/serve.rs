@@ -61,10 +61,61 @@ fn plain(status: StatusCode, text: &'static str, allow: Option<&'static str>) ->
     r.body(Body::from(text)).expect("valid response")
 }
 
+/// The representations we hold, best first.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Coding {
+    Brotli,
+    Gzip,
+    Identity,
+}
+
+/// Picks brotli, then gzip, when `Accept-Encoding` allows it (a `q=0` refuses a coding).
+fn negotiate(headers: &HeaderMap) -> Coding {
+    let Some(accept) = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Coding::Identity;
+    };
+    let accepts = |name: &str| {
+        accept.split(',').any(|part| {
+            let mut fields = part.split(';').map(str::trim);
+            let coding = fields.next().unwrap_or("");
+            let q = fields
+                .find_map(|f| f.strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (coding.eq_ignore_ascii_case(name) || coding == "*") && q > 0.0
+        })
+    };
+    if accepts("br") {
+        Coding::Brotli
+    } else if accepts("gzip") {
+        Coding::Gzip
+    } else {
+        Coding::Identity
+    }
+}
+
 fn serve_document(doc: &Document, headers: &HeaderMap, max_age: Duration) -> Response {
     let last_modified = httpdate::fmt_http_date(doc.last_modified.into());
+    let coding = negotiate(headers);
+    // Each representation has its own strong validator (RFC 9110 §8.8.3).
+    let (body, etag, encoding) = match coding {
+        Coding::Brotli => (
+            &doc.brotli,
+            format!("{}-br\"", doc.etag.trim_end_matches('"')),
+            Some("br"),
+        ),
+        Coding::Gzip => (
+            &doc.gzip,
+            format!("{}-gz\"", doc.etag.trim_end_matches('"')),
+            Some("gzip"),
+        ),
+        Coding::Identity => (&doc.body, doc.etag.clone(), None),
+    };
     let builder = Response::builder()
-        .header(header::ETAG, &doc.etag)
+        .header(header::ETAG, &etag)
         .header(header::LAST_MODIFIED, &last_modified)
         .header(
             header::CACHE_CONTROL,
@@ -77,16 +128,18 @@ fn serve_document(doc: &Document, headers: &HeaderMap, max_age: Duration) -> Res
             .body(Body::empty())
             .expect("valid response");
     }
-    builder
+    let mut builder = builder
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, doc.content_type)
-        .header(header::CONTENT_LENGTH, doc.body.len())
-        .body(Body::from(bytes_of(doc)))
+        .header(header::CONTENT_LENGTH, body.len());
+    if let Some(encoding) = encoding {
+        builder = builder.header(header::CONTENT_ENCODING, encoding);
+    }
+    builder
+        .body(Body::from(axum::body::Bytes::from_owner(ArcBytes(
+            body.clone(),
+        ))))
         .expect("valid response")
-}
-
-fn bytes_of(doc: &Document) -> axum::body::Bytes {
-    axum::body::Bytes::from_owner(ArcBytes(doc.body.clone()))
 }
 
 /// Lets `Bytes` borrow the shared document without copying it per request.
@@ -103,10 +156,15 @@ fn not_modified(doc: &Document, headers: &HeaderMap) -> bool {
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
     {
-        return inm
-            .split(',')
-            .map(str::trim)
-            .any(|tag| tag == "*" || tag.trim_start_matches("W/") == doc.etag);
+        // Any representation's validator matches: they all stand for the same content.
+        let base = doc.etag.trim_end_matches('"');
+        return inm.split(',').map(str::trim).any(|tag| {
+            let tag = tag.trim_start_matches("W/");
+            tag == "*"
+                || tag == doc.etag
+                || tag == format!("{base}-br\"")
+                || tag == format!("{base}-gz\"")
+        });
     }
     if let Some(since) = headers
         .get(header::IF_MODIFIED_SINCE)

@@ -1,12 +1,15 @@
-//! The documents qafila serves and writes: rendered once per change from the stored stories, then handed out as
-//! bytes from memory.
+//! The documents qafila serves and writes: rendered once per change from the stored stories, compressed once
+//! (gzip and brotli), then handed out as bytes from memory.
 //!
-//! A document's `Last-Modified` (and the feed's `lastBuildDate`) is the time of the newest report it contains, not
-//! the time of rendering, and its `ETag` is a hash of its bytes: so re-rendering unchanged content — after every
-//! poll round or a restart — gives the very same bytes and validators, and readers' conditional requests keep
-//! answering `304`.
+//! A feed's `Last-Modified` (and `lastBuildDate`) is the time of the newest report it contains, not the time of
+//! rendering, and its `ETag` is a hash of its bytes: so re-rendering unchanged content — after every poll round or
+//! a restart — gives the very same bytes and validators, and readers' conditional requests keep answering `304`.
+//!
+//! Paths: `/feed.xml`, `/feed.atom`, `/feed.json`, `/` (the Arabic page), `/country/{id}` and
+//! `/country/{id}.xml|.atom|.json` for each gazetteer entity, `/sources.opml`.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
@@ -15,23 +18,36 @@ use chrono::{DateTime, Utc};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::identity;
-use crate::model::StoryView;
-use crate::publish::{self, FeedMeta};
+use crate::model::{EntityTag, StoryView};
+use crate::publish::{self, FeedMeta, OpmlSource, PageLink};
+use crate::regions::Gazetteer;
 
-/// One rendered document.
+pub const RSS_TYPE: &str = "application/rss+xml; charset=utf-8";
+pub const ATOM_TYPE: &str = "application/atom+xml; charset=utf-8";
+pub const JSON_TYPE: &str = "application/feed+json; charset=utf-8";
+pub const HTML_TYPE: &str = "text/html; charset=utf-8";
+pub const OPML_TYPE: &str = "text/x-opml; charset=utf-8";
+
+/// One rendered document, with its compressed forms made once.
 #[derive(Debug, Clone)]
 pub struct Document {
     pub body: Arc<[u8]>,
+    pub gzip: Arc<[u8]>,
+    pub brotli: Arc<[u8]>,
     pub content_type: &'static str,
+    /// Strong validator of the uncompressed bytes (quoted); compressed forms add a suffix.
     pub etag: String,
     pub last_modified: DateTime<Utc>,
 }
 
 impl Document {
-    fn new(body: String, content_type: &'static str, last_modified: DateTime<Utc>) -> Document {
+    pub fn new(body: String, content_type: &'static str, last_modified: DateTime<Utc>) -> Document {
         let etag = format!("\"{}\"", identity::hash_hex(&[&body]));
+        let body = body.into_bytes();
         Document {
-            body: Arc::from(body.into_bytes()),
+            gzip: Arc::from(gzip(&body)),
+            brotli: Arc::from(brotli(&body)),
+            body: Arc::from(body),
             content_type,
             etag,
             last_modified,
@@ -39,7 +55,22 @@ impl Document {
     }
 }
 
-pub const RSS_TYPE: &str = "application/rss+xml; charset=utf-8";
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes).expect("writing to memory");
+    enc.finish().expect("writing to memory")
+}
+
+fn brotli(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 9,
+        lgwin: 22,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).expect("writing to memory");
+    out
+}
 
 /// The documents by URL path, swapped whole after each publish so readers never see a half-updated set.
 #[derive(Default)]
@@ -52,20 +83,36 @@ impl Site {
         self.docs.read().expect("site lock").get(path).cloned()
     }
 
+    fn snapshot(&self) -> Arc<HashMap<String, Document>> {
+        self.docs.read().expect("site lock").clone()
+    }
+
     fn replace(&self, docs: HashMap<String, Document>) {
         *self.docs.write().expect("site lock") = Arc::new(docs);
     }
 }
 
-/// The feed's metadata from the config.
-pub fn feed_meta(config: &Config) -> FeedMeta {
+/// The feed's metadata from the config, for the feed at `path` with `title`.
+fn meta(config: &Config, title: &str, path: &str) -> FeedMeta {
     FeedMeta {
-        title: config.feed.title.clone(),
+        title: title.to_string(),
         description: config.feed.description.clone(),
         link: config.feed.link.get_ref().clone(),
-        self_url: config.feed.self_url.get_ref().clone(),
+        self_url: public_url(config, path),
         language: config.feed.language.clone(),
         websub_hub: config.feed.websub_hub.as_ref().map(|h| h.get_ref().clone()),
+    }
+}
+
+/// The public URL of `path`: `[feed] self_url` is the RSS feed's URL, the other documents live beside it.
+pub fn public_url(config: &Config, path: &str) -> String {
+    let self_url = config.feed.self_url.get_ref();
+    if path == "/feed.xml" {
+        return self_url.clone();
+    }
+    match url::Url::parse(self_url).and_then(|u| u.join(path.trim_start_matches('/'))) {
+        Ok(u) => u.to_string(),
+        Err(_) => path.to_string(),
     }
 }
 
@@ -79,30 +126,138 @@ pub fn newest_report(stories: &[StoryView]) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-/// Renders every document from the stories, writes the RSS feed to `[feed] output` atomically, and swaps the set
-/// served from memory. Returns whether the main feed changed.
-pub fn publish(site: &Site, config: &Config, stories: &[StoryView]) -> Result<bool> {
+/// The three feed formats plus the page for one story list, under `base` (`/feed` or `/country/kz`).
+fn render_slice(
+    docs: &mut HashMap<String, Document>,
+    config: &Config,
+    entities: &[EntityTag],
+    base: &str,
+    page_path: &str,
+    title: &str,
+    stories: &[StoryView],
+    now: DateTime<Utc>,
+) {
     let built = newest_report(stories);
-    let rss = Document::new(
-        publish::render_rss(&feed_meta(config), stories, built),
-        RSS_TYPE,
-        built,
+    let (rss, atom, json) = (
+        format!("{base}.xml"),
+        format!("{base}.atom"),
+        format!("{base}.json"),
     );
-    let changed = site.get("/feed.xml").is_none_or(|old| old.etag != rss.etag);
+    let rss_doc = publish::render_rss(&meta(config, title, &rss), stories, built);
+    docs.insert(rss.clone(), Document::new(rss_doc, RSS_TYPE, built));
+    let atom_doc = publish::render_atom(&meta(config, title, &atom), stories, built);
+    docs.insert(atom.clone(), Document::new(atom_doc, ATOM_TYPE, built));
+    let json_doc = publish::render_json(&meta(config, title, &json), stories, built);
+    docs.insert(json.clone(), Document::new(json_doc, JSON_TYPE, built));
+    let alternates = [
+        PageLink {
+            title: format!("{title} (RSS)"),
+            href: rss,
+            mime: "application/rss+xml",
+        },
+        PageLink {
+            title: format!("{title} (Atom)"),
+            href: atom,
+            mime: "application/atom+xml",
+        },
+        PageLink {
+            title: format!("{title} (JSON Feed)"),
+            href: json,
+            mime: "application/feed+json",
+        },
+    ];
+    let page = publish::render_html(
+        &meta(config, &config.feed.title, page_path),
+        title,
+        stories,
+        &alternates,
+        entities,
+        now,
+    );
+    docs.insert(page_path.to_string(), Document::new(page, HTML_TYPE, now));
+}
+
+/// Renders every document from the stories (newest first, at least `max_items` of them when there are so many),
+/// writes the RSS feed to `[feed] output` atomically, and swaps the set served from memory. Returns whether the
+/// main feed changed.
+pub fn publish(
+    site: &Site,
+    config: &Config,
+    gazetteer: &Gazetteer,
+    stories: &[StoryView],
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let max = config.feed.max_items;
+    let entities = gazetteer.entities();
+    let mut docs = HashMap::new();
+    let main = &stories[..stories.len().min(max)];
+    render_slice(
+        &mut docs,
+        config,
+        &entities,
+        "/feed",
+        "/",
+        &config.feed.title,
+        main,
+        now,
+    );
+    for entity in &entities {
+        let slice: Vec<StoryView> = stories
+            .iter()
+            .filter(|s| s.entities.iter().any(|e| e.id == entity.id))
+            .take(max)
+            .cloned()
+            .collect();
+        let title = format!("{} — {}", config.feed.title, entity.name);
+        let base = format!("/country/{}", entity.id);
+        render_slice(
+            &mut docs, config, &entities, &base, &base, &title, &slice, now,
+        );
+    }
+    let sources: Vec<OpmlSource> = config
+        .enabled_sources()
+        .map(|s| OpmlSource {
+            id: s.id().to_string(),
+            name: s.name.clone(),
+            url: s.url.get_ref().clone(),
+            site: None,
+        })
+        .collect();
+    let opml_time = DateTime::<Utc>::UNIX_EPOCH; // the list changes with the config, not the clock
+    docs.insert(
+        "/sources.opml".into(),
+        Document::new(
+            publish::render_opml(&config.feed.title, &sources, opml_time),
+            OPML_TYPE,
+            now,
+        ),
+    );
+
+    let old = site.snapshot();
+    // Unchanged documents keep their old Last-Modified so conditional requests stay cheap.
+    for (path, doc) in docs.iter_mut() {
+        if let Some(previous) = old.get(path).filter(|p| p.etag == doc.etag) {
+            *doc = previous.clone();
+        }
+    }
+    let rss = &docs["/feed.xml"];
+    let changed = old.get("/feed.xml").is_none_or(|o| o.etag != rss.etag);
     let output = &config.feed.output;
     if changed || !output.exists() {
         write_atomically(output, &rss.body)?;
     }
-    let mut docs = HashMap::new();
-    docs.insert("/feed.xml".to_string(), rss);
     site.replace(docs);
     Ok(changed)
+}
+
+/// How many stories to read from the store so that every country slice can be filled.
+pub fn stories_needed(config: &Config) -> usize {
+    config.feed.max_items.saturating_mul(10).max(500)
 }
 
 /// Writes to a temporary file beside `path`, syncs it and renames it over `path`, so that a reader of the file or
 /// a crash never sees half a feed.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
     let err = |source| Error::WriteOutput {
         path: path.to_owned(),
         source,
