@@ -126,14 +126,12 @@ pub async fn run(config: Arc<Config>) -> Result<()> {
         max_age: cache_max_age(&config),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut server_stop = stop_rx.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, serve::router(state))
-            .with_graceful_shutdown(async move {
-                let _ = server_stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let server_stop = stop_rx.clone();
+    let server = tokio::spawn(serve::serve_http(
+        listener,
+        serve::router(state),
+        server_stop,
+    ));
     tracing::info!(%addr, sources = config.enabled_sources().count(), "qafila is serving /feed.xml and polling");
     notify::ready(&format!(
         "serving on {addr}, {} sources",

@@ -42,6 +42,9 @@ async fn handle(
             Some("GET, HEAD"),
         );
     }
+    if uri.to_string().len() > MAX_URL_LEN {
+        return plain(StatusCode::URI_TOO_LONG, "URL too long\n", None);
+    }
     if uri.path() == "/healthz" {
         return health(state).await;
     }
@@ -213,4 +216,65 @@ async fn health(state: Arc<ServerState>) -> Response {
         .header(header::CACHE_CONTROL, "no-store")
         .body(Body::from(body.to_string()))
         .expect("valid response")
+}
+
+/// Longest a client may take to send its request headers: a slow client (or a slowloris attack) is dropped.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Request line plus headers may not exceed this; longer requests are answered 431 by hyper.
+const MAX_REQUEST_HEAD: usize = 16 * 1024;
+/// Longest URL accepted (414 beyond).
+pub const MAX_URL_LEN: usize = 2048;
+/// How long open connections may finish after shutdown begins.
+const DRAIN: Duration = Duration::from_secs(5);
+
+/// Accepts connections until `stop` turns true, each served over HTTP/1.1 with header-size and header-time limits
+/// (which `axum::serve` does not set), then lets open connections finish briefly.
+pub async fn serve_http(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+
+    let graceful = GracefulShutdown::new();
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors and the like: pause instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = stopped(&mut stop) => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .max_buf_size(MAX_REQUEST_HEAD.max(8192));
+        let conn = builder.serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::debug!("closing connections still open after the drain period");
+    }
+    Ok(())
+}
+
+/// Resolves once `stop` is true (or its sender is gone), without holding the watch's lock across an await.
+async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await.map(|_| ());
 }

@@ -1,0 +1,226 @@
+//! Shared by the end-to-end tests: a real HTTP server on 127.0.0.1 serving `tests/fixtures/e2e/` and misbehaving
+//! routes, config files pointing at it, and a way to run the real `qafila` binary.
+#![allow(dead_code)] // each test binary uses a different part of it
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/e2e")
+        .join(name)
+}
+
+#[derive(Default)]
+struct Shared {
+    /// Requests per path.
+    hits: HashMap<String, usize>,
+    /// Conditional requests answered 304, per path.
+    not_modified: HashMap<String, usize>,
+    /// Paths switched to answering 500.
+    broken: Vec<String>,
+}
+
+/// The fixture server; it runs on its own thread and runtime so that tests can also run the binary beside it.
+pub struct FixtureServer {
+    pub addr: SocketAddr,
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl FixtureServer {
+    pub fn start() -> FixtureServer {
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let state = shared.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                let app = axum::Router::new()
+                    .route("/feeds/{name}", get(feed))
+                    .route("/status/{code}", get(status))
+                    .route("/slow", get(slow))
+                    .with_state(state);
+                axum::serve(listener, app).await.unwrap();
+            });
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("fixture server started");
+        FixtureServer { addr, shared }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn hits(&self, path: &str) -> usize {
+        self.shared
+            .lock()
+            .unwrap()
+            .hits
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    pub fn not_modified(&self, path: &str) -> usize {
+        self.shared
+            .lock()
+            .unwrap()
+            .not_modified
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// From now on `path` answers 500.
+    pub fn break_path(&self, path: &str) {
+        self.shared.lock().unwrap().broken.push(path.to_string());
+    }
+}
+
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit('.').next() {
+        Some("atom") => "application/atom+xml; charset=utf-8",
+        Some("json") => "application/feed+json",
+        // The encoded fixtures say their encoding only in the XML declaration; no HTTP charset.
+        _ if name.starts_with("cp1256") || name.starts_with("iso-") => "text/xml",
+        _ => "application/rss+xml; charset=utf-8",
+    }
+}
+
+async fn feed(
+    State(shared): State<Arc<Mutex<Shared>>>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    let path = format!("/feeds/{name}");
+    let etag = format!("\"v1-{name}\"");
+    {
+        let mut s = shared.lock().unwrap();
+        *s.hits.entry(path.clone()).or_default() += 1;
+        if s.broken.contains(&path) {
+            return Response::builder()
+                .status(500)
+                .body(Body::from("broken"))
+                .unwrap();
+        }
+        if headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            == Some(etag.as_str())
+        {
+            *s.not_modified.entry(path).or_default() += 1;
+            return Response::builder()
+                .status(304)
+                .header(header::ETAG, etag)
+                .body(Body::empty())
+                .unwrap();
+        }
+    }
+    match std::fs::read(fixture(&name)) {
+        Ok(bytes) => Response::builder()
+            .header(header::CONTENT_TYPE, content_type(&name))
+            .header(header::ETAG, etag)
+            .body(Body::from(bytes))
+            .unwrap(),
+        Err(_) => Response::builder()
+            .status(404)
+            .body(Body::from("no such fixture"))
+            .unwrap(),
+    }
+}
+
+async fn status(UrlPath(code): UrlPath<u16>) -> Response {
+    Response::builder()
+        .status(StatusCode::from_u16(code).unwrap())
+        .body(Body::from("error page"))
+        .unwrap()
+}
+
+async fn slow() -> Response {
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    Response::builder()
+        .body(Body::from("<rss version=\"2.0\"><channel></channel></rss>"))
+        .unwrap()
+}
+
+/// A config file in `dir` with the given `(id, url)` sources, a 1-second timeout and no per-host gap (every test
+/// source is on 127.0.0.1).
+pub fn write_config(dir: &Path, listen: &str, sources: &[(&str, String)]) -> PathBuf {
+    let mut text = format!(
+        r#"[feed]
+title = "قافلة"
+description = "أخبار آسيا الوسطى والقوقاز"
+link = "http://qafila.test/"
+self_url = "http://qafila.test/feed.xml"
+output = "{out}"
+
+[server]
+listen = "{listen}"
+
+[storage]
+database = "{db}"
+
+[fetch]
+timeout_secs = 1
+connect_timeout_secs = 1
+per_host_min_gap_ms = 0
+per_host_concurrency = 8
+"#,
+        out = dir.join("out/feed.xml").display(),
+        db = dir.join("state/qafila.db").display(),
+    );
+    for (id, url) in sources {
+        text.push_str(&format!(
+            "\n[[source]]\nid = \"{id}\"\nname = \"منفذ {id}\"\nurl = \"{url}\"\n"
+        ));
+    }
+    let path = dir.join("qafila.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs the real binary with a config.
+pub fn qafila(config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_qafila"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("qafila runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A free port on 127.0.0.1 (bound and released; good enough for tests).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -1,0 +1,286 @@
+//! `qafila run` end to end: the real binary serving what it polled from a real fixture server, with validators,
+//! compression, slices and a clean exit on SIGTERM.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+struct Daemon(Child);
+
+impl Daemon {
+    fn start(config: &std::path::Path) -> Daemon {
+        let child = Command::new(env!("CARGO_BIN_EXE_qafila"))
+            .arg("--config")
+            .arg(config)
+            .arg("run")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        Daemon(child)
+    }
+
+    fn terminate(mut self) -> std::process::ExitStatus {
+        unsafe { libc_kill(self.0.id() as i32, 15) };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the daemon did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+    }
+}
+
+unsafe extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, sig: i32) -> i32;
+}
+
+fn client() -> reqwest::Client {
+    // No transparent decompression: the tests look at what the server sends.
+    reqwest::Client::builder()
+        .no_gzip()
+        .no_brotli()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+}
+
+async fn wait_for_stories(base: &str, at_least: usize) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(r) = client().get(format!("{base}/feed.xml")).send().await {
+            if r.status() == 200 {
+                let body = r.text().await.unwrap();
+                if body.matches("<item>").count() >= at_least {
+                    return body;
+                }
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the daemon never served {at_least} stories"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_serves_the_merged_feed_with_validators_and_stops_cleanly() {
+    let server = FixtureServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = write_config(
+        dir.path(),
+        &format!("127.0.0.1:{port}"),
+        &[
+            ("outlet-a", server.url("/feeds/outlet-a.xml")),
+            ("outlet-b", server.url("/feeds/outlet-b.atom")),
+            ("down", server.url("/status/503")),
+        ],
+    );
+    let daemon = Daemon::start(&config);
+    let base = format!("http://127.0.0.1:{port}");
+    let body = wait_for_stories(&base, 4).await;
+    assert!(body.contains("رئيس كازاخستان يستقبل وزير الخارجية الأذربيجاني في أستانا"));
+    let c = client();
+
+    let r = c.get(format!("{base}/feed.xml")).send().await.unwrap();
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/rss+xml; charset=utf-8"
+    );
+    let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    let last_modified = r.headers()["last-modified"].to_str().unwrap().to_string();
+    assert!(r.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("max-age="));
+
+    let r = c
+        .get(format!("{base}/feed.xml"))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+    assert!(r.bytes().await.unwrap().is_empty());
+    let r = c
+        .get(format!("{base}/feed.xml"))
+        .header("If-Modified-Since", &last_modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+    let r = c
+        .get(format!("{base}/feed.xml"))
+        .header("If-None-Match", "\"stale\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let r = c.head(format!("{base}/feed.xml")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-length"].to_str().unwrap(),
+        body.len().to_string()
+    );
+
+    // Compressed representations, made once, each with its own validator.
+    let r = c
+        .get(format!("{base}/feed.xml"))
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let gz_etag = r.headers()["etag"].to_str().unwrap().to_string();
+    assert_ne!(gz_etag, etag);
+    let mut unzipped = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(&r.bytes().await.unwrap()[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert_eq!(unzipped, body);
+    let r = c
+        .get(format!("{base}/feed.xml"))
+        .header("Accept-Encoding", "gzip")
+        .header("If-None-Match", &gz_etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+    let r = c
+        .get(format!("{base}/feed.xml"))
+        .header("Accept-Encoding", "gzip, deflate, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-encoding"], "br");
+    let r = c
+        .get(format!("{base}/feed.xml"))
+        .header("Accept-Encoding", "br;q=0, gzip;q=0")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("content-encoding").is_none());
+
+    for (path, mime) in [
+        ("/feed.atom", "application/atom+xml; charset=utf-8"),
+        ("/feed.json", "application/feed+json; charset=utf-8"),
+        ("/", "text/html; charset=utf-8"),
+        ("/sources.opml", "text/x-opml; charset=utf-8"),
+        ("/country/kz.xml", "application/rss+xml; charset=utf-8"),
+        ("/country/kz", "text/html; charset=utf-8"),
+    ] {
+        let r = c.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.headers()["content-type"], mime, "{path}");
+    }
+    let kz = c
+        .get(format!("{base}/country/kz.xml"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(kz.contains("كازاخستان") && kz.contains("أستانا"), "{kz}");
+    assert!(
+        !kz.contains("أرمينيا وأذربيجان تستأنفان"),
+        "a story not about Kazakhstan is not in its slice"
+    );
+    let page = c
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("dir=\"rtl\"") && page.contains("lang=\"ar\""));
+
+    assert_eq!(
+        c.get(format!("{base}/country/nowhere.xml"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        c.get(format!("{base}/nothing"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let r = c.post(format!("{base}/feed.xml")).send().await.unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["allow"], "GET, HEAD");
+    let long = "a".repeat(3000);
+    assert_eq!(
+        c.get(format!("{base}/{long}"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        414
+    );
+
+    let health: serde_json::Value = serde_json::from_str(
+        &c.get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["sources"], 3);
+    assert_eq!(health["failing"], 1, "{health}");
+
+    let status = daemon.terminate();
+    assert_eq!(status.code(), Some(0), "SIGTERM is a clean exit");
+    // The feed file was written too, and the database is sound.
+    assert!(std::fs::read_to_string(dir.path().join("out/feed.xml"))
+        .unwrap()
+        .contains("<rss"));
+    let out = qafila(&config, &["stories", "--json"]);
+    assert!(out.status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_in_use_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let config = write_config(dir.path(), &format!("127.0.0.1:{port}"), &[]);
+    let out = qafila(&config, &["run"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cannot listen on"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -1,0 +1,243 @@
+//! `qafila poll` end to end: the real binary against a real HTTP server on 127.0.0.1, a real SQLite file, and the
+//! written feed parsed back with feed-rs.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn sources(server: &FixtureServer) -> Vec<(&'static str, String)> {
+    vec![
+        ("outlet-a", server.url("/feeds/outlet-a.xml")),
+        ("outlet-b", server.url("/feeds/outlet-b.atom")),
+        ("tashkent", server.url("/feeds/cp1256.xml")),
+        ("ashgabat", server.url("/feeds/iso-8859-6.xml")),
+        ("tbilisi", server.url("/feeds/no-guid.xml")),
+        ("broken", server.url("/status/500")),
+        ("slow", server.url("/slow")),
+    ]
+}
+
+fn parse_feed(dir: &std::path::Path) -> feed_rs::model::Feed {
+    let bytes = std::fs::read(dir.join("out/feed.xml")).expect("the feed file is written");
+    feed_rs::parser::parse(&bytes[..]).expect("the feed parses")
+}
+
+fn stories_json(config: &std::path::Path) -> Vec<Value> {
+    let out = qafila(config, &["stories", "--json", "--limit", "0"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_str::<Value>(&stdout(&out))
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn poll_stores_every_source_and_writes_a_merged_feed() {
+    let server = FixtureServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "127.0.0.1:0", &sources(&server));
+
+    let started = std::time::Instant::now();
+    let out = qafila(&config, &["poll"]);
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status,
+        stderr(&out)
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "a slow source must not delay the others much"
+    );
+    let text = stdout(&out);
+    let line = |id: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{id}\t")))
+            .unwrap_or_else(|| panic!("no line for {id} in {text}"))
+            .to_string()
+    };
+    assert_eq!(line("outlet-a"), "outlet-a\t200\tnew 3 / seen 0");
+    assert_eq!(
+        line("outlet-b"),
+        "outlet-b\t200\tnew 1 / seen 1",
+        "the tracking-parameter duplicate is one item"
+    );
+    assert_eq!(line("tashkent"), "tashkent\t200\tnew 1 / seen 0");
+    assert_eq!(line("ashgabat"), "ashgabat\t200\tnew 1 / seen 0");
+    assert_eq!(line("tbilisi"), "tbilisi\t200\tnew 2 / seen 0");
+    assert!(
+        line("broken").starts_with("broken\t500\terror: "),
+        "{}",
+        line("broken")
+    );
+    assert!(
+        line("slow").starts_with("slow\t-\terror: "),
+        "{}",
+        line("slow")
+    );
+
+    let feed = parse_feed(dir.path());
+    assert_eq!(feed.title.unwrap().content, "قافلة");
+    assert_eq!(feed.language.as_deref(), Some("ar"));
+    assert_eq!(
+        feed.entries.len(),
+        8,
+        "8 distinct items, the cross-source duplicate once"
+    );
+    let titles: Vec<String> = feed
+        .entries
+        .iter()
+        .map(|e| e.title.clone().unwrap().content)
+        .collect();
+    // Newest first: outlet-b's peace talks (11:00Z) lead, Samarkand (19 Nov) is last among dated items.
+    assert_eq!(
+        titles[0], "أرمينيا وأذربيجان تستأنفان محادثات السلام في جنيف",
+        "{titles:#?}"
+    );
+    // windows-1256 and ISO-8859-6 decoded to real Arabic.
+    assert!(
+        titles.contains(&"طشقند تستضيف منتدى الاستثمار الدولي بمشاركة عربية واسعة".to_string()),
+        "{titles:#?}"
+    );
+    assert!(
+        titles.contains(&"تركمانستان تزيد صادرات الغاز الى الصين".to_string()),
+        "{titles:#?}"
+    );
+
+    let astana = feed
+        .entries
+        .iter()
+        .find(|e| {
+            e.title
+                .as_ref()
+                .unwrap()
+                .content
+                .starts_with("رئيس كازاخستان")
+        })
+        .unwrap();
+    assert_eq!(
+        astana.links[0].href,
+        "https://asia.example/news/100?utm_source=rss&utm_medium=feed"
+    );
+    assert!(astana.published.is_some());
+    assert_eq!(
+        astana.published.unwrap().to_rfc3339(),
+        "2026-11-20T08:00:00+00:00"
+    );
+    let body = astana.summary.as_ref().unwrap().content.clone();
+    assert!(
+        body.contains("https://asia.example/city/astana"),
+        "relative link made absolute: {body}"
+    );
+
+    let solar = feed
+        .entries
+        .iter()
+        .find(|e| e.title.as_ref().unwrap().content.contains("سمرقند"))
+        .unwrap();
+    let body = solar.summary.as_ref().unwrap().content.clone();
+    for bad in ["<script", "onerror", "onclick", "javascript:"] {
+        assert!(!body.contains(bad), "{bad} survived sanitizing: {body}");
+    }
+    assert!(body.contains("500 ميغاواط"));
+
+    // Every guid is unique and not a permalink; the RSS <source> names the outlet.
+    let raw = std::fs::read_to_string(dir.path().join("out/feed.xml")).unwrap();
+    assert_eq!(
+        raw.matches("<guid isPermaLink=\"false\">").count(),
+        8,
+        "{raw}"
+    );
+    assert!(raw.contains(&format!(
+        "<source url=\"{}\">منفذ outlet-a</source>",
+        server.url("/feeds/outlet-a.xml")
+    )));
+    assert!(
+        raw.contains("<atom:link href=\"http://qafila.test/feed.xml\" rel=\"self\""),
+        "{raw}"
+    );
+    assert!(raw.contains("<lastBuildDate>"));
+
+    // The item without guid or link is still stored and published, dated when first seen.
+    let stories = stories_json(&config);
+    assert_eq!(stories.len(), 8);
+    assert!(stories
+        .iter()
+        .any(|s| s["title"] == "جورجيا تعلن موعد الانتخابات البلدية" && s["link"].is_null()));
+}
+
+#[test]
+fn second_poll_uses_conditional_get_and_a_restart_keeps_everything() {
+    let server = FixtureServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "127.0.0.1:0", &sources(&server)[..5]);
+    assert!(qafila(&config, &["poll"]).status.success());
+    let first_feed = std::fs::read(dir.path().join("out/feed.xml")).unwrap();
+    let first_stories = stories_json(&config);
+
+    let out = qafila(&config, &["poll"]);
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).contains("outlet-a\t304\tnew 0 / seen 0"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(server.not_modified("/feeds/outlet-a.xml"), 1);
+    assert_eq!(server.not_modified("/feeds/outlet-b.atom"), 1);
+
+    // Same stories, same guids, byte-identical feed: nothing reappears as new in readers.
+    assert_eq!(stories_json(&config), first_stories);
+    assert_eq!(
+        std::fs::read(dir.path().join("out/feed.xml")).unwrap(),
+        first_feed
+    );
+
+    // Every source now fails: exit 1, but nothing stored is lost and the feed still carries it.
+    for path in [
+        "/feeds/outlet-a.xml",
+        "/feeds/outlet-b.atom",
+        "/feeds/cp1256.xml",
+        "/feeds/iso-8859-6.xml",
+        "/feeds/no-guid.xml",
+    ] {
+        server.break_path(path);
+    }
+    let out = qafila(&config, &["poll"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "every source failed: {}",
+        stdout(&out)
+    );
+    assert_eq!(stories_json(&config), first_stories);
+    assert_eq!(
+        std::fs::read(dir.path().join("out/feed.xml")).unwrap(),
+        first_feed
+    );
+
+    let out = qafila(&config, &["sources", "--json"]);
+    let sources: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let a = sources
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "outlet-a")
+        .unwrap();
+    assert_eq!(a["last_status"], 500);
+    assert_eq!(a["consecutive_failures"], 1);
+    assert_eq!(a["items_stored"], 3);
+    assert!(a["last_error"].as_str().unwrap().contains("500"));
+    assert!(a["last_success"].is_string() && a["next_due"].is_string());
+    let b = sources
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "outlet-b")
+        .unwrap();
+    assert_eq!(
+        b["items_stored"], 2,
+        "outlet-b delivered two items, one of them also outlet-a's"
+    );
+}
