@@ -7,6 +7,7 @@
 //! rest (every source's write is one transaction, so the database stays consistent) and exits 0.
 
 use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -59,12 +60,7 @@ pub fn engine(config: Arc<Config>) -> Result<Arc<Engine>> {
     let writer = Writer::open(&config, gazetteer.clone())?;
     let fetcher =
         Fetcher::new(fetch_settings(&config)).map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(Arc::new(Engine {
-        config,
-        fetcher,
-        writer: Arc::new(Mutex::new(writer)),
-        gazetteer,
-    }))
+    Ok(Arc::new(Engine::new(config, fetcher, writer, gazetteer)))
 }
 
 /// Polls the given sources concurrently (at most `[fetch] concurrency` at once), in config order of reports.
@@ -72,7 +68,7 @@ pub async fn poll_sources(
     engine: &Arc<Engine>,
     sources: Vec<SourceConfig>,
 ) -> Result<Vec<PollReport>> {
-    let concurrency = engine.config.fetch.concurrency;
+    let concurrency = engine.config().fetch.concurrency;
     let reports: Vec<Result<PollReport>> = stream::iter(sources)
         .map(|source| {
             let engine = engine.clone();
@@ -87,11 +83,11 @@ pub async fn poll_sources(
 /// Renders and swaps the served documents and writes the feed file.
 pub async fn publish(engine: &Arc<Engine>, site: &Site) -> Result<bool> {
     let stories = engine
-        .stories_to_publish(site::stories_needed(&engine.config))
+        .stories_to_publish(site::stories_needed(&engine.config()))
         .await?;
     site::publish(
         site,
-        &engine.config,
+        &engine.config(),
         &engine.gazetteer,
         &stories,
         Utc::now(),
@@ -107,8 +103,8 @@ pub async fn poll_once(config: Arc<Config>) -> Result<Vec<PollReport>> {
     Ok(reports)
 }
 
-/// `qafila run`: the daemon, until SIGTERM or SIGINT.
-pub async fn run(config: Arc<Config>) -> Result<()> {
+/// `qafila run`: the daemon, until SIGTERM or SIGINT. SIGHUP re-reads the config at `config_path`.
+pub async fn run(config: Arc<Config>, config_path: PathBuf) -> Result<()> {
     let engine = engine(config.clone())?;
     let site = Arc::new(Site::default());
     publish(&engine, &site).await?;
@@ -142,10 +138,7 @@ pub async fn run(config: Arc<Config>) -> Result<()> {
         tokio::spawn(watchdog(engine.clone(), heartbeat.clone(), every));
     }
 
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        let _ = stop_tx.send(true);
-    });
+    tokio::spawn(handle_signals(engine.clone(), config_path, stop_tx));
     let result = schedule_loop(&engine, &site, stop_rx, &heartbeat).await;
     notify::stopping();
     result?;
@@ -197,14 +190,59 @@ fn cache_max_age(config: &Config) -> Duration {
     (period / 2).clamp(Duration::from_secs(30), Duration::from_secs(3600))
 }
 
-async fn wait_for_signal() {
+/// SIGTERM/SIGINT ask the scheduler and server to stop (no `process::exit`: everything winds down in order);
+/// SIGHUP reloads the config.
+async fn handle_signals(engine: Arc<Engine>, config_path: PathBuf, stop: watch::Sender<bool>) {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
     let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
-        _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+    let mut hup = signal(SignalKind::hangup()).expect("SIGHUP handler");
+    loop {
+        tokio::select! {
+            _ = term.recv() => { tracing::info!("SIGTERM: shutting down"); break }
+            _ = int.recv() => { tracing::info!("SIGINT: shutting down"); break }
+            _ = hup.recv() => reload(&engine, &config_path).await,
+        }
     }
+    let _ = stop.send(true);
+}
+
+/// Re-reads the config; an invalid one is logged and the running config stays in force.
+async fn reload(engine: &Arc<Engine>, path: &Path) {
+    notify::notify("RELOADING=1");
+    let result = match Config::load(path) {
+        Ok(new) => {
+            let old = engine.config();
+            if new.server.listen.get_ref() != old.server.listen.get_ref() {
+                tracing::warn!("[server] listen changed: it applies after a restart");
+            }
+            if new.storage.database != old.storage.database
+                || new.regions.gazetteer != old.regions.gazetteer
+            {
+                tracing::warn!(
+                    "[storage] database and [regions] gazetteer changes apply after a restart"
+                );
+            }
+            match Fetcher::new(fetch_settings(&new)) {
+                Ok(fetcher) => engine
+                    .reload(Arc::new(new), fetcher)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    match result {
+        Ok(()) => tracing::info!(
+            sources = engine.config().enabled_sources().count(),
+            "SIGHUP: configuration reloaded"
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "SIGHUP: the new configuration is invalid; keeping the running one")
+        }
+    }
+    notify::notify("READY=1");
 }
 
 /// Polls sources as they fall due until `stop` turns true.
@@ -224,7 +262,7 @@ async fn schedule_loop(
         let now = Utc::now();
         let mut due = Vec::new();
         let mut earliest = now + chrono::Duration::from_std(MAX_SLEEP).expect("small");
-        for source in engine.config.enabled_sources() {
+        for source in engine.config().enabled_sources() {
             if in_flight.contains(source.id()) {
                 continue;
             }

@@ -52,6 +52,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    let config_path = args.config.clone();
     let config = match Config::load(&args.config) {
         Ok(c) => c,
         Err(e) => {
@@ -60,7 +61,7 @@ fn main() -> ExitCode {
         }
     };
     init_logging(config.log.format);
-    match execute(args.command, config) {
+    match execute(args.command, config, config_path) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("qafila: {e}");
@@ -69,7 +70,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn execute(command: Command, config: Config) -> Result<ExitCode, Error> {
+fn execute(command: Command, config: Config, config_path: PathBuf) -> Result<ExitCode, Error> {
     match command {
         Command::Check => {
             println!(
@@ -92,7 +93,7 @@ fn execute(command: Command, config: Config) -> Result<ExitCode, Error> {
             })
         }
         Command::Run => {
-            runtime()?.block_on(daemon::run(Arc::new(config)))?;
+            runtime()?.block_on(daemon::run(Arc::new(config), config_path))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Stories { json, limit } => {

@@ -5,7 +5,7 @@
 //! next try is pushed back exponentially, and nothing else is affected.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -156,13 +156,54 @@ impl PollReport {
 
 /// Everything a poll needs, shared by the daemon's tasks.
 pub struct Engine {
-    pub config: Arc<Config>,
-    pub fetcher: Fetcher,
+    config: RwLock<Arc<Config>>,
+    fetcher: RwLock<Fetcher>,
     pub writer: Arc<Mutex<Writer>>,
     pub gazetteer: Arc<Gazetteer>,
 }
 
 impl Engine {
+    pub fn new(
+        config: Arc<Config>,
+        fetcher: Fetcher,
+        writer: Writer,
+        gazetteer: Arc<Gazetteer>,
+    ) -> Engine {
+        Engine {
+            config: RwLock::new(config),
+            fetcher: RwLock::new(fetcher),
+            writer: Arc::new(Mutex::new(writer)),
+            gazetteer,
+        }
+    }
+
+    /// The config in force (replaced whole on reload).
+    pub fn config(&self) -> Arc<Config> {
+        self.config.read().expect("config lock").clone()
+    }
+
+    fn fetcher(&self) -> Fetcher {
+        self.fetcher.read().expect("fetcher lock").clone()
+    }
+
+    /// Puts a new, already validated config in force: sources are registered (added ones fall due at once), fetch
+    /// settings apply to the next fetches. In-flight polls finish with the settings they started with.
+    pub async fn reload(&self, config: Arc<Config>, fetcher: Fetcher) -> Result<()> {
+        let sources: Vec<(String, String)> = config
+            .sources
+            .iter()
+            .map(|s| (s.id().to_string(), s.url.get_ref().clone()))
+            .collect();
+        self.blocking(move |w| {
+            w.store
+                .sync_sources(sources.iter().map(|(i, u)| (i.as_str(), u.as_str())))
+        })
+        .await?;
+        *self.fetcher.write().expect("fetcher lock") = fetcher;
+        *self.config.write().expect("config lock") = config;
+        Ok(())
+    }
+
     /// Polls one source and records the outcome. Never fails for a source's fault; only a database error is `Err`.
     pub async fn poll_source(&self, source: &SourceConfig) -> Result<PollReport> {
         let started = Instant::now();
@@ -192,7 +233,7 @@ impl Engine {
         let mut items = Vec::new();
         let mut bytes = 0;
         let mut floor = None;
-        match self.fetcher.fetch(&request).await {
+        match self.fetcher().fetch(&request).await {
             FetchOutcome::NotModified(meta) => {
                 record.status = Some(meta.status);
                 record.etag = meta.etag;
@@ -306,19 +347,19 @@ impl Engine {
         failures_before: u32,
         floor: Option<Duration>,
     ) -> DateTime<Utc> {
-        let schedule = self.config.schedule_of(source);
+        let schedule = self.config().schedule_of(source);
         let scheduled = schedule
             .next_after(now)
             .unwrap_or(now + chrono::Duration::minutes(15));
         let mut due = scheduled + to_chrono(crate::schedule::jitter(schedule.period(now)));
         if let Some(floor) = floor {
-            due = due.max(now + to_chrono(floor.min(self.config.fetch.max_cache_floor())));
+            due = due.max(now + to_chrono(floor.min(self.config().fetch.max_cache_floor())));
         }
         if failed {
             due = due.max(
                 now + to_chrono(backoff(
                     failures_before + 1,
-                    self.config.fetch.backoff_max(),
+                    self.config().fetch.backoff_max(),
                 )),
             );
         }
@@ -344,7 +385,7 @@ impl Engine {
     /// The stories to publish, newest first, as the publisher wants them.
     pub async fn stories_to_publish(&self, limit: usize) -> Result<Vec<StoryView>> {
         let filtered: Vec<String> = self
-            .config
+            .config()
             .sources
             .iter()
             .filter(|s| s.region_filter)
@@ -353,7 +394,7 @@ impl Engine {
         let stored = self
             .blocking(move |w| w.store.latest_stories(limit, &filtered))
             .await?;
-        Ok(story_views(&self.config, &self.gazetteer, stored))
+        Ok(story_views(&self.config(), &self.gazetteer, stored))
     }
 }
 
