@@ -10,15 +10,20 @@
 
 mod guard;
 mod headers;
+mod interpret;
 mod politeness;
 #[cfg(test)]
 mod tests;
+mod types;
+
+pub use types::{
+    FailureKind, FetchFailure, FetchOutcome, FetchRequest, FetchSettings, FetchSetupError,
+    ResponseMeta,
+};
 
 use std::collections::HashSet;
-use std::error::Error as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
 use futures_util::StreamExt;
 use reqwest::header::{self, HeaderMap, HeaderValue};
@@ -26,164 +31,7 @@ use reqwest::StatusCode;
 use tokio::time::Instant;
 use url::Url;
 
-/// How the fetcher behaves; one set per process.
-#[derive(Debug, Clone)]
-pub struct FetchSettings {
-    /// Total time for one fetch: every redirect hop and the whole body (a slow-drip body hits it). Time spent
-    /// waiting for a per-host turn does not count.
-    pub timeout: Duration,
-    pub connect_timeout: Duration,
-    /// Largest body accepted, counted on the decompressed stream.
-    pub max_body_bytes: u64,
-    pub user_agent: String,
-    /// Most redirects followed; one more is [`FailureKind::TooManyRedirects`].
-    pub max_redirects: usize,
-    /// Turns the SSRF guard off (for deployments that poll feeds on the LAN).
-    pub allow_private: bool,
-    /// Requests in flight to one host at a time (at least 1).
-    pub per_host_concurrency: usize,
-    /// Minimum time between the starts of two requests to one host.
-    pub per_host_min_gap: Duration,
-}
-
-impl Default for FetchSettings {
-    fn default() -> Self {
-        FetchSettings {
-            timeout: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(10),
-            max_body_bytes: 10 * 1024 * 1024,
-            user_agent: "qafila/0.1 (+https://github.com/qafila/qafila)".to_owned(),
-            max_redirects: 5,
-            allow_private: false,
-            per_host_concurrency: 1,
-            per_host_min_gap: Duration::from_secs(1),
-        }
-    }
-}
-
-/// The fetcher could not be built (a start-up configuration problem, not a per-feed one).
-#[derive(Debug, thiserror::Error)]
-pub enum FetchSetupError {
-    #[error("the user agent {0:?} is not a valid HTTP header value")]
-    InvalidUserAgent(String),
-    #[error("cannot build the HTTP client: {0}")]
-    Client(#[source] reqwest::Error),
-}
-
-/// One fetch to perform, with the validators saved from the previous successful fetch.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FetchRequest {
-    pub url: Url,
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
-}
-
-/// What one fetch gave.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FetchOutcome {
-    /// 304: the feed has not changed since the validators were issued; nothing to parse.
-    NotModified(ResponseMeta),
-    /// 2xx with the decompressed body (at most `max_body_bytes`).
-    Fetched {
-        meta: ResponseMeta,
-        body: Vec<u8>,
-    },
-    Failed(FetchFailure),
-}
-
-/// What the final response said about itself.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResponseMeta {
-    pub status: u16,
-    /// The URL after redirects: the base for relative links.
-    pub final_url: Url,
-    /// `Some(final_url)` when there was at least one redirect and every hop was 301 or 308.
-    pub permanent_redirect: Option<Url>,
-    /// On a 304 that does not repeat them, the request's validators are returned, so they can be stored as is.
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
-    /// The full `Content-Type` value, e.g. `text/xml; charset=windows-1256`.
-    pub content_type: Option<String>,
-    /// Freshness from `Cache-Control: max-age` or `Expires`, raw and uncapped.
-    pub cache_floor: Option<Duration>,
-    /// Body bytes received, after decompression.
-    pub bytes: u64,
-}
-
-/// Why a fetch failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FailureKind {
-    /// The host name does not resolve.
-    Dns,
-    /// No TCP connection (refused, unreachable, connect timeout).
-    Connect,
-    /// TLS handshake or certificate problem.
-    Tls,
-    /// The total time budget ran out.
-    Timeout,
-    /// A non-2xx, non-304 final status.
-    HttpStatus,
-    TooManyRedirects,
-    RedirectLoop,
-    /// A redirect without a usable `Location`.
-    BadRedirect,
-    BodyTooLarge,
-    /// The connection broke or the body could not be decompressed.
-    Body,
-    /// The SSRF guard refused a loopback/private/link-local address.
-    PrivateAddress,
-    /// Not an http(s) URL, or one without a host.
-    InvalidUrl,
-    Other,
-}
-
-/// A failed fetch, ready for logs and the source's `last_error`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FetchFailure {
-    pub kind: FailureKind,
-    pub status: Option<u16>,
-    /// One line saying what went wrong and where.
-    pub message: String,
-    /// From `Retry-After` (seconds or HTTP date), when the server sent one with its error status.
-    pub retry_after: Option<Duration>,
-}
-
-impl FetchFailure {
-    fn new(kind: FailureKind, message: impl Into<String>) -> FetchFailure {
-        FetchFailure {
-            kind,
-            status: None,
-            message: message.into(),
-            retry_after: None,
-        }
-    }
-
-    /// True when trying again later may well succeed (back off and retry); false when the source itself is wrong
-    /// and needs an operator (bad URL, redirect loop, refused address, 404, oversize feed).
-    pub fn is_temporary(&self) -> bool {
-        match self.kind {
-            FailureKind::Dns
-            | FailureKind::Connect
-            | FailureKind::Tls
-            | FailureKind::Timeout
-            | FailureKind::Body
-            | FailureKind::Other => true,
-            FailureKind::HttpStatus => matches!(self.status, Some(408 | 425 | 429 | 500..=599)),
-            FailureKind::TooManyRedirects
-            | FailureKind::RedirectLoop
-            | FailureKind::BadRedirect
-            | FailureKind::BodyTooLarge
-            | FailureKind::PrivateAddress
-            | FailureKind::InvalidUrl => false,
-        }
-    }
-}
-
-impl std::fmt::Display for FetchFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
+use interpret::{check_url, classify, meta_of, redirect_target, status_failure, timed_out};
 
 struct Inner {
     client: reqwest::Client,
@@ -392,131 +240,4 @@ impl Fetcher {
         }
         Ok(body)
     }
-}
-
-fn check_url(url: &Url) -> Result<(), FetchFailure> {
-    if !matches!(url.scheme(), "http" | "https") {
-        let message = format!("{url}: only http and https URLs can be fetched");
-        return Err(FetchFailure::new(FailureKind::InvalidUrl, message));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(FetchFailure::new(
-            FailureKind::InvalidUrl,
-            format!("{url}: the URL has no host"),
-        ));
-    }
-    Ok(())
-}
-
-fn timed_out(url: &Url, limit: Duration) -> FetchFailure {
-    let message = format!(
-        "{url}: no complete response within {} s",
-        limit.as_secs_f64()
-    );
-    FetchFailure::new(FailureKind::Timeout, message)
-}
-
-fn redirect_target(
-    url: &Url,
-    status: StatusCode,
-    headers: &HeaderMap,
-) -> Result<Url, FetchFailure> {
-    let bad = |why: &str| {
-        let message = format!("{url}: HTTP {} redirect {why}", status.as_u16());
-        FetchFailure::new(FailureKind::BadRedirect, message)
-    };
-    let location = headers
-        .get(header::LOCATION)
-        .ok_or_else(|| bad("without a Location header"))?
-        .to_str()
-        .map_err(|_| bad("with a Location that is not ASCII"))?;
-    let mut next = url
-        .join(location.trim())
-        .map_err(|e| bad(&format!("to an invalid URL {location:?} ({e})")))?;
-    // The fragment is never sent, so it must not make a loop look like two different URLs.
-    next.set_fragment(None);
-    check_url(&next)?;
-    Ok(next)
-}
-
-fn meta_of(
-    response: &reqwest::Response,
-    final_url: Url,
-    permanent_redirect: Option<Url>,
-) -> ResponseMeta {
-    let headers = response.headers();
-    let text = |name| {
-        headers
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    ResponseMeta {
-        status: response.status().as_u16(),
-        final_url,
-        permanent_redirect,
-        etag: text(header::ETAG),
-        last_modified: text(header::LAST_MODIFIED),
-        content_type: text(header::CONTENT_TYPE),
-        cache_floor: headers::cache_floor(headers, SystemTime::now()),
-        bytes: 0,
-    }
-}
-
-fn status_failure(url: &Url, status: StatusCode, headers: &HeaderMap) -> FetchFailure {
-    let reason = status.canonical_reason().unwrap_or("");
-    let retry_after = headers::retry_after(headers, SystemTime::now());
-    let mut message = format!("{url}: HTTP {} {reason}", status.as_u16());
-    if let Some(delay) = retry_after {
-        message.push_str(&format!(" (retry after {} s)", delay.as_secs()));
-    }
-    FetchFailure {
-        kind: FailureKind::HttpStatus,
-        status: Some(status.as_u16()),
-        message,
-        retry_after,
-    }
-}
-
-/// Turns a reqwest error into a failure kind and a one-line message naming the root cause.
-fn classify(err: &reqwest::Error, url: &Url) -> FetchFailure {
-    let mut kind = None;
-    let mut root = err.to_string();
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = err.source();
-    while let Some(e) = cause {
-        if kind.is_none() {
-            if e.downcast_ref::<guard::Refused>().is_some() {
-                kind = Some(FailureKind::PrivateAddress);
-            } else if e.downcast_ref::<guard::DnsFailure>().is_some() {
-                kind = Some(FailureKind::Dns);
-            } else if e.downcast_ref::<rustls::Error>().is_some() {
-                kind = Some(FailureKind::Tls);
-            }
-        }
-        root = e.to_string();
-        cause = e.source();
-    }
-    let kind = kind.unwrap_or(if err.is_timeout() {
-        FailureKind::Timeout
-    } else if err.is_connect() {
-        FailureKind::Connect
-    } else if err.is_body() || err.is_decode() {
-        FailureKind::Body
-    } else {
-        FailureKind::Other
-    });
-    let what = match kind {
-        FailureKind::Connect => "cannot connect",
-        FailureKind::Timeout => "timed out",
-        FailureKind::Body => "the body could not be read",
-        FailureKind::Tls => "TLS failed",
-        _ => "request failed",
-    };
-    let message = match kind {
-        // These messages already say everything (host, address, reason).
-        FailureKind::PrivateAddress | FailureKind::Dns => format!("{url}: {root}"),
-        _ => format!("{url}: {what}: {root}"),
-    };
-    FetchFailure::new(kind, message.replace('\n', " "))
 }

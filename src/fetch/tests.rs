@@ -1,7 +1,7 @@
 //! Fetch tests against a real axum server on 127.0.0.1 and the real reqwest client.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, StatusCode};
