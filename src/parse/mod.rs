@@ -1,0 +1,3 @@
+//! (being written)
+mod encoding;
+mod text;
