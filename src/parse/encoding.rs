@@ -26,7 +26,11 @@ pub(crate) fn decode<'a>(body: &'a [u8], content_type: Option<&str>) -> Decoded<
     let text = encoding.decode_without_bom_handling(&body[start..]).0;
     let text = match xml_declaration(&text) {
         // The declaration's encoding no longer describes the text: say UTF-8 (what feed-rs will now receive).
-        Some(decl) if decl.encoding.is_some_and(|e| !e.eq_ignore_ascii_case("utf-8")) => {
+        Some(decl)
+            if decl
+                .encoding
+                .is_some_and(|e| !e.eq_ignore_ascii_case("utf-8")) =>
+        {
             let mut fixed = String::with_capacity(text.len());
             fixed.push_str(&text[..decl.start]);
             fixed.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
@@ -62,8 +66,10 @@ fn detect(body: &[u8], content_type: Option<&str>) -> (&'static Encoding, usize)
         // We got this far reading the bytes as ASCII, so a "UTF-16" label is wrong; ignore it.
         .filter(|e| *e != UTF_16LE && *e != UTF_16BE);
     let utf8 = std::str::from_utf8(body).is_ok();
+    // Valid UTF-8 with multi-byte sequences is UTF-8 whatever the label says (see the module doc).
+    let surely_utf8 = utf8 && !body.is_ascii();
     let encoding = match labelled {
-        Some(label) if label != UTF_8 && !(utf8 && !body.is_ascii()) => label,
+        Some(label) if label != UTF_8 && !surely_utf8 => label,
         _ if utf8 => UTF_8,
         _ => WINDOWS_1256,
     };
@@ -94,10 +100,16 @@ fn xml_declaration(text: &str) -> Option<Declaration<'_>> {
     if !rest.starts_with("<?xml") || !rest[5..].starts_with(|c: char| c.is_ascii_whitespace()) {
         return None;
     }
-    let close = rest[..rest.len().min(512)].find("?>")?;
+    // Search bytes, not str: a 512-byte cut may fall inside a multi-byte character.
+    let close = rest.as_bytes()[..rest.len().min(512)]
+        .windows(2)
+        .position(|w| w == b"?>")?;
     let inner = &rest[5..close];
     let encoding = inner.find("encoding").and_then(|at| {
-        let value = inner[at + "encoding".len()..].trim_start().strip_prefix('=')?.trim_start();
+        let value = inner[at + "encoding".len()..]
+            .trim_start()
+            .strip_prefix('=')?
+            .trim_start();
         let quote = value.chars().next().filter(|q| *q == '"' || *q == '\'')?;
         let value = &value[1..];
         Some(&value[..value.find(quote)?])
@@ -131,7 +143,11 @@ mod tests {
         }
         let d = decode(&utf16, Some("text/xml; charset=windows-1256"));
         assert_eq!(d.encoding, UTF_16LE);
-        assert!(d.text.contains(ARABIC) && d.text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
+        assert!(
+            d.text.contains(ARABIC)
+                && d.text
+                    .starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
+        );
 
         let declared = cp1256(&doc("<?xml version='1.0' encoding='windows-1256'?>"));
         let d = decode(&declared, Some("text/xml; charset=utf-8"));
@@ -152,7 +168,10 @@ mod tests {
         assert_eq!(d.encoding, UTF_8);
         assert!(d.text.contains(ARABIC) && d.text.contains("encoding=\"UTF-8\""));
         let unlabelled = doc("");
-        let d = decode(unlabelled.as_bytes(), Some("text/xml; charset=windows-1256"));
+        let d = decode(
+            unlabelled.as_bytes(),
+            Some("text/xml; charset=windows-1256"),
+        );
         assert!(d.text.contains(ARABIC));
         // cp1256 bytes declared UTF-8, and with no label at all.
         let legacy = cp1256(&doc("<?xml version=\"1.0\" encoding=\"utf-8\"?>"));
@@ -168,6 +187,9 @@ mod tests {
     #[test]
     fn utf8_without_labels_is_borrowed() {
         let body = doc("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
-        assert!(matches!(decode(body.as_bytes(), None).text, Cow::Borrowed(_)));
+        assert!(matches!(
+            decode(body.as_bytes(), None).text,
+            Cow::Borrowed(_)
+        ));
     }
 }

@@ -9,10 +9,18 @@ use crate::model::{ParsedFeed, ParsedItem};
 pub(crate) fn feed(feed: Feed, base: &Url) -> ParsedFeed {
     let rss = matches!(feed.feed_type, FeedType::RSS0 | FeedType::RSS2);
     ParsedFeed {
-        title: feed.title.as_ref().map(|t| plain_text(&t.content)).filter(|t| !t.is_empty()),
+        title: feed
+            .title
+            .as_ref()
+            .map(|t| plain_text(&t.content))
+            .filter(|t| !t.is_empty()),
         site_link: pick_link(&feed.links, base),
         ttl_minutes: feed.ttl,
-        items: feed.entries.into_iter().map(|e| item(e, base, rss)).collect(),
+        items: feed
+            .entries
+            .into_iter()
+            .map(|e| item(e, base, rss))
+            .collect(),
     }
 }
 
@@ -22,12 +30,19 @@ fn item(entry: Entry, base: &Url, rss: bool) -> ParsedItem {
     let link = pick_link(&entry.links, base).or_else(|| {
         // An RSS <guid> is a permalink unless it says otherwise (feed-rs drops isPermaLink), so a guid that is
         // an http(s) URL is the best link an item without <link> has. Atom ids are names, not addresses.
-        guid.as_deref().filter(|_| rss).and_then(|g| absolute_http(g, base))
+        // Only an absolute URL counts: a relative-looking guid ("story-17") is a name, not a path.
+        guid.as_deref()
+            .filter(|g| rss && Url::parse(g).is_ok())
+            .and_then(|g| absolute_http(g, base))
     });
     ParsedItem {
         guid,
         link,
-        title: entry.title.as_ref().map(|t| plain_text(&t.content)).unwrap_or_default(),
+        title: entry
+            .title
+            .as_ref()
+            .map(|t| plain_text(&t.content))
+            .unwrap_or_default(),
         summary: entry.summary.as_ref().and_then(text_as_html),
         content: entry.content.as_ref().and_then(content_as_html),
         author: entry
@@ -43,11 +58,23 @@ fn item(entry: Entry, base: &Url, rss: bool) -> ParsedItem {
 /// The page a feed or entry points at: `rel="alternate"` (or no rel) first, else any link that is not the feed
 /// itself or an attachment.
 fn pick_link(links: &[Link], base: &Url) -> Option<String> {
-    let alternate = |l: &&Link| l.rel.as_deref().is_none_or(|r| r.eq_ignore_ascii_case("alternate"));
-    let other = |l: &&Link| {
-        !matches!(l.rel.as_deref(), Some("self" | "enclosure" | "edit" | "hub" | "next" | "previous" | "first" | "last"))
+    let alternate = |l: &&Link| {
+        l.rel
+            .as_deref()
+            .is_none_or(|r| r.eq_ignore_ascii_case("alternate"))
     };
-    let choose = |pred: &dyn Fn(&&Link) -> bool| links.iter().filter(pred).find_map(|l| absolute_http(&l.href, base));
+    let other = |l: &&Link| {
+        !matches!(
+            l.rel.as_deref(),
+            Some("self" | "enclosure" | "edit" | "hub" | "next" | "previous" | "first" | "last")
+        )
+    };
+    let choose = |pred: &dyn Fn(&&Link) -> bool| {
+        links
+            .iter()
+            .filter(pred)
+            .find_map(|l| absolute_http(&l.href, base))
+    };
     choose(&alternate).or_else(|| choose(&other))
 }
 
@@ -62,7 +89,10 @@ fn absolute_http(href: &str, base: &Url) -> Option<String> {
 }
 
 fn is_plain(media_type: &str) -> bool {
-    media_type.trim().to_ascii_lowercase().starts_with("text/plain")
+    media_type
+        .trim()
+        .to_ascii_lowercase()
+        .starts_with("text/plain")
 }
 
 /// A summary as HTML: HTML stays as the outlet wrote it, plain text (Atom `type="text"`, JSON Feed `summary`)

@@ -34,29 +34,85 @@ pub enum ParseError {
 
 /// Parses a fetched body. `content_type` is the full HTTP header value (its charset is one hint among others);
 /// `base` is the final URL after redirects, against which relative links are resolved.
-pub fn parse_feed(body: &[u8], content_type: Option<&str>, base: &Url) -> Result<ParsedFeed, ParseError> {
+pub fn parse_feed(
+    body: &[u8],
+    content_type: Option<&str>,
+    base: &Url,
+) -> Result<ParsedFeed, ParseError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
     }
     let decoded = encoding::decode(body, content_type);
-    tracing::trace!(encoding = decoded.encoding.name(), bytes = body.len(), "decoded feed body");
+    tracing::trace!(
+        encoding = decoded.encoding.name(),
+        bytes = body.len(),
+        "decoded feed body"
+    );
     let text = decoded.text;
-    if text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}').is_empty() {
+    if text
+        .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}')
+        .is_empty()
+    {
         return Err(ParseError::Empty);
     }
     let feed = match run_feed_rs(&text, base) {
         Ok(feed) => feed,
-        // Many real feeds write `<rss>` without the (required) version; feed-rs then finds no feed. Retry once
-        // with the version added rather than dropping the source.
-        Err(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot)) if root_name(&text).as_deref() == Some("rss") => {
-            match add_rss_version(&text).map(|fixed| run_feed_rs(&fixed, base)) {
-                Some(Ok(feed)) => feed,
-                _ => return Err(diagnose(&text, None)),
-            }
-        }
-        Err(err) => return Err(diagnose(&text, Some(err))),
+        Err(err) => match repair(&text, &err).map(|fixed| run_feed_rs(&fixed, base)) {
+            Some(Ok(feed)) => feed,
+            _ => return Err(diagnose(&text, Some(err))),
+        },
     };
     Ok(map::feed(feed, base))
+}
+
+/// A repaired copy of a feed that failed for one of two common, harmless reasons, to be tried once more:
+/// `<rss>` without the required version (feed-rs then finds no feed), or a bare `&` (feed-rs is all or nothing,
+/// and `?id=1&lang=ar` in a link is the classic hand-written-feed mistake).
+fn repair(text: &str, err: &ParseFeedError) -> Option<String> {
+    match err {
+        ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot)
+            if root_name(text).as_deref() == Some("rss") =>
+        {
+            add_rss_version(text)
+        }
+        ParseFeedError::XmlReader(_) => escape_bare_ampersands(text),
+        _ => None,
+    }
+}
+
+/// Replaces each `&` that does not start a reference (`&name;`, `&#123;`, `&#x1F;`) with `&amp;`; `None` when
+/// there is none. Inside CDATA this turns `&` into `&amp;`, which reads the same once the HTML is decoded.
+fn escape_bare_ampersands(text: &str) -> Option<String> {
+    let is_reference = |after: &str| {
+        let b = after.as_bytes();
+        let len = b.iter().take(33).position(|c| *c == b';').unwrap_or(0);
+        let name = &b[..len];
+        match name {
+            [b'#', b'x' | b'X', hex @ ..] => {
+                !hex.is_empty() && hex.iter().all(u8::is_ascii_hexdigit)
+            }
+            [b'#', dec @ ..] => !dec.is_empty() && dec.iter().all(u8::is_ascii_digit),
+            [first, rest @ ..] => {
+                first.is_ascii_alphabetic() && rest.iter().all(u8::is_ascii_alphanumeric)
+            }
+            [] => false,
+        }
+    };
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut changed = false;
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp + 1..];
+        if is_reference(rest) {
+            out.push('&');
+        } else {
+            out.push_str("&amp;");
+            changed = true;
+        }
+    }
+    out.push_str(rest);
+    changed.then_some(out)
 }
 
 fn run_feed_rs(text: &str, base: &Url) -> Result<feed_rs::model::Feed, ParseFeedError> {
@@ -126,7 +182,10 @@ fn add_rss_version(text: &str) -> Option<String> {
 /// Explains a failure in words an operator can act on.
 fn diagnose(text: &str, err: Option<ParseFeedError>) -> ParseError {
     let start = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
-    let detail = err.as_ref().map(|e| e.to_string().replace('\n', " ")).unwrap_or_default();
+    let detail = err
+        .as_ref()
+        .map(|e| e.to_string().replace('\n', " "))
+        .unwrap_or_default();
     if start.starts_with('{') || start.starts_with('[') {
         return match err {
             Some(ParseFeedError::JsonSerde(e)) if e.is_eof() => {
@@ -148,12 +207,26 @@ fn diagnose(text: &str, err: Option<ParseFeedError>) -> ParseError {
     match root_name(start).as_deref() {
         Some("html") => ParseError::NotAFeed("an HTML page, not a feed".to_owned()),
         Some("rss" | "feed" | "rdf" | "entry") => {
-            let is_eof = matches!(&err, Some(ParseFeedError::XmlReader(_)) if detail.contains("EOF"))
-                || !start.trim_end().ends_with('>');
+            // Truncated: the text stops mid-tag, or the parser hit the end before the root element was closed.
+            let tail = &start.as_bytes()[start.len().saturating_sub(64)..];
+            let closes_root = ["</rss", "</feed", ":RDF", "</RDF", "</entry"]
+                .iter()
+                .any(|close| tail.windows(close.len()).any(|w| w == close.as_bytes()));
+            let hit_end = detail.contains("EOF") || detail.contains("end of input");
+            let is_eof = !start.trim_end().ends_with('>') || (hit_end && !closes_root);
             if is_eof {
-                ParseError::Malformed(format!("the XML ends early (truncated download?): {detail}"))
-            } else if detail.is_empty() || matches!(err, Some(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot))) {
-                ParseError::Malformed("the feed's root element is missing its channel or version".to_owned())
+                ParseError::Malformed(format!(
+                    "the XML ends early (truncated download?): {detail}"
+                ))
+            } else if detail.is_empty()
+                || matches!(
+                    err,
+                    Some(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot))
+                )
+            {
+                ParseError::Malformed(
+                    "the feed's root element is missing its channel or version".to_owned(),
+                )
             } else {
                 ParseError::Malformed(format!("ill-formed XML: {detail}"))
             }

@@ -64,7 +64,8 @@ fn strip_tags(s: &str) -> Cow<'_, str> {
     while let Some(lt) = rest.find('<') {
         out.push_str(&rest[..lt]);
         let after = &rest[lt + 1..];
-        let starts_tag = after.starts_with(|c: char| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'));
+        let starts_tag =
+            after.starts_with(|c: char| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'));
         let end = if after.starts_with("!--") && !no_comment_end {
             let end = after.find("-->").map(|i| i + 3);
             no_comment_end = end.is_none();
@@ -123,8 +124,12 @@ pub(crate) fn decode_entities(s: &str) -> Cow<'_, str> {
         out.push_str(&rest[..amp]);
         let after = &rest[amp + 1..];
         // Entity names are short; looking only this far keeps hostile text linear.
-        let window = &after[..after.len().min(33)];
-        let decoded = window.find(';').and_then(|semi| Some((reference(&window[..semi])?, semi)));
+        // (Searched as bytes: a fixed-length cut may fall inside a multi-byte character; `;` never does.)
+        let window = &after.as_bytes()[..after.len().min(33)];
+        let decoded = window
+            .iter()
+            .position(|b| *b == b';')
+            .and_then(|semi| Some((reference(&after[..semi])?, semi)));
         match decoded {
             Some((c, semi)) => {
                 out.push(c);
@@ -148,7 +153,11 @@ fn reference(name: &str) -> Option<char> {
             None => num.parse::<u32>().ok()?,
         };
         // NUL and surrogates are not characters; HTML maps them to U+FFFD.
-        return Some(char::from_u32(code).filter(|c| *c != '\0').unwrap_or('\u{FFFD}'));
+        return Some(
+            char::from_u32(code)
+                .filter(|c| *c != '\0')
+                .unwrap_or('\u{FFFD}'),
+        );
     }
     let c = match name {
         "amp" => '&',
@@ -231,14 +240,30 @@ mod tests {
 
     #[test]
     fn plain_text_strips_tags_and_decodes_once() {
-        assert_eq!(plain_text("<b>قمة</b> &amp;amp; <i>باكو</i>"), "قمة &amp; باكو");
-        assert_eq!(plain_text("أستانا&nbsp;&quot;اليوم&quot; &#1604;&#x644;"), "أستانا \"اليوم\" لل");
+        assert_eq!(
+            plain_text("<b>قمة</b> &amp;amp; <i>باكو</i>"),
+            "قمة &amp; باكو"
+        );
+        assert_eq!(
+            plain_text("أستانا&nbsp;&quot;اليوم&quot; &#1604;&#x644;"),
+            "أستانا \"اليوم\" لل"
+        );
         assert_eq!(plain_text("&lt;b&gt; يبقى نصاً"), "<b> يبقى نصاً");
         assert_eq!(plain_text("  سطر\n\t  ثان  "), "سطر ثان");
         assert_eq!(plain_text("5 < 6 و 7 > 3"), "5 < 6 و 7 > 3");
-        assert_eq!(plain_text("a <script>alert(1)</script>b<!-- x > y -->c"), "a bc");
-        assert_eq!(plain_text("&unknown; & &#0; &#xZZ;"), "&unknown; & \u{FFFD} &#xZZ;");
+        assert_eq!(
+            plain_text("a <script>alert(1)</script>b<!-- x > y -->c"),
+            "a bc"
+        );
+        assert_eq!(
+            plain_text("&unknown; & &#0; &#xZZ;"),
+            "&unknown; & \u{FFFD} &#xZZ;"
+        );
         assert_eq!(plain_text("x\u{1}y\u{FFFE}z&#1;"), "xyz");
+        assert_eq!(
+            plain_text("&قرغيزستان وطاجيكستان توقعان اتفاقية"),
+            "&قرغيزستان وطاجيكستان توقعان اتفاقية"
+        );
     }
 
     #[test]
@@ -250,7 +275,11 @@ mod tests {
         assert!(plain_text(&many_amp).ends_with("&&"));
         let open_script = "<script>".to_owned() + &"x".repeat(400_000);
         assert_eq!(plain_text(&open_script), "");
-        assert!(start.elapsed() < std::time::Duration::from_secs(1), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(1),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]
