@@ -13,6 +13,8 @@ mod headers;
 mod interpret;
 mod politeness;
 #[cfg(test)]
+mod test_server;
+#[cfg(test)]
 mod tests;
 mod types;
 

@@ -1,214 +1,15 @@
-//! Fetch tests against a real axum server on 127.0.0.1 and the real reqwest client.
+//! Fetch tests against a real axum server on 127.0.0.1 ([`super::test_server`]) and the real reqwest client.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::http::header;
 use axum::routing::get;
 use axum::Router;
 use tokio::time::Instant;
 
+use super::test_server::*;
 use super::*;
-
-const FEED: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>أخبار</title></channel></rss>";
-const BOMB: &[u8] = include_bytes!("../../tests/fixtures/feeds/gzip-bomb.gz");
-
-fn settings() -> FetchSettings {
-    FetchSettings {
-        timeout: Duration::from_millis(1500),
-        connect_timeout: Duration::from_millis(500),
-        max_body_bytes: 1024 * 1024,
-        per_host_min_gap: Duration::ZERO,
-        ..FetchSettings::default()
-    }
-}
-
-async fn serve(router: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    addr
-}
-
-fn req(addr: SocketAddr, path: &str) -> FetchRequest {
-    FetchRequest {
-        url: Url::parse(&format!("http://{addr}{path}")).unwrap(),
-        etag: None,
-        last_modified: None,
-    }
-}
-
-fn failure(outcome: FetchOutcome) -> FetchFailure {
-    match outcome {
-        FetchOutcome::Failed(f) => f,
-        other => panic!("expected a failure, got {other:?}"),
-    }
-}
-
-fn fetched(outcome: FetchOutcome) -> (ResponseMeta, Vec<u8>) {
-    match outcome {
-        FetchOutcome::Fetched { meta, body } => (meta, body),
-        other => panic!("expected a body, got {other:?}"),
-    }
-}
-
-fn redirect(status: StatusCode, to: &'static str) -> impl IntoResponse {
-    (status, [(header::LOCATION, to)])
-}
-
-/// Routes that behave well and badly; `seen` records the request headers of `/feed`.
-fn router(seen: Arc<Mutex<Vec<HeaderMap>>>) -> Router {
-    Router::new()
-        .route(
-            "/feed",
-            get(move |headers: HeaderMap| async move {
-                seen.lock().unwrap().push(headers);
-                (
-                    [
-                        (header::CONTENT_TYPE, "application/rss+xml; charset=utf-8"),
-                        (header::ETAG, "\"v1\""),
-                        (header::LAST_MODIFIED, "Sun, 01 Mar 2026 10:00:00 GMT"),
-                        (header::CACHE_CONTROL, "public, max-age=300"),
-                    ],
-                    FEED,
-                )
-            }),
-        )
-        .route(
-            "/conditional",
-            get(|headers: HeaderMap| async move {
-                let etag_matches = headers
-                    .get(header::IF_NONE_MATCH)
-                    .is_some_and(|v| v == "\"v1\"");
-                let date_matches = headers
-                    .get(header::IF_MODIFIED_SINCE)
-                    .is_some_and(|v| v == "Sun, 01 Mar 2026 10:00:00 GMT");
-                if etag_matches || date_matches {
-                    StatusCode::NOT_MODIFIED.into_response()
-                } else {
-                    ([(header::ETAG, "\"v1\"")], FEED).into_response()
-                }
-            }),
-        )
-        .route("/500", get(|| async { StatusCode::INTERNAL_SERVER_ERROR }))
-        .route("/404", get(|| async { StatusCode::NOT_FOUND }))
-        .route(
-            "/429",
-            get(|| async { (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "7")]) }),
-        )
-        .route(
-            "/503",
-            get(|| async {
-                let later = SystemTime::now() + Duration::from_secs(120);
-                let date = httpdate::fmt_http_date(later);
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    [(header::RETRY_AFTER, date)],
-                )
-            }),
-        )
-        .route(
-            "/sleep",
-            get(|| async {
-                tokio::time::sleep(Duration::from_secs(5)).await;
-                FEED
-            }),
-        )
-        .route(
-            "/drip",
-            get(|| async {
-                let chunks = futures_util::stream::unfold(0u32, |i| async move {
-                    if i >= 50 {
-                        return None;
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    Some((
-                        Ok::<_, std::io::Error>(Bytes::from_static(b"<item/>")),
-                        i + 1,
-                    ))
-                });
-                Body::from_stream(chunks)
-            }),
-        )
-        .route(
-            "/bomb",
-            get(|| async {
-                let headers = [
-                    (header::CONTENT_ENCODING, "gzip"),
-                    (header::CONTENT_TYPE, "application/xml"),
-                ];
-                (headers, BOMB)
-            }),
-        )
-        .route("/big", get(|| async { vec![b'x'; 2 * 1024 * 1024] }))
-        .route(
-            "/big-chunked",
-            get(|| async {
-                // No Content-Length: only the streaming count can stop it.
-                let chunks = futures_util::stream::iter(
-                    (0..64).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![b'x'; 64 * 1024]))),
-                );
-                Body::from_stream(chunks)
-            }),
-        )
-        .route(
-            "/r301",
-            get(|| async { redirect(StatusCode::MOVED_PERMANENTLY, "/r308") }),
-        )
-        .route(
-            "/r308",
-            get(|| async { redirect(StatusCode::PERMANENT_REDIRECT, "/feed#top") }),
-        )
-        .route(
-            "/r302",
-            get(|| async { redirect(StatusCode::FOUND, "/r301") }),
-        )
-        .route(
-            "/loop-a",
-            get(|| async { redirect(StatusCode::FOUND, "/loop-b") }),
-        )
-        .route(
-            "/loop-b",
-            get(|| async { redirect(StatusCode::MOVED_PERMANENTLY, "/loop-a") }),
-        )
-        .route(
-            "/chain/{n}",
-            get(
-                |axum::extract::Path(n): axum::extract::Path<u32>| async move {
-                    let to = format!("/chain/{}", n + 1);
-                    (StatusCode::FOUND, [(header::LOCATION, to)])
-                },
-            ),
-        )
-        .route(
-            "/no-location",
-            get(|| async { StatusCode::MOVED_PERMANENTLY }),
-        )
-        .route(
-            "/to-local",
-            get(|headers: HeaderMap| async move {
-                // Redirect to the very same server, but named by its loopback IP.
-                let host = headers
-                    .get(header::HOST)
-                    .unwrap()
-                    .to_str()
-                    .unwrap()
-                    .to_owned();
-                let port = host.rsplit(':').next().unwrap().to_owned();
-                (
-                    StatusCode::FOUND,
-                    [(header::LOCATION, format!("http://127.0.0.1:{port}/feed"))],
-                )
-            }),
-        )
-}
-
-async fn server() -> (SocketAddr, Arc<Mutex<Vec<HeaderMap>>>) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    (serve(router(seen.clone())).await, seen)
-}
 
 #[test]
 fn fetcher_is_clone_send_sync() {
@@ -461,4 +262,50 @@ async fn bad_urls_and_dead_ports() {
     assert_eq!(f.kind, FailureKind::Connect, "{}", f.message);
     assert!(f.is_temporary());
     assert!(!f.message.contains('\n'));
+}
+
+#[tokio::test]
+async fn fetched_fixtures_parse_as_arabic() {
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(format!(
+            "{}/tests/fixtures/feeds/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+    let legacy = fixture("no-encoding-decl-1256.xml");
+    let rss2 = fixture("rss2.xml");
+    let router = Router::new()
+        .route(
+            "/old/legacy.xml",
+            get(|| async { redirect(axum::http::StatusCode::MOVED_PERMANENTLY, "/ar/legacy.xml") }),
+        )
+        .route(
+            "/ar/legacy.xml",
+            // The charset is only in the HTTP header: the body has no XML declaration.
+            get(move || async move {
+                (
+                    [(header::CONTENT_TYPE, "text/xml; charset=windows-1256")],
+                    legacy,
+                )
+            }),
+        )
+        .route("/ar/rss2.xml", get(move || async move { rss2 }));
+    let addr = serve(router).await;
+    let fetcher = Fetcher::new(settings()).unwrap();
+    let (meta, body) = fetched(fetcher.fetch(&req(addr, "/old/legacy.xml")).await);
+    assert!(meta.permanent_redirect.is_some());
+    let feed =
+        crate::parse::parse_feed(&body, meta.content_type.as_deref(), &meta.final_url).unwrap();
+    assert_eq!(
+        feed.items[0].title,
+        "رئيس كازاخستان يستقبل وزير الخارجية الأذربيجاني في أستانا"
+    );
+
+    let (meta, body) = fetched(fetcher.fetch(&req(addr, "/ar/rss2.xml")).await);
+    let feed =
+        crate::parse::parse_feed(&body, meta.content_type.as_deref(), &meta.final_url).unwrap();
+    // The relative item link resolves against the URL the feed was fetched from.
+    let expected = format!("http://{addr}/ar/news/2026/03/01/kyrgyz-tajik-border");
+    assert_eq!(feed.items[1].link.as_deref(), Some(expected.as_str()));
 }
