@@ -1,0 +1,166 @@
+//! The values the fetch stage takes and returns: settings, the request, the outcome and its failure reasons.
+//!
+//! Kept apart from the HTTP code so the lead's pipeline can read the whole interface in one place.
+
+use std::time::Duration;
+
+use url::Url;
+
+/// How the fetcher behaves; one set per process.
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    /// Total time for one fetch: every redirect hop and the whole body (a slow-drip body hits it). Time spent
+    /// waiting for a per-host turn does not count.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Largest body accepted, counted on the decompressed stream.
+    pub max_body_bytes: u64,
+    pub user_agent: String,
+    /// Most redirects followed; one more is [`FailureKind::TooManyRedirects`].
+    pub max_redirects: usize,
+    /// Turns the SSRF guard off (for deployments that poll feeds on the LAN).
+    pub allow_private: bool,
+    /// Requests in flight to one host at a time (at least 1).
+    pub per_host_concurrency: usize,
+    /// Minimum time between the starts of two requests to one host.
+    pub per_host_min_gap: Duration,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        FetchSettings {
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_body_bytes: 10 * 1024 * 1024,
+            user_agent: "qafila/0.1 (+https://github.com/qafila/qafila)".to_owned(),
+            max_redirects: 5,
+            allow_private: false,
+            per_host_concurrency: 1,
+            per_host_min_gap: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The fetcher could not be built (a start-up configuration problem, not a per-feed one).
+#[derive(Debug, thiserror::Error)]
+pub enum FetchSetupError {
+    #[error("the user agent {0:?} is not a valid HTTP header value")]
+    InvalidUserAgent(String),
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[source] reqwest::Error),
+}
+
+/// One fetch to perform, with the validators saved from the previous successful fetch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchRequest {
+    pub url: Url,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// What one fetch gave.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FetchOutcome {
+    /// 304: the feed has not changed since the validators were issued; nothing to parse.
+    NotModified(ResponseMeta),
+    /// 2xx with the decompressed body (at most `max_body_bytes`).
+    Fetched {
+        meta: ResponseMeta,
+        body: Vec<u8>,
+    },
+    Failed(FetchFailure),
+}
+
+/// What the final response said about itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseMeta {
+    pub status: u16,
+    /// The URL after redirects: the base for relative links.
+    pub final_url: Url,
+    /// `Some(final_url)` when there was at least one redirect and every hop was 301 or 308.
+    pub permanent_redirect: Option<Url>,
+    /// On a 304 that does not repeat them, the request's validators are returned, so they can be stored as is.
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// The full `Content-Type` value, e.g. `text/xml; charset=windows-1256`.
+    pub content_type: Option<String>,
+    /// Freshness from `Cache-Control: max-age` or `Expires`, raw and uncapped.
+    pub cache_floor: Option<Duration>,
+    /// Body bytes received, after decompression.
+    pub bytes: u64,
+}
+
+/// Why a fetch failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailureKind {
+    /// The host name does not resolve.
+    Dns,
+    /// No TCP connection (refused, unreachable, connect timeout).
+    Connect,
+    /// TLS handshake or certificate problem.
+    Tls,
+    /// The total time budget ran out.
+    Timeout,
+    /// A non-2xx, non-304 final status.
+    HttpStatus,
+    TooManyRedirects,
+    RedirectLoop,
+    /// A redirect without a usable `Location`.
+    BadRedirect,
+    BodyTooLarge,
+    /// The connection broke or the body could not be decompressed.
+    Body,
+    /// The SSRF guard refused a loopback/private/link-local address.
+    PrivateAddress,
+    /// Not an http(s) URL, or one without a host.
+    InvalidUrl,
+    Other,
+}
+
+/// A failed fetch, ready for logs and the source's `last_error`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchFailure {
+    pub kind: FailureKind,
+    pub status: Option<u16>,
+    /// One line saying what went wrong and where.
+    pub message: String,
+    /// From `Retry-After` (seconds or HTTP date), when the server sent one with its error status.
+    pub retry_after: Option<Duration>,
+}
+
+impl FetchFailure {
+    pub(crate) fn new(kind: FailureKind, message: impl Into<String>) -> FetchFailure {
+        FetchFailure {
+            kind,
+            status: None,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// True when trying again later may well succeed (back off and retry); false when the source itself is wrong
+    /// and needs an operator (bad URL, redirect loop, refused address, 404, oversize feed).
+    pub fn is_temporary(&self) -> bool {
+        match self.kind {
+            FailureKind::Dns
+            | FailureKind::Connect
+            | FailureKind::Tls
+            | FailureKind::Timeout
+            | FailureKind::Body
+            | FailureKind::Other => true,
+            FailureKind::HttpStatus => matches!(self.status, Some(408 | 425 | 429 | 500..=599)),
+            FailureKind::TooManyRedirects
+            | FailureKind::RedirectLoop
+            | FailureKind::BadRedirect
+            | FailureKind::BodyTooLarge
+            | FailureKind::PrivateAddress
+            | FailureKind::InvalidUrl => false,
+        }
+    }
+}
+
+impl std::fmt::Display for FetchFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}

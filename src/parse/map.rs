@@ -1,0 +1,120 @@
+//! Mapping feed-rs's model onto ours ([`ParsedFeed`], [`ParsedItem`]), cleaning each field on the way.
+
+use feed_rs::model::{Content, Entry, Feed, FeedType, Link, Text};
+use url::Url;
+
+use super::text::{escape_html, plain_text, strip_forbidden};
+use crate::model::{ParsedFeed, ParsedItem};
+
+pub(crate) fn feed(feed: Feed, base: &Url) -> ParsedFeed {
+    let rss = matches!(feed.feed_type, FeedType::RSS0 | FeedType::RSS2);
+    ParsedFeed {
+        title: feed
+            .title
+            .as_ref()
+            .map(|t| plain_text(&t.content))
+            .filter(|t| !t.is_empty()),
+        site_link: pick_link(&feed.links, base),
+        ttl_minutes: feed.ttl,
+        items: feed
+            .entries
+            .into_iter()
+            .map(|e| item(e, base, rss))
+            .collect(),
+    }
+}
+
+fn item(entry: Entry, base: &Url, rss: bool) -> ParsedItem {
+    // feed-rs was told to leave missing ids empty, so a non-empty id is the feed's own.
+    let guid = Some(strip_forbidden(entry.id.trim()).into_owned()).filter(|g| !g.is_empty());
+    let link = pick_link(&entry.links, base).or_else(|| {
+        // An RSS <guid> is a permalink unless it says otherwise (feed-rs drops isPermaLink), so a guid that is
+        // an http(s) URL is the best link an item without <link> has. Atom ids are names, not addresses.
+        // Only an absolute URL counts: a relative-looking guid ("story-17") is a name, not a path.
+        guid.as_deref()
+            .filter(|g| rss && Url::parse(g).is_ok())
+            .and_then(|g| absolute_http(g, base))
+    });
+    ParsedItem {
+        guid,
+        link,
+        title: entry
+            .title
+            .as_ref()
+            .map(|t| plain_text(&t.content))
+            .unwrap_or_default(),
+        summary: entry.summary.as_ref().and_then(text_as_html),
+        content: entry.content.as_ref().and_then(content_as_html),
+        author: entry
+            .authors
+            .iter()
+            .filter_map(|p| p.name.as_deref().map(plain_text).filter(|n| !n.is_empty()))
+            .next(),
+        published: entry.published,
+        updated: entry.updated,
+    }
+}
+
+/// The page a feed or entry points at: `rel="alternate"` (or no rel) first, else any link that is not the feed
+/// itself or an attachment.
+fn pick_link(links: &[Link], base: &Url) -> Option<String> {
+    let alternate = |l: &&Link| {
+        l.rel
+            .as_deref()
+            .is_none_or(|r| r.eq_ignore_ascii_case("alternate"))
+    };
+    let other = |l: &&Link| {
+        !matches!(
+            l.rel.as_deref(),
+            Some("self" | "enclosure" | "edit" | "hub" | "next" | "previous" | "first" | "last")
+        )
+    };
+    let choose = |pred: &dyn Fn(&&Link) -> bool| {
+        links
+            .iter()
+            .filter(pred)
+            .find_map(|l| absolute_http(&l.href, base))
+    };
+    choose(&alternate).or_else(|| choose(&other))
+}
+
+/// `href` made absolute against `base`; only http(s) survives (no `javascript:` or `data:` links downstream).
+fn absolute_http(href: &str, base: &Url) -> Option<String> {
+    let href = strip_forbidden(href.trim()).into_owned();
+    if href.is_empty() {
+        return None;
+    }
+    let url = base.join(&href).ok()?;
+    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+}
+
+fn is_plain(media_type: &str) -> bool {
+    media_type
+        .trim()
+        .to_ascii_lowercase()
+        .starts_with("text/plain")
+}
+
+/// A summary as HTML: HTML stays as the outlet wrote it, plain text (Atom `type="text"`, JSON Feed `summary`)
+/// is escaped so that downstream can treat every summary as HTML.
+fn text_as_html(t: &Text) -> Option<String> {
+    let body = strip_forbidden(t.content.trim());
+    if body.is_empty() {
+        None
+    } else if is_plain(t.content_type.as_str()) {
+        Some(escape_html(&body))
+    } else {
+        Some(body.into_owned())
+    }
+}
+
+fn content_as_html(c: &Content) -> Option<String> {
+    let body = strip_forbidden(c.body.as_deref()?.trim());
+    if body.is_empty() {
+        None
+    } else if is_plain(c.content_type.as_str()) {
+        Some(escape_html(&body))
+    } else {
+        Some(body.into_owned())
+    }
+}

@@ -1,0 +1,239 @@
+//! The parse stage: a fetched body (RSS 0.9x/1.0/2.0, Atom or JSON Feed) into a [`ParsedFeed`].
+//!
+//! feed-rs does the format work. Around it this module:
+//! - decodes the bytes itself ([`encoding`]) so Arabic comes out right even when the labels lie;
+//! - tells the operator *why* a body is not a feed (empty, an HTML page, truncated XML, garbage);
+//! - keeps only identifiers the feed really carried: feed-rs invents an id for items without one (a hash of link
+//!   and title, or a random UUID), so it is built with an id generator that returns "" and "" means "none";
+//! - makes links absolute against the URL the feed was finally fetched from, and keeps only http(s) links;
+//! - turns titles into plain text ([`text`]) and removes characters XML 1.0 forbids from everything.
+
+mod encoding;
+mod map;
+#[cfg(test)]
+mod tests;
+mod text;
+
+use feed_rs::parser::{ParseErrorKind, ParseFeedError};
+use url::Url;
+
+use crate::model::ParsedFeed;
+
+/// Why a body could not be read as a feed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("the response body is empty")]
+    Empty,
+    /// The body is something else: the text says what, e.g. "an HTML page, not a feed".
+    #[error("not a feed: the body is {0}")]
+    NotAFeed(String),
+    /// It looks like a feed but is broken (truncated, ill-formed XML or JSON).
+    #[error("malformed feed: {0}")]
+    Malformed(String),
+}
+
+/// Parses a fetched body. `content_type` is the full HTTP header value (its charset is one hint among others);
+/// `base` is the final URL after redirects, against which relative links are resolved.
+pub fn parse_feed(
+    body: &[u8],
+    content_type: Option<&str>,
+    base: &Url,
+) -> Result<ParsedFeed, ParseError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ParseError::Empty);
+    }
+    let decoded = encoding::decode(body, content_type);
+    tracing::trace!(
+        encoding = decoded.encoding.name(),
+        bytes = body.len(),
+        "decoded feed body"
+    );
+    let text = decoded.text;
+    if text
+        .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}')
+        .is_empty()
+    {
+        return Err(ParseError::Empty);
+    }
+    let feed = match run_feed_rs(&text, base) {
+        Ok(feed) => feed,
+        Err(err) => match repair(&text, &err).map(|fixed| run_feed_rs(&fixed, base)) {
+            Some(Ok(feed)) => feed,
+            _ => return Err(diagnose(&text, Some(err))),
+        },
+    };
+    Ok(map::feed(feed, base))
+}
+
+/// A repaired copy of a feed that failed for one of two common, harmless reasons, to be tried once more:
+/// `<rss>` without the required version (feed-rs then finds no feed), or a bare `&` (feed-rs is all or nothing,
+/// and `?id=1&lang=ar` in a link is the classic hand-written-feed mistake).
+fn repair(text: &str, err: &ParseFeedError) -> Option<String> {
+    match err {
+        ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot)
+            if root_name(text).as_deref() == Some("rss") =>
+        {
+            add_rss_version(text)
+        }
+        ParseFeedError::XmlReader(_) => escape_bare_ampersands(text),
+        _ => None,
+    }
+}
+
+/// Replaces each `&` that does not start a reference (`&name;`, `&#123;`, `&#x1F;`) with `&amp;`; `None` when
+/// there is none. Inside CDATA this turns `&` into `&amp;`, which reads the same once the HTML is decoded.
+fn escape_bare_ampersands(text: &str) -> Option<String> {
+    let is_reference = |after: &str| {
+        let b = after.as_bytes();
+        let len = b.iter().take(33).position(|c| *c == b';').unwrap_or(0);
+        let name = &b[..len];
+        match name {
+            [b'#', b'x' | b'X', hex @ ..] => {
+                !hex.is_empty() && hex.iter().all(u8::is_ascii_hexdigit)
+            }
+            [b'#', dec @ ..] => !dec.is_empty() && dec.iter().all(u8::is_ascii_digit),
+            [first, rest @ ..] => {
+                first.is_ascii_alphabetic() && rest.iter().all(u8::is_ascii_alphanumeric)
+            }
+            [] => false,
+        }
+    };
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut changed = false;
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp + 1..];
+        if is_reference(rest) {
+            out.push('&');
+        } else {
+            out.push_str("&amp;");
+            changed = true;
+        }
+    }
+    out.push_str(rest);
+    changed.then_some(out)
+}
+
+fn run_feed_rs(text: &str, base: &Url) -> Result<feed_rs::model::Feed, ParseFeedError> {
+    feed_rs::parser::Builder::new()
+        // "" marks "the feed carried no id"; see the module doc.
+        .id_generator(|_links, _title, _base| String::new())
+        .base_uri(Some(base.as_str()))
+        // Sanitizing happens when publishing (see `model::ParsedItem`); the feature is off anyway.
+        .sanitize_content(false)
+        .build()
+        .parse(text.as_bytes())
+}
+
+/// The local name of the first element, lower-cased (`rdf:RDF` → `rdf`), skipping the declaration, processing
+/// instructions, comments and a DOCTYPE. `Some("html")` also for an HTML doctype.
+fn root_name(text: &str) -> Option<String> {
+    let mut rest = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
+    loop {
+        rest = rest.strip_prefix('<')?;
+        if let Some(after) = rest.strip_prefix("!--") {
+            rest = &after[after.find("-->")? + 3..];
+        } else if rest.starts_with('?') || rest.starts_with('!') {
+            let end = rest.find('>')?;
+            let head = rest[..end].to_ascii_lowercase();
+            if head.starts_with("!doctype") && head[8..].trim_start().starts_with("html") {
+                return Some("html".to_owned());
+            }
+            rest = &rest[end + 1..];
+        } else {
+            let name: String = rest
+                .chars()
+                .take_while(|c| !c.is_whitespace() && !matches!(c, '>' | '/'))
+                .collect();
+            let local = name.rsplit(':').next().unwrap_or_default();
+            // rdf:RDF is RSS 1.0: its local name RDF is the interesting part.
+            return Some(local.to_ascii_lowercase());
+        }
+        rest = rest.trim_start();
+    }
+}
+
+/// `<rss …>` with `version="2.0"` set (added, or replacing a version feed-rs does not know).
+fn add_rss_version(text: &str) -> Option<String> {
+    let open = text.find("<rss")?;
+    let close = open + text[open..].find('>')?;
+    let attrs = &text[open + 4..close];
+    let mut tag = String::from("<rss version=\"2.0\"");
+    // Keep every attribute but an existing version, which would now be a duplicate.
+    let mut rest = attrs;
+    while let Some(eq) = rest.find('=') {
+        let name = rest[..eq].trim();
+        let value = rest[eq + 1..].trim_start();
+        let quote = value.chars().next().filter(|q| *q == '"' || *q == '\'')?;
+        let end = value[1..].find(quote)? + 2;
+        if name != "version" {
+            tag.push(' ');
+            tag.push_str(name);
+            tag.push('=');
+            tag.push_str(&value[..end]);
+        }
+        rest = &value[end..];
+    }
+    tag.push_str(rest.trim_end());
+    Some(format!("{}{}{}", &text[..open], tag, &text[close..]))
+}
+
+/// Explains a failure in words an operator can act on.
+fn diagnose(text: &str, err: Option<ParseFeedError>) -> ParseError {
+    let start = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
+    let detail = err
+        .as_ref()
+        .map(|e| e.to_string().replace('\n', " "))
+        .unwrap_or_default();
+    if start.starts_with('{') || start.starts_with('[') {
+        return match err {
+            Some(ParseFeedError::JsonSerde(e)) if e.is_eof() => {
+                ParseError::Malformed(format!("the JSON ends early (truncated download?): {e}"))
+            }
+            Some(ParseFeedError::JsonUnsupportedVersion(v)) => {
+                ParseError::NotAFeed(format!("JSON with an unknown JSON Feed version {v:?}"))
+            }
+            Some(ParseFeedError::JsonSerde(e)) if e.is_data() => {
+                ParseError::NotAFeed(format!("JSON but not a JSON Feed ({e})"))
+            }
+            _ => ParseError::Malformed(format!("invalid JSON: {detail}")),
+        };
+    }
+    if !start.starts_with('<') {
+        let snippet: String = start.chars().take(20).filter(|c| !c.is_control()).collect();
+        return ParseError::NotAFeed(format!("neither XML nor JSON (it starts with {snippet:?})"));
+    }
+    match root_name(start).as_deref() {
+        Some("html") => ParseError::NotAFeed("an HTML page, not a feed".to_owned()),
+        Some("rss" | "feed" | "rdf" | "entry") => {
+            // Truncated: the text stops mid-tag, or the parser hit the end before the root element was closed.
+            let tail = &start.as_bytes()[start.len().saturating_sub(64)..];
+            let closes_root = ["</rss", "</feed", ":RDF", "</RDF", "</entry"]
+                .iter()
+                .any(|close| tail.windows(close.len()).any(|w| w == close.as_bytes()));
+            let hit_end = detail.contains("EOF") || detail.contains("end of input");
+            let is_eof = !start.trim_end().ends_with('>') || (hit_end && !closes_root);
+            if is_eof {
+                ParseError::Malformed(format!(
+                    "the XML ends early (truncated download?): {detail}"
+                ))
+            } else if detail.is_empty()
+                || matches!(
+                    err,
+                    Some(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot))
+                )
+            {
+                ParseError::Malformed(
+                    "the feed's root element is missing its channel or version".to_owned(),
+                )
+            } else {
+                ParseError::Malformed(format!("ill-formed XML: {detail}"))
+            }
+        }
+        Some(other) if !other.is_empty() => ParseError::NotAFeed(format!(
+            "an XML document whose root element is <{other}>, not RSS, Atom or RDF"
+        )),
+        _ => ParseError::Malformed(format!("unreadable XML: {detail}")),
+    }
+}
