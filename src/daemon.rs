@@ -50,7 +50,6 @@ pub fn fetch_settings(config: &Config) -> FetchSettings {
         allow_private: f.allow_private,
         per_host_concurrency: f.per_host_concurrency,
         per_host_min_gap: Duration::from_millis(f.per_host_min_gap_ms),
-        ..FetchSettings::default()
     }
 }
 

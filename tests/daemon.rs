@@ -52,6 +52,7 @@ unsafe extern "C" {
 }
 
 fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     // No transparent decompression: the tests look at what the server sends.
     reqwest::Client::builder()
         .no_gzip()
@@ -97,7 +98,10 @@ async fn the_daemon_serves_the_merged_feed_with_validators_and_stops_cleanly() {
     let daemon = Daemon::start(&config);
     let base = format!("http://127.0.0.1:{port}");
     let body = wait_for_stories(&base, 4).await;
-    assert!(body.contains("رئيس كازاخستان يستقبل وزير الخارجية الأذربيجاني في أستانا"));
+    assert!(
+        body.contains("أرمينيا وأذربيجان تستأنفان محادثات السلام في جنيف"),
+        "{body}"
+    );
     let c = client();
 
     let r = c.get(format!("{base}/feed.xml")).send().await.unwrap();
@@ -202,7 +206,10 @@ async fn the_daemon_serves_the_merged_feed_with_validators_and_stops_cleanly() {
         .text()
         .await
         .unwrap();
-    assert!(kz.contains("كازاخستان") && kz.contains("أستانا"), "{kz}");
+    assert!(
+        kz.contains("كازاخستان") && kz.contains("asia.example/news/100"),
+        "{kz}"
+    );
     assert!(
         !kz.contains("أرمينيا وأذربيجان تستأنفان"),
         "a story not about Kazakhstan is not in its slice"
