@@ -55,6 +55,7 @@ impl FixtureServer {
                     .route("/feeds/{name}", get(feed))
                     .route("/status/{code}", get(status))
                     .route("/slow", get(slow))
+                    .route("/gen/{name}", get(generated))
                     .with_state(state);
                 axum::serve(listener, app).await.unwrap();
             });
@@ -145,6 +146,47 @@ async fn feed(
             .body(Body::from("no such fixture"))
             .unwrap(),
     }
+}
+
+/// `/gen/{n}.xml`: a generated RSS feed of 50 Arabic items unique to feed n, answered after 30 ms so that a poll
+/// of many such feeds takes a while.
+async fn generated(UrlPath(name): UrlPath<String>) -> Response {
+    let n: usize = name.trim_end_matches(".xml").parse().unwrap_or(0);
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/rss+xml; charset=utf-8")
+        .body(Body::from(generated_feed(n, 50)))
+        .unwrap()
+}
+
+pub fn generated_feed(n: usize, items: usize) -> String {
+    let places = [
+        "كازاخستان",
+        "قرغيزستان",
+        "طاجيكستان",
+        "أوزبكستان",
+        "أذربيجان",
+        "أرمينيا",
+        "جورجيا",
+    ];
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>منفذ {n}</title>\
+         <link>https://gen{n}.example/</link><description>أخبار</description>"
+    );
+    for i in 0..items {
+        let place = places[(n + i) % places.len()];
+        out.push_str(&format!(
+            "<item><title>{place}: خبر رقم {i} من المنفذ {n} عن مشروع بقيمة {} مليون دولار</title>\
+             <link>https://gen{n}.example/news/{i}</link><guid>gen-{n}-{i}</guid>\
+             <pubDate>Fri, 20 Nov 2026 {:02}:{:02}:00 GMT</pubDate>\
+             <description>تفاصيل الخبر رقم {i} من {place}.</description></item>",
+            (n * 7 + i) % 90 + 1,
+            i % 24,
+            (n + i) % 60
+        ));
+    }
+    out.push_str("</channel></rss>");
+    out
 }
 
 async fn status(UrlPath(code): UrlPath<u16>) -> Response {
