@@ -56,6 +56,14 @@ impl FixtureServer {
                     .route("/status/{code}", get(status))
                     .route("/slow", get(slow))
                     .route("/gen/{name}", get(generated))
+                    .route("/fx/{name}", get(hostile_fixture))
+                    .route("/drip", get(drip))
+                    .route("/r429", get(too_many))
+                    .route("/r503", get(unavailable))
+                    .route("/moved/{n}", get(moved))
+                    .route("/loop/{side}", get(redirect_loop))
+                    .route("/bomb", get(gzip_bomb))
+                    .route("/big", get(big))
                     .with_state(state);
                 axum::serve(listener, app).await.unwrap();
             });
@@ -189,6 +197,112 @@ pub fn generated_feed(n: usize, items: usize) -> String {
     out
 }
 
+/// The parse-stage fixtures of `tests/fixtures/feeds/`, with the HTTP charset a careless server would send.
+async fn hostile_fixture(UrlPath(name): UrlPath<String>) -> Response {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/feeds")
+        .join(&name);
+    let content_type = match name.as_str() {
+        "no-encoding-decl-1256.xml" => "text/xml; charset=windows-1256",
+        // The mislabelled feed's bytes are UTF-8, its declaration (and this header) say windows-1256.
+        "mislabelled-utf8-as-1256.xml" => "text/xml; charset=windows-1256",
+        "page.html" => "text/html; charset=utf-8",
+        _ => "text/xml",
+    };
+    match std::fs::read(path) {
+        Ok(bytes) => Response::builder()
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(bytes))
+            .unwrap(),
+        Err(_) => Response::builder().status(404).body(Body::empty()).unwrap(),
+    }
+}
+
+/// A valid start of a feed, then a byte every 700 ms: only the total timeout ends it.
+async fn drip() -> Response {
+    let stream = futures_util::stream::unfold(0u32, |n| async move {
+        if n > 0 {
+            tokio::time::sleep(Duration::from_millis(700)).await;
+        }
+        let chunk = if n == 0 {
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel>".to_string()
+        } else {
+            " ".to_string()
+        };
+        (n < 100).then(|| (Ok::<_, std::io::Error>(chunk), n + 1))
+    });
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/rss+xml")
+        .body(Body::from_stream(stream))
+        .unwrap()
+}
+
+async fn too_many() -> Response {
+    Response::builder()
+        .status(429)
+        .header(header::RETRY_AFTER, "120")
+        .body(Body::from("slow down"))
+        .unwrap()
+}
+
+async fn unavailable() -> Response {
+    let later = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(600));
+    Response::builder()
+        .status(503)
+        .header(header::RETRY_AFTER, later)
+        .body(Body::from("maintenance"))
+        .unwrap()
+}
+
+/// `/moved/2` → 301 → `/moved/1` → 308 → `/feeds/no-guid.xml`.
+async fn moved(UrlPath(n): UrlPath<u32>) -> Response {
+    let (status, to) = match n {
+        0 => return Response::builder().status(404).body(Body::empty()).unwrap(),
+        1 => (308, "/feeds/no-guid.xml".to_string()),
+        n => (301, format!("/moved/{}", n - 1)),
+    };
+    Response::builder()
+        .status(status)
+        .header(header::LOCATION, to)
+        .body(Body::empty())
+        .unwrap()
+}
+
+async fn redirect_loop(UrlPath(side): UrlPath<String>) -> Response {
+    let to = if side == "a" { "/loop/b" } else { "/loop/a" };
+    Response::builder()
+        .status(302)
+        .header(header::LOCATION, to)
+        .body(Body::empty())
+        .unwrap()
+}
+
+/// 16 KB on the wire, 16 MiB once gunzipped.
+async fn gzip_bomb() -> Response {
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/feeds/gzip-bomb.gz"),
+    )
+    .unwrap();
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/rss+xml")
+        .header(header::CONTENT_ENCODING, "gzip")
+        .body(Body::from(bytes))
+        .unwrap()
+}
+
+/// 3 MiB of a feed that never ends.
+async fn big() -> Response {
+    let mut body =
+        String::from("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>كبير</title>");
+    while body.len() < 3 * 1024 * 1024 {
+        body.push_str("<item><title>عنوان طويل جدا جدا</title></item>");
+    }
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/rss+xml")
+        .body(Body::from(body))
+        .unwrap()
+}
+
 async fn status(UrlPath(code): UrlPath<u16>) -> Response {
     Response::builder()
         .status(StatusCode::from_u16(code).unwrap())
@@ -206,6 +320,16 @@ async fn slow() -> Response {
 /// A config file in `dir` with the given `(id, url)` sources, a 1-second timeout and no per-host gap (every test
 /// source is on 127.0.0.1).
 pub fn write_config(dir: &Path, listen: &str, sources: &[(&str, String)]) -> PathBuf {
+    write_config_with(dir, listen, sources, "")
+}
+
+/// `write_config` with more `[fetch]` lines.
+pub fn write_config_with(
+    dir: &Path,
+    listen: &str,
+    sources: &[(&str, String)],
+    fetch: &str,
+) -> PathBuf {
     let mut text = format!(
         r#"[feed]
 title = "قافلة"
@@ -225,6 +349,7 @@ timeout_secs = 1
 connect_timeout_secs = 1
 per_host_min_gap_ms = 0
 per_host_concurrency = 8
+{fetch}
 "#,
         out = dir.join("out/feed.xml").display(),
         db = dir.join("state/qafila.db").display(),
