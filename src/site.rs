@@ -43,15 +43,20 @@ pub struct Document {
 impl Document {
     pub fn new(body: String, content_type: &'static str, last_modified: DateTime<Utc>) -> Document {
         let etag = format!("\"{}\"", identity::hash_hex(&[&body]));
-        let body = body.into_bytes();
         Document {
-            gzip: Arc::from(gzip(&body)),
-            brotli: Arc::from(brotli(&body)),
-            body: Arc::from(body),
+            body: Arc::from(body.into_bytes()),
+            gzip: Arc::from(Vec::new()),
+            brotli: Arc::from(Vec::new()),
             content_type,
             etag,
             last_modified,
         }
+    }
+
+    /// Makes the compressed forms: done once per new content, not per request.
+    fn compress(&mut self) {
+        self.gzip = Arc::from(gzip(&self.body));
+        self.brotli = Arc::from(brotli(&self.body));
     }
 }
 
@@ -126,56 +131,76 @@ pub fn newest_report(stories: &[StoryView]) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-/// The three feed formats plus the page for one story list, under `base` (`/feed` or `/country/kz`).
+/// One story list published in every format: the whole feed, or one country's slice.
+struct Slice<'a> {
+    /// Path of the feeds without extension (`/feed`, `/country/kz`).
+    feeds: String,
+    /// Path of the HTML page (`/`, `/country/kz`).
+    page: String,
+    /// The feeds' title.
+    title: String,
+    /// The page's heading.
+    heading: String,
+    stories: &'a [StoryView],
+}
+
+/// Renders a slice's three feed formats and its page into `docs`.
 fn render_slice(
     docs: &mut HashMap<String, Document>,
     config: &Config,
     entities: &[EntityTag],
-    base: &str,
-    page_path: &str,
-    title: &str,
-    stories: &[StoryView],
+    slice: &Slice,
     now: DateTime<Utc>,
 ) {
+    let (title, stories) = (slice.title.as_str(), slice.stories);
     let built = newest_report(stories);
-    let (rss, atom, json) = (
-        format!("{base}.xml"),
-        format!("{base}.atom"),
-        format!("{base}.json"),
-    );
-    let rss_doc = publish::render_rss(&meta(config, title, &rss), stories, built);
-    docs.insert(rss.clone(), Document::new(rss_doc, RSS_TYPE, built));
-    let atom_doc = publish::render_atom(&meta(config, title, &atom), stories, built);
-    docs.insert(atom.clone(), Document::new(atom_doc, ATOM_TYPE, built));
-    let json_doc = publish::render_json(&meta(config, title, &json), stories, built);
-    docs.insert(json.clone(), Document::new(json_doc, JSON_TYPE, built));
-    let alternates = [
-        PageLink {
-            title: format!("{title} (RSS)"),
-            href: rss,
-            mime: "application/rss+xml",
-        },
-        PageLink {
-            title: format!("{title} (Atom)"),
-            href: atom,
-            mime: "application/atom+xml",
-        },
-        PageLink {
-            title: format!("{title} (JSON Feed)"),
-            href: json,
-            mime: "application/feed+json",
-        },
+    let feeds = [
+        (
+            "xml",
+            RSS_TYPE,
+            "application/rss+xml",
+            "RSS",
+            publish::render_rss as Renderer,
+        ),
+        (
+            "atom",
+            ATOM_TYPE,
+            "application/atom+xml",
+            "Atom",
+            publish::render_atom,
+        ),
+        (
+            "json",
+            JSON_TYPE,
+            "application/feed+json",
+            "JSON Feed",
+            publish::render_json,
+        ),
     ];
+    let mut alternates = Vec::new();
+    for (ext, content_type, mime, label, render) in feeds {
+        let path = format!("{}.{ext}", slice.feeds);
+        let body = render(&meta(config, title, &path), stories, built);
+        docs.insert(path.clone(), Document::new(body, content_type, built));
+        alternates.push(PageLink {
+            title: format!("{title} ({label})"),
+            href: path,
+            mime,
+        });
+    }
+    let page_meta = meta(config, &config.feed.title, &slice.page);
     let page = publish::render_html(
-        &meta(config, &config.feed.title, page_path),
-        title,
+        &page_meta,
+        &slice.heading,
         stories,
         &alternates,
         entities,
         now,
     );
-    docs.insert(page_path.to_string(), Document::new(page, HTML_TYPE, now));
+    docs.insert(slice.page.clone(), Document::new(page, HTML_TYPE, now));
 }
+
+type Renderer = fn(&FeedMeta, &[StoryView], DateTime<Utc>) -> String;
 
 /// Renders every document from the stories (newest first, at least `max_items` of them when there are so many),
 /// writes the RSS feed to `[feed] output` atomically, and swaps the set served from memory. Returns whether the
@@ -190,29 +215,30 @@ pub fn publish(
     let max = config.feed.max_items;
     let entities = gazetteer.entities();
     let mut docs = HashMap::new();
-    let main = &stories[..stories.len().min(max)];
-    render_slice(
-        &mut docs,
-        config,
-        &entities,
-        "/feed",
-        "/",
-        &config.feed.title,
-        main,
-        now,
-    );
+    let main = Slice {
+        feeds: "/feed".into(),
+        page: "/".into(),
+        title: config.feed.title.clone(),
+        heading: "آخر الأخبار".into(),
+        stories: &stories[..stories.len().min(max)],
+    };
+    render_slice(&mut docs, config, &entities, &main, now);
     for entity in &entities {
-        let slice: Vec<StoryView> = stories
+        let selected: Vec<StoryView> = stories
             .iter()
             .filter(|s| s.entities.iter().any(|e| e.id == entity.id))
             .take(max)
             .cloned()
             .collect();
-        let title = format!("{} — {}", config.feed.title, entity.name);
-        let base = format!("/country/{}", entity.id);
-        render_slice(
-            &mut docs, config, &entities, &base, &base, &title, &slice, now,
-        );
+        let path = format!("/country/{}", entity.id);
+        let slice = Slice {
+            feeds: path.clone(),
+            page: path,
+            title: format!("{} — {}", config.feed.title, entity.name),
+            heading: format!("أخبار {}", entity.name),
+            stories: &selected,
+        };
+        render_slice(&mut docs, config, &entities, &slice, now);
     }
     let sources: Vec<OpmlSource> = config
         .enabled_sources()
@@ -224,20 +250,16 @@ pub fn publish(
         })
         .collect();
     let opml_time = DateTime::<Utc>::UNIX_EPOCH; // the list changes with the config, not the clock
-    docs.insert(
-        "/sources.opml".into(),
-        Document::new(
-            publish::render_opml(&config.feed.title, &sources, opml_time),
-            OPML_TYPE,
-            now,
-        ),
-    );
+    let opml = publish::render_opml(&config.feed.title, &sources, opml_time);
+    docs.insert("/sources.opml".into(), Document::new(opml, OPML_TYPE, now));
 
     let old = site.snapshot();
-    // Unchanged documents keep their old Last-Modified so conditional requests stay cheap.
+    // Unchanged documents keep their old compressed forms and Last-Modified (conditional requests stay cheap);
+    // only changed ones are compressed again.
     for (path, doc) in docs.iter_mut() {
-        if let Some(previous) = old.get(path).filter(|p| p.etag == doc.etag) {
-            *doc = previous.clone();
+        match old.get(path).filter(|p| p.etag == doc.etag) {
+            Some(previous) => *doc = previous.clone(),
+            None => doc.compress(),
         }
     }
     let rss = &docs["/feed.xml"];
