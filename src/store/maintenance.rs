@@ -274,6 +274,9 @@ fn ensure_unused(db_path: &Path) -> Result<()> {
     let db_err = |source| Error::from_db(db_path, source);
     let conn =
         Connection::open_with_flags(db_path, OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(db_err)?;
+    // A live daemon holds its lock for as long as it runs: waiting long would not help.
+    conn.busy_timeout(Duration::from_millis(200))
+        .map_err(db_err)?;
     let attempt = conn.execute_batch(
         "PRAGMA locking_mode = EXCLUSIVE;
          BEGIN EXCLUSIVE;
