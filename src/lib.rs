@@ -15,6 +15,7 @@ pub mod identity;
 pub mod model;
 pub mod normalize;
 pub mod notify;
+pub mod opml_import;
 pub mod parse;
 pub mod pipeline;
 pub mod publish;
