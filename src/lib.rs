@@ -12,6 +12,7 @@ pub mod dedup;
 pub mod error;
 pub mod fetch;
 pub mod identity;
+pub mod metrics;
 pub mod model;
 pub mod normalize;
 pub mod notify;

@@ -154,6 +154,12 @@ fn optimize_and_size() {
 fn backup_while_another_connection_writes_is_consistent_and_complete() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
+    // ~2 KB of Arabic per item, so that a backup takes long enough for commits to land while it runs.
+    let with_text = |k: usize| {
+        let mut i = item(k, 1);
+        i.item.content = Some("خبر عن كازاخستان ".repeat(70));
+        i
+    };
     let stop = Arc::new(AtomicBool::new(false));
     let written = Arc::new(AtomicUsize::new(0));
     let writer = {
@@ -162,7 +168,7 @@ fn backup_while_another_connection_writes_is_consistent_and_complete() {
             let mut w = Store::open(&path).unwrap();
             let mut n = 0;
             while !stop.load(Ordering::Relaxed) {
-                let batch: Vec<_> = (n..n + 20).map(|k| item(k, 1)).collect();
+                let batch: Vec<_> = (n..n + 20).map(with_text).collect();
                 w.ingest("a", &batch, &record(), "fp", &mut EachItemItsOwnStory)
                     .unwrap();
                 n += 20;
@@ -173,36 +179,53 @@ fn backup_while_another_connection_writes_is_consistent_and_complete() {
     while written.load(Ordering::Relaxed) < 400 {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    // Everything committed before the backup starts, as another reader sees it.
-    let before: HashSet<i64> = store.story_of_items().unwrap().into_keys().collect();
-    let dest = dir.path().join("backups/q-1.db");
-    std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-    let bytes = store.backup_to(&dest).unwrap();
-    let after_backup = written.load(Ordering::Relaxed);
+    std::fs::create_dir_all(dir.path().join("backups")).unwrap();
+    // Whether a commit lands during one particular backup is up to the scheduler: take backups until one
+    // overlapped a commit (checking every one of them), so the test does not depend on timing.
+    let mut overlapped = 0;
+    let mut taken = 0;
+    while overlapped == 0 && taken < 50 {
+        taken += 1;
+        // Everything committed before the backup starts, as another reader sees it.
+        let before: HashSet<i64> = store.story_of_items().unwrap().into_keys().collect();
+        let written_before = written.load(Ordering::Relaxed);
+        let dest = dir.path().join(format!("backups/q-{taken}.db"));
+        let bytes = store.backup_to(&dest).unwrap();
+        if written.load(Ordering::Relaxed) > written_before {
+            overlapped += 1;
+        }
+        assert_eq!(bytes, std::fs::metadata(&dest).unwrap().len());
+        assert!(!dir
+            .path()
+            .join(format!("backups/q-{taken}.db-wal"))
+            .exists());
+        let copy = Store::open(&dest).unwrap();
+        assert_eq!(copy.integrity_check().unwrap(), "ok");
+        let held: HashSet<i64> = copy.story_of_items().unwrap().into_keys().collect();
+        assert!(before.is_subset(&held));
+        // Whole transactions only: each batch of 20 is all there or not at all.
+        assert_eq!(held.len() % 20, 0);
+        // Every item row is whole too.
+        assert_eq!(copy.counts().unwrap().0 as usize, held.len());
+    }
     stop.store(true, Ordering::Relaxed);
     writer.join().unwrap();
     assert!(
-        after_backup > before.len(),
-        "the writer kept writing during the backup"
+        overlapped > 0,
+        "no commit landed during any of {taken} backups"
     );
 
-    assert_eq!(bytes, std::fs::metadata(&dest).unwrap().len());
-    assert!(!dir.path().join("backups/q-1.db-wal").exists());
-    let copy = Store::open(&dest).unwrap();
-    assert_eq!(copy.integrity_check().unwrap(), "ok");
-    let held: HashSet<i64> = copy.story_of_items().unwrap().into_keys().collect();
-    assert!(before.is_subset(&held));
-    // Whole transactions only: each batch of 20 is all there or not at all.
-    assert_eq!(held.len() % 20, 0);
-    // No leftovers beside it; and it never overwrites.
-    let names: Vec<_> = std::fs::read_dir(dest.parent().unwrap())
+    // No leftovers beside them; and a backup never overwrites.
+    let names: Vec<_> = std::fs::read_dir(dir.path().join("backups"))
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
     assert!(names
         .iter()
         .all(|n| !n.to_string_lossy().contains("partial")));
-    let err = store.backup_to(&dest).unwrap_err();
+    let err = store
+        .backup_to(&dir.path().join("backups/q-1.db"))
+        .unwrap_err();
     assert!(err.to_string().contains("already exists"), "{err}");
 }
 
