@@ -48,6 +48,15 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error(
+        "database {path} is in use (locked by another connection): stop the daemon first \
+         (systemctl stop qafila) and retry"
+    )]
+    DatabaseInUse { path: PathBuf },
+
+    #[error("cannot restore from {backup}: {reason}; the current database was left untouched")]
+    Restore { backup: PathBuf, reason: String },
+
     #[error("cannot write {path}: {source}")]
     WriteOutput {
         path: PathBuf,

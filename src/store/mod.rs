@@ -7,6 +7,7 @@
 //! misread. All writes of one fetched source are one transaction (`ingest`), never one per item.
 
 mod ingest;
+mod maintenance;
 mod query;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use crate::error::{Error, Result};
 pub use ingest::{
     EachItemItsOwnStory, FetchRecord, IncomingItem, IngestCounts, StateChange, StoryPlacer,
 };
+pub use maintenance::{restore, PruneReport};
 pub use query::{SourceState, StoredItem, StoredStory, WindowItem};
 
 /// The schema, one migration per entry. Append only: never edit or reorder a shipped entry.
