@@ -119,6 +119,7 @@ pub async fn run(config: Arc<Config>, config_path: PathBuf) -> Result<()> {
         site: site.clone(),
         reader: Mutex::new(Store::open(&config.storage.database)?),
         max_age: cache_max_age(&config),
+        metrics: engine.metrics.clone(),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let server_stop = stop_rx.clone();
@@ -147,6 +148,69 @@ pub async fn run(config: Arc<Config>, config_path: PathBuf) -> Result<()> {
         .map_err(|e| Error::Internal(e.to_string()))?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How often retention, `PRAGMA optimize` and a WAL checkpoint run.
+const MAINTENANCE_EVERY: chrono::Duration = chrono::Duration::hours(24);
+
+/// Gauges after a round, and the daily maintenance (the first one after the first round of the process).
+async fn after_round(engine: &Arc<Engine>) -> Result<()> {
+    static LAST: std::sync::Mutex<Option<chrono::DateTime<Utc>>> = std::sync::Mutex::new(None);
+    let config = engine.config();
+    let enabled: HashSet<String> = config
+        .enabled_sources()
+        .map(|s| s.id().to_string())
+        .collect();
+    let (failing, size) = engine
+        .blocking(move |w| {
+            let failing = w
+                .store
+                .source_states()?
+                .iter()
+                .filter(|s| enabled.contains(&s.id) && s.consecutive_failures > 0)
+                .count();
+            Ok((failing as u64, w.store.size_bytes()?))
+        })
+        .await?;
+    engine.metrics.set_sources_failing(failing);
+    engine.metrics.set_database_size(size);
+    let now = Utc::now();
+    let due = LAST
+        .lock()
+        .map(|last| last.is_none_or(|t| now - t >= MAINTENANCE_EVERY))
+        .unwrap_or(true);
+    if due {
+        prune(engine, now).await?;
+        if let Ok(mut last) = LAST.lock() {
+            *last = Some(now);
+        }
+    }
+    Ok(())
+}
+
+/// Retention now: what `qafila prune` and the daily maintenance run. Stories still published are kept.
+pub async fn prune(
+    engine: &Arc<Engine>,
+    now: chrono::DateTime<Utc>,
+) -> Result<crate::store::PruneReport> {
+    let config = engine.config();
+    let keep: Vec<String> = engine
+        .stories_to_publish(site::stories_needed(&config))
+        .await?
+        .into_iter()
+        .map(|s| s.guid)
+        .collect();
+    let days = config.storage.retention_days;
+    let report = engine
+        .blocking(move |w| w.maintain(days, &keep, now))
+        .await?;
+    tracing::info!(
+        items = report.items,
+        stories = report.stories,
+        retention_days = days,
+        "pruned old items"
+    );
+    Ok(report)
 }
 
 /// The one-line `STATUS=` systemd shows after a round.
@@ -276,8 +340,14 @@ async fn schedule_loop(
             let (engine, site) = (engine.clone(), site.clone());
             rounds.spawn(async move {
                 match poll_sources(&engine, due).await {
-                    Ok(reports) => notify::status(&round_status(&reports)),
+                    Ok(reports) => {
+                        notify::status(&round_status(&reports));
+                        engine.metrics.set_last_successful_round(Utc::now());
+                    }
                     Err(e) => tracing::error!(error = %e, "poll round failed to store its results"),
+                }
+                if let Err(e) = after_round(&engine).await {
+                    tracing::error!(error = %e, "maintenance after the round failed");
                 }
                 if let Err(e) = publish(&engine, &site).await {
                     tracing::error!(error = %e, "publishing the feed failed; the previous one is still served");

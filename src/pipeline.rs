@@ -15,6 +15,7 @@ use crate::dedup::{self, ItemFeatures, StoryIndex};
 use crate::error::{Error, Result};
 use crate::fetch::{FetchOutcome, FetchRequest, Fetcher};
 use crate::identity;
+use crate::metrics::{FetchOutcomeLabel, Metrics};
 use crate::model::{ParsedItem, ReportView, StoryView};
 use crate::parse;
 use crate::regions::Gazetteer;
@@ -73,6 +74,21 @@ impl Writer {
             self.index.insert(item.id, item.story_id, f, item.sort_time);
         }
         Ok(())
+    }
+
+    /// Retention: prunes items older than `retention_days` except those of `keep` (the published stories), runs
+    /// `PRAGMA optimize` and a WAL checkpoint, and rebuilds the story index so it never points at a pruned story.
+    pub fn maintain(
+        &mut self,
+        retention_days: u32,
+        keep: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<crate::store::PruneReport> {
+        let cutoff = now - chrono::Duration::days(i64::from(retention_days));
+        let report = self.store.prune(cutoff, keep)?;
+        self.store.optimize()?;
+        self.rebuild_index(now)?;
+        Ok(report)
     }
 
     /// Stores one source's fetch; new items are placed into stories through the index.
@@ -158,6 +174,7 @@ impl PollReport {
 pub struct Engine {
     config: RwLock<Arc<Config>>,
     fetcher: RwLock<Fetcher>,
+    pub metrics: Arc<Metrics>,
     pub writer: Arc<Mutex<Writer>>,
     pub gazetteer: Arc<Gazetteer>,
 }
@@ -172,6 +189,7 @@ impl Engine {
         Engine {
             config: RwLock::new(config),
             fetcher: RwLock::new(fetcher),
+            metrics: Arc::new(Metrics::default()),
             writer: Arc::new(Mutex::new(writer)),
             gazetteer,
         }
@@ -299,6 +317,16 @@ impl Engine {
             duration: started.elapsed(),
             next_due,
         };
+        let outcome = match (&report.error, report.status) {
+            (Some(_), _) => FetchOutcomeLabel::Error,
+            (None, Some(304)) => FetchOutcomeLabel::NotModified,
+            (None, _) => FetchOutcomeLabel::Ok,
+        };
+        self.metrics
+            .record_fetch(&report.source_id, outcome, report.duration);
+        let created = (counts.new - counts.merged) as u64;
+        self.metrics
+            .add_ingested(counts.new as u64, created, counts.merged as u64);
         log_report(&report);
         Ok(report)
     }

@@ -13,6 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 
+use crate::metrics::{self, Metrics};
 use crate::site::{Document, Site};
 use crate::store::Store;
 
@@ -23,6 +24,7 @@ pub struct ServerState {
     pub reader: Mutex<Store>,
     /// `Cache-Control: max-age` for documents, matched to the poll schedule.
     pub max_age: Duration,
+    pub metrics: Arc<Metrics>,
 }
 
 pub fn router(state: Arc<ServerState>) -> axum::Router {
@@ -34,6 +36,18 @@ async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+) -> Response {
+    let metrics = state.metrics.clone();
+    let response = respond(state, method, &uri, &headers).await;
+    metrics.record_request(uri.path(), response.status().as_u16());
+    response
+}
+
+async fn respond(
+    state: Arc<ServerState>,
+    method: Method,
+    uri: &Uri,
+    headers: &HeaderMap,
 ) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return plain(
@@ -48,8 +62,15 @@ async fn handle(
     if uri.path() == "/healthz" {
         return health(state).await;
     }
+    if uri.path() == "/metrics" {
+        return Response::builder()
+            .header(header::CONTENT_TYPE, metrics::CONTENT_TYPE)
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(Body::from(state.metrics.render()))
+            .expect("valid response");
+    }
     match state.site.get(uri.path()) {
-        Some(doc) => serve_document(&doc, &headers, state.max_age),
+        Some(doc) => serve_document(&doc, headers, state.max_age),
         None => plain(StatusCode::NOT_FOUND, "not found\n", None),
     }
 }
