@@ -50,6 +50,8 @@ pub struct Gazetteer {
 pub(crate) struct Match {
     /// Index of the entity in gazetteer order (including foreign entries, which come last).
     pub entry: usize,
+    /// Which phrase of the entry matched.
+    pub phrase: usize,
     pub start: usize,
     pub end: usize,
 }
@@ -138,6 +140,16 @@ impl Gazetteer {
         self.entries[entry].kind
     }
 
+    /// Whether the phrase names a place or person (specific to a story) rather than the entity itself.
+    pub(crate) fn is_specific(&self, m: &Match) -> bool {
+        self.entries[m.entry].specific[m.phrase]
+    }
+
+    /// Wider regions the entry lies in.
+    pub(crate) fn part_of(&self, entry: usize) -> &[String] {
+        &self.entries[entry].part_of
+    }
+
     pub(crate) fn tag_at(&self, entry: usize) -> EntityTag {
         tag_of(&self.entries[entry])
     }
@@ -170,6 +182,7 @@ impl Gazetteer {
                     let end = i + self.entries[e].phrases[p].len();
                     found.push(Match {
                         entry: e,
+                        phrase: p,
                         start: i,
                         end,
                     });

@@ -71,6 +71,8 @@ struct RawEntity {
     demonyms: Vec<Spanned<String>>,
     #[serde(default)]
     exclude: Vec<Spanned<String>>,
+    #[serde(default)]
+    part_of: Vec<Spanned<String>>,
 }
 
 /// One validated entity with its phrases already folded into word sequences.
@@ -80,6 +82,11 @@ pub(crate) struct Entry {
     pub name: String,
     pub kind: Kind,
     pub phrases: Vec<Vec<String>>,
+    /// Parallel to `phrases`: a place or person (specific to one story) rather than the entity's own name or
+    /// demonym. Story matching keeps the words of specific phrases besides the entity.
+    pub specific: Vec<bool>,
+    /// Ids of wider region entities this one lies in (kz → central-asia).
+    pub part_of: Vec<String>,
     pub excludes: Vec<Vec<String>>,
 }
 
@@ -124,6 +131,7 @@ pub(crate) fn parse(src: &str, path: &Path) -> Result<Vec<Entry>, GazetteerError
         };
     let mut seen = HashSet::new();
     let mut entries = Vec::new();
+    let mut part_of_refs = Vec::new();
     let tables = raw.entity.into_iter().map(|e| (e, false));
     for (e, foreign) in tables.chain(raw.foreign.into_iter().map(|e| (e, true))) {
         let id = e.id.get_ref();
@@ -195,10 +203,11 @@ pub(crate) fn parse(src: &str, path: &Path) -> Result<Vec<Entry>, GazetteerError
                         ),
                     ));
                 }
+                let specific = matches!(key, "places" | "people");
                 if key == "demonyms" {
-                    phrases.extend(inflections(&words));
+                    phrases.extend(inflections(&words).into_iter().map(|w| (w, false)));
                 } else {
-                    phrases.push(words);
+                    phrases.push((words, specific));
                 }
             }
         }
@@ -225,14 +234,33 @@ pub(crate) fn parse(src: &str, path: &Path) -> Result<Vec<Entry>, GazetteerError
             excludes.push(words);
         }
         phrases.sort();
-        phrases.dedup();
+        phrases.dedup_by(|a, b| a.0 == b.0);
+        let (phrases, specific) = phrases.into_iter().unzip();
+        part_of_refs.push(e.part_of.clone());
         entries.push(Entry {
             id: id.clone(),
             name: e.name.into_inner(),
             kind,
             phrases,
+            specific,
+            part_of: e.part_of.into_iter().map(Spanned::into_inner).collect(),
             excludes,
         });
+    }
+    for refs in &part_of_refs {
+        for r in refs {
+            let target = entries.iter().find(|e| &e.id == r.get_ref());
+            if !target.is_some_and(|t| t.kind == Kind::Region) {
+                return Err(invalid(
+                    r.span(),
+                    "part_of",
+                    format!(
+                        "`{}` is not the id of a kind = \"region\" entity",
+                        r.get_ref()
+                    ),
+                ));
+            }
+        }
     }
     Ok(entries)
 }
