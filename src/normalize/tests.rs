@@ -95,7 +95,8 @@ fn is_folded(c: char) -> bool {
             c,
             '،' | '؛' | '؟' | '«' | '»' | '“' | '”' | '‹' | '›' | '…' | ',' | '"' | '\''
         )
-        || c.is_uppercase()
+        // Upper-case letters that have a lower-case form (🅐 is "uppercase" but has none).
+        || !c.to_lowercase().eq(std::iter::once(c))
         || (c.is_whitespace() && c != ' ')
 }
 
