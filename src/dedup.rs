@@ -4,10 +4,12 @@
 //! # Decision
 //! [`same_story`] compares two items' [`ItemFeatures`]. Contradictions veto first — a headline country the other
 //! item never mentions, different figures for the same unit, different months, opposite outcomes, a gap beyond
-//! `follow_up_hours` — because a wrong merge hides news while a missed merge only repeats it. Then headline
-//! similarity, or headline+summary similarity with a shared region entity, must reach a threshold. Similarity
-//! is the Jaccard index of light-stemmed, stopword-free words where every gazetteer mention is one `@id` token,
-//! so transliterations (قرغيزستان/قيرغيزستان) and demonyms (الكازاخي) meet.
+//! `follow_up_hours`, each side naming another outside partner — because a wrong merge hides news while a missed
+//! merge only repeats it. Then either the headlines' Jaccard similarity reaches `title_similarity`, or the items
+//! share a region entity and enough weighted headline+summary words (`shared_weight`, `shared_fraction`: an
+//! absolute count works better than a ratio because outlets paraphrase freely and summaries differ in length).
+//! Words are light-stemmed and stopword-free, and every gazetteer mention is one `@id` token (a city or leader
+//! also keeps its own token), so transliterations (قرغيزستان/قيرغيزستان) and demonyms (الكازاخي) meet.
 //!
 //! # Index
 //! Placing an item must not cost more as the store grows, so [`StoryIndex`] never scans. It keeps an inverted
