@@ -1,1 +1,347 @@
-//! (being written)
+//! Arabic text folding for *matching only*.
+//!
+//! Outlets spell the same headline in many ways: with or without diacritics and hamza, with أ/إ/آ/ا, ة/ه, ى/ي,
+//! Persian letters, Arabic-Indic or Latin digits, assorted quotes, bidi controls and presentation forms pasted
+//! from PDFs. [`normalize`] folds all of that away so that two spellings of one word compare equal, and
+//! [`tokens`] then cuts the folded text into comparable words (clitics and stopwords removed).
+//!
+//! Stored and published text is never replaced by this output: folding loses information (ة/ه, hamza) that a
+//! reader needs, so it only ever feeds comparisons.
+//!
+//! Folding works on the NFKD decomposition, which splits presentation forms into base letters and splits
+//! hamza/madda carriers (أ إ آ ؤ ئ) into a base letter plus a combining mark; every combining mark is then dropped.
+//! Working on a fully decomposed, mark-free string is what makes the fold idempotent (a second pass finds nothing
+//! left to decompose, drop or compose).
+
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// Bumped whenever folding or tokenization changes, so fingerprints of derived data (gazetteer, stored relevance)
+/// change with it.
+pub const VERSION: u32 = 1;
+
+/// What one (decomposed) input character becomes.
+enum Fold {
+    /// Removed without a trace (diacritics, tatweel, invisible controls): the letters around it join.
+    Drop,
+    /// A word boundary (punctuation, symbols, whitespace).
+    Sep,
+    /// A separator that may sit inside a number (`3.5`, `1,000`, `٣٫٥`); decided once the neighbours are known.
+    NumSep(char),
+    Keep(char),
+}
+
+/// Characters removed outright rather than turned into a word boundary: they sit *inside* words (a ZWNJ in a
+/// Persian-style spelling, a tatweel stretching a letter, a bidi mark pasted from a CMS).
+fn is_dropped(c: char) -> bool {
+    matches!(c,
+        '\u{0610}'..='\u{061A}' | '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{06D6}'..='\u{06ED}'
+        | '\u{0640}' // tatweel
+        | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}'
+        | '\u{061C}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}'
+        // Presentation-form code points NFKD leaves alone (tail fragments, unassigned, noncharacters):
+        // they are glyph pieces, not letters.
+        | '\u{FB50}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFE}')
+}
+
+/// Letter and digit folds that NFKD does not already perform.
+fn fold_letter(c: char) -> char {
+    match c {
+        'ٱ' | 'ٲ' | 'ٳ' => 'ا',
+        'ى' | 'ی' | 'ې' | 'ے' => 'ي',
+        'ة' | 'ۃ' | 'ھ' | 'ہ' | 'ە' => 'ه',
+        'ک' | 'ڪ' | 'گ' => 'ك',
+        'پ' => 'ب',
+        'چ' => 'ج',
+        'ڤ' => 'ف',
+        'ژ' => 'ز',
+        'ڨ' => 'ق',
+        '\u{0660}'..='\u{0669}' => char::from(b'0' + (c as u32 - 0x0660) as u8),
+        '\u{06F0}'..='\u{06F9}' => char::from(b'0' + (c as u32 - 0x06F0) as u8),
+        _ => c,
+    }
+}
+
+fn classify(c: char) -> Fold {
+    if is_dropped(c) || is_combining_mark(c) {
+        return Fold::Drop;
+    }
+    match c {
+        '.' | ',' | '٫' | '٬' => return Fold::NumSep(c),
+        _ => {}
+    }
+    let c = fold_letter(c);
+    if c.is_alphanumeric() {
+        Fold::Keep(c)
+    } else {
+        Fold::Sep
+    }
+}
+
+/// Folds `text` for matching: see the module doc for what is folded. The result is lower-case, has single spaces
+/// between words and none at either end, and is a fixed point (`normalize(normalize(x)) == normalize(x)`).
+pub fn normalize(text: &str) -> String {
+    let mut folded: Vec<Fold> = Vec::with_capacity(text.len());
+    for c in text.nfkd() {
+        match classify(c) {
+            Fold::Keep(k) if !k.to_lowercase().eq(std::iter::once(k)) => {
+                // Lower-casing may yield a decomposable or marked letter (İ → i̇): fold the result again.
+                for l in k.to_lowercase().collect::<String>().nfkd() {
+                    match classify(l) {
+                        Fold::Keep(x) => folded.push(Fold::Keep(x)),
+                        Fold::Drop => {}
+                        _ => folded.push(Fold::Sep),
+                    }
+                }
+            }
+            other => folded.push(other),
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut pending_sep = false;
+    for i in 0..folded.len() {
+        let c = match folded[i] {
+            Fold::Drop => continue,
+            Fold::Sep => {
+                pending_sep = true;
+                continue;
+            }
+            Fold::Keep(c) => c,
+            Fold::NumSep(s) => {
+                if !digits_around(&folded, i, pending_sep) {
+                    pending_sep = true;
+                    continue;
+                }
+                // Between digits: a thousands separator (`,`/`٬` before exactly three digits) disappears so
+                // "1,000" and "1000" agree; any other one is a decimal point.
+                if matches!(s, ',' | '٬') && following_digits(&folded, i) == 3 {
+                    continue;
+                }
+                '.'
+            }
+        };
+        if pending_sep && !out.is_empty() {
+            out.push(' ');
+        }
+        pending_sep = false;
+        out.push(c);
+    }
+    out
+}
+
+fn prev_is_digit(folded: &[Fold], i: usize, pending_sep: bool) -> bool {
+    !pending_sep
+        && folded[..i]
+            .iter()
+            .rev()
+            .find(|f| !matches!(f, Fold::Drop))
+            .is_some_and(|f| matches!(f, Fold::Keep(c) if c.is_ascii_digit()))
+}
+
+fn following_digits(folded: &[Fold], i: usize) -> usize {
+    folded[i + 1..]
+        .iter()
+        .filter(|f| !matches!(f, Fold::Drop))
+        .take_while(|f| matches!(f, Fold::Keep(c) if c.is_ascii_digit()))
+        .count()
+}
+
+fn digits_around(folded: &[Fold], i: usize, pending_sep: bool) -> bool {
+    prev_is_digit(folded, i, pending_sep) && following_digits(folded, i) > 0
+}
+
+/// Function words that carry no news: dropped from [`tokens`]. Spelled as [`normalize`] leaves them. Negations
+/// (لا، لم، لن، ليس، دون) are deliberately absent: "talks end without agreement" is another story.
+const STOPWORDS: &[&str] = &[
+    "في",
+    "من",
+    "علي",
+    "الي",
+    "عن",
+    "مع",
+    "ان",
+    "التي",
+    "الذي",
+    "الذين",
+    "اللذين",
+    "اللتين",
+    "اللواتي",
+    "بعد",
+    "قبل",
+    "خلال",
+    "هذا",
+    "هذه",
+    "ذلك",
+    "تلك",
+    "هناك",
+    "هنا",
+    "كان",
+    "كانت",
+    "يكون",
+    "تكون",
+    "قد",
+    "لقد",
+    "ما",
+    "او",
+    "ام",
+    "ثم",
+    "حتي",
+    "اي",
+    "كما",
+    "كل",
+    "بين",
+    "عند",
+    "منذ",
+    "حول",
+    "لدي",
+    "و",
+    "ف",
+    "ب",
+    "ل",
+    "ك",
+    "يا",
+    "هو",
+    "هي",
+    "هم",
+    "هن",
+    "نحن",
+    "انه",
+    "انها",
+    "الا",
+    "اذا",
+    "اذ",
+    "وفي",
+    "ومن",
+    "وعلي",
+    "والي",
+    "وعن",
+    "ومع",
+    "وان",
+    "وقد",
+    "فيه",
+    "فيها",
+    "منه",
+    "منها",
+    "عليه",
+    "عليها",
+    "اليه",
+    "لها",
+    "له",
+    "به",
+    "بها",
+    "وهو",
+    "وهي",
+    "حيث",
+    "ضمن",
+    "عبر",
+    "نحو",
+    "لكن",
+    "ولكن",
+    "بل",
+    "ايضا",
+    "اما",
+    "وذلك",
+    "كذلك",
+    "تم",
+    "وتم",
+    "يتم",
+    "الان",
+    "فقد",
+    "وكان",
+    "وكانت",
+    "a",
+    "an",
+    "the",
+    "of",
+    "in",
+    "on",
+    "and",
+    "to",
+    "for",
+];
+
+/// Words that look like article + word but are not (or whose stripped form would collide with something else).
+const NO_STRIP: &[&str] = &[
+    "الاف",
+    "الله",
+    "الف",
+    "الي",
+    "الا",
+    "الان",
+    "الذي",
+    "التي",
+    "الذين",
+];
+
+/// Article and preposition+article prefixes, longest first. Only stripped when at least two letters remain.
+const ARTICLE_PREFIXES: &[&str] = &[
+    "وبال", "وكال", "فبال", "ولل", "فلل", "وال", "بال", "كال", "فال", "لل", "ال",
+];
+
+/// Single-letter (and doubled) proclitics: و ب ل ف ك. Stripping them blindly destroys words (وزير، بيشكيك، لبنان),
+/// so they are only removed when the remainder is a word the caller knows (a gazetteer form).
+const PROCLITICS: &[&str] = &["وب", "ول", "فب", "فل", "وك", "و", "ب", "ل", "ف", "ك"];
+
+/// Whether `word` (already normalized) is a stopword.
+pub fn is_stopword(word: &str) -> bool {
+    STOPWORDS.contains(&word)
+}
+
+/// Removes clitic prefixes from one normalized word. `is_known` tells which bare words exist (typically gazetteer
+/// forms), allowing a single-letter و/ب/ل/ف/ك to be stripped only in front of such a word.
+pub fn strip_clitics<'a>(word: &'a str, is_known: &dyn Fn(&str) -> bool) -> &'a str {
+    if is_stopword(word) || NO_STRIP.contains(&word) || is_known(word) {
+        return word;
+    }
+    for p in ARTICLE_PREFIXES {
+        if let Some(rest) = word.strip_prefix(p) {
+            if rest.chars().count() >= 2 {
+                return rest;
+            }
+        }
+    }
+    for p in PROCLITICS {
+        if let Some(rest) = word.strip_prefix(p) {
+            if rest.chars().count() >= 2 {
+                // "وأذربيجان" → "اذربيجان"; "بالكازاخ…" is already handled above.
+                let inner = strip_clitics(rest, &|_| false);
+                if is_known(rest) {
+                    return rest;
+                }
+                if inner != rest && is_known(inner) {
+                    return inner;
+                }
+            }
+        }
+    }
+    word
+}
+
+/// Normalized, clitic-stripped words of `text`, stopwords kept (phrase matching needs every position).
+pub fn words_with(text: &str, is_known: &dyn Fn(&str) -> bool) -> Vec<String> {
+    normalize(text)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(|w| strip_clitics(w, is_known).to_string())
+        .collect()
+}
+
+/// Like [`tokens`], with single-letter proclitics also stripped in front of words `is_known` accepts.
+pub fn tokens_with(text: &str, is_known: &dyn Fn(&str) -> bool) -> Vec<String> {
+    normalize(text)
+        .split(' ')
+        .filter(|w| !w.is_empty() && !is_stopword(w))
+        .map(|w| strip_clitics(w, is_known))
+        .filter(|w| !is_stopword(w))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Normalized words of `text` with article/preposition clitics stripped and stopwords removed. Numbers survive
+/// as tokens (`"3"`, `"2026"`, `"3.5"`).
+pub fn tokens(text: &str) -> Vec<String> {
+    tokens_with(text, &|_| false)
+}
+
+#[cfg(test)]
+mod tests;

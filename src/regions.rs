@@ -1,23 +1,214 @@
+//! The region gazetteer: which region entities (countries, autonomous republics, wider regions) a text mentions.
+//!
+//! Entities, their spellings, places, leaders and demonyms live in `data/regions.toml` (embedded in the binary;
+//! an operator may load another file). Every phrase is folded with [`crate::normalize`] and matched as a sequence
+//! of whole words against the folded text, so hamza/alef/ta-marbuta variants, diacritics and clitics
+//! (بكازاخستان، وأذربيجان، والأذربيجاني) need no listing. At each position the longest phrase wins, so
+//! "أوسيتيا الشمالية" is not read as a partial "أوسيتيا الجنوبية" and "روسيا البيضاء" is not Russia.
+//!
+//! Ambiguous names (Georgia the US state, al-Bukhari the scholar, the Syrian "Astana talks") are handled with
+//! per-entity `exclude` phrases: a match is ignored when an exclude phrase overlaps it or stands within
+//! [`EXCLUDE_WINDOW`] words of it.
+//!
+//! The file may also list `[[foreign]]` countries. They are never returned by [`Gazetteer::tag`] (an item only
+//! about them is off-region) but story clustering uses them to tell "a deal with the UAE" from "a deal with Saudi
+//! Arabia".
+
+mod load;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use load::Entry;
+pub use load::{GazetteerError, Kind};
+
 use crate::model::EntityTag;
-pub struct Gazetteer;
-#[derive(Debug)]
-pub struct GazetteerError;
-impl std::fmt::Display for GazetteerError {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "x")
+use crate::normalize;
+
+/// How many words away an exclude phrase still suppresses a match ("أتلانتا بجورجيا" is one word away).
+pub const EXCLUDE_WINDOW: usize = 3;
+
+const BUILTIN: &str = include_str!("../data/regions.toml");
+
+/// A loaded gazetteer, ready to tag text. Cheap to share by reference; immutable once built.
+#[derive(Debug, Clone)]
+pub struct Gazetteer {
+    entries: Vec<Entry>,
+    /// First word of a phrase → (entry, phrase) pairs starting with it.
+    by_first: HashMap<String, Vec<(usize, usize)>>,
+    /// Every word that occurs in some phrase: lets a single-letter proclitic be stripped in front of it.
+    known: HashSet<String>,
+    fingerprint: String,
+}
+
+/// One phrase occurrence in a word sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Match {
+    /// Index of the entity in gazetteer order (including foreign entries, which come last).
+    pub entry: usize,
+    /// Which phrase of the entry matched.
+    pub phrase: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Gazetteer {
+    /// The shipped `data/regions.toml`, embedded at compile time.
+    pub fn builtin() -> Gazetteer {
+        Self::parse_str(BUILTIN, Path::new("data/regions.toml (built in)"))
+            .expect("the built-in gazetteer is validated by the test suite")
+    }
+
+    /// Loads a gazetteer file in the `data/regions.toml` format. Errors name the file, line and key to fix.
+    pub fn load(path: &Path) -> Result<Gazetteer, GazetteerError> {
+        let src = std::fs::read_to_string(path).map_err(|source| GazetteerError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse_str(&src, path)
+    }
+
+    /// Parses gazetteer text; `path` is only used in error messages.
+    pub fn parse_str(src: &str, path: &Path) -> Result<Gazetteer, GazetteerError> {
+        let entries = load::parse(src, path)?;
+        let mut by_first: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+        let mut known = HashSet::new();
+        for (ei, e) in entries.iter().enumerate() {
+            for (pi, p) in e.phrases.iter().enumerate() {
+                by_first.entry(p[0].clone()).or_default().push((ei, pi));
+                known.extend(p.iter().filter(|w| !normalize::is_stopword(w)).cloned());
+            }
+        }
+        let mut h = Sha256::new();
+        h.update(format!(
+            "qafila-gazetteer normalize-v{}\n",
+            normalize::VERSION
+        ));
+        h.update(src.as_bytes());
+        let fingerprint = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Gazetteer {
+            entries,
+            by_first,
+            known,
+            fingerprint,
+        })
+    }
+
+    /// The region entities `text` mentions, in gazetteer order, each once. Foreign countries are never returned.
+    pub fn tag(&self, text: &str) -> Vec<EntityTag> {
+        let words = self.words(text);
+        self.tags_of(&self.matches(&words), false)
+    }
+
+    /// The region entity with this id.
+    pub fn entity(&self, id: &str) -> Option<EntityTag> {
+        self.entries
+            .iter()
+            .find(|e| e.id == id && e.kind != Kind::Foreign)
+            .map(tag_of)
+    }
+
+    /// All region entities, in gazetteer order.
+    pub fn entities(&self) -> Vec<EntityTag> {
+        self.entries
+            .iter()
+            .filter(|e| e.kind != Kind::Foreign)
+            .map(tag_of)
+            .collect()
+    }
+
+    /// Changes whenever the data (or the folding it relies on) changes, so stored relevance can be re-evaluated.
+    pub fn fingerprint(&self) -> String {
+        self.fingerprint.clone()
+    }
+
+    /// Whether `word` (normalized) occurs in some phrase: a و/ب/ل/ف/ك in front of it is a clitic.
+    pub fn is_known_word(&self, word: &str) -> bool {
+        self.known.contains(word)
+    }
+
+    /// The folded, clitic-stripped words of `text` as the gazetteer matches them (stopwords kept).
+    pub(crate) fn words(&self, text: &str) -> Vec<String> {
+        normalize::words_with(text, &|w| self.known.contains(w))
+    }
+
+    pub(crate) fn kind(&self, entry: usize) -> Kind {
+        self.entries[entry].kind
+    }
+
+    /// Whether the phrase names a place or person (specific to a story) rather than the entity itself.
+    pub(crate) fn is_specific(&self, m: &Match) -> bool {
+        self.entries[m.entry].specific[m.phrase]
+    }
+
+    /// Wider regions the entry lies in.
+    pub(crate) fn part_of(&self, entry: usize) -> &[String] {
+        &self.entries[entry].part_of
+    }
+
+    pub(crate) fn tag_at(&self, entry: usize) -> EntityTag {
+        tag_of(&self.entries[entry])
+    }
+
+    /// Entity tags of `matches` in gazetteer order without duplicates; foreign ones only if asked.
+    pub(crate) fn tags_of(&self, matches: &[Match], foreign: bool) -> Vec<EntityTag> {
+        let mut hit = vec![false; self.entries.len()];
+        for m in matches {
+            hit[m.entry] = true;
+        }
+        (0..self.entries.len())
+            .filter(|&i| hit[i] && (foreign || self.entries[i].kind != Kind::Foreign))
+            .map(|i| self.tag_at(i))
+            .collect()
+    }
+
+    /// Non-overlapping phrase matches in `words` (leftmost, then longest), with excluded ones removed.
+    pub(crate) fn matches(&self, words: &[String]) -> Vec<Match> {
+        let mut found = Vec::new();
+        let mut i = 0;
+        while i < words.len() {
+            let best = self.by_first.get(&words[i]).and_then(|cands| {
+                cands
+                    .iter()
+                    .filter(|&&(e, p)| words[i..].starts_with(&self.entries[e].phrases[p]))
+                    .max_by_key(|&&(e, p)| (self.entries[e].phrases[p].len(), std::cmp::Reverse(e)))
+            });
+            match best {
+                Some(&(e, p)) => {
+                    let end = i + self.entries[e].phrases[p].len();
+                    found.push(Match {
+                        entry: e,
+                        phrase: p,
+                        start: i,
+                        end,
+                    });
+                    i = end;
+                }
+                None => i += 1,
+            }
+        }
+        found.retain(|m| !self.excluded(words, m));
+        found
+    }
+
+    fn excluded(&self, words: &[String], m: &Match) -> bool {
+        let lo = m.start.saturating_sub(EXCLUDE_WINDOW);
+        let hi = (m.end + EXCLUDE_WINDOW).min(words.len());
+        // Any exclude occurrence intersecting [lo, hi) suppresses the match.
+        self.entries[m.entry]
+            .excludes
+            .iter()
+            .any(|x| (lo.saturating_sub(x.len() - 1)..hi).any(|s| words[s..].starts_with(x)))
     }
 }
-impl Gazetteer {
-    pub fn builtin() -> Gazetteer {
-        Gazetteer
-    }
-    pub fn load(_p: &std::path::Path) -> Result<Gazetteer, GazetteerError> {
-        todo!()
-    }
-    pub fn entities(&self) -> Vec<EntityTag> {
-        vec![]
-    }
-    pub fn fingerprint(&self) -> String {
-        String::new()
+
+fn tag_of(e: &Entry) -> EntityTag {
+    EntityTag {
+        id: e.id.clone(),
+        name: e.name.clone(),
     }
 }

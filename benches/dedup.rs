@@ -1,0 +1,270 @@
+//! Benchmarks of the matching core: normalization throughput on Arabic headlines and summaries, and the cost of
+//! placing one item in story indexes of 10 k, 100 k and 1 M items (which must stay flat: the index is not a scan).
+//!
+//! Items are synthetic but shaped like the real feed: a region entity or two, a leader or city, a verb, a topic,
+//! a figure with its unit, a month, generic news words, occasional diacritics, Arabic-Indic digits and HTML.
+//! Run with `cargo bench --bench dedup`.
+
+use std::hint::black_box;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use qafila::dedup::{features, DedupSettings, ItemFeatures, StoryIndex};
+use qafila::normalize::normalize;
+use qafila::regions::Gazetteer;
+
+const COUNTRIES: &[&str] = &[
+    "كازاخستان",
+    "قرغيزستان",
+    "قيرغيزستان",
+    "طاجيكستان",
+    "تركمانستان",
+    "أوزبكستان",
+    "أذربيجان",
+    "أرمينيا",
+    "جورجيا",
+    "الشيشان",
+    "داغستان",
+    "إنغوشيا",
+    "أبخازيا",
+];
+const PLACES: &[&str] = &[
+    "أستانا",
+    "ألماتي",
+    "بيشكيك",
+    "أوش",
+    "دوشنبه",
+    "عشق آباد",
+    "طشقند",
+    "سمرقند",
+    "بخارى",
+    "باكو",
+    "كنجة",
+    "يريفان",
+    "تبليسي",
+    "باتومي",
+    "غروزني",
+    "محج قلعة",
+    "ماغاس",
+    "سوخومي",
+];
+const PEOPLE: &[&str] = &[
+    "توكاييف",
+    "جاباروف",
+    "رحمون",
+    "بيردي محمدوف",
+    "ميرضيائيف",
+    "علييف",
+    "باشينيان",
+    "كوباخيدزه",
+    "قديروف",
+];
+const PARTNERS: &[&str] = &[
+    "السعودية",
+    "الإمارات",
+    "قطر",
+    "الكويت",
+    "مصر",
+    "تركيا",
+    "الصين",
+    "روسيا",
+    "الهند",
+    "ألمانيا",
+    "فرنسا",
+];
+const VERBS: &[&str] = &[
+    "توقع",
+    "تبحث",
+    "تطلق",
+    "تفتتح",
+    "ترفع",
+    "تخفض",
+    "تعلن",
+    "تستضيف",
+    "تدشن",
+    "تستقبل",
+    "تقر",
+    "تعزز",
+    "توسع",
+    "تعتمد",
+];
+const TOPICS: &[&str] = &[
+    "اتفاقية للتعاون في مجال الطاقة",
+    "مشروعا لسكك الحديد",
+    "محطة للطاقة الشمسية",
+    "خط أنابيب للغاز",
+    "منطقة صناعية حرة",
+    "رحلات جوية مباشرة",
+    "صندوق استثمار مشترك",
+    "برنامجا لدعم المزارعين",
+    "قانونا جديدا للإعلام",
+    "خطة لمكافحة التضخم",
+    "ممرا للنقل عبر بحر قزوين",
+    "مركز بيانات للذكاء الاصطناعي",
+    "مصنعا للأسمدة",
+    "سدا كهرومائيا",
+    "ميناء جافا",
+    "معرضا دوليا للسياحة",
+    "مفاوضات حول ترسيم الحدود",
+    "إصلاحات في قطاع المصارف",
+    "مهرجانا للثقافة",
+    "مستشفى جامعيا",
+];
+const UNITS: &[&str] = &[
+    "مليون دولار",
+    "مليار دولار",
+    "ميغاواط",
+    "كيلومتر",
+    "ألف طن",
+    "بالمئة",
+    "منات",
+    "ألف سائح",
+];
+const MONTHS: &[&str] = &[
+    "يناير",
+    "فبراير",
+    "أبريل",
+    "مايو",
+    "يونيو",
+    "سبتمبر",
+    "أكتوبر",
+    "نوفمبر",
+    "تشرين الأول",
+    "كانون الثاني",
+];
+const FILLER: &[&str] = &[
+    "وقال مسؤولون إن الخطوة تأتي في إطار تعزيز العلاقات الثنائية بين البلدين",
+    "وأكدت وزارة الخارجية أن المشروع سيساهم في تنويع مصادر الدخل وخلق فرص عمل جديدة",
+    "وأشار الجانبان إلى أهمية توسيع التبادل التجاري وتسهيل حركة البضائع",
+    "ويأتي ذلك بعد سلسلة من الاجتماعات على مستوى الخبراء خلال الأشهر الماضية",
+    "ولفت بيان رسمي إلى أن التمويل سيأتي من مصادر حكومية وخاصة",
+];
+
+struct Gen(fastrand::Rng);
+
+impl Gen {
+    fn pick<'a>(&mut self, list: &[&'a str]) -> &'a str {
+        list[self.0.usize(..list.len())]
+    }
+
+    fn number(&mut self) -> String {
+        let n = self.0.u32(1..2000);
+        if self.0.bool() {
+            // Arabic-Indic digits, as several outlets write them.
+            n.to_string()
+                .chars()
+                .map(|c| char::from_u32(c as u32 - '0' as u32 + 0x0660).unwrap())
+                .collect()
+        } else {
+            n.to_string()
+        }
+    }
+
+    /// (title, summary)
+    fn item(&mut self) -> (String, String) {
+        let subject = if self.0.bool() {
+            self.pick(COUNTRIES)
+        } else {
+            self.pick(PEOPLE)
+        };
+        let title = format!(
+            "{subject} {} {} بقيمة {} {} مع {}",
+            self.pick(VERBS),
+            self.pick(TOPICS),
+            self.number(),
+            self.pick(UNITS),
+            self.pick(PARTNERS)
+        );
+        let summary = format!(
+            "<p>أعلنت السلطات في {} أن {} {} في {} خلال {}، بمشاركة وفد من {} و{}. {}.</p>",
+            self.pick(PLACES),
+            self.pick(COUNTRIES),
+            self.pick(TOPICS),
+            self.pick(PLACES),
+            self.pick(MONTHS),
+            self.pick(PARTNERS),
+            self.pick(COUNTRIES),
+            self.pick(FILLER)
+        );
+        // Diacritics and tatweel on some items.
+        if self.0.u8(..4) == 0 {
+            (title.replace('ا', "اَ").replace('ت', "تـ"), summary)
+        } else {
+            (title, summary)
+        }
+    }
+}
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap()
+}
+
+fn bench_normalize(c: &mut Criterion) {
+    let mut generator = Gen(fastrand::Rng::with_seed(7));
+    let corpus: Vec<String> = (0..2000)
+        .map(|_| {
+            let (t, s) = generator.item();
+            format!("{t} {s}")
+        })
+        .collect();
+    let bytes: usize = corpus.iter().map(String::len).sum();
+    let mut group = c.benchmark_group("normalize");
+    group.throughput(Throughput::Bytes(bytes as u64));
+    group.sample_size(20);
+    group.bench_function("headlines+summaries", |b| {
+        b.iter(|| {
+            for text in &corpus {
+                black_box(normalize(black_box(text)));
+            }
+        })
+    });
+    group.finish();
+}
+
+/// Builds an index of `n` items spread over the 72-hour window (all within reach of a query at its end).
+/// Features are computed for a pool of distinct items and reused, so building the 1 M index stays affordable.
+fn build_index(n: usize, pool: &[ItemFeatures]) -> StoryIndex {
+    let mut index = StoryIndex::new(DedupSettings::default());
+    let span_secs = 70 * 3600;
+    for i in 0..n {
+        let t = start() + Duration::seconds((i as i64 * span_secs) / n as i64);
+        index.insert(i as i64, i as i64, pool[i % pool.len()].clone(), t);
+    }
+    index
+}
+
+fn bench_place(c: &mut Criterion) {
+    let g = Gazetteer::builtin();
+    let mut generator = Gen(fastrand::Rng::with_seed(11));
+    let pool: Vec<ItemFeatures> = (0..50_000)
+        .map(|_| {
+            let (t, s) = generator.item();
+            features(&t, Some(&s), &g)
+        })
+        .collect();
+    let queries: Vec<ItemFeatures> = (0..256)
+        .map(|_| {
+            let (t, s) = generator.item();
+            features(&t, Some(&s), &g)
+        })
+        .collect();
+    let now = start() + Duration::hours(71);
+    let mut group = c.benchmark_group("place");
+    group.sample_size(20);
+    for n in [10_000usize, 100_000, 1_000_000] {
+        let index = build_index(n, &pool);
+        assert_eq!(index.len(), n);
+        let mut q = 0;
+        group.bench_with_input(BenchmarkId::from_parameter(n), &index, |b, index| {
+            b.iter(|| {
+                q = (q + 1) % queries.len();
+                black_box(index.place(black_box(&queries[q]), now))
+            })
+        });
+        drop(index);
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_normalize, bench_place);
+criterion_main!(benches);

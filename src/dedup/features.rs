@@ -1,0 +1,292 @@
+//! What one item contributes to matching: folded text, stemmed token sets with entities collapsed to one token
+//! each, region and foreign entities, quantities with their units, and months.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::OnceLock;
+
+use super::figures::{collect_quantities, months_in};
+use crate::model::EntityTag;
+use crate::normalize;
+use crate::regions::{Gazetteer, Kind, Match};
+
+/// Summaries are cut to this many words: the lead carries the facts, the tail is background that differs from
+/// outlet to outlet and would only dilute similarity.
+const SUMMARY_WORDS: usize = 60;
+
+/// The matching view of one item, computed from its title and summary. Cheap to clone; holds no reference to the
+/// gazetteer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemFeatures {
+    pub(crate) title_norm: String,
+    pub(crate) summary_norm: String,
+    /// Stems of the title's content words, sorted, unique; an entity mention is one `@id` token.
+    pub(crate) title_tokens: Vec<String>,
+    /// Stems of title and summary together, sorted, unique.
+    pub(crate) text_tokens: Vec<String>,
+    pub(crate) entities: Vec<EntityTag>,
+    /// Country/republic entities named in the title (the story's protagonists), each with the wider regions it
+    /// lies in.
+    pub(crate) title_countries: Vec<(String, Vec<String>)>,
+    /// Ids of every region entity (country, republic or region) named anywhere.
+    pub(crate) mentioned: Vec<String>,
+    pub(crate) title_foreign: Vec<String>,
+    pub(crate) foreign: Vec<String>,
+    /// Unit stem → values quantified in that unit ("دولار" → [3000000]).
+    pub(crate) quantities: BTreeMap<String, Vec<f64>>,
+    /// Months named (1–12), sorted.
+    pub(crate) months: Vec<u8>,
+    /// The title reports a failure, refusal, postponement or negation.
+    pub(crate) title_negative: bool,
+}
+
+impl ItemFeatures {
+    /// Region entities the item mentions, gazetteer order (empty → off-region).
+    pub fn entities(&self) -> &[EntityTag] {
+        &self.entities
+    }
+
+    /// The folded title, as compared.
+    pub fn normalized_title(&self) -> &str {
+        &self.title_norm
+    }
+
+    /// Stemmed headline words compared (entity mentions as `@id`), sorted.
+    pub fn title_tokens(&self) -> &[String] {
+        &self.title_tokens
+    }
+
+    /// Stemmed headline + summary words compared, sorted.
+    pub fn text_tokens(&self) -> &[String] {
+        &self.text_tokens
+    }
+
+    /// All values quantified in the item, sorted.
+    pub fn numbers(&self) -> Vec<f64> {
+        let mut v: Vec<f64> = self.quantities.values().flatten().copied().collect();
+        v.sort_by(f64::total_cmp);
+        v.dedup();
+        v
+    }
+}
+
+/// Computes an item's features. `summary` may be feed HTML: tags are stripped and entities decoded first.
+pub fn features(title: &str, summary: Option<&str>, gazetteer: &Gazetteer) -> ItemFeatures {
+    let summary_text = summary.map(strip_html).unwrap_or_default();
+    let title_words = gazetteer.words(&prepare(title));
+    let mut summary_words = gazetteer.words(&prepare(&summary_text));
+    summary_words.truncate(SUMMARY_WORDS);
+
+    let title_matches = gazetteer.matches(&title_words);
+    let summary_matches = gazetteer.matches(&summary_words);
+    let title_tokens = content_tokens(&title_words, &title_matches, gazetteer);
+    let mut text_tokens = title_tokens.clone();
+    text_tokens.extend(content_tokens(&summary_words, &summary_matches, gazetteer));
+    text_tokens.sort();
+    text_tokens.dedup();
+
+    let ids = |ms: &[Match], pick: &dyn Fn(Kind) -> bool| {
+        let mut v: Vec<String> = ms
+            .iter()
+            .filter(|m| pick(gazetteer.kind(m.entry)))
+            .map(|m| gazetteer.tag_at(m.entry).id)
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let is_country = |k: Kind| matches!(k, Kind::Country | Kind::Republic);
+    let is_foreign = |k: Kind| k == Kind::Foreign;
+    let all_matches: Vec<_> = title_matches
+        .iter()
+        .chain(&summary_matches)
+        .copied()
+        .collect();
+
+    let mut quantities = BTreeMap::new();
+    collect_quantities(&title_words, &mut quantities);
+    collect_quantities(&summary_words, &mut quantities);
+    let mut months = months_in(&title_words);
+    months.extend(months_in(&summary_words));
+    months.sort();
+    months.dedup();
+
+    ItemFeatures {
+        title_norm: normalize::normalize(title),
+        summary_norm: normalize::normalize(&summary_text),
+        title_tokens,
+        text_tokens,
+        entities: gazetteer.tags_of(&all_matches, false),
+        title_countries: ids(&title_matches, &is_country)
+            .into_iter()
+            .map(|id| {
+                let m = title_matches
+                    .iter()
+                    .find(|m| gazetteer.tag_at(m.entry).id == id);
+                let regions = m
+                    .map(|m| gazetteer.part_of(m.entry).to_vec())
+                    .unwrap_or_default();
+                (id, regions)
+            })
+            .collect(),
+        mentioned: ids(&all_matches, &|k| k != Kind::Foreign),
+        title_foreign: ids(&title_matches, &is_foreign),
+        foreign: ids(&all_matches, &is_foreign),
+        quantities,
+        months,
+        title_negative: is_negative(&title_words),
+    }
+}
+
+/// Spells out percent signs so that "12%" and "12 بالمئة" quantify the same unit.
+fn prepare(text: &str) -> String {
+    text.replace(['%', '٪'], " بالمئة ")
+}
+
+/// Drops tags and decodes the entities feeds actually use; good enough for matching (never for display).
+pub(crate) fn strip_html(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    decode_entities(&out)
+}
+
+fn decode_entities(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let decoded = rest.find(';').filter(|&j| j <= 10).and_then(|j| {
+            let c = match &rest[1..j] {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some(' '),
+                e if e.starts_with("#x") || e.starts_with("#X") => u32::from_str_radix(&e[2..], 16)
+                    .ok()
+                    .and_then(char::from_u32),
+                e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
+                _ => None,
+            };
+            c.map(|c| (c, j))
+        });
+        match decoded {
+            Some((c, j)) => {
+                out.push(c);
+                rest = &rest[j + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Light stemming for similarity only: one feminine, plural or nisba ending off words long enough to keep a
+/// root, so "الثالثة"/"الثالث" and "اتفاقية"/"اتفاق" meet.
+pub(crate) fn stem(word: &str) -> String {
+    for suffix in ["يه", "ات", "ين", "ون", "ه", "ي"] {
+        if let Some(root) = word.strip_suffix(suffix) {
+            if root.chars().count() >= 3 {
+                return root.to_string();
+            }
+        }
+    }
+    word.to_string()
+}
+
+/// Content words of `words`, stemmed; each gazetteer mention becomes `@id`, and a place or person mention also
+/// keeps its own words (Rasht valley is more specific than Tajikistan).
+fn content_tokens(words: &[String], matches: &[Match], g: &Gazetteer) -> Vec<String> {
+    let mut out = Vec::with_capacity(words.len());
+    let mut next = matches.iter().peekable();
+    let mut i = 0;
+    while i < words.len() {
+        if let Some(m) = next.peek().filter(|m| m.start == i) {
+            out.push(format!("@{}", g.tag_at(m.entry).id));
+            if g.is_specific(m) {
+                // One token per mention, however many words it spells: محج قلعة is one city.
+                out.push(words[m.start..m.end].join("_"));
+            }
+            i = m.end;
+            next.next();
+            continue;
+        }
+        let w = &words[i];
+        if !normalize::is_stopword(w) && !is_number_clitic_noise(w) {
+            out.push(stem(w));
+        }
+        i += 1;
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn is_number_clitic_noise(w: &str) -> bool {
+    w.chars().count() < 2 && !w.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Whether a headline reports failure, refusal, postponement or a flat negation ("no agreement"). Words that
+/// are often the *subject* of a neutral headline (إلغاء التأشيرة، تعليق، دون تأشيرة) are left out on purpose.
+fn is_negative(words: &[String]) -> bool {
+    static MARKERS: OnceLock<(HashSet<String>, HashSet<String>)> = OnceLock::new();
+    let (markers, outcomes) = MARKERS.get_or_init(|| {
+        let fold = |raw: &str| -> HashSet<String> {
+            raw.split_whitespace().flat_map(|w| normalize::words_with(w, &|_| false)).collect()
+        };
+        (
+            fold("لم لن ليس ليست فشل يفشل تفشل فشلت إخفاق رفض يرفض ترفض رفضت ترفضان يرفضان تأجيل يؤجل تؤجل أرجأ إرجاء \
+                  انهيار تنهار ينهار"),
+            fold("اتفاق التوصل نتيجة نتائج بيان تقدم حل"),
+        )
+    });
+    words.iter().enumerate().any(|(i, w)| {
+        markers.contains(w)
+            || (matches!(w.as_str(), "دون" | "بدون")
+                && words.get(i + 1).is_some_and(|n| outcomes.contains(n)))
+    })
+}
+
+/// How much sharing one token says about two items being one story. Region and partner entities and ordinary
+/// content words count 1; figures count more (a shared "5.6 درجة" is a fingerprint of an event); words every
+/// news item uses (president, minister, said, country, billion…) count little.
+pub(crate) fn weight(token: &str) -> f32 {
+    static GENERIC: OnceLock<HashSet<String>> = OnceLock::new();
+    let generic = GENERIC.get_or_init(|| {
+        let raw = "رئيس الرئيس رؤساء وزير وزيرا وزراء وزارة الوزراء حكومة الحكومة دولة دول الدول البلاد البلدين الجانبين \
+                   الجانب عام العام يوم اليوم أمس أول الأول الأولى الخارجية خارجية بلغ يبلغ تبلغ أعلن أعلنت يعلن قال قالت \
+                   أكد أكدت أضاف وفق وفقا مليار مليارات مليون ملايين ألف آلاف دولار جديد جديدة بحث يبحث تبحث يبحثان \
+                   تعاون التعاون علاقات العلاقات مجال مجالات رسمي رسمية عاصمة العاصمة مدينة المدينة مستوى نحو حوالي أكثر \
+                   أقل إطار بشأن مصادر وكالة أنباء الأنباء نظيره نظيرها مسؤولين مسؤول المقبل الماضي الجاري خلال ضمن \
+                   بين لدى عبر سنوات سنة شهر الأسبوع الثلاثاء الأربعاء الخميس الجمعة السبت الأحد الاثنين";
+        raw.split_whitespace()
+            .flat_map(|w| normalize::words_with(w, &|_| false))
+            .map(|w| stem(&w))
+            .collect()
+    });
+    if token.starts_with('@') {
+        1.0
+    } else if token.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        1.5
+    } else if generic.contains(token) || token.chars().count() < 3 {
+        0.25
+    } else {
+        1.0
+    }
+}

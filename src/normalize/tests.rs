@@ -1,0 +1,144 @@
+//! Unit and property tests for the matching normalizer.
+
+use super::*;
+use proptest::prelude::*;
+
+#[test]
+fn folds_hamza_alef_and_diacritics() {
+    assert_eq!(normalize("إِعْلَانُ أَسْتَانَا"), "اعلان استانا");
+    assert_eq!(normalize("آسيا الوسطى"), "اسيا الوسطي");
+    assert_eq!(normalize("مؤتمر رئيس"), "موتمر رييس");
+    assert_eq!(normalize("ٱلقمة"), "القمه");
+    assert_eq!(normalize("قمّـــة"), "قمه");
+}
+
+#[test]
+fn folds_persian_letters_and_digits() {
+    assert_eq!(normalize("پ چ ڤ گ ک ی"), "ب ج ف ك ك ي");
+    assert_eq!(normalize("٣ ملايين ۲۰۲۶"), "3 ملايين 2026");
+}
+
+#[test]
+fn punctuation_and_quotes_become_separators() {
+    assert_eq!(
+        normalize("«باكو»: قمة، ثم؟ “يريفان”…!"),
+        "باكو قمه ثم يريفان"
+    );
+    assert_eq!(normalize("  a\t\nB  "), "a b");
+}
+
+#[test]
+fn invisible_controls_join_words() {
+    assert_eq!(
+        normalize("باك\u{200C}و \u{202B}يريفان\u{202C}\u{FEFF}"),
+        "باكو يريفان"
+    );
+}
+
+#[test]
+fn presentation_forms_fold() {
+    // ﻻ (lam-alef ligature) and isolated/final forms pasted from PDFs.
+    assert_eq!(normalize("ﻻ ﺑﺎﻛﻮ"), "لا باكو");
+}
+
+#[test]
+fn numbers_keep_decimals_and_drop_thousands_separators() {
+    assert_eq!(
+        normalize("3.5 مليار و1,000 و٣٫٥ و١٬٢٠٠"),
+        "3.5 مليار و1000 و3.5 و1200"
+    );
+    assert_eq!(normalize("عام 2026."), "عام 2026");
+    assert_eq!(normalize("1, 2"), "1 2");
+}
+
+#[test]
+fn tokens_strip_articles_and_stopwords() {
+    assert_eq!(
+        tokens("وزير الخارجية في بيشكيك"),
+        vec!["وزير", "خارجيه", "بيشكيك"]
+    );
+    assert_eq!(
+        tokens("لبنان والأذربيجاني للرئيس"),
+        vec!["لبنان", "اذربيجاني", "رييس"]
+    );
+    assert_eq!(
+        tokens("ارتفع 3 ملايين عام ٢٠٢٦"),
+        vec!["ارتفع", "3", "ملايين", "عام", "2026"]
+    );
+    // Negations carry meaning and stay.
+    assert!(tokens("القمة تنتهي دون اتفاق").contains(&"دون".to_string()));
+}
+
+#[test]
+fn single_letter_clitics_only_before_known_words() {
+    let known = |w: &str| matches!(w, "كازاخستان" | "اذربيجان" | "ارمينيا");
+    assert_eq!(
+        tokens_with("بكازاخستان وأذربيجان لأرمينيا", &known),
+        vec!["كازاخستان", "اذربيجان", "ارمينيا"]
+    );
+    assert_eq!(tokens_with("وزير بيشكيك", &known), vec!["وزير", "بيشكيك"]);
+}
+
+/// Characters that must never survive folding.
+fn is_folded(c: char) -> bool {
+    is_dropped(c)
+        || is_combining_mark(c)
+        || matches!(
+            c,
+            'أ' | 'إ' | 'آ' | 'ٱ' | 'ى' | 'ة' | 'ؤ' | 'ئ' | 'ی' | 'ک' | 'گ' | 'پ' | 'چ' | 'ڤ'
+        )
+        || ('\u{0660}'..='\u{0669}').contains(&c)
+        || ('\u{06F0}'..='\u{06F9}').contains(&c)
+        || ('\u{FB50}'..='\u{FDFF}').contains(&c)
+        || ('\u{FE70}'..='\u{FEFF}').contains(&c)
+        || matches!(
+            c,
+            '،' | '؛' | '؟' | '«' | '»' | '“' | '”' | '‹' | '›' | '…' | ',' | '"' | '\''
+        )
+        // Upper-case letters that have a lower-case form (🅐 is "uppercase" but has none).
+        || !c.to_lowercase().eq(std::iter::once(c))
+        || (c.is_whitespace() && c != ' ')
+}
+
+fn arabic_ish() -> impl Strategy<Value = String> {
+    // Mix of Arabic blocks, presentation forms, controls, punctuation, digits and arbitrary chars.
+    let ranges = prop_oneof![
+        proptest::char::range('\u{0600}', '\u{06FF}'),
+        proptest::char::range('\u{FB50}', '\u{FDFF}'),
+        proptest::char::range('\u{FE70}', '\u{FEFF}'),
+        proptest::char::range('\u{2000}', '\u{206F}'),
+        proptest::char::range(' ', '~'),
+        any::<char>(),
+    ];
+    proptest::collection::vec(ranges, 0..40).prop_map(|v| v.into_iter().collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn idempotent(s in arabic_ish()) {
+        let once = normalize(&s);
+        prop_assert_eq!(normalize(&once), once);
+    }
+
+    #[test]
+    fn idempotent_on_any_string(s in any::<String>()) {
+        let once = normalize(&s);
+        prop_assert_eq!(normalize(&once), once);
+    }
+
+    #[test]
+    fn never_emits_folded_chars(s in arabic_ish()) {
+        let out = normalize(&s);
+        prop_assert!(!out.chars().any(is_folded), "{:?} -> {:?}", s, out);
+        prop_assert!(!out.contains("  ") && !out.starts_with(' ') && !out.ends_with(' '));
+    }
+
+    #[test]
+    fn tokens_never_panic_and_have_no_spaces(s in arabic_ish()) {
+        for t in tokens(&s) {
+            prop_assert!(!t.is_empty() && !t.contains(' '));
+        }
+    }
+}

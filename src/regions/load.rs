@@ -1,0 +1,266 @@
+//! Reading and validating a gazetteer file (`data/regions.toml` format), with errors that point the operator at
+//! the file, line and key to fix.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::normalize;
+
+/// Why a gazetteer file could not be used. Every variant names the file; syntax and content errors also name the
+/// line (1-based) and the key, so the operator can go straight to the mistake.
+#[derive(Debug, thiserror::Error)]
+pub enum GazetteerError {
+    #[error("cannot read gazetteer file {path}: {source} (check the configured gazetteer path, or remove the setting to use the built-in gazetteer)")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {message} (fix the TOML there; the comments at the top of the shipped data/regions.toml describe the format)")]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{path}:{line}: key `{key}`: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
+}
+
+/// How an entity counts when tagging and comparing stories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Country,
+    Republic,
+    /// A wider area (Central Asia, the Caucasus): tags items, never "another partner country".
+    Region,
+    /// Outside the region: never tagged, only used to tell stories apart.
+    Foreign,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    entity: Vec<RawEntity>,
+    #[serde(default)]
+    foreign: Vec<RawEntity>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntity {
+    id: Spanned<String>,
+    name: Spanned<String>,
+    kind: Option<Kind>,
+    #[serde(default)]
+    names: Vec<Spanned<String>>,
+    #[serde(default)]
+    places: Vec<Spanned<String>>,
+    #[serde(default)]
+    people: Vec<Spanned<String>>,
+    #[serde(default)]
+    demonyms: Vec<Spanned<String>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+    #[serde(default)]
+    part_of: Vec<Spanned<String>>,
+}
+
+/// One validated entity with its phrases already folded into word sequences.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub id: String,
+    pub name: String,
+    pub kind: Kind,
+    pub phrases: Vec<Vec<String>>,
+    /// Parallel to `phrases`: a place or person (specific to one story) rather than the entity's own name or
+    /// demonym. Story matching keeps the words of specific phrases besides the entity.
+    pub specific: Vec<bool>,
+    /// Ids of wider region entities this one lies in (kz → central-asia).
+    pub part_of: Vec<String>,
+    pub excludes: Vec<Vec<String>>,
+}
+
+/// Folds one gazetteer phrase the way text is folded, so both meet in the same form.
+pub(crate) fn phrase_words(phrase: &str) -> Vec<String> {
+    normalize::words_with(phrase, &|_| false)
+}
+
+/// Feminine and plural endings of a nisba adjective (الكازاخي → الكازاخية، الكازاخيون، الكازاخيين، الكازاخيتان).
+fn inflections(words: &[String]) -> Vec<Vec<String>> {
+    let mut out = vec![words.to_vec()];
+    if let Some(last) = words.last().filter(|w| w.ends_with('ي')) {
+        for suffix in ["ه", "ون", "ين", "تين", "تان"] {
+            let mut v = words.to_vec();
+            *v.last_mut().expect("non-empty") = format!("{last}{suffix}");
+            out.push(v);
+        }
+    }
+    out
+}
+
+fn line_of(src: &str, offset: usize) -> usize {
+    src[..offset.min(src.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
+}
+
+pub(crate) fn parse(src: &str, path: &Path) -> Result<Vec<Entry>, GazetteerError> {
+    let raw: RawFile = toml::from_str(src).map_err(|e| GazetteerError::Syntax {
+        path: path.to_path_buf(),
+        line: e.span().map_or(1, |s| line_of(src, s.start)),
+        message: e.message().trim().to_string(),
+    })?;
+    let invalid =
+        |span: std::ops::Range<usize>, key: &str, message: String| GazetteerError::Invalid {
+            path: path.to_path_buf(),
+            line: line_of(src, span.start),
+            key: key.to_string(),
+            message,
+        };
+    let mut seen = HashSet::new();
+    let mut entries = Vec::new();
+    let mut part_of_refs = Vec::new();
+    let tables = raw.entity.into_iter().map(|e| (e, false));
+    for (e, foreign) in tables.chain(raw.foreign.into_iter().map(|e| (e, true))) {
+        let id = e.id.get_ref();
+        let valid_id = !id.is_empty()
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !valid_id {
+            return Err(invalid(e.id.span(), "id", format!("`{id}` is not a valid id: use lower-case ASCII letters, digits and '-' (e.g. \"south-ossetia\")")));
+        }
+        if !seen.insert(id.clone()) {
+            return Err(invalid(
+                e.id.span(),
+                "id",
+                format!("`{id}` is used by an earlier entity: ids must be unique"),
+            ));
+        }
+        if e.name.get_ref().trim().is_empty() {
+            return Err(invalid(
+                e.name.span(),
+                "name",
+                "the Arabic display name is empty".into(),
+            ));
+        }
+        let kind = match (foreign, e.kind) {
+            (true, None) => Kind::Foreign,
+            (true, Some(_)) => {
+                return Err(invalid(
+                    e.id.span(),
+                    "kind",
+                    "a [[foreign]] table takes no kind: remove it".into(),
+                ))
+            }
+            (false, Some(Kind::Foreign)) => {
+                return Err(invalid(
+                    e.id.span(),
+                    "kind",
+                    "use a [[foreign]] table for countries outside the region".into(),
+                ))
+            }
+            (false, Some(k)) => k,
+            (false, None) => {
+                return Err(invalid(
+                    e.id.span(),
+                    "kind",
+                    format!("entity `{id}` needs kind = \"country\", \"republic\" or \"region\""),
+                ))
+            }
+        };
+        let mut phrases = Vec::new();
+        // The display name always matches too.
+        let name_as_variant = Spanned::new(e.name.span(), e.name.get_ref().clone());
+        let lists = [
+            ("name", std::slice::from_ref(&name_as_variant)),
+            ("names", &e.names[..]),
+            ("places", &e.places[..]),
+            ("people", &e.people[..]),
+        ];
+        for (key, list) in lists.into_iter().chain([("demonyms", &e.demonyms[..])]) {
+            for v in list {
+                let words = phrase_words(v.get_ref());
+                if words.is_empty() {
+                    return Err(invalid(
+                        v.span(),
+                        key,
+                        format!(
+                            "`{}` has no letters left after folding: remove it",
+                            v.get_ref()
+                        ),
+                    ));
+                }
+                let specific = matches!(key, "places" | "people");
+                if key == "demonyms" {
+                    phrases.extend(inflections(&words).into_iter().map(|w| (w, false)));
+                } else {
+                    phrases.push((words, specific));
+                }
+            }
+        }
+        if e.names.is_empty() {
+            return Err(invalid(
+                e.id.span(),
+                "names",
+                format!("entity `{id}` lists no names: add at least its usual Arabic spelling"),
+            ));
+        }
+        let mut excludes = Vec::new();
+        for x in &e.exclude {
+            let words = phrase_words(x.get_ref());
+            if words.is_empty() {
+                return Err(invalid(
+                    x.span(),
+                    "exclude",
+                    format!(
+                        "`{}` has no letters left after folding: remove it",
+                        x.get_ref()
+                    ),
+                ));
+            }
+            excludes.push(words);
+        }
+        phrases.sort();
+        phrases.dedup_by(|a, b| a.0 == b.0);
+        let (phrases, specific) = phrases.into_iter().unzip();
+        part_of_refs.push(e.part_of.clone());
+        entries.push(Entry {
+            id: id.clone(),
+            name: e.name.into_inner(),
+            kind,
+            phrases,
+            specific,
+            part_of: e.part_of.into_iter().map(Spanned::into_inner).collect(),
+            excludes,
+        });
+    }
+    for refs in &part_of_refs {
+        for r in refs {
+            let target = entries.iter().find(|e| &e.id == r.get_ref());
+            if !target.is_some_and(|t| t.kind == Kind::Region) {
+                return Err(invalid(
+                    r.span(),
+                    "part_of",
+                    format!(
+                        "`{}` is not the id of a kind = \"region\" entity",
+                        r.get_ref()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(entries)
+}
