@@ -160,3 +160,61 @@ pub fn explain(config: &Config, url1: &str, url2: &str) -> Result<()> {
     );
     Ok(())
 }
+
+/// `qafila backup PATH`: a consistent copy of the live database.
+pub fn backup(config: &Config, path: &std::path::Path) -> Result<()> {
+    let store = Store::open(&config.storage.database)?;
+    let bytes = store.backup_to(path)?;
+    println!(
+        "backed up {} to {} ({bytes} bytes)",
+        config.storage.database.display(),
+        path.display()
+    );
+    Ok(())
+}
+
+/// `qafila restore PATH`: the backup replaces the database (refused while the daemon has it open).
+pub fn restore(config: &Config, path: &std::path::Path) -> Result<()> {
+    crate::store::restore(path, &config.storage.database)?;
+    println!(
+        "restored {} from {}",
+        config.storage.database.display(),
+        path.display()
+    );
+    Ok(())
+}
+
+/// `qafila import-opml FILE`: `[[source]]` tables to append to the config.
+pub fn import_opml(config: &Config, file: &std::path::Path) -> Result<()> {
+    let bytes = std::fs::read(file)
+        .map_err(|e| Error::Usage(format!("cannot read {}: {e}", file.display())))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::Usage(format!("{}: not UTF-8 text", file.display())))?;
+    let existing: Vec<(String, String)> = config
+        .sources
+        .iter()
+        .map(|s| (s.id().to_string(), s.url.get_ref().clone()))
+        .collect();
+    let toml = crate::opml_import::opml_to_toml(&text, &existing)
+        .map_err(|e| Error::Usage(format!("{}: {e}", file.display())))?;
+    print!("{toml}");
+    Ok(())
+}
+
+/// `qafila export-opml`: the configured sources as OPML 2.0.
+pub fn export_opml(config: &Config) -> Result<()> {
+    let sources: Vec<crate::publish::OpmlSource> = config
+        .enabled_sources()
+        .map(|s| crate::publish::OpmlSource {
+            id: s.id().to_string(),
+            name: s.name.clone(),
+            url: s.url.get_ref().clone(),
+            site: None,
+        })
+        .collect();
+    print!(
+        "{}",
+        crate::publish::render_opml(&config.feed.title, &sources, Utc::now())
+    );
+    Ok(())
+}

@@ -188,18 +188,22 @@ async fn after_round(engine: &Arc<Engine>) -> Result<()> {
     Ok(())
 }
 
+/// `qafila prune`: retention and optimization now, without polling.
+pub async fn prune_now(config: Arc<Config>) -> Result<crate::store::PruneReport> {
+    let engine = engine(config)?;
+    prune(&engine, Utc::now()).await
+}
+
 /// Retention now: what `qafila prune` and the daily maintenance run. Stories still published are kept.
 pub async fn prune(
     engine: &Arc<Engine>,
     now: chrono::DateTime<Utc>,
 ) -> Result<crate::store::PruneReport> {
     let config = engine.config();
-    let keep: Vec<String> = engine
+    let stories = engine
         .stories_to_publish(site::stories_needed(&config))
-        .await?
-        .into_iter()
-        .map(|s| s.guid)
-        .collect();
+        .await?;
+    let keep = site::published_guids(&config, &engine.gazetteer, &stories);
     let days = config.storage.retention_days;
     let report = engine
         .blocking(move |w| w.maintain(days, &keep, now))

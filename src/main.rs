@@ -48,6 +48,16 @@ enum Command {
     },
     /// Why two stored items are, or are not, one story
     Explain { url1: String, url2: String },
+    /// Apply retention now ([storage] retention_days), then optimize the database
+    Prune,
+    /// Write a consistent copy of the live database to PATH (safe while the daemon runs)
+    Backup { path: PathBuf },
+    /// Replace the database with the backup at PATH (stop the daemon first)
+    Restore { path: PathBuf },
+    /// Print [[source]] tables for the feeds of an OPML file (the config is not changed)
+    ImportOpml { file: PathBuf },
+    /// Print the configured sources as OPML
+    ExportOpml,
 }
 
 fn main() -> ExitCode {
@@ -100,6 +110,18 @@ fn execute(command: Command, config: Config, config_path: PathBuf) -> Result<Exi
             cli::stories(&config, json, limit).map(|_| ExitCode::SUCCESS)
         }
         Command::Sources { json } => cli::sources(&config, json).map(|_| ExitCode::SUCCESS),
+        Command::Prune => {
+            let report = runtime()?.block_on(daemon::prune_now(Arc::new(config)))?;
+            println!(
+                "pruned {} items and {} stories",
+                report.items, report.stories
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { path } => cli::backup(&config, &path).map(|_| ExitCode::SUCCESS),
+        Command::Restore { path } => cli::restore(&config, &path).map(|_| ExitCode::SUCCESS),
+        Command::ImportOpml { file } => cli::import_opml(&config, &file).map(|_| ExitCode::SUCCESS),
+        Command::ExportOpml => cli::export_opml(&config).map(|_| ExitCode::SUCCESS),
         Command::Explain { url1, url2 } => {
             cli::explain(&config, &url1, &url2).map(|_| ExitCode::SUCCESS)
         }

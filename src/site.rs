@@ -272,6 +272,27 @@ pub fn publish(
     Ok(changed)
 }
 
+/// The guids of every story some published document carries: the main feed's and each country slice's newest
+/// `max_items`. Retention must keep these.
+pub fn published_guids(
+    config: &Config,
+    gazetteer: &Gazetteer,
+    stories: &[StoryView],
+) -> Vec<String> {
+    let max = config.feed.max_items;
+    let mut guids: Vec<String> = stories.iter().take(max).map(|s| s.guid.clone()).collect();
+    for entity in gazetteer.entities() {
+        let slice = stories
+            .iter()
+            .filter(|s| s.entities.iter().any(|e| e.id == entity.id))
+            .take(max);
+        guids.extend(slice.map(|s| s.guid.clone()));
+    }
+    guids.sort();
+    guids.dedup();
+    guids
+}
+
 /// How many stories to read from the store so that every country slice can be filled.
 pub fn stories_needed(config: &Config) -> usize {
     config.feed.max_items.saturating_mul(10).max(500)

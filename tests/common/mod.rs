@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, State};
@@ -56,6 +57,7 @@ impl FixtureServer {
                     .route("/status/{code}", get(status))
                     .route("/slow", get(slow))
                     .route("/gen/{name}", get(generated))
+                    .route("/fresh/{name}", get(fresh))
                     .route("/fx/{name}", get(hostile_fixture))
                     .route("/drip", get(drip))
                     .route("/r429", get(too_many))
@@ -164,6 +166,26 @@ async fn generated(UrlPath(name): UrlPath<String>) -> Response {
     Response::builder()
         .header(header::CONTENT_TYPE, "application/rss+xml; charset=utf-8")
         .body(Body::from(generated_feed(n, 50)))
+        .unwrap()
+}
+
+/// `/fresh/{n}.xml`: 20 items, one new every second, so a daemon polling it keeps writing.
+async fn fresh(UrlPath(name): UrlPath<String>) -> Response {
+    let n: u64 = name.trim_end_matches(".xml").parse().unwrap_or(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut out = format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>منفذ {n}</title><link>https://fresh{n}.example/</link><description>-</description>");
+    for t in (now - 19)..=now {
+        out.push_str(&format!(
+            "<item><title>باكو: تحديث رقم {t} من المنفذ {n}</title><link>https://fresh{n}.example/{t}</link><guid>fresh-{n}-{t}</guid><description>تحديث {t}</description></item>"
+        ));
+    }
+    out.push_str("</channel></rss>");
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/rss+xml")
+        .body(Body::from(out))
         .unwrap()
 }
 
@@ -390,4 +412,57 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// The real binary running `qafila run`; killed when dropped.
+pub struct Daemon(pub Child);
+
+impl Daemon {
+    pub fn start(config: &std::path::Path) -> Daemon {
+        Daemon::start_with(config, &[])
+    }
+
+    pub fn start_with(config: &std::path::Path, env: &[(&str, &str)]) -> Daemon {
+        let child = Command::new(env!("CARGO_BIN_EXE_qafila"))
+            .arg("--config")
+            .arg(config)
+            .arg("run")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .envs(env.iter().copied())
+            .spawn()
+            .unwrap();
+        Daemon(child)
+    }
+
+    pub fn signal(&self, sig: i32) {
+        unsafe { libc_kill(self.0.id() as i32, sig) };
+    }
+
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        unsafe { libc_kill(self.0.id() as i32, 15) };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the daemon did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+    }
+}
+
+unsafe extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, sig: i32) -> i32;
 }
