@@ -6,7 +6,7 @@
 //! round. On SIGTERM/SIGINT it stops starting fetches, lets in-flight ones finish for a few seconds, cancels the
 //! rest (every source's write is one transaction, so the database stays consistent) and exits 0.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -323,9 +323,7 @@ async fn schedule_loop(
     let mut rounds: JoinSet<Vec<String>> = JoinSet::new();
     loop {
         heartbeat.store(Utc::now().timestamp(), Ordering::Relaxed);
-        let states = engine.blocking(|w| w.store.source_states()).await?;
-        let next_due: HashMap<String, Option<chrono::DateTime<Utc>>> =
-            states.into_iter().map(|s| (s.id, s.next_due)).collect();
+        let next_due = engine.blocking(|w| w.store.next_due_times()).await?;
         let now = Utc::now();
         let mut due = Vec::new();
         let mut earliest = now + chrono::Duration::from_std(MAX_SLEEP).expect("small");

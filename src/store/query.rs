@@ -195,18 +195,43 @@ impl Store {
 
     /// Every known source's state, in id order.
     pub fn source_states(&self) -> Result<Vec<SourceState>> {
+        self.query_source_states(None)
+    }
+
+    /// When each source is due next (cheap: the scheduler asks on every turn).
+    pub fn next_due_times(&self) -> Result<HashMap<String, Option<DateTime<Utc>>>> {
         let e = |source| Error::from_db(&self.path, source);
         let mut stmt = self
             .conn
-            .prepare(
+            .prepare_cached("SELECT id, next_due FROM sources")
+            .map_err(e)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get::<_, Option<i64>>(1)?.map(from_secs)))
+            })
+            .map_err(e)?
+            .collect::<rusqlite::Result<_>>();
+        rows.map_err(e)
+    }
+
+    /// One source's state (one indexed lookup: this runs before every fetch).
+    pub fn source_state(&self, id: &str) -> Result<Option<SourceState>> {
+        Ok(self.query_source_states(Some(id))?.pop())
+    }
+
+    fn query_source_states(&self, only: Option<&str>) -> Result<Vec<SourceState>> {
+        let e = |source| Error::from_db(&self.path, source);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
                 "SELECT s.id, s.url, s.moved_to, s.etag, s.last_modified, s.last_status, s.last_error,
                         s.consecutive_failures, s.last_attempt, s.last_success, s.next_due,
                         (SELECT COUNT(*) FROM item_sources x WHERE x.source_id = s.id)
-                 FROM sources s ORDER BY s.id",
+                 FROM sources s WHERE ?1 IS NULL OR s.id = ?1 ORDER BY s.id",
             )
             .map_err(e)?;
         let states = stmt
-            .query_map([], |r| {
+            .query_map([only], |r| {
                 Ok(SourceState {
                     id: r.get(0)?,
                     url: r.get(1)?,
@@ -225,10 +250,6 @@ impl Store {
             .map_err(e)?
             .collect::<rusqlite::Result<_>>();
         states.map_err(e)
-    }
-
-    pub fn source_state(&self, id: &str) -> Result<Option<SourceState>> {
-        Ok(self.source_states()?.into_iter().find(|s| s.id == id))
     }
 
     /// Re-tags items tagged with another gazetteer (or never tagged), so that a gazetteer change re-evaluates the
