@@ -93,6 +93,9 @@ def main():
         root.mkdir()
         (root / "feed.xml").write_bytes(body)
         (root / "feed.xml.gz").write_bytes(gzip.compress(body, 9))
+        # nginx's workers run as an unprivileged user: let them read the files.
+        for p in (tmp, root, root / "feed.xml", root / "feed.xml.gz"):
+            p.chmod(0o755 if p.is_dir() else 0o644)
         (tmp / "nginx.conf").write_text(f"""
 worker_processes 2;
 pid {tmp}/nginx.pid;
@@ -114,6 +117,8 @@ http {{
         print(f"command: wrk -t2 -c{args.connections} -d{args.seconds}s --latency -H 'Accept-Encoding: gzip' URL")
         print(f"qafila: {q['rps']:.0f} req/s  p99 {q['p99_ms']:.2f} ms  non-2xx {q['non2xx']}")
         print(f"nginx:  {n['rps']:.0f} req/s  p99 {n['p99_ms']:.2f} ms  non-2xx {n['non2xx']}")
+        if q["non2xx"] or n["non2xx"]:
+            sys.exit("a server answered errors: the comparison is void")
         print(f"ratio qafila/nginx: {q['rps'] / n['rps']:.2f}")
     finally:
         qafila.terminate()
