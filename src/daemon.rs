@@ -26,6 +26,7 @@ use crate::regions::Gazetteer;
 use crate::serve::{self, ServerState};
 use crate::site::{self, Site};
 use crate::store::Store;
+use crate::websub;
 
 /// How long in-flight fetches may finish after a shutdown signal before they are cancelled.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -79,18 +80,17 @@ pub async fn poll_sources(
     reports.into_iter().collect()
 }
 
-/// Renders and swaps the served documents and writes the feed file.
-pub async fn publish(engine: &Arc<Engine>, site: &Site) -> Result<bool> {
+/// Renders and swaps the served documents, writes the feed file, and pings the WebSub hub about changed feeds.
+pub async fn publish(engine: &Arc<Engine>, site: &Site) -> Result<()> {
+    let config = engine.config();
     let stories = engine
-        .stories_to_publish(site::stories_needed(&engine.config()))
+        .stories_to_publish(site::stories_needed(&config))
         .await?;
-    site::publish(
-        site,
-        &engine.config(),
-        &engine.gazetteer,
-        &stories,
-        Utc::now(),
-    )
+    let changed = site::publish(site, &config, &engine.gazetteer, &stories, Utc::now())?;
+    if let (Some(hub), false) = (&config.feed.websub_hub, changed.is_empty()) {
+        websub::ping(hub.get_ref(), &changed).await;
+    }
+    Ok(())
 }
 
 /// `qafila poll`: every enabled source once, then publish.

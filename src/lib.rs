@@ -25,3 +25,4 @@ pub mod schedule;
 pub mod serve;
 pub mod site;
 pub mod store;
+pub mod websub;

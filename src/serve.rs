@@ -146,6 +146,10 @@ fn serve_document(doc: &Document, headers: &HeaderMap, max_age: Duration) -> Res
             format!("public, max-age={}", max_age.as_secs()),
         )
         .header(header::VARY, "Accept-Encoding");
+    let builder = match &doc.link {
+        Some(link) => builder.header(header::LINK, link),
+        None => builder,
+    };
     if not_modified(doc, headers) {
         return builder
             .status(StatusCode::NOT_MODIFIED)

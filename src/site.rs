@@ -38,6 +38,8 @@ pub struct Document {
     /// Strong validator of the uncompressed bytes (quoted); compressed forms add a suffix.
     pub etag: String,
     pub last_modified: DateTime<Utc>,
+    /// `Link` header: the WebSub hub and the feed's own URL, for feeds when a hub is configured.
+    pub link: Option<String>,
 }
 
 impl Document {
@@ -50,6 +52,7 @@ impl Document {
             content_type,
             etag,
             last_modified,
+            link: None,
         }
     }
 
@@ -180,8 +183,15 @@ fn render_slice(
     let mut alternates = Vec::new();
     for (ext, content_type, mime, label, render) in feeds {
         let path = format!("{}.{ext}", slice.feeds);
-        let body = render(&meta(config, title, &path), stories, built);
-        docs.insert(path.clone(), Document::new(body, content_type, built));
+        let feed_meta = meta(config, title, &path);
+        let mut doc = Document::new(render(&feed_meta, stories, built), content_type, built);
+        if let Some(hub) = &feed_meta.websub_hub {
+            doc.link = Some(format!(
+                "<{hub}>; rel=\"hub\", <{}>; rel=\"self\"",
+                feed_meta.self_url
+            ));
+        }
+        docs.insert(path.clone(), doc);
         alternates.push(PageLink {
             title: format!("{title} ({label})"),
             href: path,
@@ -205,13 +215,16 @@ type Renderer = fn(&FeedMeta, &[StoryView], DateTime<Utc>) -> String;
 /// Renders every document from the stories (newest first, at least `max_items` of them when there are so many),
 /// writes the RSS feed to `[feed] output` atomically, and swaps the set served from memory. Returns whether the
 /// main feed changed.
+///
+/// Returns the public URLs of the feeds whose content changed since the previous publish of this process (none
+/// on the first), for WebSub pings.
 pub fn publish(
     site: &Site,
     config: &Config,
     gazetteer: &Gazetteer,
     stories: &[StoryView],
     now: DateTime<Utc>,
-) -> Result<bool> {
+) -> Result<Vec<String>> {
     let max = config.feed.max_items;
     let entities = gazetteer.entities();
     let mut docs = HashMap::new();
@@ -254,6 +267,14 @@ pub fn publish(
     docs.insert("/sources.opml".into(), Document::new(opml, OPML_TYPE, now));
 
     let old = site.snapshot();
+    let mut changed_feeds = Vec::new();
+    for (path, doc) in &docs {
+        let is_feed = doc.content_type != HTML_TYPE && doc.content_type != OPML_TYPE;
+        if is_feed && !old.is_empty() && old.get(path).is_none_or(|o| o.etag != doc.etag) {
+            changed_feeds.push(public_url(config, path));
+        }
+    }
+    changed_feeds.sort();
     // Unchanged documents keep their old compressed forms and Last-Modified (conditional requests stay cheap);
     // only changed ones are compressed again.
     for (path, doc) in docs.iter_mut() {
@@ -269,7 +290,7 @@ pub fn publish(
         write_atomically(output, &rss.body)?;
     }
     site.replace(docs);
-    Ok(changed)
+    Ok(changed_feeds)
 }
 
 /// The guids of every story some published document carries: the main feed's and each country slice's newest

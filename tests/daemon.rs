@@ -247,3 +247,53 @@ async fn a_port_in_use_is_a_clear_error() {
         stderr(&out)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websub_hub_is_advertised_and_pinged_when_the_feed_changes() {
+    let server = FixtureServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = write_config(
+        dir.path(),
+        &format!("127.0.0.1:{port}"),
+        &[("a", server.url("/feeds/outlet-a.xml"))],
+    );
+    let text = std::fs::read_to_string(&config).unwrap();
+    let hub = server.url("/hub");
+    std::fs::write(
+        &config,
+        text.replacen("[feed]\n", &format!("[feed]\nwebsub_hub = \"{hub}\"\n"), 1),
+    )
+    .unwrap();
+    let daemon = Daemon::start(&config);
+    let base = format!("http://127.0.0.1:{port}");
+    let body = wait_for_stories(&base, 3).await;
+    assert!(
+        body.contains(&format!("<atom:link href=\"{hub}\" rel=\"hub\"")),
+        "{body}"
+    );
+    let r = client()
+        .get(format!("{base}/feed.xml"))
+        .send()
+        .await
+        .unwrap();
+    let link = r.headers()["link"].to_str().unwrap().to_string();
+    assert_eq!(
+        link,
+        format!("<{hub}>; rel=\"hub\", <http://qafila.test/feed.xml>; rel=\"self\"")
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server
+        .hub_pings()
+        .iter()
+        .any(|p| p == "hub.mode=publish&hub.url=http%3A%2F%2Fqafila.test%2Ffeed.xml")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no ping for the main feed: {:?}",
+            server.hub_pings()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(daemon.terminate().code(), Some(0));
+}

@@ -30,6 +30,8 @@ struct Shared {
     not_modified: HashMap<String, usize>,
     /// Paths switched to answering 500.
     broken: Vec<String>,
+    /// Bodies POSTed to `/hub` (WebSub pings).
+    hub_pings: Vec<String>,
 }
 
 /// The fixture server; it runs on its own thread and runtime so that tests can also run the binary beside it.
@@ -66,6 +68,7 @@ impl FixtureServer {
                     .route("/loop/{side}", get(redirect_loop))
                     .route("/bomb", get(gzip_bomb))
                     .route("/big", get(big))
+                    .route("/hub", axum::routing::post(hub))
                     .with_state(state);
                 axum::serve(listener, app).await.unwrap();
             });
@@ -98,6 +101,10 @@ impl FixtureServer {
             .get(path)
             .copied()
             .unwrap_or(0)
+    }
+
+    pub fn hub_pings(&self) -> Vec<String> {
+        self.shared.lock().unwrap().hub_pings.clone()
     }
 
     /// From now on `path` answers 500.
@@ -323,6 +330,11 @@ async fn big() -> Response {
         .header(header::CONTENT_TYPE, "application/rss+xml")
         .body(Body::from(body))
         .unwrap()
+}
+
+async fn hub(State(shared): State<Arc<Mutex<Shared>>>, body: String) -> Response {
+    shared.lock().unwrap().hub_pings.push(body);
+    Response::builder().status(204).body(Body::empty()).unwrap()
 }
 
 async fn status(UrlPath(code): UrlPath<u16>) -> Response {
