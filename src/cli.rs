@@ -146,14 +146,12 @@ pub fn explain(config: &Config, url1: &str, url2: &str) -> Result<()> {
     );
     println!("A: [{}] {}", a.source_id, a.title);
     println!("B: [{}] {}", b.source_id, b.title);
-    println!(
-        "stored in {} story",
-        if a.story_id == b.story_id {
-            "the same"
-        } else {
-            "different"
-        }
-    );
+    let stored = if a.story_id == b.story_id {
+        "the same story"
+    } else {
+        "different stories"
+    };
+    println!("stored in {stored}");
     println!(
         "{}",
         dedup::explain(&fa, a.sort_time, &fb, b.sort_time, &config.dedup)

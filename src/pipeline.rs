@@ -69,11 +69,17 @@ impl Writer {
 
     fn rebuild_index(&mut self, now: DateTime<Utc>) -> Result<()> {
         self.index = StoryIndex::new(self.settings.clone());
-        for item in self.store.items_since(now - self.window)? {
+        for item in self.store.items_since(now - self.retained())? {
             let f = dedup::features(&item.title, item.summary.as_deref(), &self.gazetteer);
             self.index.insert(item.id, item.story_id, f, item.sort_time);
         }
         Ok(())
+    }
+
+    /// How far back the index reaches: twice the matching window, so that a backlog arriving late (a new source's
+    /// first poll, a source back from an outage) still meets the reports of its own days.
+    fn retained(&self) -> chrono::Duration {
+        self.window * 2
     }
 
     /// Retention: prunes items older than `retention_days` except those of `keep` (the published stories), runs
@@ -98,7 +104,7 @@ impl Writer {
         items: Vec<(IncomingItem, ItemFeatures)>,
         record: &FetchRecord,
     ) -> Result<(crate::store::IngestCounts, crate::store::StateChange)> {
-        self.index.evict_older_than(record.at - self.window);
+        self.index.evict_older_than(record.at - self.retained());
         let (incoming, features): (Vec<IncomingItem>, Vec<ItemFeatures>) =
             items.into_iter().unzip();
         let mut placer = IndexPlacer {

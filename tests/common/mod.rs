@@ -60,6 +60,7 @@ impl FixtureServer {
                     .route("/slow", get(slow))
                     .route("/gen/{name}", get(generated))
                     .route("/fresh/{name}", get(fresh))
+                    .route("/now/{name}", get(dated_now))
                     .route("/fx/{name}", get(hostile_fixture))
                     .route("/drip", get(drip))
                     .route("/r429", get(too_many))
@@ -173,6 +174,24 @@ async fn generated(UrlPath(name): UrlPath<String>) -> Response {
     Response::builder()
         .header(header::CONTENT_TYPE, "application/rss+xml; charset=utf-8")
         .body(Body::from(generated_feed(n, 50)))
+        .unwrap()
+}
+
+/// `/now/{name}`: the fixture `tests/fixtures/e2e/{name}` with every `NOW-{h}H` replaced by the RFC 822 date of
+/// h hours ago, so that story windows (counted back from now) hold whenever the tests run.
+async fn dated_now(UrlPath(name): UrlPath<String>) -> Response {
+    let Ok(mut text) = std::fs::read_to_string(fixture(&name)) else {
+        return Response::builder().status(404).body(Body::empty()).unwrap();
+    };
+    while let Some(start) = text.find("NOW-") {
+        let end = start + text[start..].find('H').unwrap();
+        let hours: i64 = text[start + 4..end].parse().unwrap();
+        let date = (chrono::Utc::now() - chrono::Duration::hours(hours)).to_rfc2822();
+        text.replace_range(start..=end, &date);
+    }
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/rss+xml; charset=utf-8")
+        .body(Body::from(text))
         .unwrap()
 }
 
