@@ -15,14 +15,7 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 }
 
 fn open(config: &Config) -> Result<Store> {
-    let mut store = Store::open(&config.storage.database)?;
-    store.sync_sources(
-        config
-            .sources
-            .iter()
-            .map(|s| (s.id(), s.url.get_ref().as_str())),
-    )?;
-    Ok(store)
+    crate::pipeline::open_store(config)
 }
 
 /// `qafila stories [--json] [--limit N]`: the stories the feed shows, newest first, with every member item.

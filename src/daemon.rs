@@ -369,6 +369,7 @@ async fn schedule_loop(
                 }
             }
             _ = tokio::time::sleep(sleep) => {}
+            _ = engine.reloaded.notified() => {}
             _ = stop.wait_for(|s| *s) => break,
         }
     }

@@ -30,16 +30,22 @@ pub struct Writer {
     window: chrono::Duration,
 }
 
+/// Opens the configured database with every configured source registered.
+pub fn open_store(config: &Config) -> Result<Store> {
+    let mut store = Store::open(&config.storage.database)?;
+    store.sync_sources(
+        config
+            .sources
+            .iter()
+            .map(|s| (s.id(), s.url.get_ref().as_str())),
+    )?;
+    Ok(store)
+}
+
 impl Writer {
     /// Opens the store, re-tags items if the gazetteer changed, and rebuilds the story index from recent items.
     pub fn open(config: &Config, gazetteer: Arc<Gazetteer>) -> Result<Writer> {
-        let mut store = Store::open(&config.storage.database)?;
-        store.sync_sources(
-            config
-                .sources
-                .iter()
-                .map(|s| (s.id(), s.url.get_ref().as_str())),
-        )?;
+        let mut store = open_store(config)?;
         let g = gazetteer.clone();
         let retagged = store.retag(&gazetteer.fingerprint(), &move |title, summary| {
             dedup::features(title, summary, &g)
@@ -181,6 +187,8 @@ pub struct Engine {
     config: RwLock<Arc<Config>>,
     fetcher: RwLock<Fetcher>,
     pub metrics: Arc<Metrics>,
+    /// Wakes the scheduler when the config changed, so added sources start at once.
+    pub reloaded: tokio::sync::Notify,
     pub writer: Arc<Mutex<Writer>>,
     pub gazetteer: Arc<Gazetteer>,
 }
@@ -196,6 +204,7 @@ impl Engine {
             config: RwLock::new(config),
             fetcher: RwLock::new(fetcher),
             metrics: Arc::new(Metrics::default()),
+            reloaded: tokio::sync::Notify::new(),
             writer: Arc::new(Mutex::new(writer)),
             gazetteer,
         }
@@ -225,6 +234,7 @@ impl Engine {
         .await?;
         *self.fetcher.write().expect("fetcher lock") = fetcher;
         *self.config.write().expect("config lock") = config;
+        self.reloaded.notify_one();
         Ok(())
     }
 

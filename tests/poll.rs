@@ -27,16 +27,6 @@ fn href(e: &feed_rs::model::Entry) -> &str {
     e.links.first().map_or("", |l| l.href.as_str())
 }
 
-fn stories_json(config: &std::path::Path) -> Vec<Value> {
-    let out = qafila(config, &["stories", "--json", "--limit", "0"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    serde_json::from_str::<Value>(&stdout(&out))
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 #[test]
 fn poll_stores_every_source_and_writes_a_merged_feed() {
     let server = FixtureServer::start();

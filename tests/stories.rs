@@ -7,16 +7,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-fn stories(config: &std::path::Path) -> Vec<Value> {
-    let out = qafila(config, &["stories", "--json", "--limit", "0"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    serde_json::from_str::<Value>(&stdout(&out))
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 fn config_text(
     dir: &std::path::Path,
     server: &FixtureServer,
@@ -48,7 +38,7 @@ fn one_story_once_with_every_outlet_that_reported_it() {
     let out = qafila(&config, &["poll"]);
     assert!(out.status.success(), "{}", stdout(&out));
 
-    let list = stories(&config);
+    let list = stories_json(&config);
     let titles: Vec<&str> = list.iter().map(|s| s["title"].as_str().unwrap()).collect();
     assert_eq!(
         list.len(),
@@ -141,7 +131,7 @@ fn one_story_once_with_every_outlet_that_reported_it() {
     // A third outlet joins later: same guid, same original date, one more outlet in the list.
     let config = config_text(dir.path(), &server, true);
     assert!(qafila(&config, &["poll"]).status.success());
-    let list = stories(&config);
+    let list = stories_json(&config);
     assert_eq!(list.len(), 3);
     let oil = list
         .iter()
