@@ -107,3 +107,39 @@ fn a_missing_config_is_a_clear_error() {
         stderr(&out)
     );
 }
+
+#[test]
+fn start_up_refuses_an_unwritable_database_path_and_a_newer_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        "127.0.0.1:0",
+        &[("a", "http://127.0.0.1:9/feed".into())],
+    );
+    let text = std::fs::read_to_string(&config).unwrap();
+
+    // The database's directory cannot be created: a file stands where it should be.
+    std::fs::write(dir.path().join("blocker"), "").unwrap();
+    let blocked = dir.path().join("blocked.toml");
+    let db = dir.path().join("state/qafila.db");
+    std::fs::write(
+        &blocked,
+        text.replace(
+            db.to_str().unwrap(),
+            dir.path().join("blocker/q.db").to_str().unwrap(),
+        ),
+    )
+    .unwrap();
+    let out = qafila(&blocked, &["run"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("blocker"), "{}", stderr(&out));
+
+    // A database written by a newer qafila.
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.pragma_update(None, "user_version", 999).unwrap();
+    drop(conn);
+    let out = qafila(&config, &["poll"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("newer qafila"), "{}", stderr(&out));
+}
