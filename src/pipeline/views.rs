@@ -1,0 +1,68 @@
+//! From stored stories to what the publisher renders.
+
+use std::collections::HashMap;
+
+use crate::config::{Config, SourceConfig};
+use crate::model::{ReportView, StoryView};
+use crate::regions::Gazetteer;
+use crate::store::StoredStory;
+
+/// Turns stored stories into what the publisher renders: outlet names from the config, entity names from the
+/// gazetteer, and one "also reported by" entry per other outlet.
+pub fn story_views(
+    config: &Config,
+    gazetteer: &Gazetteer,
+    stories: Vec<StoredStory>,
+) -> Vec<StoryView> {
+    let sources: HashMap<&str, &SourceConfig> =
+        config.sources.iter().map(|s| (s.id(), s)).collect();
+    let report = |item: &crate::store::StoredItem| {
+        let (name, url) = match sources.get(item.source_id.as_str()) {
+            Some(s) => (s.name.clone(), s.url.get_ref().clone()),
+            None => (item.source_id.clone(), String::new()),
+        };
+        ReportView {
+            title: item.title.clone(),
+            link: item.link.clone(),
+            description: item.content.clone().or_else(|| item.summary.clone()),
+            author: item.author.clone(),
+            published: item.sort_time,
+            source_id: item.source_id.clone(),
+            source_name: name,
+            source_url: url,
+        }
+    };
+    stories
+        .into_iter()
+        .filter(|s| !s.items.is_empty())
+        .map(|story| {
+            let lead = &story.items[0];
+            let mut outlets = vec![lead.source_id.as_str()];
+            let mut also = Vec::new();
+            for item in &story.items[1..] {
+                if !outlets.contains(&item.source_id.as_str()) {
+                    outlets.push(&item.source_id);
+                    also.push(report(item));
+                }
+            }
+            let mut lead_view = report(lead);
+            lead_view.published = story.published;
+            let ids: Vec<&str> = story
+                .items
+                .iter()
+                .flat_map(|i| i.entities.iter().map(String::as_str))
+                .collect();
+            let entities = gazetteer
+                .entities()
+                .into_iter()
+                .filter(|e| ids.contains(&e.id.as_str()))
+                .collect();
+            StoryView {
+                guid: story.guid,
+                lead: lead_view,
+                also,
+                entities,
+            }
+        })
+        .collect()
+}
