@@ -46,7 +46,7 @@ fn every_fault_is_contained_to_its_source() {
             server.url("/fx/no-encoding-decl-1256.xml"),
         ),
         (
-            "private-name",
+            "on-localhost",
             format!("http://localhost:{port}/feeds/outlet-a.xml"),
         ),
     ];
@@ -124,7 +124,10 @@ fn every_fault_is_contained_to_its_source() {
     failed("html-page", &["html"]);
     failed("empty", &["empty"]);
     failed("truncated", &[]);
-    failed("private-name", &["127.0.0.1"]);
+    // Configured on a name that resolves to loopback: the operator's explicit choice, fetched. (A public source
+    // redirecting or resolving to a private address is refused: see the fetch module's SSRF tests, which pin a
+    // public-looking name to 127.0.0.1.)
+    ok("on-localhost", 3);
 
     // Arabic came through every encoding without mojibake.
     let stories: Value = serde_json::from_str(&stdout(&qafila(

@@ -81,6 +81,23 @@ pub(crate) fn is_non_public_literal(url: &Url) -> bool {
     literal_ip(url).is_some_and(is_non_public)
 }
 
+/// True when the URL's host is a name that resolves only to non-public addresses (`localhost`, an intranet
+/// name): the operator configured the source there on purpose. A name that fails to resolve is not exempt.
+pub(crate) async fn resolves_non_public(url: &Url) -> bool {
+    let Some(url::Host::Domain(host)) = url.host() else {
+        return false;
+    };
+    let lookup = tokio::net::lookup_host((host, url.port_or_known_default().unwrap_or(80)));
+    // A resolver that hangs must not hold the fetch up: then the source is simply not exempt.
+    match tokio::time::timeout(std::time::Duration::from_secs(5), lookup).await {
+        Ok(Ok(addrs)) => {
+            let addrs: Vec<SocketAddr> = addrs.collect();
+            !addrs.is_empty() && addrs.iter().all(|a| is_non_public(a.ip()))
+        }
+        _ => false,
+    }
+}
+
 /// Refuses an IP-literal host that is not public. Domain names are checked by [`GuardedResolver`].
 pub(crate) fn check_literal(url: &Url) -> Result<(), Refused> {
     match literal_ip(url) {

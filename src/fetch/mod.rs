@@ -36,7 +36,10 @@ use url::Url;
 use interpret::{check_url, classify, meta_of, redirect_target, status_failure, timed_out};
 
 struct Inner {
+    /// Refuses non-public addresses (the SSRF guard), unless `allow_private`.
     client: reqwest::Client,
+    /// Accepts them: for sources the operator configured on a non-public address.
+    open_client: reqwest::Client,
     settings: FetchSettings,
     hosts: politeness::Hosts,
 }
@@ -78,28 +81,31 @@ impl Fetcher {
             .map_err(|_| FetchSetupError::InvalidUserAgent(settings.user_agent.clone()))?;
         let mut defaults = HeaderMap::new();
         defaults.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT));
-        let mut builder = reqwest::Client::builder()
-            .user_agent(user_agent)
-            .default_headers(defaults)
-            .gzip(true)
-            .brotli(true)
-            .connect_timeout(settings.connect_timeout)
-            // Redirects are followed by hand, see the module doc.
-            .redirect(reqwest::redirect::Policy::none())
-            // A proxy would resolve names itself and bypass the SSRF guard.
-            .no_proxy()
-            .dns_resolver(Arc::new(guard::GuardedResolver {
-                allow_private: settings.allow_private,
-            }));
-        for (host, addr) in overrides {
-            builder = builder.resolve(host, *addr);
-        }
-        let client = builder.build().map_err(FetchSetupError::Client)?;
+        let build = |allow_private: bool| {
+            let mut builder = reqwest::Client::builder()
+                .user_agent(user_agent.clone())
+                .default_headers(defaults.clone())
+                .gzip(true)
+                .brotli(true)
+                .connect_timeout(settings.connect_timeout)
+                // Redirects are followed by hand, see the module doc.
+                .redirect(reqwest::redirect::Policy::none())
+                // A proxy would resolve names itself and bypass the SSRF guard.
+                .no_proxy()
+                .dns_resolver(Arc::new(guard::GuardedResolver { allow_private }));
+            for (host, addr) in overrides {
+                builder = builder.resolve(host, *addr);
+            }
+            builder.build().map_err(FetchSetupError::Client)
+        };
+        let client = build(settings.allow_private)?;
+        let open_client = build(true)?;
         let hosts =
             politeness::Hosts::new(settings.per_host_concurrency, settings.per_host_min_gap);
         Ok(Fetcher {
             inner: Arc::new(Inner {
                 client,
+                open_client,
                 settings,
                 hosts,
             }),
@@ -117,8 +123,12 @@ impl Fetcher {
     async fn run(&self, req: &FetchRequest) -> Result<FetchOutcome, FetchFailure> {
         let settings = &self.inner.settings;
         check_url(&req.url)?;
-        // A source configured on a private IP literal is the operator's explicit choice (e.g. a test server).
-        let exempt = settings.allow_private || guard::is_non_public_literal(&req.url);
+        // A source configured on a non-public address — an IP literal, or a name that resolves to one (an intranet
+        // host, localhost) — is the operator's explicit choice: its fetches, redirects included, are exempt. A
+        // public source that redirects or resolves to such an address is refused.
+        let exempt = settings.allow_private
+            || guard::is_non_public_literal(&req.url)
+            || guard::resolves_non_public(&req.url).await;
         let mut budget = settings.timeout;
         let mut url = req.url.clone();
         let mut seen = HashSet::from([url.clone()]);
@@ -137,7 +147,7 @@ impl Fetcher {
                 .turn(url.host_str().unwrap_or_default())
                 .await;
             let started = Instant::now();
-            let response = tokio::time::timeout(budget, self.send(&url, req))
+            let response = tokio::time::timeout(budget, self.send(&url, req, exempt))
                 .await
                 .map_err(|_| timed_out(&url, settings.timeout))?
                 .map_err(|e| classify(&e, &url))?;
@@ -185,8 +195,18 @@ impl Fetcher {
         }
     }
 
-    async fn send(&self, url: &Url, req: &FetchRequest) -> reqwest::Result<reqwest::Response> {
-        let mut request = self.inner.client.get(url.clone());
+    async fn send(
+        &self,
+        url: &Url,
+        req: &FetchRequest,
+        exempt: bool,
+    ) -> reqwest::Result<reqwest::Response> {
+        let client = if exempt {
+            &self.inner.open_client
+        } else {
+            &self.inner.client
+        };
+        let mut request = client.get(url.clone());
         // Invalid stored validators (e.g. a newline) are skipped rather than failing the fetch: we then just get a
         // full 200 instead of a 304.
         if let Some(etag) = req

@@ -187,6 +187,23 @@ pub(super) fn router(seen: Arc<Mutex<Vec<HeaderMap>>>) -> Router {
             get(|| async { StatusCode::MOVED_PERMANENTLY }),
         )
         .route(
+            "/to-localhost",
+            get(|headers: HeaderMap| async move {
+                // Redirect to the very same server, named `localhost`.
+                let host = headers
+                    .get(header::HOST)
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_owned();
+                let port = host.rsplit(':').next().unwrap().to_owned();
+                (
+                    StatusCode::FOUND,
+                    [(header::LOCATION, format!("http://localhost:{port}/feed"))],
+                )
+            }),
+        )
+        .route(
             "/to-local",
             get(|headers: HeaderMap| async move {
                 // Redirect to the very same server, but named by its loopback IP.
