@@ -58,10 +58,10 @@ pub fn stories(config: &Config, as_json: bool, limit: usize) -> Result<()> {
     for story in &out {
         let items = story["items"].as_array().map_or(0, Vec::len);
         println!(
-            "{}  {}  ({} reports)",
+            "{}  {}  ({items} {})",
             story["published"].as_str().unwrap_or(""),
             story["title"].as_str().unwrap_or(""),
-            items
+            if items == 1 { "report" } else { "reports" }
         );
         for item in story["items"].as_array().into_iter().flatten() {
             println!(

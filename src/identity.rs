@@ -75,6 +75,27 @@ pub fn canonical_url(link: &str) -> Option<String> {
     Some(out)
 }
 
+/// The link as readers should get it: the outlet's own URL without tracking parameters or fragment noise
+/// (`utm_*`, `fbclid`…); scheme, host and the other parameters untouched. Anything unparsable is returned as is.
+pub fn clean_link(link: &str) -> String {
+    let Ok(mut url) = Url::parse(link.trim()) else {
+        return link.to_string();
+    };
+    if url.query().is_some() {
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| !is_tracking(k))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(kept);
+        }
+    }
+    url.to_string()
+}
+
 /// 128 bits of SHA-256 as hex: short enough to index cheaply, long enough never to collide in practice.
 pub fn hash_hex(parts: &[&str]) -> String {
     let mut hasher = Sha256::new();
@@ -127,6 +148,20 @@ mod tests {
         let b = canonical_url("http://example.com/news/kz-1?id=7&fbclid=abc&ref=home");
         assert_eq!(a, b);
         assert_eq!(a.as_deref(), Some("//example.com/news/kz-1?id=7"));
+    }
+
+    #[test]
+    fn published_links_lose_only_tracking_parameters() {
+        assert_eq!(
+            clean_link("http://www.e.com/a/?fbclid=1&utm_source=rss"),
+            "http://www.e.com/a/"
+        );
+        assert_eq!(
+            clean_link("https://e.com/a?id=7&utm_medium=x#top"),
+            "https://e.com/a?id=7#top"
+        );
+        assert_eq!(clean_link("https://e.com/a?id=7"), "https://e.com/a?id=7");
+        assert_eq!(clean_link("not a url"), "not a url");
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub fn story_views(
         };
         ReportView {
             title: item.title.clone(),
-            link: item.link.clone(),
+            link: item.link.as_deref().map(crate::identity::clean_link),
             description: item.content.clone().or_else(|| item.summary.clone()),
             author: item.author.clone(),
             published: item.sort_time,
