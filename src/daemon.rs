@@ -155,7 +155,6 @@ const MAINTENANCE_EVERY: chrono::Duration = chrono::Duration::hours(24);
 
 /// Gauges after a round, and the daily maintenance (the first one after the first round of the process).
 async fn after_round(engine: &Arc<Engine>) -> Result<()> {
-    static LAST: std::sync::Mutex<Option<chrono::DateTime<Utc>>> = std::sync::Mutex::new(None);
     let config = engine.config();
     let enabled: HashSet<String> = config
         .enabled_sources()
@@ -175,14 +174,11 @@ async fn after_round(engine: &Arc<Engine>) -> Result<()> {
     engine.metrics.set_sources_failing(failing);
     engine.metrics.set_database_size(size);
     let now = Utc::now();
-    let due = LAST
-        .lock()
-        .map(|last| last.is_none_or(|t| now - t >= MAINTENANCE_EVERY))
-        .unwrap_or(true);
-    if due {
+    let last = engine.last_maintenance.lock().map(|t| *t).unwrap_or(None);
+    if last.is_none_or(|t| now - t >= MAINTENANCE_EVERY) {
         prune(engine, now).await?;
-        if let Ok(mut last) = LAST.lock() {
-            *last = Some(now);
+        if let Ok(mut t) = engine.last_maintenance.lock() {
+            *t = Some(now);
         }
     }
     Ok(())

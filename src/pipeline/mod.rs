@@ -65,6 +65,8 @@ pub struct Engine {
     pub metrics: Arc<Metrics>,
     /// Wakes the scheduler when the config changed, so added sources start at once.
     pub reloaded: tokio::sync::Notify,
+    /// When retention last ran in this process (the daemon runs it daily).
+    pub last_maintenance: Mutex<Option<DateTime<Utc>>>,
     pub writer: Arc<Mutex<Writer>>,
     pub gazetteer: Arc<Gazetteer>,
 }
@@ -81,6 +83,7 @@ impl Engine {
             fetcher: RwLock::new(fetcher),
             metrics: Arc::new(Metrics::default()),
             reloaded: tokio::sync::Notify::new(),
+            last_maintenance: Mutex::new(None),
             writer: Arc::new(Mutex::new(writer)),
             gazetteer,
         }
