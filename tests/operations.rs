@@ -334,3 +334,34 @@ fn prune_keeps_published_items_and_opml_round_trips() {
         stderr(&check)
     );
 }
+
+#[test]
+fn the_watchdog_is_fed_while_the_daemon_is_healthy() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let port = free_port();
+    let config = write_config(dir.path(), &format!("127.0.0.1:{port}"), &[]);
+    // WatchdogSec=0.4s: qafila pings every 0.2 s.
+    let daemon = Daemon::start_with(
+        &config,
+        &[
+            ("NOTIFY_SOCKET", socket_path.to_str().unwrap()),
+            ("WATCHDOG_USEC", "400000"),
+        ],
+    );
+    let mut buf = [0u8; 1024];
+    let mut pings = 0;
+    let started = Instant::now();
+    while pings < 3 {
+        let n = socket.recv(&mut buf).expect("notifications keep coming");
+        if &buf[..n] == b"WATCHDOG=1" {
+            pings += 1;
+        }
+    }
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(daemon.terminate().code(), Some(0));
+}
