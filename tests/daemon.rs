@@ -18,6 +18,15 @@ fn client() -> reqwest::Client {
         .unwrap()
 }
 
+/// `GET /feed.xml` with the given request headers.
+async fn get_feed(c: &reqwest::Client, base: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut request = c.get(format!("{base}/feed.xml"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap()
+}
+
 async fn wait_for_stories(base: &str, at_least: usize) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -72,27 +81,12 @@ async fn the_daemon_serves_the_merged_feed_with_validators_and_stops_cleanly() {
         .unwrap()
         .contains("max-age="));
 
-    let r = c
-        .get(format!("{base}/feed.xml"))
-        .header("If-None-Match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let r = get_feed(&c, &base, &[("If-None-Match", &etag)]).await;
     assert_eq!(r.status(), 304);
     assert!(r.bytes().await.unwrap().is_empty());
-    let r = c
-        .get(format!("{base}/feed.xml"))
-        .header("If-Modified-Since", &last_modified)
-        .send()
-        .await
-        .unwrap();
+    let r = get_feed(&c, &base, &[("If-Modified-Since", &last_modified)]).await;
     assert_eq!(r.status(), 304);
-    let r = c
-        .get(format!("{base}/feed.xml"))
-        .header("If-None-Match", "\"stale\"")
-        .send()
-        .await
-        .unwrap();
+    let r = get_feed(&c, &base, &[("If-None-Match", "\"stale\"")]).await;
     assert_eq!(r.status(), 200);
 
     let r = c.head(format!("{base}/feed.xml")).send().await.unwrap();
@@ -103,12 +97,7 @@ async fn the_daemon_serves_the_merged_feed_with_validators_and_stops_cleanly() {
     );
 
     // Compressed representations, made once, each with its own validator.
-    let r = c
-        .get(format!("{base}/feed.xml"))
-        .header("Accept-Encoding", "gzip")
-        .send()
-        .await
-        .unwrap();
+    let r = get_feed(&c, &base, &[("Accept-Encoding", "gzip")]).await;
     assert_eq!(r.headers()["content-encoding"], "gzip");
     let gz_etag = r.headers()["etag"].to_str().unwrap().to_string();
     assert_ne!(gz_etag, etag);
@@ -119,27 +108,16 @@ async fn the_daemon_serves_the_merged_feed_with_validators_and_stops_cleanly() {
     )
     .unwrap();
     assert_eq!(unzipped, body);
-    let r = c
-        .get(format!("{base}/feed.xml"))
-        .header("Accept-Encoding", "gzip")
-        .header("If-None-Match", &gz_etag)
-        .send()
-        .await
-        .unwrap();
+    let r = get_feed(
+        &c,
+        &base,
+        &[("Accept-Encoding", "gzip"), ("If-None-Match", &gz_etag)],
+    )
+    .await;
     assert_eq!(r.status(), 304);
-    let r = c
-        .get(format!("{base}/feed.xml"))
-        .header("Accept-Encoding", "gzip, deflate, br")
-        .send()
-        .await
-        .unwrap();
+    let r = get_feed(&c, &base, &[("Accept-Encoding", "gzip, deflate, br")]).await;
     assert_eq!(r.headers()["content-encoding"], "br");
-    let r = c
-        .get(format!("{base}/feed.xml"))
-        .header("Accept-Encoding", "br;q=0, gzip;q=0")
-        .send()
-        .await
-        .unwrap();
+    let r = get_feed(&c, &base, &[("Accept-Encoding", "br;q=0, gzip;q=0")]).await;
     assert!(r.headers().get("content-encoding").is_none());
 
     for (path, mime) in [
