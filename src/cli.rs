@@ -21,12 +21,7 @@ fn open(config: &Config) -> Result<Store> {
 /// `qafila stories [--json] [--limit N]`: the stories the feed shows, newest first, with every member item.
 pub fn stories(config: &Config, as_json: bool, limit: usize) -> Result<()> {
     let store = open(config)?;
-    let filtered: Vec<String> = config
-        .sources
-        .iter()
-        .filter(|s| s.region_filter)
-        .map(|s| s.id().to_string())
-        .collect();
+    let filtered = config.region_filtered_ids();
     let mut out = Vec::new();
     for story in store.latest_stories(limit, &filtered)? {
         let items = store.story_items(story.id)?;

@@ -420,6 +420,20 @@ impl Config {
         Ok(())
     }
 
+    /// The ids of the sources whose items are published only when they mention the region.
+    pub fn region_filtered_ids(&self) -> Vec<String> {
+        self.sources
+            .iter()
+            .filter(|s| s.region_filter)
+            .map(|s| s.id().to_string())
+            .collect()
+    }
+
+    /// The ids of the enabled sources.
+    pub fn enabled_ids(&self) -> Vec<String> {
+        self.enabled_sources().map(|s| s.id().to_string()).collect()
+    }
+
     pub fn enabled_sources(&self) -> impl Iterator<Item = &SourceConfig> {
         self.sources.iter().filter(|s| s.enabled)
     }

@@ -120,6 +120,7 @@ pub async fn run(config: Arc<Config>, config_path: PathBuf) -> Result<()> {
         reader: Mutex::new(Store::open(&config.storage.database)?),
         max_age: cache_max_age(&config),
         metrics: engine.metrics.clone(),
+        engine: engine.clone(),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let server_stop = stop_rx.clone();
@@ -156,19 +157,13 @@ const MAINTENANCE_EVERY: chrono::Duration = chrono::Duration::hours(24);
 /// Gauges after a round, and the daily maintenance (the first one after the first round of the process).
 async fn after_round(engine: &Arc<Engine>) -> Result<()> {
     let config = engine.config();
-    let enabled: HashSet<String> = config
-        .enabled_sources()
-        .map(|s| s.id().to_string())
-        .collect();
+    let enabled = config.enabled_ids();
     let (failing, size) = engine
         .blocking(move |w| {
-            let failing = w
-                .store
-                .source_states()?
-                .iter()
-                .filter(|s| enabled.contains(&s.id) && s.consecutive_failures > 0)
-                .count();
-            Ok((failing as u64, w.store.size_bytes()?))
+            Ok((
+                w.store.failing_among(&enabled)? as u64,
+                w.store.size_bytes()?,
+            ))
         })
         .await?;
     engine.metrics.set_sources_failing(failing);

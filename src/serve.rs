@@ -25,6 +25,8 @@ pub struct ServerState {
     /// `Cache-Control: max-age` for documents, matched to the poll schedule.
     pub max_age: Duration,
     pub metrics: Arc<Metrics>,
+    /// For the config in force (sources come and go on reload).
+    pub engine: Arc<crate::pipeline::Engine>,
 }
 
 pub fn router(state: Arc<ServerState>) -> axum::Router {
@@ -213,12 +215,13 @@ async fn health(state: Arc<ServerState>) -> Response {
             .lock()
             .map_err(|_| "reader lock poisoned".to_string())?;
         store.ping().map_err(|e| e.to_string())?;
-        let sources = store.source_states().map_err(|e| e.to_string())?;
+        let enabled = state.engine.config().enabled_ids();
+        let failing = store.failing_among(&enabled).map_err(|e| e.to_string())?;
         let (items, stories) = store.counts().map_err(|e| e.to_string())?;
         Ok::<_, String>(serde_json::json!({
             "status": "ok",
-            "sources": sources.len(),
-            "failing": sources.iter().filter(|s| s.consecutive_failures > 0).count(),
+            "sources": enabled.len(),
+            "failing": failing,
             "items": items,
             "stories": stories,
         }))

@@ -141,9 +141,12 @@ fn sighup_adds_and_removes_sources_and_an_invalid_config_keeps_the_running_one()
         server.hits("/feeds/no-guid.xml") > before,
         "still polling with the old config"
     );
+    let (status, health) = get(&format!("http://127.0.0.1:{port}/healthz")).unwrap();
+    assert_eq!(status, 200);
+    let health: serde_json::Value = serde_json::from_str(&health).unwrap();
     assert_eq!(
-        get(&format!("http://127.0.0.1:{port}/healthz")).unwrap().0,
-        200
+        health["sources"], 1,
+        "the removed source is not counted: {health}"
     );
     // The stories of the removed source stay published.
     let feed = get(&format!("http://127.0.0.1:{port}/feed.xml")).unwrap().1;

@@ -307,13 +307,7 @@ impl Engine {
 
     /// The stories to publish, newest first, as the publisher wants them.
     pub async fn stories_to_publish(&self, limit: usize) -> Result<Vec<StoryView>> {
-        let filtered: Vec<String> = self
-            .config()
-            .sources
-            .iter()
-            .filter(|s| s.region_filter)
-            .map(|s| s.id().to_string())
-            .collect();
+        let filtered = self.config().region_filtered_ids();
         let stored = self
             .blocking(move |w| w.store.latest_stories(limit, &filtered))
             .await?;

@@ -198,6 +198,22 @@ impl Store {
         self.query_source_states(None)
     }
 
+    /// How many of `ids` failed their last fetch (cheap: no item counts). Sources no longer configured keep their
+    /// rows, so callers pass the enabled ones.
+    pub fn failing_among(&self, ids: &[String]) -> Result<usize> {
+        let e = |source| Error::from_db(&self.path, source);
+        let ids = serde_json::to_string(ids).expect("strings serialize");
+        self.conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM sources
+                 WHERE consecutive_failures > 0 AND id IN (SELECT value FROM json_each(?1))",
+            )
+            .map_err(e)?
+            .query_row([ids], |r| r.get::<_, i64>(0))
+            .map(|n| n as usize)
+            .map_err(e)
+    }
+
     /// When each source is due next (cheap: the scheduler asks on every turn).
     pub fn next_due_times(&self) -> Result<HashMap<String, Option<DateTime<Utc>>>> {
         let e = |source| Error::from_db(&self.path, source);
