@@ -11,53 +11,10 @@ if ! command -v chromium >/dev/null; then
   echo "installing chromium (Debian package)…"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
-cargo build --quiet
 out=target/browser
 rm -rf "$out"; mkdir -p "$out"
-work=$(mktemp -d)
-cleanup() { kill "${qafila_pid:-}" "${fixtures_pid:-}" 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-fport=$(free_port); qport=$(free_port)
-python3 -m http.server "$fport" --bind 127.0.0.1 --directory tests/fixtures/e2e >/dev/null 2>&1 &
-fixtures_pid=$!
-for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$fport/outlet-a.xml" 2>/dev/null && break; sleep 0.1; done
-cat > "$work/qafila.toml" <<TOML
-[feed]
-title = "قافلة: أخبار آسيا الوسطى والقوقاز"
-description = "اختبار المتصفح"
-link = "http://127.0.0.1:$qport/"
-self_url = "http://127.0.0.1:$qport/feed.xml"
-output = "$work/feed.xml"
-[server]
-listen = "127.0.0.1:$qport"
-[storage]
-database = "$work/qafila.db"
-[fetch]
-per_host_min_gap_ms = 0
-[[source]]
-id = "asia"
-name = "وكالة آسيا"
-url = "http://127.0.0.1:$fport/outlet-a.xml"
-[[source]]
-id = "caucasus"
-name = "قناة القوقاز"
-url = "http://127.0.0.1:$fport/outlet-b.atom"
-[[source]]
-id = "tashkent"
-name = "صحيفة طشقند"
-url = "http://127.0.0.1:$fport/cp1256.xml"
-TOML
-RUST_LOG=warn target/debug/qafila --config "$work/qafila.toml" run 2>"$out/qafila.log" &
-qafila_pid=$!
-base="http://127.0.0.1:$qport"
-for _ in $(seq 100); do
-  items=$(curl -fsS "$base/feed.xml" 2>/dev/null | grep -c "<item>" || true)
-  [ "${items:-0}" -ge 5 ] && break
-  sleep 0.1
-done
-echo "feed items: $items"
+# shellcheck source=tests/fixture_daemon.sh
+source tests/fixture_daemon.sh
 
 chrome=(chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking
         --disable-component-update --disable-sync --user-data-dir="$work/chrome" --lang=ar)

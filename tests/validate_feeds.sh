@@ -10,56 +10,8 @@ cd "$(dirname "$0")/.."
 : "${FEEDVALIDATOR:?set FEEDVALIDATOR to the src folder of a w3c/feedvalidator checkout}"
 tools=${SHARED_TOOLS:-../shared/tools}
 pip install -q html5lib rdflib feedparser >/dev/null 2>&1 || true
-cargo build --quiet
-work=$(mktemp -d)
-cleanup() { kill "${qafila_pid:-}" "${fixtures_pid:-}" 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-fport=$(free_port); qport=$(free_port)
-python3 -m http.server "$fport" --bind 127.0.0.1 --directory tests/fixtures/e2e >/dev/null 2>&1 &
-fixtures_pid=$!
-for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$fport/outlet-a.xml" 2>/dev/null && break; sleep 0.1; done
-base="http://127.0.0.1:$qport"
-cat > "$work/qafila.toml" <<TOML
-[feed]
-title = "قافلة: أخبار آسيا الوسطى والقوقاز"
-description = "أخبار آسيا الوسطى والقوقاز من الصحافة العربية"
-link = "$base/"
-self_url = "$base/feed.xml"
-output = "$work/feed.xml"
-[server]
-listen = "127.0.0.1:$qport"
-[storage]
-database = "$work/qafila.db"
-[fetch]
-per_host_min_gap_ms = 0
-[[source]]
-id = "asia"
-name = "وكالة آسيا"
-url = "http://127.0.0.1:$fport/outlet-a.xml"
-[[source]]
-id = "caucasus"
-name = "قناة القوقاز"
-url = "http://127.0.0.1:$fport/outlet-b.atom"
-[[source]]
-id = "tashkent"
-name = "صحيفة طشقند"
-url = "http://127.0.0.1:$fport/cp1256.xml"
-[[source]]
-id = "ashgabat"
-name = "أخبار عشق آباد"
-url = "http://127.0.0.1:$fport/iso-8859-6.xml"
-[[source]]
-id = "tbilisi"
-name = "أخبار تبليسي"
-url = "http://127.0.0.1:$fport/no-guid.xml"
-TOML
-RUST_LOG=warn target/debug/qafila --config "$work/qafila.toml" run 2>/dev/null &
-qafila_pid=$!
-for _ in $(seq 100); do
-  [ "$(curl -fsS "$base/feed.xml" 2>/dev/null | grep -c '<item>' || true)" -ge 8 ] && break
-  sleep 0.1
-done
+# shellcheck source=tests/fixture_daemon.sh
+source tests/fixture_daemon.sh
 fail=0
 for path in /feed.xml /feed.atom /country/kz.xml /country/ge.atom; do
   curl -fsS "$base$path" > "$work/doc"
