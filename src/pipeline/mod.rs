@@ -270,21 +270,18 @@ impl Engine {
         failures_before: u32,
         floor: Option<Duration>,
     ) -> DateTime<Utc> {
-        let schedule = self.config().schedule_of(source);
+        let config = self.config();
+        let schedule = config.schedule_of(source);
         let scheduled = schedule
             .next_after(now)
             .unwrap_or(now + chrono::Duration::minutes(15));
         let mut due = scheduled + to_chrono(crate::schedule::jitter(schedule.period(now)));
         if let Some(floor) = floor {
-            due = due.max(now + to_chrono(floor.min(self.config().fetch.max_cache_floor())));
+            due = due.max(now + to_chrono(floor.min(config.fetch.max_cache_floor())));
         }
         if failed {
-            due = due.max(
-                now + to_chrono(backoff(
-                    failures_before + 1,
-                    self.config().fetch.backoff_max(),
-                )),
-            );
+            due =
+                due.max(now + to_chrono(backoff(failures_before + 1, config.fetch.backoff_max())));
         }
         due
     }
