@@ -80,9 +80,9 @@ pub fn sources(config: &Config, as_json: bool) -> Result<()> {
         };
         rows.push(json!({
             "id": s.id,
-            "url": s.url,
+            "url": crate::redact::public_url(&s.url),
             "enabled": source.enabled,
-            "moved_to": s.moved_to,
+            "moved_to": s.moved_to.as_deref().map(crate::redact::public_url),
             "last_status": s.last_status,
             "last_error": s.last_error,
             "consecutive_failures": s.consecutive_failures,
@@ -194,7 +194,7 @@ pub fn export_opml(config: &Config) -> Result<()> {
         .map(|s| crate::publish::OpmlSource {
             id: s.id().to_string(),
             name: s.name.clone(),
-            url: s.url.get_ref().clone(),
+            url: crate::redact::public_url(s.url.get_ref()),
             site: None,
         })
         .collect();

@@ -86,11 +86,12 @@ pub async fn publish(engine: &Arc<Engine>, site: &Site) -> Result<()> {
     let stories = engine
         .stories_to_publish(site::stories_needed(&config))
         .await?;
-    let changed = site::publish(site, &config, &engine.gazetteer, &stories, Utc::now())?;
+    let published = site::publish(site, &config, &engine.gazetteer, &stories, Utc::now())?;
+    let changed = published.changed_feeds;
     if let (Some(hub), false) = (&config.feed.websub_hub, changed.is_empty()) {
         websub::ping(hub.get_ref(), &changed).await;
     }
-    Ok(())
+    published.output.inspect_err(|_| engine.metrics.add_output_write_failure())
 }
 
 /// `qafila poll`: every enabled source once, then publish.
@@ -106,7 +107,10 @@ pub async fn poll_once(config: Arc<Config>) -> Result<Vec<PollReport>> {
 pub async fn run(config: Arc<Config>, config_path: PathBuf) -> Result<()> {
     let engine = engine(config.clone())?;
     let site = Arc::new(Site::default());
-    publish(&engine, &site).await?;
+    // An unwritable feed file must not keep the daemon from serving: it is logged, counted and retried.
+    if let Err(e) = publish(&engine, &site).await {
+        tracing::error!(error = %e, "first publish incomplete; serving what could be rendered");
+    }
 
     let addr = config.server.listen_addr();
     let listener = tokio::net::TcpListener::bind(addr)
@@ -322,7 +326,11 @@ async fn schedule_loop(
             if in_flight.contains(source.id()) {
                 continue;
             }
-            match next_due.get(source.id()).copied().flatten() {
+            // A source whose last result could not be stored is held back in memory (the database could not
+            // save its next poll time).
+            let stored = next_due.get(source.id()).copied().flatten();
+            let held = engine.write_health.held_until(source.id());
+            match stored.max(held) {
                 Some(t) if t > now => earliest = earliest.min(t),
                 _ => due.push(source.clone()),
             }
@@ -343,7 +351,7 @@ async fn schedule_loop(
                     tracing::error!(error = %e, "maintenance after the round failed");
                 }
                 if let Err(e) = publish(&engine, &site).await {
-                    tracing::error!(error = %e, "publishing the feed failed; the previous one is still served");
+                    tracing::error!(error = %e, "publishing the feed failed (the served documents are updated whenever they could be rendered)");
                 }
                 ids
             });

@@ -116,7 +116,11 @@ impl Fetcher {
     pub async fn fetch(&self, req: &FetchRequest) -> FetchOutcome {
         match self.run(req).await {
             Ok(outcome) => outcome,
-            Err(failure) => FetchOutcome::Failed(failure),
+            // The message is logged and stored (and shown by `qafila sources`): no credentials in it.
+            Err(failure) => FetchOutcome::Failed(FetchFailure {
+                message: crate::redact::public_text(&failure.message),
+                ..failure
+            }),
         }
     }
 

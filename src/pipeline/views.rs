@@ -14,11 +14,15 @@ pub fn story_views(
     gazetteer: &Gazetteer,
     stories: Vec<StoredStory>,
 ) -> Vec<StoryView> {
-    let sources: HashMap<&str, &SourceConfig> =
-        config.sources.iter().map(|s| (s.id(), s)).collect();
+    // Credentials in a configured URL are for the fetch only: the published one is redacted (once per source).
+    let sources: HashMap<&str, (&SourceConfig, String)> = config
+        .sources
+        .iter()
+        .map(|s| (s.id(), (s, crate::redact::public_url(s.url.get_ref()))))
+        .collect();
     let report = |item: &crate::store::StoredItem| {
         let (name, url) = match sources.get(item.source_id.as_str()) {
-            Some(s) => (s.name.clone(), s.url.get_ref().clone()),
+            Some((s, public)) => (s.name.clone(), public.clone()),
             None => (item.source_id.clone(), String::new()),
         };
         ReportView {

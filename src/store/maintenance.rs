@@ -221,6 +221,14 @@ pub fn restore(backup: &Path, db_path: &Path) -> Result<()> {
             source,
         })?;
     }
+    // A running writer (`run`, `poll`, `prune`) holds this lock; holding it here also keeps one from starting
+    // while the file is swapped.
+    let _lock = super::WriterLock::acquire(db_path).map_err(|e| match e {
+        Error::DatabaseLocked { .. } => Error::DatabaseInUse {
+            path: db_path.to_owned(),
+        },
+        other => other,
+    })?;
     ensure_unused(db_path)?;
     let tmp = sibling(db_path, "restore");
     let result = (|| {

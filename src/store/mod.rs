@@ -9,6 +9,7 @@
 mod ingest;
 mod maintenance;
 mod query;
+mod writer_lock;
 
 use std::path::{Path, PathBuf};
 
@@ -21,6 +22,7 @@ pub use ingest::{
 };
 pub use maintenance::{restore, PruneReport};
 pub use query::{SourceState, StoredItem, StoredStory, WindowItem};
+pub use writer_lock::{lock_path, WriterLock};
 
 /// The schema, one migration per entry. Append only: never edit or reorder a shipped entry.
 const MIGRATIONS: &[&str] = &[
