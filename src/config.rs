@@ -68,6 +68,9 @@ pub struct FeedConfig {
 pub struct ServerConfig {
     #[serde(default = "default_listen")]
     pub listen: Spanned<String>,
+    /// Most HTTP connections open at once; more wait in the accept queue until one closes.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -99,7 +102,7 @@ pub struct FetchConfig {
     pub user_agent: String,
     #[serde(default = "default_max_redirects")]
     pub max_redirects: usize,
-    /// Allow fetching from loopback/private addresses even when a redirect leads there.
+    /// Allow fetching from loopback/private addresses for every source, even when a redirect leads there.
     #[serde(default)]
     pub allow_private: bool,
     #[serde(default = "default_per_host_concurrency")]
@@ -151,6 +154,10 @@ pub struct SourceConfig {
     /// Publish only this source's items that mention the region (for general outlets).
     #[serde(default)]
     pub region_filter: bool,
+    /// May reach loopback/private/link-local addresses (a feed on the LAN or on this host under a name). A source
+    /// configured on such an IP literal is allowed without it.
+    #[serde(default)]
+    pub allow_private: bool,
 }
 
 fn default_language() -> String {
@@ -164,6 +171,9 @@ fn default_output() -> PathBuf {
 }
 fn default_listen() -> Spanned<String> {
     Spanned::new(0..0, "127.0.0.1:8080".into())
+}
+fn default_max_connections() -> usize {
+    256
 }
 fn default_database() -> PathBuf {
     "data/qafila.db".into()
@@ -217,6 +227,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: default_listen(),
+            max_connections: default_max_connections(),
         }
     }
 }
@@ -344,6 +355,12 @@ impl Config {
                     "key `server.listen`: `{}` is not an address with a port, such as 127.0.0.1:8080",
                     self.server.listen.get_ref()
                 ),
+            );
+        }
+        if self.server.max_connections == 0 {
+            return err(
+                span_of_key(text, "max_connections"),
+                "key `server.max_connections`: must be at least 1".into(),
             );
         }
         if let Err(e) = CronSchedule::parse(self.fetch.schedule.get_ref()) {

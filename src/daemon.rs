@@ -89,7 +89,7 @@ pub async fn publish(engine: &Arc<Engine>, site: &Site) -> Result<()> {
     let published = site::publish(site, &config, &engine.gazetteer, &stories, Utc::now())?;
     let changed = published.changed_feeds;
     if let (Some(hub), false) = (&config.feed.websub_hub, changed.is_empty()) {
-        websub::ping(hub.get_ref(), &changed).await;
+        websub::ping(&engine.fetcher(), hub.get_ref(), &changed).await;
     }
     published.output.inspect_err(|_| engine.metrics.add_output_write_failure())
 }
@@ -132,6 +132,7 @@ pub async fn run(config: Arc<Config>, config_path: PathBuf) -> Result<()> {
         listener,
         serve::router(state),
         server_stop,
+        config.server.max_connections,
     ));
     tracing::info!(%addr, sources = config.enabled_sources().count(), "qafila is serving /feed.xml and polling");
     notify::ready(&format!(

@@ -14,6 +14,9 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 
 use crate::metrics::{self, Metrics};
+
+mod slow_reader;
+pub use slow_reader::{SlowReaderGuard, WRITE_STALL};
 use crate::site::{Document, Site};
 use crate::store::Store;
 
@@ -290,17 +293,30 @@ const DRAIN: Duration = Duration::from_secs(5);
 
 /// Accepts connections until `stop` turns true, each served over HTTP/1.1 with header-size and header-time limits
 /// (which `axum::serve` does not set), then lets open connections finish briefly.
+///
+/// At most `max_connections` are open at once: beyond that, new connections wait in the kernel's accept queue
+/// until one closes, so a flood costs neither memory nor file descriptors. Idle keep-alive connections and slow
+/// request heads are closed after [`HEADER_READ_TIMEOUT`] (hyper times the wait for every request head), and a
+/// client that reads a response too slowly is dropped ([`SlowReaderGuard`]), so a few hundred slow readers cannot
+/// hold every slot for long.
 pub async fn serve_http(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     mut stop: tokio::sync::watch::Receiver<bool>,
+    max_connections: usize,
 ) -> std::io::Result<()> {
     use hyper_util::rt::{TokioIo, TokioTimer};
     use hyper_util::server::graceful::GracefulShutdown;
     use hyper_util::service::TowerToHyperService;
 
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(max_connections.max(1)));
     loop {
+        // Waiting for a free slot before accepting leaves further clients in the accept queue.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            _ = stopped(&mut stop) => break,
+        };
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
@@ -319,10 +335,12 @@ pub async fn serve_http(
             .timer(TokioTimer::new())
             .header_read_timeout(HEADER_READ_TIMEOUT)
             .max_buf_size(MAX_REQUEST_HEAD.max(8192));
+        let stream = SlowReaderGuard::new(stream);
         let conn = builder.serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             let _ = conn.await;
+            drop(slot);
         });
     }
     drop(listener);

@@ -99,7 +99,8 @@ impl Engine {
         self.config.read().expect("config lock").clone()
     }
 
-    fn fetcher(&self) -> Fetcher {
+    /// The fetcher in force (its SSRF-guarded client also sends the WebSub pings).
+    pub fn fetcher(&self) -> Fetcher {
         self.fetcher.read().expect("fetcher lock").clone()
     }
 
@@ -139,6 +140,7 @@ impl Engine {
             .unwrap_or_else(|| source.url());
         let request = FetchRequest {
             url: url.clone(),
+            allow_private: crate::fetch::private_allowed(&source.url(), source.allow_private),
             etag: state.as_ref().and_then(|s| s.etag.clone()),
             last_modified: state.as_ref().and_then(|s| s.last_modified.clone()),
         };
