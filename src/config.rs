@@ -81,6 +81,10 @@ pub struct StorageConfig {
     /// Items and stories older than this are pruned, except those still in the published feed.
     #[serde(default = "default_retention_days")]
     pub retention_days: u32,
+    /// The database file never grows beyond this many bytes: a write that would is a failed write (the source
+    /// backs off, `/healthz` answers 503), as on a full disk. Unset: no limit but the disk's.
+    #[serde(default)]
+    pub max_database_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -236,6 +240,7 @@ impl Default for StorageConfig {
         StorageConfig {
             database: default_database(),
             retention_days: default_retention_days(),
+            max_database_bytes: None,
         }
     }
 }

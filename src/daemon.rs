@@ -91,7 +91,9 @@ pub async fn publish(engine: &Arc<Engine>, site: &Site) -> Result<()> {
     if let (Some(hub), false) = (&config.feed.websub_hub, changed.is_empty()) {
         websub::ping(&engine.fetcher(), hub.get_ref(), &changed).await;
     }
-    published.output.inspect_err(|_| engine.metrics.add_output_write_failure())
+    published
+        .output
+        .inspect_err(|_| engine.metrics.add_output_write_failure())
 }
 
 /// `qafila poll`: every enabled source once, then publish.

@@ -203,7 +203,9 @@ mod tests {
     #[test]
     fn urls_inside_messages_are_redacted() {
         assert_eq!(
-            public_text("http://u:p@a.example/f?token=1: HTTP 404 (from https://b.example/x?key=2)"),
+            public_text(
+                "http://u:p@a.example/f?token=1: HTTP 404 (from https://b.example/x?key=2)"
+            ),
             "http://a.example/f: HTTP 404 (from https://b.example/x)"
         );
         assert_eq!(public_text("no url here"), "no url here");

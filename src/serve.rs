@@ -16,9 +16,9 @@ use chrono::{DateTime, Utc};
 use crate::metrics::{self, Metrics};
 
 mod slow_reader;
-pub use slow_reader::{SlowReaderGuard, WRITE_STALL};
 use crate::site::{Document, Site};
 use crate::store::Store;
+pub use slow_reader::{SlowReaderGuard, WRITE_STALL};
 
 /// What the request handlers share.
 pub struct ServerState {

@@ -112,7 +112,10 @@ impl Engine {
             .iter()
             .map(|s| (s.id().to_string(), s.url.get_ref().clone()))
             .collect();
+        let max_size = config.storage.max_database_bytes;
         self.blocking(move |w| {
+            // First: raising the size cap is how an operator lets a full database write again.
+            w.store.set_max_size(max_size)?;
             w.store
                 .sync_sources(sources.iter().map(|(i, u)| (i.as_str(), u.as_str())))
         })
@@ -226,7 +229,10 @@ impl Engine {
             }
         };
         if let Some(moved) = &change.moved_to {
-            let (from, to) = (crate::redact::redacted(&url), crate::redact::public_url(moved));
+            let (from, to) = (
+                crate::redact::redacted(&url),
+                crate::redact::public_url(moved),
+            );
             tracing::warn!(source = %id, %from, %to, "source moved permanently; polling the new URL (config file unchanged: update it)");
         }
         let report = PollReport {

@@ -36,7 +36,13 @@ impl WriteHealth {
     }
 
     /// A write for `source` failed: it is not fetched again before `next_due`.
-    pub fn failed(&self, source: &str, reason: String, next_due: DateTime<Utc>, now: DateTime<Utc>) {
+    pub fn failed(
+        &self,
+        source: &str,
+        reason: String,
+        next_due: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) {
         let mut inner = self.lock();
         let failures = inner.held.get(source).map_or(0, |(n, _)| *n) + 1;
         inner.held.insert(source.to_string(), (failures, next_due));
@@ -73,7 +79,12 @@ mod tests {
         assert!(health.failing().is_none());
         let later = now + chrono::Duration::minutes(1);
         health.failed("a", "database error: disk full".into(), later, now);
-        health.failed("a", "database error: disk full".into(), later, now + chrono::Duration::seconds(5));
+        health.failed(
+            "a",
+            "database error: disk full".into(),
+            later,
+            now + chrono::Duration::seconds(5),
+        );
         assert_eq!(health.failures_of("a"), 2);
         assert_eq!(health.held_until("a"), Some(later));
         let (since, reason) = health.failing().unwrap();

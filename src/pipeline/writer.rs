@@ -65,6 +65,10 @@ impl Writer {
             window,
         };
         writer.rebuild_index(Utc::now())?;
+        // Last, so that opening never fails for the size cap: only new data can.
+        writer
+            .store
+            .set_max_size(config.storage.max_database_bytes)?;
         Ok(writer)
     }
 

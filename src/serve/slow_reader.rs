@@ -113,10 +113,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for SlowReaderGuard<S> {
         self.inner.is_write_vectored()
     }
 
-    fn poll_flush(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let flushed = Pin::new(&mut self.inner).poll_flush(cx);
         if flushed.is_ready() {
             self.reset();
@@ -124,14 +121,10 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for SlowReaderGuard<S> {
         flushed
     }
 
-    fn poll_shutdown(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
-
 
 #[cfg(test)]
 mod tests {
