@@ -92,6 +92,9 @@ fn item_from_row(r: &Row) -> rusqlite::Result<StoredItem> {
     })
 }
 
+/// Tags one stored item from its title, summary and content (the region gazetteer, seen from the store).
+pub type TagItem = dyn Fn(&str, Option<&str>, Option<&str>) -> RegionTags;
+
 impl Store {
     /// The newest stories (by their original date) that have at least one visible item, newest first; `limit` 0
     /// means all. Items of the `filtered_sources` (region filter on) are visible only when they mention the region.
@@ -273,11 +276,7 @@ impl Store {
     /// Re-tags items tagged with another gazetteer (or never tagged), so that a gazetteer change re-evaluates the
     /// region filter: nothing filtered out is thrown away. `tag` sees what ingest saw (title, summary, content)
     /// and answers the entity ids and whether the item is about the region. Returns how many items changed.
-    pub fn retag(
-        &mut self,
-        fingerprint: &str,
-        tag: &dyn Fn(&str, Option<&str>, Option<&str>) -> RegionTags,
-    ) -> Result<usize> {
+    pub fn retag(&mut self, fingerprint: &str, tag: &TagItem) -> Result<usize> {
         let path = self.path.clone();
         let e = |source| Error::from_db(&path, source);
         let tx = self.conn.transaction().map_err(e)?;
