@@ -16,6 +16,7 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
+pub use crate::model::RegionTags;
 #[cfg(test)]
 pub use ingest::EachItemItsOwnStory;
 pub use ingest::{FetchRecord, IncomingItem, IngestCounts, StateChange, StoryPlacer};
