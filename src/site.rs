@@ -229,8 +229,8 @@ pub struct Published {
 /// swaps the set served from memory, then writes the RSS feed to `[feed] output` atomically.
 ///
 /// Serving never depends on the file: an unwritable output (full disk, removed directory) is reported in
-/// [`Published::output`] after the new documents are already served, and retried at the next publish.
-pub fn publish(
+/// [`Published::output`] after the new documents are already served, and retried at the next rebuild.
+pub fn rebuild(
     site: &Site,
     config: &Config,
     gazetteer: &Gazetteer,
