@@ -45,7 +45,7 @@ mod verdict;
 
 use serde::Deserialize;
 
-pub use features::{features, ItemFeatures};
+pub use features::{features, item_features, text_to_match, ItemFeatures};
 pub use index::StoryIndex;
 pub use verdict::{explain, same_story, Explanation, Reason, Verdict};
 

@@ -242,19 +242,20 @@ impl Engine {
             .or(item.updated)
             .filter(|t| *t <= now + chrono::Duration::minutes(5))
             .unwrap_or(now);
-        let features = dedup::features(
+        let features = dedup::item_features(
             &item.title,
-            item.summary.as_deref().or(item.content.as_deref()),
+            item.summary.as_deref(),
+            item.content.as_deref(),
             &self.gazetteer,
         );
-        let entities = features.entities().iter().map(|e| e.id.clone()).collect();
+        let tags = features.region_tags();
         (
             IncomingItem {
                 source_key,
                 url_key,
                 item,
                 sort_time,
-                entities,
+                tags,
             },
             features,
         )

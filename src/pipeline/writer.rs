@@ -37,12 +37,8 @@ impl Writer {
     pub fn open(config: &Config, gazetteer: Arc<Gazetteer>) -> Result<Writer> {
         let mut store = open_store(config)?;
         let g = gazetteer.clone();
-        let retagged = store.retag(&gazetteer.fingerprint(), &move |title, summary| {
-            dedup::features(title, summary, &g)
-                .entities()
-                .iter()
-                .map(|e| e.id.clone())
-                .collect()
+        let retagged = store.retag(&gazetteer.fingerprint(), &move |title, summary, content| {
+            dedup::item_features(title, summary, content, &g).region_tags()
         })?;
         if retagged > 0 {
             tracing::info!(
@@ -135,7 +131,12 @@ const INDEX_CAPACITY: usize = 100_000;
 
 /// The matching features of a stored item, computed as at ingest.
 fn stored_features(item: &WindowItem, gazetteer: &Gazetteer) -> ItemFeatures {
-    dedup::features(&item.title, item.summary.as_deref(), gazetteer)
+    dedup::item_features(
+        &item.title,
+        item.summary.as_deref(),
+        item.content.as_deref(),
+        gazetteer,
+    )
 }
 
 struct IndexPlacer<'a> {

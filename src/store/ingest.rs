@@ -7,7 +7,7 @@ use super::query::items_between;
 use super::{to_secs, Store, WindowItem};
 use crate::error::Result;
 use crate::identity;
-use crate::model::ParsedItem;
+use crate::model::{ParsedItem, RegionTags};
 
 /// How many polls in a row must see the same permanent redirect before the stored URL follows it: one odd answer
 /// from a misconfigured server must not move a source for good.
@@ -23,8 +23,8 @@ pub struct IncomingItem {
     pub item: ParsedItem,
     /// The item's date, else now; never in the future.
     pub sort_time: DateTime<Utc>,
-    /// Region entity ids it mentions.
-    pub entities: Vec<String>,
+    /// Region entity ids it mentions, and whether it is about the region.
+    pub tags: RegionTags,
 }
 
 /// Decides which story a *new* item joins. Implemented by the story index (`dedup`), so that the store does not
@@ -203,8 +203,8 @@ impl Store {
                     it.published.map(to_secs),
                     now,
                     sort_time,
-                    incoming.entities.join(","),
-                    !incoming.entities.is_empty(),
+                    incoming.tags.entities.join(","),
+                    incoming.tags.region_match,
                     gazetteer,
                 ],
             )

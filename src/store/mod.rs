@@ -16,6 +16,7 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
+pub use crate::model::RegionTags;
 pub use ingest::{
     EachItemItsOwnStory, FetchRecord, IncomingItem, IngestCounts, StateChange, StoryPlacer,
 };
