@@ -21,6 +21,13 @@ fn item_links(db: &std::path::Path) -> Vec<String> {
         .unwrap()
 }
 
+/// Items committed so far (0 while the database does not exist yet or is busy).
+fn db_items(db: &std::path::Path) -> usize {
+    rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .and_then(|c| c.query_row("SELECT COUNT(*) FROM items", [], |r| r.get::<_, i64>(0)))
+        .map_or(0, |n| n as usize)
+}
+
 fn integrity(db: &std::path::Path) -> String {
     let conn = rusqlite::Connection::open(db).unwrap();
     conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))
@@ -41,8 +48,8 @@ fn sigkill_mid_poll_loses_nothing_committed() {
     let config = write_config(dir.path(), "127.0.0.1:0", &refs);
     let db = dir.path().join("state/qafila.db");
 
-    let mut killed_with = Vec::new();
-    for delay_ms in [150u64, 400, 700] {
+    let mut killed_with: Vec<usize> = Vec::new();
+    for round in 0..3 {
         let mut child = Command::new(env!("CARGO_BIN_EXE_qafila"))
             .arg("--config")
             .arg(&config)
@@ -51,11 +58,18 @@ fn sigkill_mid_poll_loses_nothing_committed() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(delay_ms));
+        // Killed as soon as this run has committed something new (plus a few ms, so that a kill can also land
+        // mid-transaction): mid-poll whatever the machine's load, where fixed delays missed on a busy machine.
+        let stored_before = killed_with.last().copied().unwrap_or(0);
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while db_items(&db) <= stored_before && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(10 * round));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         let before = item_links(&db);
-        assert_eq!(integrity(&db), "ok", "after SIGKILL at {delay_ms} ms");
+        assert_eq!(integrity(&db), "ok", "after the SIGKILL of run {round}");
         killed_with.push(before.len());
         // Everything committed before the kill is still there after the next kill.
         let previous = killed_with.len() >= 2 && killed_with[killed_with.len() - 2] > before.len();
