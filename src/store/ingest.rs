@@ -35,9 +35,12 @@ pub trait StoryPlacer {
     fn placed(&mut self, index: usize, item_id: i64, story_id: i64);
 }
 
-/// A placer that starts a new story for every item (used where clustering is not wanted).
+/// A placer that starts a new story for every item: the store's own tests use it to check storing without the
+/// story index.
+#[cfg(test)]
 pub struct EachItemItsOwnStory;
 
+#[cfg(test)]
 impl StoryPlacer for EachItemItsOwnStory {
     fn place(&mut self, _: usize) -> Option<i64> {
         None

@@ -17,9 +17,9 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 
 pub use crate::model::RegionTags;
-pub use ingest::{
-    EachItemItsOwnStory, FetchRecord, IncomingItem, IngestCounts, StateChange, StoryPlacer,
-};
+#[cfg(test)]
+pub use ingest::EachItemItsOwnStory;
+pub use ingest::{FetchRecord, IncomingItem, IngestCounts, StateChange, StoryPlacer};
 pub use maintenance::{restore, PruneReport};
 pub use query::{SourceState, StoredItem, StoredStory, WindowItem};
 
