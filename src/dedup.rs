@@ -26,6 +26,8 @@
 
 mod features;
 mod figures;
+mod relevance;
+mod subject;
 #[cfg(test)]
 mod tests;
 mod verdict;
