@@ -35,6 +35,8 @@ pub struct PollReport {
     pub new: usize,
     pub seen: usize,
     pub merged: usize,
+    /// Items beyond `[limits] max_items_per_fetch`, left out.
+    pub over_cap: usize,
     pub bytes: u64,
     pub duration: Duration,
     pub next_due: Option<DateTime<Utc>>,
@@ -50,6 +52,10 @@ impl PollReport {
         let status = self.status.map_or("-".to_string(), |s| s.to_string());
         match &self.error {
             Some(e) => format!("{}\t{status}\terror: {e}", self.source_id),
+            None if self.over_cap > 0 => format!(
+                "{}\t{status}\tnew {} / seen {} / over the item cap {} (not stored)",
+                self.source_id, self.new, self.seen, self.over_cap
+            ),
             None => format!(
                 "{}\t{status}\tnew {} / seen {}",
                 self.source_id, self.new, self.seen
@@ -69,6 +75,8 @@ pub struct Engine {
     pub last_maintenance: Mutex<Option<DateTime<Utc>>>,
     pub writer: Arc<Mutex<Writer>>,
     pub gazetteer: Arc<Gazetteer>,
+    /// Published descriptions, sanitized once and kept between rounds.
+    pub sanitized: Arc<crate::publish::SanitizeCache>,
 }
 
 impl Engine {
@@ -86,6 +94,7 @@ impl Engine {
             last_maintenance: Mutex::new(None),
             writer: Arc::new(Mutex::new(writer)),
             gazetteer,
+            sanitized: Default::default(),
         }
     }
 
@@ -144,6 +153,7 @@ impl Engine {
             ..Default::default()
         };
         let mut items = Vec::new();
+        let mut over_cap = 0;
         let mut bytes = 0;
         let mut floor = None;
         match self.fetcher().fetch(&request).await {
@@ -159,8 +169,9 @@ impl Engine {
                 bytes = meta.bytes;
                 let base = meta.final_url.clone();
                 let content_type = meta.content_type.clone();
+                let limits = self.config().limits.parse_limits();
                 let parsed = tokio::task::spawn_blocking(move || {
-                    parse::parse_feed(&body, content_type.as_deref(), &base)
+                    parse::parse_feed_with(&body, content_type.as_deref(), &base, &limits)
                 })
                 .await
                 .map_err(|e| Error::Internal(format!("parser task: {e}")))?;
@@ -173,6 +184,7 @@ impl Engine {
                             .ttl_minutes
                             .map(|m| Duration::from_secs(u64::from(m) * 60));
                         floor = meta.cache_floor.max(ttl);
+                        over_cap = feed.items_over_cap;
                         items = feed
                             .items
                             .into_iter()
@@ -208,6 +220,7 @@ impl Engine {
             new: counts.new,
             seen: counts.seen,
             merged: counts.merged,
+            over_cap,
             bytes,
             duration: started.elapsed(),
             next_due,
@@ -222,6 +235,7 @@ impl Engine {
         let created = (counts.new - counts.merged) as u64;
         self.metrics
             .add_ingested(counts.new as u64, created, counts.merged as u64);
+        self.metrics.add_over_cap(report.over_cap as u64);
         log_report(&report);
         Ok(report)
     }
@@ -308,7 +322,12 @@ impl Engine {
         let stored = self
             .blocking(move |w| w.store.latest_stories(limit, &filtered))
             .await?;
-        Ok(story_views(&self.config(), &self.gazetteer, stored))
+        let config = self.config();
+        // Sanitizing is CPU work: off the async threads, like the query.
+        let (gazetteer, engine) = (self.gazetteer.clone(), self.sanitized.clone());
+        tokio::task::spawn_blocking(move || story_views(&config, &gazetteer, stored, &engine))
+            .await
+            .map_err(|e| Error::Internal(format!("view task: {e}")))
     }
 }
 
@@ -328,9 +347,12 @@ fn to_chrono(d: Duration) -> chrono::Duration {
 
 fn log_report(r: &PollReport) {
     let ms = r.duration.as_millis() as u64;
+    if r.over_cap > 0 {
+        tracing::warn!(source = %r.source_id, over_cap = r.over_cap, "the feed carried more items than [limits] max_items_per_fetch; only the newest were read");
+    }
     match &r.error {
         None => {
-            tracing::info!(source = %r.source_id, status = r.status, new = r.new, seen = r.seen, merged = r.merged, bytes = r.bytes, ms, "fetched")
+            tracing::info!(source = %r.source_id, status = r.status, new = r.new, seen = r.seen, merged = r.merged, over_cap = r.over_cap, bytes = r.bytes, ms, "fetched")
         }
         Some(e) => {
             tracing::warn!(source = %r.source_id, status = r.status, bytes = r.bytes, ms, error = %e, "fetch failed")
