@@ -48,9 +48,9 @@ def case_feed(case: str) -> bytes:
     now = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())
     if case == "nested":
         n = 100_000
-        desc = "&lt;div&gt;" * n + "x" + "&lt;/div&gt;" * n
+        desc = "<div>" * n + "x" + "</div>" * n
         return rss(f"<item><title>طاجيكستان تعلن</title><link>http://hostile.test/n</link><pubDate>{now}</pubDate>"
-                   f"<description>{desc}</description></item>")
+                   f"<description><![CDATA[{desc}]]></description></item>")
     if case == "items":
         return rss("<item/>" * 1_000_000)
     if case == "title":
@@ -129,8 +129,9 @@ def timed(cmd, timeout):
         out, err = p.communicate(timeout=timeout)
         code = p.returncode
     except subprocess.TimeoutExpired:
-        p.kill()
-        subprocess.run(["pkill", "-KILL", "-P", str(p.pid)], check=False)
+        # Kill the measured process (time's child) first: time then reports its peak and exits.
+        for kid in subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True, text=True).stdout.split():
+            os.kill(int(kid), signal.SIGKILL)
         out, err = p.communicate()
         code = "timeout"
     secs = time.monotonic() - start

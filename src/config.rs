@@ -425,7 +425,10 @@ impl Config {
                 );
             }
         }
-        let floor = limits.max_content_bytes.saturating_mul(DOCUMENT_GROWTH).max(65_536);
+        let floor = limits
+            .max_content_bytes
+            .saturating_mul(DOCUMENT_GROWTH)
+            .max(65_536);
         if limits.max_document_bytes < floor {
             return err(
                 span_of_key(text, "max_document_bytes"),

@@ -2,7 +2,8 @@
 //! bytes in `tests/fixtures/golden/`. Any change to the output shows up as a diff in review.
 //!
 //! Regenerate after an intended change with `UPDATE_GOLDEN=1 cargo test --test publish_golden`, then check the new
-//! files with the W3C validator and feedparser (see `/work/shared/tools/README.md`) before committing them.
+//! files with the W3C validator and feedparser (`tests/tools/w3c_validate.py`, `tests/tools/feedparser_view.py`)
+//! before committing them.
 
 use std::path::PathBuf;
 
@@ -93,10 +94,13 @@ fn stories() -> Vec<StoryView> {
         "https://arabi.example/أخبار/قيرغيزستان-انتخابات",
         at(27, 11, 5),
     );
-    s2.description = described(&s2, "<p onclick=\"steal()\">دعت اللجنة إلى <a href=\"/news/1\">انتخابات</a> مبكرة.</p>\
+    s2.description = described(
+        &s2,
+        "<p onclick=\"steal()\">دعت اللجنة إلى <a href=\"/news/1\">انتخابات</a> مبكرة.</p>\
          <script>alert('x')</script><img src=x onerror=alert(1)>\
          <a href=\"javascript:alert(document.cookie)\">اضغط هنا</a><style>p{}</style>\
-         <iframe src=\"https://evil.example/\"></iframe>");
+         <iframe src=\"https://evil.example/\"></iframe>",
+    );
     // 3: Latin-script title, left as is; no description, no other outlets.
     let s3 = report(
         "caucasus",

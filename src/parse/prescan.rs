@@ -36,7 +36,14 @@ struct Ranked {
     end: usize,
 }
 
-const DATE_ELEMENTS: &[&str] = &["pubDate", "date", "published", "updated", "issued", "modified"];
+const DATE_ELEMENTS: &[&str] = &[
+    "pubDate",
+    "date",
+    "published",
+    "updated",
+    "issued",
+    "modified",
+];
 
 fn parse_date(text: &str) -> Option<i64> {
     let t = text.trim();
@@ -108,7 +115,10 @@ pub(super) fn prescan(text: &str, max_items: usize) -> Result<Prescanned<'_>, Pa
             Event::Empty(e) => {
                 let local = e.local_name();
                 let name = local.as_ref();
-                if item.is_none() && (depth == 1 || depth == 2) && (name == "item" || name == "entry") {
+                if item.is_none()
+                    && (depth == 1 || depth == 2)
+                    && (name == "item" || name == "entry")
+                {
                     keep(start, end, None, &mut count);
                 }
             }
@@ -147,7 +157,8 @@ pub(super) fn prescan(text: &str, max_items: usize) -> Result<Prescanned<'_>, Pa
         .collect();
     chosen.sort_unstable();
     let head = &text[..first_start.unwrap_or(0)];
-    let mut out = String::with_capacity(head.len() + (text.len() - last_end) + 1024 * max_items.min(4096));
+    let mut out =
+        String::with_capacity(head.len() + (text.len() - last_end) + 1024 * max_items.min(4096));
     out.push_str(head);
     for (start, end) in &chosen {
         out.push_str(&text[*start..*end]);
@@ -177,7 +188,8 @@ mod tests {
 
     #[test]
     fn keeps_the_newest_items_in_document_order() {
-        let item = |t: &str, d: &str| format!("<item><title>{t}</title><pubDate>{d}</pubDate></item>");
+        let item =
+            |t: &str, d: &str| format!("<item><title>{t}</title><pubDate>{d}</pubDate></item>");
         let text = rss(&[
             item("old", "Mon, 02 Nov 2026 10:00:00 GMT"),
             item("newest", "Fri, 27 Nov 2026 10:00:00 GMT"),
@@ -201,7 +213,10 @@ mod tests {
     fn undated_items_keep_the_first_ones() {
         let text = rss(&"<item/>".repeat(10));
         let p = prescan(&text, 3).unwrap();
-        assert_eq!((p.text.into_owned(), p.items_over_cap), (rss(&"<item/>".repeat(3)), 7));
+        assert_eq!(
+            (p.text.into_owned(), p.items_over_cap),
+            (rss(&"<item/>".repeat(3)), 7)
+        );
         let atom = format!(
             "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title>{}</feed>",
             "<entry><id>x</id><updated>2026-11-27T10:00:00Z</updated></entry>".repeat(5)
@@ -228,7 +243,10 @@ mod tests {
             "<?xml version=\"1.0\"?><!DOCTYPE rss [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;\">]>{}",
             rss("<item><title>&lol2;</title></item>")
         );
-        assert_eq!(prescan(&bomb, 10).unwrap_err(), ParseError::EntityDeclarations);
+        assert_eq!(
+            prescan(&bomb, 10).unwrap_err(),
+            ParseError::EntityDeclarations
+        );
         let netscape = format!(
             "<?xml version=\"1.0\"?><!DOCTYPE rss PUBLIC \"-//Netscape Communications//DTD RSS 0.91//EN\" \
              \"http://my.netscape.com/publish/formats/rss-0.91.dtd\">{}",

@@ -115,7 +115,7 @@ impl Engine {
             .iter()
             .map(|s| (s.id().to_string(), s.url.get_ref().clone()))
             .collect();
-        self.blocking(move |w| {
+        self.with_writer(move |w| {
             w.store
                 .sync_sources(sources.iter().map(|(i, u)| (i.as_str(), u.as_str())))
         })
@@ -131,7 +131,7 @@ impl Engine {
         let started = Instant::now();
         let id = source.id().to_string();
         let state = self
-            .blocking({
+            .with_writer({
                 let id = id.clone();
                 move |w| w.store.source_state(&id)
             })
@@ -205,7 +205,7 @@ impl Engine {
         let status = record.status;
         let next_due = record.next_due;
         let (counts, change) = self
-            .blocking({
+            .with_writer({
                 let id = id.clone();
                 move |w| w.ingest(&id, items, &record)
             })
@@ -256,19 +256,20 @@ impl Engine {
             .or(item.updated)
             .filter(|t| *t <= now + chrono::Duration::minutes(5))
             .unwrap_or(now);
-        let features = dedup::features(
+        let features = dedup::item_features(
             &item.title,
-            item.summary.as_deref().or(item.content.as_deref()),
+            item.summary.as_deref(),
+            item.content.as_deref(),
             &self.gazetteer,
         );
-        let entities = features.entities().iter().map(|e| e.id.clone()).collect();
+        let tags = features.region_tags();
         (
             IncomingItem {
                 source_key,
                 url_key,
                 item,
                 sort_time,
-                entities,
+                tags,
             },
             features,
         )
@@ -300,8 +301,10 @@ impl Engine {
         due
     }
 
-    /// Runs `f` on the writer off the async threads (SQLite calls block).
-    pub async fn blocking<T: Send + 'static>(
+    /// Takes the writer lock — waiting for any write in progress — and runs `f` with it on a blocking thread
+    /// (SQLite calls block). Every database access of the engine goes through here, reads included, so keep `f`
+    /// short.
+    pub async fn with_writer<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Writer) -> Result<T> + Send + 'static,
     ) -> Result<T> {
@@ -320,7 +323,7 @@ impl Engine {
     pub async fn stories_to_publish(&self, limit: usize) -> Result<Vec<StoryView>> {
         let filtered = self.config().region_filtered_ids();
         let stored = self
-            .blocking(move |w| w.store.latest_stories(limit, &filtered))
+            .with_writer(move |w| w.store.latest_stories(limit, &filtered))
             .await?;
         let config = self.config();
         // Sanitizing is CPU work: off the async threads, like the query.

@@ -90,13 +90,19 @@ mod tests {
 
     #[test]
     fn unbalanced_controls_are_closed_or_dropped() {
-        assert_eq!(balance_bidi("باكو \u{202E}تعلن"), "باكو \u{202E}تعلن\u{202C}");
+        assert_eq!(
+            balance_bidi("باكو \u{202E}تعلن"),
+            "باكو \u{202E}تعلن\u{202C}"
+        );
         assert_eq!(balance_bidi("a\u{202C}b\u{2069}c"), "abc");
         assert_eq!(
             balance_bidi("\u{2067}x\u{202B}y\u{2069}z"),
             "\u{2067}x\u{202B}y\u{202C}\u{2069}z"
         );
-        assert_eq!(balance_bidi("\u{2068}\u{202D}"), "\u{2068}\u{202D}\u{202C}\u{2069}");
+        assert_eq!(
+            balance_bidi("\u{2068}\u{202D}"),
+            "\u{2068}\u{202D}\u{202C}\u{2069}"
+        );
     }
 
     #[test]
@@ -113,11 +119,7 @@ mod tests {
             match c {
                 LRE | RLE | LRO | RLO => open.push(PDF),
                 LRI | RLI | FSI => open.push(PDI),
-                PDF | PDI => {
-                    if open.pop() != Some(c) {
-                        return false;
-                    }
-                }
+                PDF | PDI if open.pop() != Some(c) => return false,
                 _ => {}
             }
         }

@@ -36,7 +36,16 @@ const RAW_TEXT: &[&str] = &[
 /// unless a container lies in between (nested lists stay nested).
 const SELF_SIBLING: &[&str] = &["p", "li", "dt", "dd", "option", "tr", "td", "th"];
 const CONTAINERS: &[&str] = &[
-    "ul", "ol", "dl", "table", "tbody", "thead", "tfoot", "select", "div", "blockquote",
+    "ul",
+    "ol",
+    "dl",
+    "table",
+    "tbody",
+    "thead",
+    "tfoot",
+    "select",
+    "div",
+    "blockquote",
 ];
 
 fn is_space(b: u8) -> bool {
@@ -67,9 +76,13 @@ fn read_tag(s: &str) -> Option<(Tag<'_>, usize)> {
         while i < b.len() && (is_space(b[i]) || b[i] == b'/') {
             i += 1;
         }
-        match b.get(i)? {
-            b'>' => return Some((Tag { name, end, attributes }, i + 1)),
-            _ => {}
+        if *b.get(i)? == b'>' {
+            let tag = Tag {
+                name,
+                end,
+                attributes,
+            };
+            return Some((tag, i + 1));
         }
         // Attribute name: up to space, '/', '>' or '=' (a leading '=' belongs to the name, as in the tokenizer).
         let attr_start = i;
@@ -184,8 +197,8 @@ pub(crate) fn bound_markup(html: &str) -> String {
             if matches!(b.get(1), Some(b'!' | b'?' | b'/')) {
                 // Comment, doctype, CDATA, processing instruction, `</ >`: dropped up to where the tokenizer
                 // would end it.
-                let end = if rest.starts_with("<!--") {
-                    rest[4..].find("-->").map_or(rest.len(), |i| i + 7)
+                let end = if let Some(comment) = rest.strip_prefix("<!--") {
+                    comment.find("-->").map_or(rest.len(), |i| i + 7)
                 } else {
                     rest.find('>').map_or(rest.len(), |i| i + 1)
                 };
@@ -273,11 +286,16 @@ mod tests {
     #[test]
     fn ordinary_markup_is_kept() {
         assert_eq!(
-            bound_markup(r#"<p class=x>نص <a href="/a?b=1&amp;c=2" title='q"t'>رابط</a><br/>سطر</p>"#),
+            bound_markup(
+                r#"<p class=x>نص <a href="/a?b=1&amp;c=2" title='q"t'>رابط</a><br/>سطر</p>"#
+            ),
             r#"<p class="x">نص <a href="/a?b=1&amp;c=2" title="q&quot;t">رابط</a><br>سطر</p>"#
         );
         assert_eq!(bound_markup("5 < 6 و 7 > 3"), "5 &lt; 6 و 7 > 3");
-        assert_eq!(bound_markup("<P>a<p>b<ul><li>1<li>2</ul>"), "<p>a</p><p>b<ul><li>1</li><li>2</li></ul></p>");
+        assert_eq!(
+            bound_markup("<P>a<p>b<ul><li>1<li>2</ul>"),
+            "<p>a</p><p>b<ul><li>1</li><li>2</li></ul></p>"
+        );
     }
 
     #[test]
@@ -294,7 +312,10 @@ mod tests {
             bound_markup("a<!-- <div> -->b<script>if (a<b) x()</script>c<!DOCTYPE html><?php x ?>d<div title=\"x"),
             "abcd"
         );
-        assert_eq!(bound_markup("<textarea><b>x</b></textarea>"), "&lt;b>x&lt;/b>");
+        assert_eq!(
+            bound_markup("<textarea><b>x</b></textarea>"),
+            "&lt;b>x&lt;/b>"
+        );
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! routes, config files pointing at it, and a way to run the real `qafila` binary.
 #![allow(dead_code)] // each test binary uses a different part of it
 
+pub mod hostile_feeds;
+mod misbehaving;
 mod routes;
 use routes::*;
 
@@ -15,7 +17,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use axum::routing::get;
 
@@ -59,20 +61,14 @@ impl FixtureServer {
                 tx.send(listener.local_addr().unwrap()).unwrap();
                 let app = axum::Router::new()
                     .route("/feeds/{name}", get(feed))
-                    .route("/status/{code}", get(status))
-                    .route("/slow", get(slow))
                     .route("/gen/{name}", get(generated))
                     .route("/fresh/{name}", get(fresh))
                     .route("/now/{name}", get(dated_now))
                     .route("/fx/{name}", get(hostile_fixture))
-                    .route("/drip", get(drip))
-                    .route("/r429", get(too_many))
-                    .route("/r503", get(unavailable))
                     .route("/moved/{n}", get(moved))
-                    .route("/loop/{side}", get(redirect_loop))
-                    .route("/bomb", get(gzip_bomb))
-                    .route("/big", get(big))
                     .route("/hub", axum::routing::post(hub))
+                    .route("/hostile/{case}", get(hostile_feeds::hostile))
+                    .merge(misbehaving::routes())
                     .with_state(state);
                 axum::serve(listener, app).await.unwrap();
             });
@@ -173,6 +169,29 @@ pub fn qafila(config: &Path, args: &[&str]) -> Output {
         .env("RUST_LOG", "warn")
         .output()
         .expect("qafila runs")
+}
+
+/// Runs the real binary with `args` under `/usr/bin/time`, returning its output and peak resident memory in KiB
+/// (`None` where `/usr/bin/time` is not installed).
+pub fn qafila_measured(config: &Path, args: &[&str]) -> (Output, Option<u64>) {
+    if !Path::new("/usr/bin/time").exists() {
+        return (qafila(config, args), None);
+    }
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%M", "-o"])
+        .arg(report.path())
+        .arg(env!("CARGO_BIN_EXE_qafila"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let kb = std::fs::read_to_string(report.path())
+        .ok()
+        .and_then(|s| s.trim().lines().last()?.parse().ok());
+    (out, kb)
 }
 
 pub fn stdout(o: &Output) -> String {
