@@ -3,7 +3,7 @@
 use feed_rs::model::{Content, Entry, Feed, FeedType, Link, Text};
 use url::Url;
 
-use super::text::{escape_html, plain_text, strip_forbidden};
+use super::text::{cut_bytes, cut_chars, escape_html, plain_text, strip_forbidden};
 use super::ParseLimits;
 use crate::model::{ParsedFeed, ParsedItem};
 
@@ -38,33 +38,6 @@ pub(crate) fn feed(mut feed: Feed, base: &Url, limits: &ParseLimits) -> ParsedFe
             .collect(),
         items_over_cap: over_cap,
     }
-}
-
-/// `s` cut to `max` characters, the cut marked with `…`.
-fn cut_chars(s: String, max: usize) -> String {
-    if s.char_indices().nth(max).is_none() {
-        return s;
-    }
-    // Room for the ellipsis: max - 1 characters of text.
-    let at = s
-        .char_indices()
-        .nth(max.saturating_sub(1))
-        .map_or(s.len(), |(i, _)| i);
-    let mut cut = s[..at].trim_end().to_owned();
-    cut.push('…');
-    cut
-}
-
-/// `s` cut to at most `max` bytes at a character boundary.
-fn cut_bytes(mut s: String, max: usize) -> String {
-    if s.len() > max {
-        let mut end = max;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-    }
-    s
 }
 
 fn item(entry: Entry, base: &Url, rss: bool, limits: &ParseLimits) -> ParsedItem {
@@ -139,7 +112,7 @@ fn pick_link(links: &[Link], base: &Url) -> Option<String> {
 }
 
 /// `href` made absolute against `base`; only http(s) survives (no `javascript:` or `data:` links downstream).
-fn absolute_http(href: &str, base: &Url) -> Option<String> {
+pub(super) fn absolute_http(href: &str, base: &Url) -> Option<String> {
     let href = strip_forbidden(href.trim()).into_owned();
     if href.is_empty() || href.len() > MAX_LINK_BYTES {
         return None;

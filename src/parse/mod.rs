@@ -10,10 +10,17 @@
 //! - bounds what one feed can make us hold ([`ParseLimits`]): before feed-rs builds anything, a streaming pre-scan
 //!   ([`prescan`]) refuses DTD entity declarations and keeps only the newest `max_items`; titles, authors,
 //!   summaries and content are cut to their caps as they are mapped.
+//!
+//! Sources that are not feeds are read here too: listing pages with CSS selectors ([`listing`], dates by
+//! [`arabic_date`]), news sitemaps ([`sitemap`]), and the feed links of an HTML page ([`discover`]).
 
+pub mod arabic_date;
+pub mod discover;
 mod encoding;
+pub mod listing;
 mod map;
 mod prescan;
+pub mod sitemap;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -70,6 +77,24 @@ pub fn parse_feed(
     parse_feed_with(body, content_type, base, &ParseLimits::default())
 }
 
+/// Cuts an item's title, author, summary and content to `limits` (what the feed parser does as it maps; for items
+/// read from other kinds of sources).
+pub fn cap_item(item: &mut crate::model::ParsedItem, limits: &ParseLimits) {
+    item.title = text::cut_chars(std::mem::take(&mut item.title), limits.max_title_chars);
+    item.author = item
+        .author
+        .take()
+        .map(|a| text::cut_chars(a, limits.max_title_chars));
+    item.summary = item
+        .summary
+        .take()
+        .map(|s| text::cut_bytes(s, limits.max_content_bytes));
+    item.content = item
+        .content
+        .take()
+        .map(|s| text::cut_bytes(s, limits.max_content_bytes));
+}
+
 /// [`parse_feed`] with the configured limits.
 pub fn parse_feed_with(
     body: &[u8],
@@ -116,6 +141,11 @@ pub fn parse_feed_with(
     let mut parsed = map::feed(feed, base, limits);
     parsed.items_over_cap += items_over_cap;
     Ok(parsed)
+}
+
+/// An HTML page's text, decoded by its HTTP charset or `<meta charset>` (see [`encoding`]).
+pub fn decode_html_text(body: &[u8], content_type: Option<&str>) -> String {
+    encoding::decode_html(body, content_type).text.into_owned()
 }
 
 /// A repaired copy of a feed that failed for one of two common, harmless reasons, to be tried once more:

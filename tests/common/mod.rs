@@ -5,6 +5,7 @@
 pub mod hostile_feeds;
 mod misbehaving;
 mod routes;
+mod sites;
 use routes::*;
 
 use std::collections::HashMap;
@@ -69,6 +70,7 @@ impl FixtureServer {
                     .route("/hub", axum::routing::post(hub))
                     .route("/hostile/{case}", get(hostile_feeds::hostile))
                     .merge(misbehaving::routes())
+                    .merge(sites::routes())
                     .with_state(state);
                 axum::serve(listener, app).await.unwrap();
             });
