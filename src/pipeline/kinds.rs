@@ -20,7 +20,7 @@ use crate::store::Discovery;
 
 /// At most this many advertised feeds, and this many usual paths, are tried on one page.
 const MAX_ADVERTISED_PROBES: usize = 6;
-const MAX_USUAL_PROBES: usize = 10;
+const MAX_USUAL_PROBES: usize = 18;
 /// At most this many children of a sitemap index are read per poll.
 const MAX_SITEMAP_CHILDREN: usize = 4;
 
@@ -209,9 +209,15 @@ pub async fn discover_feeds(
                 lang: None,
             };
             if let Some(feed) = probe(fetcher, &link).await? {
-                // The usual paths are guesses: the first feed there is the site's feed.
-                found.push(feed);
-                break;
+                // The usual paths are guesses: the first Arabic feed there is the site's Arabic feed; a feed in
+                // another language is kept as the fallback while the remaining places are tried.
+                let arabic = feed.arabic;
+                if arabic || found.is_empty() {
+                    found.push(feed);
+                }
+                if arabic {
+                    break;
+                }
             }
         }
     }
