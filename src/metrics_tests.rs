@@ -231,7 +231,7 @@ fn render_parses_back_with_consistent_histogram() {
 #[test]
 fn an_empty_registry_renders_valid_output() {
     let (samples, types) = parse(&Metrics::default().render());
-    assert_eq!(types.len(), 11);
+    assert_eq!(types.len(), 12);
     assert_eq!(
         value(
             &samples,
