@@ -126,7 +126,7 @@ async fn credentials_in_source_urls_are_never_published() {
     let log = dir.path().join("daemon.log");
     let daemon = LoggedDaemon::start(&config, &log);
     let base = format!("http://127.0.0.1:{port}");
-    wait_for(&base, "/healthz", 200, "a healthy daemon").await;
+    wait_for(&base, "/", 200, "the first publish").await;
     for path in [
         "/",
         "/feed.xml",
@@ -160,7 +160,7 @@ async fn every_response_carries_security_headers_and_no_file_paths() {
     );
     let _daemon = Daemon::start(&config);
     let base = format!("http://127.0.0.1:{port}");
-    wait_for(&base, "/healthz", 200, "a healthy daemon").await;
+    wait_for(&base, "/", 200, "the first publish").await;
     for (path, status) in [
         ("/", 200),
         ("/feed.xml", 200),
@@ -283,7 +283,7 @@ async fn websub_pings_go_through_the_guard() {
         assert!(Instant::now() < deadline, "no ping attempted: {text}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    wait_for(&base, "/healthz", 200, "a healthy daemon").await;
+    wait_for(&base, "/", 200, "the first publish").await;
     assert!(server.hub_pings().is_empty(), "{:?}", server.hub_pings());
     drop(daemon);
 }
@@ -296,7 +296,7 @@ async fn connections_beyond_the_cap_wait_for_a_free_slot() {
     set_key(&config, "server", "max_connections = 2");
     let _daemon = Daemon::start(&config);
     let base = format!("http://127.0.0.1:{port}");
-    wait_for(&base, "/healthz", 200, "a healthy daemon").await;
+    wait_for(&base, "/", 200, "the first publish").await;
     // Two idle connections take both slots (reqwest's pooled one closed when its client was dropped).
     tokio::time::sleep(Duration::from_millis(200)).await;
     let idle: Vec<std::net::TcpStream> = (0..2)
@@ -424,7 +424,7 @@ async fn a_second_writer_is_refused_and_readers_keep_working() {
     );
     let daemon = Daemon::start(&config);
     let base = format!("http://127.0.0.1:{port}");
-    wait_for(&base, "/healthz", 200, "a healthy daemon").await;
+    wait_for(&base, "/", 200, "the first publish").await;
     for command in ["poll", "run", "prune"] {
         let out = qafila(&config, &[command]);
         assert_eq!(out.status.code(), Some(1), "{command}: {}", stdout(&out));

@@ -62,7 +62,9 @@ pub(super) async fn read_body(
     // Pages and sitemaps lead to further fetches; they get the source's SSRF exemption, decided from its config.
     let allow_private = crate::fetch::private_allowed(&source.url(), source.allow_private);
     let read = match source.kind() {
-        SourceKind::Feed => read_feed(fetcher, allow_private, meta, body, using_discovered, limits).await,
+        SourceKind::Feed => {
+            read_feed(fetcher, allow_private, meta, body, using_discovered, limits).await
+        }
         SourceKind::Html => {
             let select = source.select.clone().ok_or_else(|| {
                 Error::Internal(
