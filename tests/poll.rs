@@ -42,7 +42,7 @@ fn poll_stores_every_source_and_writes_a_merged_feed() {
         stderr(&out)
     );
     assert!(
-        started.elapsed() < std::time::Duration::from_secs(4),
+        started.elapsed() < std::time::Duration::from_secs(15), // the slow source is cut at the 1 s timeout; a hang is minutes
         "a slow source must not delay the others much"
     );
     let text = stdout(&out);

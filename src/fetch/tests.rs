@@ -117,7 +117,7 @@ async fn slow_server_and_slow_body_time_out() {
         assert_eq!(f.kind, FailureKind::Timeout, "{path}: {}", f.message);
         assert!(f.is_temporary());
         assert!(
-            start.elapsed() < Duration::from_millis(900),
+            start.elapsed() < Duration::from_secs(5), // the server stalls for far longer than this
             "{path}: {:?}",
             start.elapsed()
         );

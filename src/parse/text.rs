@@ -303,7 +303,7 @@ mod tests {
         let open_script = "<script>".to_owned() + &"x".repeat(400_000);
         assert_eq!(plain_text(&open_script), "");
         assert!(
-            start.elapsed() < std::time::Duration::from_secs(1),
+            start.elapsed() < std::time::Duration::from_secs(15), // quadratic would take minutes; a loaded CI is slow
             "{:?}",
             start.elapsed()
         );
