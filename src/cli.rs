@@ -181,7 +181,7 @@ pub fn import_opml(config: &Config, file: &std::path::Path) -> Result<()> {
     let existing: Vec<(String, String)> = config
         .sources
         .iter()
-        .map(|s| (s.id().to_string(), s.url.get_ref().clone()))
+        .map(|s| (s.id().to_string(), s.url.to_string()))
         .collect();
     let toml = crate::opml_import::opml_to_toml(&text, &existing)
         .map_err(|e| Error::Usage(format!("{}: {e}", file.display())))?;
@@ -196,7 +196,7 @@ pub fn export_opml(config: &Config) -> Result<()> {
         .map(|s| crate::publish::OpmlSource {
             id: s.id().to_string(),
             name: s.name.clone(),
-            url: s.url.get_ref().clone(),
+            url: s.url.to_string(),
             site: None,
         })
         .collect();
