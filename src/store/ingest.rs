@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
-use super::{to_secs, Store};
+use super::query::items_between;
+use super::{to_secs, Store, WindowItem};
 use crate::error::Result;
 use crate::identity;
 use crate::model::{ParsedItem, RegionTags};
@@ -29,6 +30,14 @@ pub struct IncomingItem {
 /// Decides which story a *new* item joins. Implemented by the story index (`dedup`), so that the store does not
 /// need to know how stories are recognised and the index is updated in step with what is stored.
 pub trait StoryPlacer {
+    /// Spans of publication time whose stored items the placer must see before it can place the new item at
+    /// `index`, because it does not hold them (a backlog reaching back past what it keeps in memory). The store
+    /// reads them with an indexed range query and hands them over through `recall`.
+    fn needs(&mut self, _index: usize) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+        Vec::new()
+    }
+    /// The stored items published in `[from, to)` (including ones stored earlier in this batch).
+    fn recall(&mut self, _from: DateTime<Utc>, _to: DateTime<Utc>, _items: Vec<WindowItem>) {}
     /// The existing story the new item at `index` of the batch belongs to, if any.
     fn place(&mut self, index: usize) -> Option<i64>;
     /// The new item at `index` is now stored as `item_id` in `story_id`.
@@ -152,6 +161,10 @@ impl Store {
                 continue;
             }
             let sort_time = to_secs(incoming.sort_time);
+            for (from, to) in placer.needs(index) {
+                let stored = items_between(&tx, from, to).map_err(e)?;
+                placer.recall(from, to, stored);
+            }
             let story_id = match placer.place(index) {
                 Some(story_id) => {
                     tx.execute(
