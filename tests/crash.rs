@@ -4,7 +4,7 @@
 mod common;
 
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::*;
 
@@ -19,6 +19,20 @@ fn item_links(db: &std::path::Path) -> Vec<String> {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap()
+}
+
+/// Items committed so far; 0 before the database or its tables exist.
+fn item_count(db: &std::path::Path) -> usize {
+    if !db.exists() {
+        return 0;
+    }
+    let Ok(conn) =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
+        return 0;
+    };
+    conn.query_row("SELECT count(*) FROM items", [], |r| r.get::<_, i64>(0))
+        .map_or(0, |n| n as usize)
 }
 
 fn integrity(db: &std::path::Path) -> String {
@@ -41,8 +55,8 @@ fn sigkill_mid_poll_loses_nothing_committed() {
     let config = write_config(dir.path(), "127.0.0.1:0", &refs);
     let db = dir.path().join("state/qafila.db");
 
-    let mut killed_with = Vec::new();
-    for delay_ms in [150u64, 400, 700] {
+    let mut killed_with: Vec<usize> = Vec::new();
+    for round in 1..=3 {
         let mut child = Command::new(env!("CARGO_BIN_EXE_qafila"))
             .arg("--config")
             .arg(&config)
@@ -51,11 +65,20 @@ fn sigkill_mid_poll_loses_nothing_committed() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        child.kill().unwrap(); // SIGKILL
+        // Kill as soon as this run has committed something: mid-poll however busy the machine is (a fixed delay
+        // landed before the first commit under load).
+        let committed_before = killed_with.last().copied().unwrap_or(0);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while child.try_wait().unwrap().is_none()
+            && item_count(&db) <= committed_before
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = child.kill(); // SIGKILL (nothing to do if it already finished)
         child.wait().unwrap();
         let before = item_links(&db);
-        assert_eq!(integrity(&db), "ok", "after SIGKILL at {delay_ms} ms");
+        assert_eq!(integrity(&db), "ok", "after the SIGKILL of round {round}");
         killed_with.push(before.len());
         // Everything committed before the kill is still there after the next kill.
         let previous = killed_with.len() >= 2 && killed_with[killed_with.len() - 2] > before.len();
