@@ -71,6 +71,19 @@ pub struct FetchRecord {
     pub next_due: Option<DateTime<Utc>>,
     /// Where every hop of this fetch permanently redirected to, if it did.
     pub permanent_redirect: Option<String>,
+    /// What this fetch found out about the source's discovered feed.
+    pub discovered: Discovery,
+}
+
+/// A change to the feed discovered on a source's HTML page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Discovery {
+    #[default]
+    Unchanged,
+    /// The page's feed is at this URL: poll it from now on.
+    Found(String),
+    /// The discovered feed is gone: look again on the page next time.
+    Forget,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -105,7 +118,7 @@ impl Store {
             tx.execute(
                 "INSERT INTO sources (id, url) VALUES (?1, ?2)
                  ON CONFLICT(id) DO UPDATE SET url = excluded.url, moved_to = NULL, redirect_candidate = NULL,
-                     redirect_streak = 0, etag = NULL, last_modified = NULL
+                     redirect_streak = 0, etag = NULL, last_modified = NULL, discovered = NULL
                  WHERE sources.url <> excluded.url",
                 params![id, url],
             )
@@ -234,6 +247,21 @@ fn record_fetch(
 ) -> rusqlite::Result<StateChange> {
     let at = to_secs(r.at);
     let next_due = r.next_due.map(to_secs);
+    match &r.discovered {
+        Discovery::Unchanged => {}
+        Discovery::Found(url) => {
+            tx.execute(
+                "UPDATE sources SET discovered = ?2 WHERE id = ?1",
+                params![source_id, url],
+            )?;
+        }
+        Discovery::Forget => {
+            tx.execute(
+                "UPDATE sources SET discovered = NULL, etag = NULL, last_modified = NULL WHERE id = ?1",
+                [source_id],
+            )?;
+        }
+    }
     if let Some(error) = &r.error {
         tx.execute(
             "UPDATE sources SET last_status = ?2, last_error = ?3, consecutive_failures = consecutive_failures + 1,

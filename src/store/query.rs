@@ -42,6 +42,8 @@ pub struct SourceState {
     pub id: String,
     pub url: String,
     pub moved_to: Option<String>,
+    /// The feed found on the source's HTML page, polled instead of the configured URL.
+    pub discovered: Option<String>,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     pub last_status: Option<u16>,
@@ -230,7 +232,7 @@ impl Store {
             .prepare_cached(
                 "SELECT s.id, s.url, s.moved_to, s.etag, s.last_modified, s.last_status, s.last_error,
                         s.consecutive_failures, s.last_attempt, s.last_success, s.next_due,
-                        (SELECT COUNT(*) FROM item_sources x WHERE x.source_id = s.id)
+                        (SELECT COUNT(*) FROM item_sources x WHERE x.source_id = s.id), s.discovered
                  FROM sources s WHERE ?1 IS NULL OR s.id = ?1 ORDER BY s.id",
             )
             .map_err(e)?;
@@ -249,6 +251,7 @@ impl Store {
                     last_success: r.get::<_, Option<i64>>(9)?.map(from_secs),
                     next_due: r.get::<_, Option<i64>>(10)?.map(from_secs),
                     items_stored: r.get::<_, i64>(11)? as u64,
+                    discovered: r.get(12)?,
                 })
             })
             .map_err(e)?

@@ -4,6 +4,7 @@
 
 mod misbehaving;
 mod routes;
+mod sites;
 use routes::*;
 
 use std::collections::HashMap;
@@ -67,6 +68,7 @@ impl FixtureServer {
                     .route("/moved/{n}", get(moved))
                     .route("/hub", axum::routing::post(hub))
                     .merge(misbehaving::routes())
+                    .merge(sites::routes())
                     .with_state(state);
                 axum::serve(listener, app).await.unwrap();
             });
