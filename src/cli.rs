@@ -199,8 +199,8 @@ pub async fn discover(config: &Config, url: &str) -> Result<String> {
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .ok_or_else(|| Error::Usage(format!("`{url}` is not an absolute http(s) URL")))?;
-    let fetcher = Fetcher::new(config.fetch.client_settings())
-        .map_err(|e| Error::Internal(e.to_string()))?;
+    let fetcher =
+        Fetcher::new(config.fetch.client_settings()).map_err(|e| Error::Internal(e.to_string()))?;
     let request = FetchRequest {
         url: page.clone(),
         etag: None,
