@@ -25,7 +25,7 @@ use crate::schedule::CronSchedule;
 
 mod locate;
 mod values;
-use locate::{key_at, located};
+use locate::{key_at, located, span_of_key};
 pub(crate) use values::{bounded, fraction, weight};
 use values::{header_text, http_url, listen_addr, millis, optional_http_url, secs};
 
@@ -57,6 +57,8 @@ pub struct Config {
     pub fetch: FetchConfig,
     #[serde(default)]
     pub dedup: crate::dedup::DedupSettings,
+    #[serde(default)]
+    pub limits: LimitsConfig,
     #[serde(default)]
     pub regions: RegionsConfig,
     #[serde(default)]
@@ -187,6 +189,53 @@ pub struct FetchConfig {
         deserialize_with = "secs::<_, 0, 604_800>"
     )]
     pub max_cache_floor: Duration,
+}
+
+/// Caps on what one outlet can make qafila store and publish: a hostile or broken feed costs bounded memory, disk
+/// and CPU. The `[limits]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Of one fetch, only the newest this-many items are read and stored; the others are counted in the poll line,
+    /// the log and `/metrics`. 1 to 100,000.
+    #[serde(deserialize_with = "bounded::<_, _, 1, 100_000>")]
+    pub max_items_per_fetch: usize,
+    /// Titles and author names are cut to this many characters (with `…`). 1 to 10,000.
+    #[serde(deserialize_with = "bounded::<_, _, 1, 10_000>")]
+    pub max_title_chars: usize,
+    /// An item's summary and content are each cut to this many bytes (at a character boundary). 1 to 16 MiB.
+    #[serde(deserialize_with = "bounded::<_, _, 1, 16_777_216>")]
+    pub max_content_bytes: usize,
+    /// No published document (feed, page) is larger than this: the oldest stories are left out of it. 64 KiB to
+    /// 1 GiB, and at least `DOCUMENT_GROWTH` × `max_content_bytes`.
+    #[serde(deserialize_with = "bounded::<_, _, 65_536, 1_073_741_824>")]
+    pub max_document_bytes: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_items_per_fetch: 500,
+            max_title_chars: 500,
+            max_content_bytes: 64 * 1024,
+            max_document_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// How many times a description may grow from stored HTML to a published document (entities escaped twice in
+/// Atom, links absolutized): `max_document_bytes` must leave room for one story this large.
+pub const DOCUMENT_GROWTH: usize = 16;
+
+impl LimitsConfig {
+    /// The caps the parser applies.
+    pub fn parse_limits(&self) -> crate::parse::ParseLimits {
+        crate::parse::ParseLimits {
+            max_items: self.max_items_per_fetch,
+            max_title_chars: self.max_title_chars,
+            max_content_bytes: self.max_content_bytes,
+        }
+    }
 }
 
 /// `[regions]`.
@@ -509,6 +558,22 @@ impl Config {
     /// The checks that need the whole file: each value was checked alone while it was read.
     fn validate(&self, text: &str, path: &Path) -> Result<()> {
         let err = |span: Range<usize>, msg: String| Err(located(text, path, span, msg));
+        let limits = &self.limits;
+        let floor = limits
+            .max_content_bytes
+            .saturating_mul(DOCUMENT_GROWTH)
+            .max(65_536);
+        if limits.max_document_bytes < floor {
+            return err(
+                Some(span_of_key(text, "max_document_bytes"))
+                    .filter(|span| !span.is_empty())
+                    .unwrap_or_else(|| span_of_key(text, "max_content_bytes")),
+                format!(
+                    "key `limits.max_document_bytes`: must be at least {floor} ({DOCUMENT_GROWTH} × max_content_bytes, \
+                     and 65536), so that one story always fits"
+                ),
+            );
+        }
         let mut seen = HashSet::new();
         for (n, source) in self.sources.iter().enumerate() {
             let id = source.id.get_ref();

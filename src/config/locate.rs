@@ -58,3 +58,19 @@ pub(super) fn key_at(text: &str, offset: usize) -> Option<String> {
         None => key.to_string(),
     })
 }
+/// The span of the first `key =` line in the text, for checks on plain (unspanned) values.
+pub(super) fn span_of_key(text: &str, key: &str) -> Range<usize> {
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        if line
+            .trim_start()
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+        {
+            let at = pos + (line.len() - line.trim_start().len());
+            return at..at + key.len();
+        }
+        pos += line.len();
+    }
+    0..0
+}

@@ -129,7 +129,12 @@ fn the_documented_ranges_are_the_enforced_ones() {
     for row in rows {
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
         let (keys, range) = (cells[1], cells[2].replace(',', ""));
-        let (min, max) = range.split_once(" – ").expect("a range `min – max`");
+        if range.contains('(') {
+            continue; // a bound that depends on another key: tested beside that check
+        }
+        let Some((min, max)) = range.split_once(" – ") else {
+            continue; // another table's header
+        };
         let table = &keys[keys.find('[').unwrap() + 1..keys.find(']').unwrap()];
         let names = keys.replace('`', "");
         for key in names[names.find(']').unwrap() + 1..]
