@@ -21,7 +21,8 @@ mod types;
 
 pub use types::{
     FailureKind, FetchFailure, FetchOutcome, FetchRequest, FetchSettings, FetchSetupError,
-    ResponseMeta,
+    ResponseMeta, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_REDIRECTS,
+    DEFAULT_PER_HOST_CONCURRENCY, DEFAULT_PER_HOST_MIN_GAP, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
 };
 
 use std::collections::HashSet;
@@ -130,7 +131,7 @@ impl Fetcher {
         let settings = &self.inner.settings;
         check_url(&req.url)?;
         // Decided from the config by the caller (see `guard::private_allowed`), never from what a name resolves to
-        // now nor from the URL being fetched, which may be a stored redirect target.
+        // now nor from the URL being fetched, which may be a stored redirect target or a link found on a page.
         let exempt = settings.allow_private || req.allow_private;
         let mut budget = settings.timeout;
         let mut url = req.url.clone();

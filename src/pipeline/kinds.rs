@@ -60,7 +60,7 @@ pub(super) async fn read_body(
     limits: ParseLimits,
 ) -> Result<std::result::Result<BodyRead, (String, Discovery)>> {
     // Pages and sitemaps lead to further fetches; they get the source's SSRF exemption, decided from its config.
-    let allow_private = crate::fetch::private_allowed(&source.url(), source.allow_private);
+    let allow_private = crate::fetch::private_allowed(&source.url, source.allow_private);
     let read = match source.kind() {
         SourceKind::Feed => {
             read_feed(fetcher, allow_private, meta, body, using_discovered, limits).await
@@ -250,8 +250,9 @@ async fn discover(
     Ok((!found.is_empty()).then(|| found.swap_remove(preferred)))
 }
 
-/// Fetches one candidate; `Some` when it is a feed. A feed is Arabic when the page said so or most of its item
-/// titles (or its title) are in Arabic.
+/// Fetches one candidate found on a page (with the source's SSRF exemption: a public page's link to a private
+/// address is refused); `Some` when it is a feed. A feed is Arabic when the page said so or most of
+/// its item titles (or its title) are in Arabic.
 async fn probe(
     fetcher: &Fetcher,
     allow_private: bool,
@@ -396,3 +397,7 @@ async fn read_sitemap(
         discovered: Discovery::Unchanged,
     }))
 }
+
+#[cfg(test)]
+#[path = "kinds_tests.rs"]
+mod tests;

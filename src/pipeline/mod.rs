@@ -121,7 +121,7 @@ impl Engine {
         let sources: Vec<(String, String)> = config
             .sources
             .iter()
-            .map(|s| (s.id().to_string(), s.url.get_ref().clone()))
+            .map(|s| (s.id().to_string(), s.url.to_string()))
             .collect();
         let max_size = config.storage.max_database_bytes;
         self.with_writer(move |w| {
@@ -133,6 +133,7 @@ impl Engine {
         .await?;
         *self.fetcher.write().expect("fetcher lock") = fetcher;
         *self.config.write().expect("config lock") = config;
+        self.write_health.release_held();
         self.reloaded.notify_one();
         Ok(())
     }
@@ -161,10 +162,10 @@ impl Engine {
                     .and_then(|s| s.moved_to.as_deref())
                     .and_then(|m| url::Url::parse(m).ok())
             })
-            .unwrap_or_else(|| source.url());
+            .unwrap_or_else(|| source.url.clone());
         let request = FetchRequest {
             url: url.clone(),
-            allow_private: crate::fetch::private_allowed(&source.url(), source.allow_private),
+            allow_private: crate::fetch::private_allowed(&source.url, source.allow_private),
             etag: state.as_ref().and_then(|s| s.etag.clone()),
             last_modified: state.as_ref().and_then(|s| s.last_modified.clone()),
         };
@@ -348,16 +349,17 @@ impl Engine {
     ) -> DateTime<Utc> {
         let config = self.config();
         let schedule = config.schedule_of(source);
+        // A schedule whose last firing has passed (a year that is over) is never due again: the scheduler skips
+        // such a source, and this stored time only matters if a reload gives it a schedule again.
         let scheduled = schedule
             .next_after(now)
-            .unwrap_or(now + chrono::Duration::minutes(15));
+            .unwrap_or(now + to_chrono(config.fetch.backoff_max));
         let mut due = scheduled + to_chrono(crate::schedule::jitter(schedule.period(now)));
         if let Some(floor) = floor {
-            due = due.max(now + to_chrono(floor.min(config.fetch.max_cache_floor())));
+            due = due.max(now + to_chrono(floor.min(config.fetch.max_cache_floor)));
         }
         if failed {
-            due =
-                due.max(now + to_chrono(backoff(failures_before + 1, config.fetch.backoff_max())));
+            due = due.max(now + to_chrono(backoff(failures_before + 1, config.fetch.backoff_max)));
         }
         due
     }

@@ -23,7 +23,7 @@ pub fn story_views(
     let sources: HashMap<&str, (&SourceConfig, String)> = config
         .sources
         .iter()
-        .map(|s| (s.id(), (s, crate::redact::public_url(s.url.get_ref()))))
+        .map(|s| (s.id(), (s, crate::redact::redacted(&s.url).to_string())))
         .collect();
     let report = |item: &crate::store::StoredItem| {
         let (name, url) = match sources.get(item.source_id.as_str()) {

@@ -57,6 +57,16 @@ impl WriteHealth {
         inner.failing = None;
     }
 
+    /// The operator reloaded the config (perhaps after freeing space or raising `max_database_bytes`): sources
+    /// held back by a failed write are due again at once. Their failure counts stay, so a write that still fails
+    /// backs off further.
+    pub fn release_held(&self) {
+        let now = Utc::now();
+        for (_, due) in self.lock().held.values_mut() {
+            *due = now;
+        }
+    }
+
     /// When `source` may be fetched next because of a failed write, if it is held back.
     pub fn held_until(&self, source: &str) -> Option<DateTime<Utc>> {
         self.lock().held.get(source).map(|(_, due)| *due)
@@ -90,6 +100,9 @@ mod tests {
         let (since, reason) = health.failing().unwrap();
         assert_eq!(since, now, "the first failure's time is kept");
         assert!(reason.contains("disk full"));
+        health.release_held();
+        assert!(health.held_until("a").unwrap() < later);
+        assert_eq!(health.failures_of("a"), 2);
         health.succeeded("a");
         assert!(health.failing().is_none());
         assert_eq!(health.held_until("a"), None);
