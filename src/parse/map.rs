@@ -7,7 +7,7 @@ use super::text::{escape_html, plain_text, strip_forbidden};
 use crate::model::{ParsedFeed, ParsedItem};
 
 pub(crate) fn feed(feed: Feed, base: &Url) -> ParsedFeed {
-    let rss = matches!(feed.feed_type, FeedType::RSS0 | FeedType::RSS2);
+    let atom = feed.feed_type == FeedType::Atom;
     ParsedFeed {
         title: feed
             .title
@@ -19,31 +19,45 @@ pub(crate) fn feed(feed: Feed, base: &Url) -> ParsedFeed {
         items: feed
             .entries
             .into_iter()
-            .map(|e| item(e, base, rss))
+            .map(|e| item(e, base, atom))
             .collect(),
     }
 }
 
-fn item(entry: Entry, base: &Url, rss: bool) -> ParsedItem {
+fn item(entry: Entry, base: &Url, atom: bool) -> ParsedItem {
     // feed-rs was told to leave missing ids empty, so a non-empty id is the feed's own.
     let guid = Some(strip_forbidden(entry.id.trim()).into_owned()).filter(|g| !g.is_empty());
     let link = pick_link(&entry.links, base).or_else(|| {
         // An RSS <guid> is a permalink unless it says otherwise (feed-rs drops isPermaLink), so a guid that is
-        // an http(s) URL is the best link an item without <link> has. Atom ids are names, not addresses.
-        // Only an absolute URL counts: a relative-looking guid ("story-17") is a name, not a path.
+        // an http(s) URL is the best link an item without <link> has. An Atom id is a name, but an entry with no
+        // link at all whose id is an http(s) URL is nearly always naming its own page (feedparser reads it so
+        // too). Only an absolute URL counts: a relative-looking guid ("story-17") is a name, not a path.
+        // A root-relative id ("/2026/11/story") is as clearly a path on the feed's site.
         guid.as_deref()
-            .filter(|g| rss && Url::parse(g).is_ok())
+            .filter(|g| Url::parse(g).is_ok() || (g.starts_with('/') && !g.starts_with("//")))
             .and_then(|g| absolute_http(g, base))
     });
+    // Media RSS can carry the only description an entry has (`media:description`, e.g. in a `media:group`).
+    let media_description = || {
+        entry
+            .media
+            .iter()
+            .find_map(|m| m.description.as_ref())
+            .and_then(text_as_html)
+    };
     ParsedItem {
         guid,
         link,
         title: entry
             .title
             .as_ref()
-            .map(|t| plain_text(&t.content))
+            .map(|t| title_text(t, atom))
             .unwrap_or_default(),
-        summary: entry.summary.as_ref().and_then(text_as_html),
+        summary: entry
+            .summary
+            .as_ref()
+            .and_then(text_as_html)
+            .or_else(|| entry.content.is_none().then(media_description).flatten()),
         content: entry.content.as_ref().and_then(content_as_html),
         author: entry
             .authors
@@ -86,6 +100,18 @@ fn absolute_http(href: &str, base: &Url) -> Option<String> {
     }
     let url = base.join(&href).ok()?;
     matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+}
+
+/// A title as plain text. An Atom title declared `type="text"` *is* plain text: "the <blink> tag" keeps its
+/// brackets and "&lt;" stays those four characters. Every other title (RSS titles have no type and in practice
+/// hold HTML) has its tags stripped and its entities decoded.
+fn title_text(t: &Text, atom: bool) -> String {
+    if atom && is_plain(t.content_type.as_str()) {
+        let words: Vec<&str> = t.content.split_whitespace().collect();
+        strip_forbidden(&words.join(" ")).into_owned()
+    } else {
+        plain_text(&t.content)
+    }
 }
 
 fn is_plain(media_type: &str) -> bool {

@@ -157,7 +157,7 @@ impl Engine {
             FetchOutcome::Fetched { meta, body } => {
                 record.status = Some(meta.status);
                 bytes = meta.bytes;
-                let base = meta.final_url.clone();
+                let base = meta.base_url().clone();
                 let content_type = meta.content_type.clone();
                 let parsed = tokio::task::spawn_blocking(move || {
                     parse::parse_feed(&body, content_type.as_deref(), &base)
