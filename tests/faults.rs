@@ -30,7 +30,8 @@ fn every_fault_is_contained_to_its_source() {
         ("loop", server.url("/loop/a")),
         ("gzip-bomb", server.url("/bomb")),
         ("oversize", server.url("/big")),
-        ("html-page", server.url("/fx/page.html")),
+        // An HTML page with no feed to discover (a page beside feeds would lead to them: feed discovery).
+        ("html-page", server.url("/sites/redesign/")),
         ("empty", server.url("/fx/empty.xml")),
         ("truncated", server.url("/fx/truncated.xml")),
         ("entity-bomb", server.url("/fx/entity-bomb.xml")),

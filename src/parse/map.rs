@@ -93,7 +93,7 @@ fn pick_link(links: &[Link], base: &Url) -> Option<String> {
 }
 
 /// `href` made absolute against `base`; only http(s) survives (no `javascript:` or `data:` links downstream).
-fn absolute_http(href: &str, base: &Url) -> Option<String> {
+pub(super) fn absolute_http(href: &str, base: &Url) -> Option<String> {
     let href = strip_forbidden(href.trim()).into_owned();
     if href.is_empty() {
         return None;

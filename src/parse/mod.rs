@@ -7,9 +7,16 @@
 //!   and title, or a random UUID), so it is built with an id generator that returns "" and "" means "none";
 //! - makes links absolute against the URL the feed was finally fetched from, and keeps only http(s) links;
 //! - turns titles into plain text ([`text`]) and removes characters XML 1.0 forbids from everything.
+//!
+//! Sources that are not feeds are read here too: listing pages with CSS selectors ([`listing`], dates by
+//! [`arabic_date`]), news sitemaps ([`sitemap`]), and the feed links of an HTML page ([`discover`]).
 
+pub mod arabic_date;
+pub mod discover;
 mod encoding;
+pub mod listing;
 mod map;
+pub mod sitemap;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -82,6 +89,11 @@ pub fn parse_feed(
         }
     };
     Ok(map::feed(feed, base))
+}
+
+/// An HTML page's text, decoded by its HTTP charset or `<meta charset>` (see [`encoding`]).
+pub fn decode_html_text(body: &[u8], content_type: Option<&str>) -> String {
+    encoding::decode_html(body, content_type).text.into_owned()
 }
 
 /// A repaired copy of a feed that failed for one of two common, harmless reasons, to be tried once more:

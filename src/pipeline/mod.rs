@@ -9,19 +9,21 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{Config, SourceConfig};
+use crate::config::{Config, SourceConfig, SourceKind};
 use crate::dedup::{self, ItemFeatures};
 use crate::error::{Error, Result};
 use crate::fetch::{FetchOutcome, FetchRequest, Fetcher};
 use crate::identity;
 use crate::metrics::{FetchOutcomeLabel, Metrics};
 use crate::model::{ParsedItem, StoryView};
-use crate::parse;
 use crate::regions::Gazetteer;
-use crate::store::{FetchRecord, IncomingItem};
+use crate::store::{Discovery, FetchRecord, IncomingItem};
 
+mod kinds;
 mod views;
 mod writer;
+
+pub use kinds::{discover_feeds, FoundFeed};
 
 pub use views::story_views;
 pub use writer::{open_store, Writer};
@@ -106,7 +108,7 @@ impl Engine {
             .iter()
             .map(|s| (s.id().to_string(), s.url.get_ref().clone()))
             .collect();
-        self.blocking(move |w| {
+        self.with_writer(move |w| {
             w.store
                 .sync_sources(sources.iter().map(|(i, u)| (i.as_str(), u.as_str())))
         })
@@ -122,15 +124,25 @@ impl Engine {
         let started = Instant::now();
         let id = source.id().to_string();
         let state = self
-            .blocking({
+            .with_writer({
                 let id = id.clone();
                 move |w| w.store.source_state(&id)
             })
             .await?;
-        let url = state
+        // A feed found on the configured page earlier is polled instead of the page (kind = "feed" only).
+        let discovered = state
             .as_ref()
-            .and_then(|s| s.moved_to.as_deref())
-            .and_then(|m| url::Url::parse(m).ok())
+            .filter(|_| source.kind() == SourceKind::Feed)
+            .and_then(|s| s.discovered.as_deref())
+            .and_then(|d| url::Url::parse(d).ok());
+        let using_discovered = discovered.is_some();
+        let url = discovered
+            .or_else(|| {
+                state
+                    .as_ref()
+                    .and_then(|s| s.moved_to.as_deref())
+                    .and_then(|m| url::Url::parse(m).ok())
+            })
             .unwrap_or_else(|| source.url());
         let request = FetchRequest {
             url: url.clone(),
@@ -157,35 +169,48 @@ impl Engine {
             FetchOutcome::Fetched { meta, body } => {
                 record.status = Some(meta.status);
                 bytes = meta.bytes;
-                let base = meta.base_url().clone();
-                let content_type = meta.content_type.clone();
-                let parsed = tokio::task::spawn_blocking(move || {
-                    parse::parse_feed(&body, content_type.as_deref(), &base)
-                })
-                .await
-                .map_err(|e| Error::Internal(format!("parser task: {e}")))?;
-                match parsed {
-                    Ok(feed) => {
-                        record.etag = meta.etag;
-                        record.last_modified = meta.last_modified;
-                        record.permanent_redirect = meta.permanent_redirect.map(String::from);
-                        let ttl = feed
+                // A permanent redirect moves the configured URL, not a discovered feed's.
+                let permanent = meta
+                    .permanent_redirect
+                    .clone()
+                    .filter(|_| !using_discovered)
+                    .map(String::from);
+                let fetcher = self.fetcher();
+                match kinds::read_body(&fetcher, source, meta, body, using_discovered, now).await? {
+                    Ok(read) => {
+                        if let Some(meta) = read.meta {
+                            record.etag = meta.etag;
+                            record.last_modified = meta.last_modified;
+                            floor = meta.cache_floor;
+                        }
+                        if matches!(read.discovered, Discovery::Unchanged) {
+                            record.permanent_redirect = permanent;
+                        }
+                        record.discovered = read.discovered;
+                        let ttl = read
                             .ttl_minutes
                             .map(|m| Duration::from_secs(u64::from(m) * 60));
-                        floor = meta.cache_floor.max(ttl);
-                        items = feed
+                        floor = floor.max(ttl);
+                        items = read
                             .items
                             .into_iter()
                             .map(|item| self.prepare(item, now))
                             .collect();
                     }
-                    Err(e) => record.error = Some(format!("not a usable feed: {e}")),
+                    Err((message, discovery)) => {
+                        record.error = Some(message);
+                        record.discovered = discovery;
+                    }
                 }
             }
             FetchOutcome::Failed(failure) => {
                 record.status = failure.status;
                 record.error = Some(failure.message.clone());
                 floor = failure.retry_after;
+                if using_discovered && !failure.is_temporary() {
+                    // The discovered feed is gone (404, refused…): look on the page again next time.
+                    record.discovered = Discovery::Forget;
+                }
             }
         }
         record.next_due = Some(self.next_due(source, now, record.error.is_some(), failures, floor));
@@ -193,7 +218,7 @@ impl Engine {
         let status = record.status;
         let next_due = record.next_due;
         let (counts, change) = self
-            .blocking({
+            .with_writer({
                 let id = id.clone();
                 move |w| w.ingest(&id, items, &record)
             })
@@ -242,19 +267,20 @@ impl Engine {
             .or(item.updated)
             .filter(|t| *t <= now + chrono::Duration::minutes(5))
             .unwrap_or(now);
-        let features = dedup::features(
+        let features = dedup::item_features(
             &item.title,
-            item.summary.as_deref().or(item.content.as_deref()),
+            item.summary.as_deref(),
+            item.content.as_deref(),
             &self.gazetteer,
         );
-        let entities = features.entities().iter().map(|e| e.id.clone()).collect();
+        let tags = features.region_tags();
         (
             IncomingItem {
                 source_key,
                 url_key,
                 item,
                 sort_time,
-                entities,
+                tags,
             },
             features,
         )
@@ -286,8 +312,10 @@ impl Engine {
         due
     }
 
-    /// Runs `f` on the writer off the async threads (SQLite calls block).
-    pub async fn blocking<T: Send + 'static>(
+    /// Takes the writer lock — waiting for any write in progress — and runs `f` with it on a blocking thread
+    /// (SQLite calls block). Every database access of the engine goes through here, reads included, so keep `f`
+    /// short.
+    pub async fn with_writer<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Writer) -> Result<T> + Send + 'static,
     ) -> Result<T> {
@@ -306,7 +334,7 @@ impl Engine {
     pub async fn stories_to_publish(&self, limit: usize) -> Result<Vec<StoryView>> {
         let filtered = self.config().region_filtered_ids();
         let stored = self
-            .blocking(move |w| w.store.latest_stories(limit, &filtered))
+            .with_writer(move |w| w.store.latest_stories(limit, &filtered))
             .await?;
         Ok(story_views(&self.config(), &self.gazetteer, stored))
     }

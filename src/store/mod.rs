@@ -16,9 +16,10 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
-pub use ingest::{
-    EachItemItsOwnStory, FetchRecord, IncomingItem, IngestCounts, StateChange, StoryPlacer,
-};
+pub use crate::model::RegionTags;
+#[cfg(test)]
+pub use ingest::EachItemItsOwnStory;
+pub use ingest::{Discovery, FetchRecord, IncomingItem, IngestCounts, StateChange, StoryPlacer};
 pub use maintenance::{restore, PruneReport};
 pub use query::{SourceState, StoredItem, StoredStory, WindowItem};
 
@@ -77,6 +78,10 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (source_id, source_key)
     ) WITHOUT ROWID;
     CREATE INDEX item_sources_item ON item_sources(item_id);
+    "#,
+    // 2: the feed found on a source's HTML page (feed discovery), polled instead of the page from then on.
+    r#"
+    ALTER TABLE sources ADD COLUMN discovered TEXT;
     "#,
 ];
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::{from_secs, to_secs, Store};
+use super::{from_secs, to_secs, RegionTags, Store};
 use crate::error::{Error, Result};
 
 /// A stored item, as the publisher and the CLI need it.
@@ -42,6 +42,8 @@ pub struct SourceState {
     pub id: String,
     pub url: String,
     pub moved_to: Option<String>,
+    /// The feed found on the source's HTML page, polled instead of the configured URL.
+    pub discovered: Option<String>,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     pub last_status: Option<u16>,
@@ -61,6 +63,7 @@ pub struct WindowItem {
     pub story_id: i64,
     pub title: String,
     pub summary: Option<String>,
+    pub content: Option<String>,
     pub sort_time: DateTime<Utc>,
 }
 
@@ -90,6 +93,9 @@ fn item_from_row(r: &Row) -> rusqlite::Result<StoredItem> {
         region_match: r.get(12)?,
     })
 }
+
+/// Tags one stored item from its title, summary and content (the region gazetteer, seen from the store).
+pub type TagItem = dyn Fn(&str, Option<&str>, Option<&str>) -> RegionTags;
 
 impl Store {
     /// The newest stories (by their original date) that have at least one visible item, newest first; `limit` 0
@@ -173,24 +179,8 @@ impl Store {
 
     /// Items whose date is at or after `since`, oldest first: what the story index holds.
     pub fn items_since(&self, since: DateTime<Utc>) -> Result<Vec<WindowItem>> {
-        let e = |source| Error::from_db(&self.path, source);
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, story_id, title, summary, sort_time FROM items WHERE sort_time >= ?1 ORDER BY sort_time, id")
-            .map_err(e)?;
-        let items = stmt
-            .query_map([to_secs(since)], |r| {
-                Ok(WindowItem {
-                    id: r.get(0)?,
-                    story_id: r.get(1)?,
-                    title: r.get(2)?,
-                    summary: r.get(3)?,
-                    sort_time: from_secs(r.get(4)?),
-                })
-            })
-            .map_err(e)?
-            .collect::<rusqlite::Result<_>>();
-        items.map_err(e)
+        items_between(&self.conn, since, DateTime::<Utc>::MAX_UTC)
+            .map_err(|e| Error::from_db(&self.path, e))
     }
 
     /// Every known source's state, in id order.
@@ -242,7 +232,7 @@ impl Store {
             .prepare_cached(
                 "SELECT s.id, s.url, s.moved_to, s.etag, s.last_modified, s.last_status, s.last_error,
                         s.consecutive_failures, s.last_attempt, s.last_success, s.next_due,
-                        (SELECT COUNT(*) FROM item_sources x WHERE x.source_id = s.id)
+                        (SELECT COUNT(*) FROM item_sources x WHERE x.source_id = s.id), s.discovered
                  FROM sources s WHERE ?1 IS NULL OR s.id = ?1 ORDER BY s.id",
             )
             .map_err(e)?;
@@ -261,6 +251,7 @@ impl Store {
                     last_success: r.get::<_, Option<i64>>(9)?.map(from_secs),
                     next_due: r.get::<_, Option<i64>>(10)?.map(from_secs),
                     items_stored: r.get::<_, i64>(11)? as u64,
+                    discovered: r.get(12)?,
                 })
             })
             .map_err(e)?
@@ -269,29 +260,29 @@ impl Store {
     }
 
     /// Re-tags items tagged with another gazetteer (or never tagged), so that a gazetteer change re-evaluates the
-    /// region filter: nothing filtered out is thrown away. Returns how many items changed.
-    pub fn retag(
-        &mut self,
-        fingerprint: &str,
-        tag: &dyn Fn(&str, Option<&str>) -> Vec<String>,
-    ) -> Result<usize> {
+    /// region filter: nothing filtered out is thrown away. `tag` sees what ingest saw (title, summary, content)
+    /// and answers the entity ids and whether the item is about the region. Returns how many items changed.
+    pub fn retag(&mut self, fingerprint: &str, tag: &TagItem) -> Result<usize> {
         let path = self.path.clone();
         let e = |source| Error::from_db(&path, source);
         let tx = self.conn.transaction().map_err(e)?;
-        let stale: Vec<(i64, String, Option<String>)> = {
+        type Row = (i64, String, Option<String>, Option<String>);
+        let stale: Vec<Row> = {
             let mut stmt = tx
-                .prepare("SELECT id, title, summary FROM items WHERE gazetteer <> ?1")
+                .prepare("SELECT id, title, summary, content FROM items WHERE gazetteer <> ?1")
                 .map_err(e)?;
             let rows = stmt
-                .query_map([fingerprint], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .query_map([fingerprint], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
                 .map_err(e)?;
             rows.collect::<rusqlite::Result<_>>().map_err(e)?
         };
-        for (id, title, summary) in &stale {
-            let entities = tag(title, summary.as_deref());
+        for (id, title, summary, content) in &stale {
+            let tags = tag(title, summary.as_deref(), content.as_deref());
             tx.execute(
                 "UPDATE items SET entities = ?2, region_match = ?3, gazetteer = ?4 WHERE id = ?1",
-                params![id, entities.join(","), !entities.is_empty(), fingerprint],
+                params![id, tags.entities.join(","), tags.region_match, fingerprint],
             )
             .map_err(e)?;
         }
@@ -323,4 +314,29 @@ impl Store {
             .collect::<rusqlite::Result<_>>();
         map.map_err(e)
     }
+}
+
+pub(super) const ITEMS_BETWEEN: &str =
+    "SELECT id, story_id, title, summary, content, sort_time FROM items
+     WHERE sort_time >= ?1 AND sort_time < ?2 ORDER BY sort_time, id";
+
+/// Items dated in `[from, to)`, oldest first: one range scan of the `items_sort_time` index, never a table scan
+/// (the story index reads a backlog's days through it).
+pub(super) fn items_between(
+    conn: &rusqlite::Connection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> rusqlite::Result<Vec<WindowItem>> {
+    let mut stmt = conn.prepare_cached(ITEMS_BETWEEN)?;
+    let items = stmt.query_map([to_secs(from), to_secs(to)], |r| {
+        Ok(WindowItem {
+            id: r.get(0)?,
+            story_id: r.get(1)?,
+            title: r.get(2)?,
+            summary: r.get(3)?,
+            content: r.get(4)?,
+            sort_time: from_secs(r.get(5)?),
+        })
+    })?;
+    items.collect()
 }
