@@ -36,6 +36,8 @@ pub struct Config {
     #[serde(default)]
     pub dedup: crate::dedup::DedupSettings,
     #[serde(default)]
+    pub limits: LimitsConfig,
+    #[serde(default)]
     pub regions: RegionsConfig,
     #[serde(default)]
     pub log: LogConfig,
@@ -112,6 +114,48 @@ pub struct FetchConfig {
     /// Upper bound on how long a server's caching headers or `<ttl>` may postpone the next poll.
     #[serde(default = "default_max_cache_floor_secs")]
     pub max_cache_floor_secs: u64,
+}
+
+/// Caps on what one outlet can make qafila store and publish: a hostile or broken feed costs bounded memory, disk
+/// and CPU. The `[limits]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Of one fetch, only the newest this-many items are read and stored; the others are counted in the poll line,
+    /// the log and `/metrics`.
+    pub max_items_per_fetch: usize,
+    /// Titles and author names are cut to this many characters (with `…`).
+    pub max_title_chars: usize,
+    /// An item's summary and content are each cut to this many bytes (at a character boundary).
+    pub max_content_bytes: usize,
+    /// No published document (feed, page) is larger than this: the oldest stories are left out of it.
+    pub max_document_bytes: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_items_per_fetch: 500,
+            max_title_chars: 500,
+            max_content_bytes: 64 * 1024,
+            max_document_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// How many times a description may grow from stored HTML to a published document (entities escaped twice in
+/// Atom, links absolutized): `max_document_bytes` must leave room for one story this large.
+pub const DOCUMENT_GROWTH: usize = 16;
+
+impl LimitsConfig {
+    /// The caps the parser applies.
+    pub fn parse_limits(&self) -> crate::parse::ParseLimits {
+        crate::parse::ParseLimits {
+            max_items: self.max_items_per_fetch,
+            max_title_chars: self.max_title_chars,
+            max_content_bytes: self.max_content_bytes,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -492,6 +536,32 @@ impl Config {
                     format!("key `fetch.{key}`: must be at least 1"),
                 );
             }
+        }
+        let limits = &self.limits;
+        for (key, value) in [
+            ("max_items_per_fetch", limits.max_items_per_fetch),
+            ("max_title_chars", limits.max_title_chars),
+            ("max_content_bytes", limits.max_content_bytes),
+        ] {
+            if value == 0 {
+                return err(
+                    span_of_key(text, key),
+                    format!("key `limits.{key}`: must be at least 1"),
+                );
+            }
+        }
+        let floor = limits
+            .max_content_bytes
+            .saturating_mul(DOCUMENT_GROWTH)
+            .max(65_536);
+        if limits.max_document_bytes < floor {
+            return err(
+                span_of_key(text, "max_document_bytes"),
+                format!(
+                    "key `limits.max_document_bytes`: must be at least {floor} ({DOCUMENT_GROWTH} × max_content_bytes, \
+                     and 65536), so that one story always fits"
+                ),
+            );
         }
         let mut seen = HashSet::new();
         for (n, source) in self.sources.iter().enumerate() {

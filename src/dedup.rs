@@ -39,6 +39,8 @@ mod coverage;
 mod features;
 mod figures;
 mod index;
+mod relevance;
+mod subject;
 #[cfg(test)]
 mod tests;
 mod verdict;

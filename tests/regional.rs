@@ -87,6 +87,7 @@ fn discovery_finds_the_advertised_arabic_feed_and_the_hidden_one_and_keeps_using
         &[
             ("advertised", server.url("/sites/advertised/")),
             ("hidden", server.url("/sites/hidden/")),
+            ("mixed", server.url("/sites/mixed/")),
         ],
     );
     let config_text = std::fs::read(&config).unwrap();

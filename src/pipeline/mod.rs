@@ -37,6 +37,8 @@ pub struct PollReport {
     pub new: usize,
     pub seen: usize,
     pub merged: usize,
+    /// Items beyond `[limits] max_items_per_fetch`, left out.
+    pub over_cap: usize,
     pub bytes: u64,
     pub duration: Duration,
     pub next_due: Option<DateTime<Utc>>,
@@ -52,6 +54,10 @@ impl PollReport {
         let status = self.status.map_or("-".to_string(), |s| s.to_string());
         match &self.error {
             Some(e) => format!("{}\t{status}\terror: {e}", self.source_id),
+            None if self.over_cap > 0 => format!(
+                "{}\t{status}\tnew {} / seen {} / over the item cap {} (not stored)",
+                self.source_id, self.new, self.seen, self.over_cap
+            ),
             None => format!(
                 "{}\t{status}\tnew {} / seen {}",
                 self.source_id, self.new, self.seen
@@ -71,6 +77,8 @@ pub struct Engine {
     pub last_maintenance: Mutex<Option<DateTime<Utc>>>,
     pub writer: Arc<Mutex<Writer>>,
     pub gazetteer: Arc<Gazetteer>,
+    /// Published descriptions, sanitized once and kept between rounds.
+    pub sanitized: Arc<crate::publish::SanitizeCache>,
 }
 
 impl Engine {
@@ -88,6 +96,7 @@ impl Engine {
             last_maintenance: Mutex::new(None),
             writer: Arc::new(Mutex::new(writer)),
             gazetteer,
+            sanitized: Default::default(),
         }
     }
 
@@ -156,6 +165,7 @@ impl Engine {
             ..Default::default()
         };
         let mut items = Vec::new();
+        let mut over_cap = 0;
         let mut bytes = 0;
         let mut floor = None;
         match self.fetcher().fetch(&request).await {
@@ -176,7 +186,10 @@ impl Engine {
                     .filter(|_| !using_discovered)
                     .map(String::from);
                 let fetcher = self.fetcher();
-                match kinds::read_body(&fetcher, source, meta, body, using_discovered, now).await? {
+                let limits = self.config().limits.parse_limits();
+                let read =
+                    kinds::read_body(&fetcher, source, meta, body, using_discovered, now, limits);
+                match read.await? {
                     Ok(read) => {
                         if let Some(meta) = read.meta {
                             record.etag = meta.etag;
@@ -191,6 +204,7 @@ impl Engine {
                             .ttl_minutes
                             .map(|m| Duration::from_secs(u64::from(m) * 60));
                         floor = floor.max(ttl);
+                        over_cap = read.items_over_cap;
                         items = read
                             .items
                             .into_iter()
@@ -233,6 +247,7 @@ impl Engine {
             new: counts.new,
             seen: counts.seen,
             merged: counts.merged,
+            over_cap,
             bytes,
             duration: started.elapsed(),
             next_due,
@@ -247,6 +262,7 @@ impl Engine {
         let created = (counts.new - counts.merged) as u64;
         self.metrics
             .add_ingested(counts.new as u64, created, counts.merged as u64);
+        self.metrics.add_over_cap(report.over_cap as u64);
         log_report(&report);
         Ok(report)
     }
@@ -336,7 +352,12 @@ impl Engine {
         let stored = self
             .with_writer(move |w| w.store.latest_stories(limit, &filtered))
             .await?;
-        Ok(story_views(&self.config(), &self.gazetteer, stored))
+        let config = self.config();
+        // Sanitizing is CPU work: off the async threads, like the query.
+        let (gazetteer, sanitized) = (self.gazetteer.clone(), self.sanitized.clone());
+        tokio::task::spawn_blocking(move || story_views(&config, &gazetteer, stored, &sanitized))
+            .await
+            .map_err(|e| Error::Internal(format!("view task: {e}")))
     }
 }
 
@@ -356,9 +377,12 @@ fn to_chrono(d: Duration) -> chrono::Duration {
 
 fn log_report(r: &PollReport) {
     let ms = r.duration.as_millis() as u64;
+    if r.over_cap > 0 {
+        tracing::warn!(source = %r.source_id, over_cap = r.over_cap, "the feed carried more items than [limits] max_items_per_fetch; only the newest were read");
+    }
     match &r.error {
         None => {
-            tracing::info!(source = %r.source_id, status = r.status, new = r.new, seen = r.seen, merged = r.merged, bytes = r.bytes, ms, "fetched")
+            tracing::info!(source = %r.source_id, status = r.status, new = r.new, seen = r.seen, merged = r.merged, over_cap = r.over_cap, bytes = r.bytes, ms, "fetched")
         }
         Some(e) => {
             tracing::warn!(source = %r.source_id, status = r.status, bytes = r.bytes, ms, error = %e, "fetch failed")
