@@ -14,6 +14,8 @@ mod map;
 mod tests;
 mod text;
 
+pub(crate) use text::plain_text;
+
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 use url::Url;
 

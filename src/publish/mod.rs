@@ -15,6 +15,7 @@ mod json;
 mod opml;
 mod rss;
 mod sanitize;
+mod search_page;
 mod timefmt;
 
 pub use atom::render_atom;
@@ -23,6 +24,7 @@ pub use json::render_json;
 pub use opml::render_opml;
 pub use rss::render_rss;
 pub use sanitize::{clean_text, sanitize_html};
+pub use search_page::render_search_page;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 

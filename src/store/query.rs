@@ -64,11 +64,11 @@ pub struct WindowItem {
     pub sort_time: DateTime<Utc>,
 }
 
-const ITEM_COLUMNS: &str =
+pub(super) const ITEM_COLUMNS: &str =
     "id, story_id, source_id, guid, link, title, summary, content, author, sort_time,
                             first_seen, entities, region_match";
 
-fn item_from_row(r: &Row) -> rusqlite::Result<StoredItem> {
+pub(super) fn item_from_row(r: &Row) -> rusqlite::Result<StoredItem> {
     let entities: String = r.get(11)?;
     Ok(StoredItem {
         id: r.get(0)?,
@@ -278,22 +278,27 @@ impl Store {
         let path = self.path.clone();
         let e = |source| Error::from_db(&path, source);
         let tx = self.conn.transaction().map_err(e)?;
-        let stale: Vec<(i64, String, Option<String>)> = {
+        let stale: Vec<(i64, String, Option<String>, String)> = {
             let mut stmt = tx
-                .prepare("SELECT id, title, summary FROM items WHERE gazetteer <> ?1")
+                .prepare("SELECT id, title, summary, entities FROM items WHERE gazetteer <> ?1")
                 .map_err(e)?;
             let rows = stmt
-                .query_map([fingerprint], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .query_map([fingerprint], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
                 .map_err(e)?;
             rows.collect::<rusqlite::Result<_>>().map_err(e)?
         };
-        for (id, title, summary) in &stale {
-            let entities = tag(title, summary.as_deref());
+        for (id, title, summary, old) in &stale {
+            let entities = tag(title, summary.as_deref()).join(",");
             tx.execute(
                 "UPDATE items SET entities = ?2, region_match = ?3, gazetteer = ?4 WHERE id = ?1",
-                params![id, entities.join(","), !entities.is_empty(), fingerprint],
+                params![id, entities, !entities.is_empty(), fingerprint],
             )
             .map_err(e)?;
+            if entities != *old {
+                super::search::reindex_item(&tx, *id).map_err(e)?;
+            }
         }
         tx.commit().map_err(e)?;
         Ok(stale.len())
