@@ -159,14 +159,16 @@ pub fn explain(config: &Config, url1: &str, url2: &str) -> Result<()> {
             .ok_or_else(|| Error::Usage(format!("no stored item has the link {url}")))
     };
     let (a, b) = (find(url1)?, find(url2)?);
-    let fa = dedup::features(
+    let fa = dedup::item_features(
         &a.title,
-        a.summary.as_deref().or(a.content.as_deref()),
+        a.summary.as_deref(),
+        a.content.as_deref(),
         &gazetteer,
     );
-    let fb = dedup::features(
+    let fb = dedup::item_features(
         &b.title,
-        b.summary.as_deref().or(b.content.as_deref()),
+        b.summary.as_deref(),
+        b.content.as_deref(),
         &gazetteer,
     );
     println!("A: [{}] {}", a.source_id, a.title);

@@ -6,7 +6,7 @@
 //! round. On SIGTERM/SIGINT it stops starting fetches, lets in-flight ones finish for a few seconds, cancels the
 //! rest (every source's write is one transaction, so the database stays consistent) and exits 0.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -80,13 +80,14 @@ pub async fn poll_sources(
     reports.into_iter().collect()
 }
 
-/// Renders and swaps the served documents, writes the feed file, and pings the WebSub hub about changed feeds.
-pub async fn publish(engine: &Arc<Engine>, site: &Site) -> Result<()> {
+/// Reads the stories to publish, rebuilds the served documents and the feed file ([`site::rebuild`]), and pings
+/// the WebSub hub about the feeds that changed.
+pub async fn publish_and_ping(engine: &Arc<Engine>, site: &Site) -> Result<()> {
     let config = engine.config();
     let stories = engine
         .stories_to_publish(site::stories_needed(&config))
         .await?;
-    let changed = site::publish(site, &config, &engine.gazetteer, &stories, Utc::now())?;
+    let changed = site::rebuild(site, &config, &engine.gazetteer, &stories, Utc::now())?;
     if let (Some(hub), false) = (&config.feed.websub_hub, changed.is_empty()) {
         websub::ping(hub.get_ref(), &changed).await;
     }
@@ -98,7 +99,7 @@ pub async fn poll_once(config: Arc<Config>) -> Result<Vec<PollReport>> {
     let engine = engine(config.clone())?;
     let sources: Vec<SourceConfig> = config.enabled_sources().cloned().collect();
     let reports = poll_sources(&engine, sources).await?;
-    publish(&engine, &Site::default()).await?;
+    publish_and_ping(&engine, &Site::default()).await?;
     Ok(reports)
 }
 
@@ -106,7 +107,7 @@ pub async fn poll_once(config: Arc<Config>) -> Result<Vec<PollReport>> {
 pub async fn run(config: Arc<Config>, config_path: PathBuf) -> Result<()> {
     let engine = engine(config.clone())?;
     let site = Arc::new(Site::default());
-    publish(&engine, &site).await?;
+    publish_and_ping(&engine, &site).await?;
 
     let addr = config.server.listen_addr();
     let listener = tokio::net::TcpListener::bind(addr)
@@ -163,7 +164,7 @@ async fn after_round(engine: &Arc<Engine>) -> Result<()> {
     let config = engine.config();
     let enabled = config.enabled_ids();
     let (failing, size) = engine
-        .blocking(move |w| {
+        .with_writer(move |w| {
             Ok((
                 w.store.failing_among(&enabled)? as u64,
                 w.store.size_bytes()?,
@@ -201,7 +202,7 @@ pub async fn prune(
     let keep = site::published_guids(&config, &engine.gazetteer, &stories);
     let days = config.storage.retention_days;
     let report = engine
-        .blocking(move |w| w.maintain(days, &keep, now))
+        .with_writer(move |w| w.maintain(days, &keep, now))
         .await?;
     tracing::info!(
         items = report.items,
@@ -233,7 +234,7 @@ async fn watchdog(engine: Arc<Engine>, heartbeat: Arc<AtomicI64>, every: Duratio
         tick.tick().await;
         let loop_age = Utc::now().timestamp() - heartbeat.load(Ordering::Relaxed);
         let scheduler_alive = loop_age <= 2 * MAX_SLEEP.as_secs() as i64 + 5;
-        let db_alive = engine.blocking(|w| w.store.ping()).await.is_ok();
+        let db_alive = engine.with_writer(|w| w.store.ping()).await.is_ok();
         if scheduler_alive && db_alive {
             notify::watchdog();
         } else {
@@ -314,11 +315,13 @@ async fn schedule_loop(
     mut stop: watch::Receiver<bool>,
     heartbeat: &AtomicI64,
 ) -> Result<()> {
+    // The sources of rounds still running (not started again until theirs ends), and each round's sources by task.
     let mut in_flight: HashSet<String> = HashSet::new();
-    let mut rounds: JoinSet<Vec<String>> = JoinSet::new();
+    let mut round_sources: HashMap<tokio::task::Id, Vec<String>> = HashMap::new();
+    let mut rounds: JoinSet<()> = JoinSet::new();
     loop {
         heartbeat.store(Utc::now().timestamp(), Ordering::Relaxed);
-        let next_due = engine.blocking(|w| w.store.next_due_times()).await?;
+        let next_due = engine.with_writer(|w| w.store.next_due_times()).await?;
         let now = Utc::now();
         let mut due = Vec::new();
         let mut earliest = now + chrono::Duration::from_std(MAX_SLEEP).expect("small");
@@ -335,7 +338,7 @@ async fn schedule_loop(
             let ids: Vec<String> = due.iter().map(|s| s.id().to_string()).collect();
             in_flight.extend(ids.iter().cloned());
             let (engine, site) = (engine.clone(), site.clone());
-            rounds.spawn(async move {
+            let round = rounds.spawn(async move {
                 match poll_sources(&engine, due).await {
                     Ok(reports) => {
                         notify::status(&round_status(&reports));
@@ -346,21 +349,26 @@ async fn schedule_loop(
                 if let Err(e) = after_round(&engine).await {
                     tracing::error!(error = %e, "maintenance after the round failed");
                 }
-                if let Err(e) = publish(&engine, &site).await {
+                if let Err(e) = publish_and_ping(&engine, &site).await {
                     tracing::error!(error = %e, "publishing the feed failed; the previous one is still served");
                 }
-                ids
             });
+            round_sources.insert(round.id(), ids);
             continue;
         }
         let sleep = (earliest - now).to_std().unwrap_or_default();
         tokio::select! {
-            Some(done) = rounds.join_next() => {
-                if let Ok(ids) = done {
-                    for id in ids { in_flight.remove(&id); }
-                } else {
-                    // A round panicked or was cancelled: its sources may be retried.
-                    in_flight.clear();
+            Some(done) = rounds.join_next_with_id() => {
+                // Finished, panicked or cancelled alike: that round's sources (and only its) may be polled again.
+                let round = match done {
+                    Ok((round, ())) => round,
+                    Err(e) => {
+                        tracing::error!(error = %e, "a poll round ended abnormally");
+                        e.id()
+                    }
+                };
+                for id in round_sources.remove(&round).unwrap_or_default() {
+                    in_flight.remove(&id);
                 }
             }
             _ = tokio::time::sleep(sleep) => {}

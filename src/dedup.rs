@@ -35,7 +35,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-pub use features::{features, ItemFeatures};
+pub use features::{features, item_features, text_to_match, ItemFeatures};
 pub use verdict::{explain, same_story, Explanation, Reason, Verdict};
 
 /// Clustering settings; the `[dedup]` table of the configuration file. Every field has a default.

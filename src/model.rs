@@ -75,3 +75,12 @@ pub struct ReportView {
     /// The outlet's feed URL (for RSS `<source url>`).
     pub source_url: String,
 }
+
+/// What the gazetteer says about one item: the region entities it mentions, and whether the region is its
+/// subject (a region-filtered source publishes only those). A passing mention tags an item without making it
+/// about the region.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegionTags {
+    pub entities: Vec<String>,
+    pub region_match: bool,
+}

@@ -1,10 +1,10 @@
 //! When each source is due: cron expressions as operators write them, evaluated in UTC.
 //!
-//! The `cron` crate is not Unix cron (see `shared/ECOSYSTEM.md`): it wants 6 or 7 fields (with seconds) and numbers
-//! days of the week 1 = Sunday … 7 = Saturday. Operators write Unix cron, so we accept the 5-field form (a seconds
-//! field of `0` is added) and read day-of-week numbers the Unix way in every form (0 or 7 = Sunday, 1 = Monday …),
-//! translating them to names, which both agree on. Times are computed in UTC so that a daylight-saving change can
-//! never make a schedule fire twice or go backwards.
+//! The `cron` crate is not Unix cron: it wants 6 or 7 fields (the first is seconds) and numbers the days of the
+//! week 1 = Sunday … 7 = Saturday (the unit tests below pin both). Operators write Unix cron, so we accept the
+//! 5-field form (a seconds field of `0` is added) and read day-of-week numbers the Unix way in every form (0 or 7 =
+//! Sunday, 1 = Monday …), translating them to names, which both agree on. Times are computed in UTC so that a
+//! daylight-saving change can never make a schedule fire twice or go backwards.
 
 use std::fmt;
 use std::str::FromStr;

@@ -213,12 +213,11 @@ fn render_slice(
 type Renderer = fn(&FeedMeta, &[StoryView], DateTime<Utc>) -> String;
 
 /// Renders every document from the stories (newest first, at least `max_items` of them when there are so many),
-/// writes the RSS feed to `[feed] output` atomically, and swaps the set served from memory. Returns whether the
-/// main feed changed.
+/// writes the RSS feed to `[feed] output` atomically when it changed, and swaps the set served from memory.
 ///
-/// Returns the public URLs of the feeds whose content changed since the previous publish of this process (none
+/// Returns the public URLs of the feeds whose content changed since the previous rebuild in this process (none
 /// on the first), for WebSub pings.
-pub fn publish(
+pub fn rebuild(
     site: &Site,
     config: &Config,
     gazetteer: &Gazetteer,

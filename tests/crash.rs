@@ -11,10 +11,15 @@ use common::*;
 const SOURCES: usize = 60;
 
 fn item_links(db: &std::path::Path) -> Vec<String> {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT link FROM items ORDER BY link")
-        .unwrap();
+    // Not created yet, or killed before the schema was committed: nothing is stored, a consistent state too.
+    let Ok(conn) =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
+    else {
+        return Vec::new();
+    };
+    let Ok(mut stmt) = conn.prepare("SELECT link FROM items ORDER BY link") else {
+        return Vec::new();
+    };
     stmt.query_map([], |r| r.get(0))
         .unwrap()
         .collect::<Result<_, _>>()
@@ -42,7 +47,8 @@ fn sigkill_mid_poll_loses_nothing_committed() {
     let db = dir.path().join("state/qafila.db");
 
     let mut killed_with = Vec::new();
-    for delay_ms in [150u64, 400, 700] {
+    for delay_ms in [0u64, 100, 250] {
+        let stored_before = item_links(&db).len();
         let mut child = Command::new(env!("CARGO_BIN_EXE_qafila"))
             .arg("--config")
             .arg(&config)
@@ -51,6 +57,15 @@ fn sigkill_mid_poll_loses_nothing_committed() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        // Kill once this poll has committed something (plus a little): mid-poll whatever the machine's load,
+        // rather than after a fixed time that a busy machine may not reach the first commit in.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while item_links(&db).len() <= stored_before
+            && child.try_wait().unwrap().is_none()
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         std::thread::sleep(Duration::from_millis(delay_ms));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();

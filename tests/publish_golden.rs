@@ -2,7 +2,8 @@
 //! bytes in `tests/fixtures/golden/`. Any change to the output shows up as a diff in review.
 //!
 //! Regenerate after an intended change with `UPDATE_GOLDEN=1 cargo test --test publish_golden`, then check the new
-//! files with the W3C validator and feedparser (see `/work/shared/tools/README.md`) before committing them.
+//! files with the W3C validator and feedparser (`tests/tools/w3c_validate.py`, `tests/tools/feedparser_view.py`)
+//! before committing them.
 
 use std::path::PathBuf;
 

@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # Validates qafila's real output as readers' tools see it: the daemon polls the fixture feeds, then the W3C Feed
 # Validation Service's own code checks /feed.xml, /feed.atom and a country slice, and Python's feedparser parses
-# them. Needs a checkout of github w3c/feedvalidator (not part of this repository): FEEDVALIDATOR=/path/to/src,
-# and the wrappers in ../shared/tools.
+# them (both through the small checkers in tests/tools/). Needs a checkout of github w3c/feedvalidator (not part of
+# this repository): FEEDVALIDATOR=/path/to/its/src; the Python packages are installed with pip.
 #
-#   FEEDVALIDATOR=/work/fv/feedvalidator/src bash tests/validate_feeds.sh
+#   FEEDVALIDATOR="$HOME/feedvalidator/src" bash tests/validate_feeds.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${FEEDVALIDATOR:?set FEEDVALIDATOR to the src folder of a w3c/feedvalidator checkout}"
-tools=${SHARED_TOOLS:-../shared/tools}
 pip install -q html5lib rdflib feedparser >/dev/null 2>&1 || true
 # shellcheck source=tests/fixture_daemon.sh
 source tests/fixture_daemon.sh
@@ -16,9 +15,9 @@ fail=0
 for path in /feed.xml /feed.atom /country/kz.xml /country/ge.atom; do
   curl -fsS "$base$path" > "$work/doc"
   echo "== W3C validator: $path"
-  python3 "$tools/fv_check.py" --base "$base$path" "$work/doc" || fail=1
+  python3 tests/tools/w3c_validate.py "$work/doc" "$base$path" || fail=1
   echo "== feedparser: $path"
-  python3 "$tools/fp_check.py" "$work/doc" | head -5 || fail=1
+  python3 tests/tools/feedparser_view.py "$work/doc" || fail=1
 done
 curl -fsS "$base/feed.json" | python3 -c '
 import json, sys

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
 
 use super::figures::{collect_quantities, months_in};
-use crate::model::EntityTag;
+use crate::model::{EntityTag, RegionTags};
 use crate::normalize;
 use crate::regions::{Gazetteer, Kind, Match};
 
@@ -45,6 +45,15 @@ impl ItemFeatures {
         &self.entities
     }
 
+    /// What the store records: the entity ids, and whether the region is the item's subject (what a
+    /// region-filtered source publishes).
+    pub fn region_tags(&self) -> RegionTags {
+        RegionTags {
+            entities: self.entities.iter().map(|e| e.id.clone()).collect(),
+            region_match: !self.entities.is_empty(),
+        }
+    }
+
     /// The folded title, as compared.
     pub fn normalized_title(&self) -> &str {
         &self.title_norm
@@ -69,9 +78,40 @@ impl ItemFeatures {
     }
 }
 
-/// Computes an item's features. `summary` may be feed HTML: tags are stripped and entities decoded first.
+/// The text an item is matched on besides its headline: its summary, or its full content when the feed gives
+/// no summary (or an empty one, such as a lone picture). Feed HTML is stripped.
+pub fn text_to_match(summary: Option<&str>, content: Option<&str>) -> String {
+    let summary = summary.map(strip_html).unwrap_or_default();
+    if !summary.trim().is_empty() {
+        return summary;
+    }
+    content.map(strip_html).unwrap_or_default()
+}
+
+/// An item's features from what the store and the parser hold: title, summary, content. The one entry point for
+/// every path that computes features — ingest, the index rebuilt at start-up, re-tagging after a gazetteer
+/// change, and `explain` — so an item is matched and tagged the same way whenever it is looked at.
+pub fn item_features(
+    title: &str,
+    summary: Option<&str>,
+    content: Option<&str>,
+    gazetteer: &Gazetteer,
+) -> ItemFeatures {
+    compute(title, text_to_match(summary, content), gazetteer)
+}
+
+/// Computes features from a headline and the text to match (see [`text_to_match`]; feed HTML is stripped).
+/// Production paths call [`item_features`]; this form serves labeled sets that only have a summary.
 pub fn features(title: &str, summary: Option<&str>, gazetteer: &Gazetteer) -> ItemFeatures {
-    let summary_text = summary.map(strip_html).unwrap_or_default();
+    compute(
+        title,
+        summary.map(strip_html).unwrap_or_default(),
+        gazetteer,
+    )
+}
+
+/// `summary_text` is plain text (HTML already stripped).
+fn compute(title: &str, summary_text: String, gazetteer: &Gazetteer) -> ItemFeatures {
     let title_words = gazetteer.words(&prepare(title));
     let mut summary_words = gazetteer.words(&prepare(&summary_text));
     summary_words.truncate(SUMMARY_WORDS);

@@ -184,3 +184,24 @@ fn html_is_stripped_for_matching() {
         ["باكو", "ي", "x"]
     );
 }
+
+#[test]
+fn the_text_to_match_is_the_summary_else_the_content() {
+    use super::{item_features, text_to_match};
+    assert_eq!(
+        text_to_match(Some("<p>ملخص</p>"), Some("نص كامل")).trim(),
+        "ملخص"
+    );
+    assert_eq!(
+        text_to_match(None, Some("<p>نص كامل</p>")).trim(),
+        "نص كامل"
+    );
+    // A summary that is only a picture says nothing: the content is matched instead.
+    assert_eq!(
+        text_to_match(Some("<img src=\"x.jpg\"/>"), Some("نص كامل")).trim(),
+        "نص كامل"
+    );
+    let g = Gazetteer::builtin();
+    let f = item_features("حريق في سوق", None, Some("<p>حريق في بيشكيك</p>"), &g);
+    assert_eq!(f.entities()[0].id, "kg");
+}

@@ -68,9 +68,10 @@ impl Fetcher {
 
     /// Like [`Fetcher::new`], but `overrides` pin host names to addresses (the port in the URL still wins).
     ///
-    /// Pinned hosts are trusted: the SSRF guard does not check their addresses. Tests use this to make a
+    /// A pinned name skips the guarded resolver (reqwest connects to the given address directly), but every URL
+    /// and redirect hop is still checked like any other. No config key reaches this: the tests use it to make a
     /// public-looking name such as `news.example` reach a server on 127.0.0.1, so that a redirect from it to
-    /// `127.0.0.1` can be shown to be refused; an operator could use it to pin a feed host.
+    /// `127.0.0.1` can be shown to be refused.
     pub fn with_host_overrides(
         settings: FetchSettings,
         overrides: &[(&str, SocketAddr)],

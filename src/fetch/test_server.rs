@@ -1,10 +1,10 @@
-//! A misbehaving feed server for the fetch tests: axum on 127.0.0.1:0, with routes for every failure the fetcher
-//! must survive (slow, dripping, oversize, compressed bombs, redirect chains and loops, error statuses).
+//! The feed server of the fetch tests: axum on 127.0.0.1:0 with a well-behaved feed, conditional answers and
+//! redirects, plus every misbehaving route (slow, dripping, oversize, compressed bombs, loops, error statuses) from
+//! the one misbehaving server the end-to-end tests use too.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -12,8 +12,11 @@ use axum::Router;
 
 use super::*;
 
+#[path = "../../tests/common/misbehaving.rs"]
+mod misbehaving;
+pub(super) use misbehaving::*;
+
 pub(super) const FEED: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>أخبار</title></channel></rss>";
-pub(super) const BOMB: &[u8] = include_bytes!("../../tests/fixtures/feeds/gzip-bomb.gz");
 
 pub(super) fn settings() -> FetchSettings {
     FetchSettings {
@@ -58,7 +61,14 @@ pub(super) fn redirect(status: StatusCode, to: &'static str) -> impl IntoRespons
     (status, [(header::LOCATION, to)])
 }
 
-/// Routes that behave well and badly; `seen` records the request headers of `/feed`.
+/// The port this request came in on, from its `Host` header.
+fn own_port(headers: &HeaderMap) -> String {
+    let host = headers[header::HOST].to_str().unwrap();
+    host.rsplit(':').next().unwrap().to_owned()
+}
+
+/// Routes that behave well, redirect, or point back at this server; plus every misbehaving route shared with the
+/// end-to-end fixture server. `seen` records the request headers of `/feed`.
 pub(super) fn router(seen: Arc<Mutex<Vec<HeaderMap>>>) -> Router {
     Router::new()
         .route(
@@ -92,67 +102,6 @@ pub(super) fn router(seen: Arc<Mutex<Vec<HeaderMap>>>) -> Router {
                 }
             }),
         )
-        .route("/500", get(|| async { StatusCode::INTERNAL_SERVER_ERROR }))
-        .route("/404", get(|| async { StatusCode::NOT_FOUND }))
-        .route(
-            "/429",
-            get(|| async { (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "7")]) }),
-        )
-        .route(
-            "/503",
-            get(|| async {
-                let later = SystemTime::now() + Duration::from_secs(120);
-                let date = httpdate::fmt_http_date(later);
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    [(header::RETRY_AFTER, date)],
-                )
-            }),
-        )
-        .route(
-            "/sleep",
-            get(|| async {
-                tokio::time::sleep(Duration::from_secs(5)).await;
-                FEED
-            }),
-        )
-        .route(
-            "/drip",
-            get(|| async {
-                let chunks = futures_util::stream::unfold(0u32, |i| async move {
-                    if i >= 50 {
-                        return None;
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    Some((
-                        Ok::<_, std::io::Error>(Bytes::from_static(b"<item/>")),
-                        i + 1,
-                    ))
-                });
-                Body::from_stream(chunks)
-            }),
-        )
-        .route(
-            "/bomb",
-            get(|| async {
-                let headers = [
-                    (header::CONTENT_ENCODING, "gzip"),
-                    (header::CONTENT_TYPE, "application/xml"),
-                ];
-                (headers, BOMB)
-            }),
-        )
-        .route("/big", get(|| async { vec![b'x'; 2 * 1024 * 1024] }))
-        .route(
-            "/big-chunked",
-            get(|| async {
-                // No Content-Length: only the streaming count can stop it.
-                let chunks = futures_util::stream::iter(
-                    (0..64).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![b'x'; 64 * 1024]))),
-                );
-                Body::from_stream(chunks)
-            }),
-        )
         .route(
             "/r301",
             get(|| async { redirect(StatusCode::MOVED_PERMANENTLY, "/r308") }),
@@ -166,60 +115,22 @@ pub(super) fn router(seen: Arc<Mutex<Vec<HeaderMap>>>) -> Router {
             get(|| async { redirect(StatusCode::FOUND, "/r301") }),
         )
         .route(
-            "/loop-a",
-            get(|| async { redirect(StatusCode::FOUND, "/loop-b") }),
-        )
-        .route(
-            "/loop-b",
-            get(|| async { redirect(StatusCode::MOVED_PERMANENTLY, "/loop-a") }),
-        )
-        .route(
-            "/chain/{n}",
-            get(
-                |axum::extract::Path(n): axum::extract::Path<u32>| async move {
-                    let to = format!("/chain/{}", n + 1);
-                    (StatusCode::FOUND, [(header::LOCATION, to)])
-                },
-            ),
-        )
-        .route(
-            "/no-location",
-            get(|| async { StatusCode::MOVED_PERMANENTLY }),
-        )
-        .route(
             "/to-localhost",
+            // The very same server, named `localhost`.
             get(|headers: HeaderMap| async move {
-                // Redirect to the very same server, named `localhost`.
-                let host = headers
-                    .get(header::HOST)
-                    .unwrap()
-                    .to_str()
-                    .unwrap()
-                    .to_owned();
-                let port = host.rsplit(':').next().unwrap().to_owned();
-                (
-                    StatusCode::FOUND,
-                    [(header::LOCATION, format!("http://localhost:{port}/feed"))],
-                )
+                let to = format!("http://localhost:{}/feed", own_port(&headers));
+                (StatusCode::FOUND, [(header::LOCATION, to)])
             }),
         )
         .route(
             "/to-local",
+            // The very same server, named by its loopback IP.
             get(|headers: HeaderMap| async move {
-                // Redirect to the very same server, but named by its loopback IP.
-                let host = headers
-                    .get(header::HOST)
-                    .unwrap()
-                    .to_str()
-                    .unwrap()
-                    .to_owned();
-                let port = host.rsplit(':').next().unwrap().to_owned();
-                (
-                    StatusCode::FOUND,
-                    [(header::LOCATION, format!("http://127.0.0.1:{port}/feed"))],
-                )
+                let to = format!("http://127.0.0.1:{}/feed", own_port(&headers));
+                (StatusCode::FOUND, [(header::LOCATION, to)])
             }),
         )
+        .merge(misbehaving::routes())
 }
 
 pub(super) async fn server() -> (SocketAddr, Arc<Mutex<Vec<HeaderMap>>>) {

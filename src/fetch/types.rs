@@ -1,6 +1,6 @@
 //! The values the fetch stage takes and returns: settings, the request, the outcome and its failure reasons.
 //!
-//! Kept apart from the HTTP code so the lead's pipeline can read the whole interface in one place.
+//! Kept apart from the HTTP code so that a caller can read the whole interface of the stage in one place.
 
 use std::time::Duration;
 

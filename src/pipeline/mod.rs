@@ -106,7 +106,7 @@ impl Engine {
             .iter()
             .map(|s| (s.id().to_string(), s.url.get_ref().clone()))
             .collect();
-        self.blocking(move |w| {
+        self.with_writer(move |w| {
             w.store
                 .sync_sources(sources.iter().map(|(i, u)| (i.as_str(), u.as_str())))
         })
@@ -122,7 +122,7 @@ impl Engine {
         let started = Instant::now();
         let id = source.id().to_string();
         let state = self
-            .blocking({
+            .with_writer({
                 let id = id.clone();
                 move |w| w.store.source_state(&id)
             })
@@ -193,7 +193,7 @@ impl Engine {
         let status = record.status;
         let next_due = record.next_due;
         let (counts, change) = self
-            .blocking({
+            .with_writer({
                 let id = id.clone();
                 move |w| w.ingest(&id, items, &record)
             })
@@ -242,19 +242,20 @@ impl Engine {
             .or(item.updated)
             .filter(|t| *t <= now + chrono::Duration::minutes(5))
             .unwrap_or(now);
-        let features = dedup::features(
+        let features = dedup::item_features(
             &item.title,
-            item.summary.as_deref().or(item.content.as_deref()),
+            item.summary.as_deref(),
+            item.content.as_deref(),
             &self.gazetteer,
         );
-        let entities = features.entities().iter().map(|e| e.id.clone()).collect();
+        let tags = features.region_tags();
         (
             IncomingItem {
                 source_key,
                 url_key,
                 item,
                 sort_time,
-                entities,
+                tags,
             },
             features,
         )
@@ -286,8 +287,10 @@ impl Engine {
         due
     }
 
-    /// Runs `f` on the writer off the async threads (SQLite calls block).
-    pub async fn blocking<T: Send + 'static>(
+    /// Takes the writer lock — waiting for any write in progress — and runs `f` with it on a blocking thread
+    /// (SQLite calls block). Every database access of the engine goes through here, reads included, so keep `f`
+    /// short.
+    pub async fn with_writer<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Writer) -> Result<T> + Send + 'static,
     ) -> Result<T> {
@@ -306,7 +309,7 @@ impl Engine {
     pub async fn stories_to_publish(&self, limit: usize) -> Result<Vec<StoryView>> {
         let filtered = self.config().region_filtered_ids();
         let stored = self
-            .blocking(move |w| w.store.latest_stories(limit, &filtered))
+            .with_writer(move |w| w.store.latest_stories(limit, &filtered))
             .await?;
         Ok(story_views(&self.config(), &self.gazetteer, stored))
     }

@@ -37,12 +37,8 @@ impl Writer {
     pub fn open(config: &Config, gazetteer: Arc<Gazetteer>) -> Result<Writer> {
         let mut store = open_store(config)?;
         let g = gazetteer.clone();
-        let retagged = store.retag(&gazetteer.fingerprint(), &move |title, summary| {
-            dedup::features(title, summary, &g)
-                .entities()
-                .iter()
-                .map(|e| e.id.clone())
-                .collect()
+        let retagged = store.retag(&gazetteer.fingerprint(), &move |title, summary, content| {
+            dedup::item_features(title, summary, content, &g).region_tags()
         })?;
         if retagged > 0 {
             tracing::info!(
@@ -66,7 +62,12 @@ impl Writer {
     fn rebuild_index(&mut self, now: DateTime<Utc>) -> Result<()> {
         self.index = StoryIndex::new(self.settings.clone());
         for item in self.store.items_since(now - self.retained())? {
-            let f = dedup::features(&item.title, item.summary.as_deref(), &self.gazetteer);
+            let f = dedup::item_features(
+                &item.title,
+                item.summary.as_deref(),
+                item.content.as_deref(),
+                &self.gazetteer,
+            );
             self.index.insert(item.id, item.story_id, f, item.sort_time);
         }
         Ok(())

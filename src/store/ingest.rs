@@ -6,7 +6,7 @@ use rusqlite::{params, OptionalExtension};
 use super::{to_secs, Store};
 use crate::error::Result;
 use crate::identity;
-use crate::model::ParsedItem;
+use crate::model::{ParsedItem, RegionTags};
 
 /// How many polls in a row must see the same permanent redirect before the stored URL follows it: one odd answer
 /// from a misconfigured server must not move a source for good.
@@ -22,8 +22,8 @@ pub struct IncomingItem {
     pub item: ParsedItem,
     /// The item's date, else now; never in the future.
     pub sort_time: DateTime<Utc>,
-    /// Region entity ids it mentions.
-    pub entities: Vec<String>,
+    /// Region entity ids it mentions, and whether it is about the region.
+    pub tags: RegionTags,
 }
 
 /// Decides which story a *new* item joins. Implemented by the story index (`dedup`), so that the store does not
@@ -35,9 +35,12 @@ pub trait StoryPlacer {
     fn placed(&mut self, index: usize, item_id: i64, story_id: i64);
 }
 
-/// A placer that starts a new story for every item (used where clustering is not wanted).
+/// A placer that starts a new story for every item: the store's own tests use it to check storing without the
+/// story index.
+#[cfg(test)]
 pub struct EachItemItsOwnStory;
 
+#[cfg(test)]
 impl StoryPlacer for EachItemItsOwnStory {
     fn place(&mut self, _: usize) -> Option<i64> {
         None
@@ -173,7 +176,7 @@ impl Store {
                 }
             };
             let it = &incoming.item;
-            let entities = incoming.entities.join(",");
+            let entities = incoming.tags.entities.join(",");
             let search_key = super::search::index_new_item(
                 &tx,
                 sort_time,
@@ -202,7 +205,7 @@ impl Store {
                     now,
                     sort_time,
                     entities,
-                    !incoming.entities.is_empty(),
+                    incoming.tags.region_match,
                     gazetteer,
                     search_key,
                 ],

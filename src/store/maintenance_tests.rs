@@ -6,7 +6,7 @@ use chrono::{Duration, TimeZone, Utc};
 
 use super::*;
 use crate::model::ParsedItem;
-use crate::store::{EachItemItsOwnStory, FetchRecord, IncomingItem, StoryPlacer};
+use crate::store::{EachItemItsOwnStory, FetchRecord, IncomingItem, RegionTags, StoryPlacer};
 
 fn item(n: usize, days_ago: i64) -> IncomingItem {
     let t = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap() - Duration::days(days_ago);
@@ -22,7 +22,10 @@ fn item(n: usize, days_ago: i64) -> IncomingItem {
             ..Default::default()
         },
         sort_time: t,
-        entities: vec!["kz".into()],
+        tags: RegionTags {
+            entities: vec!["kz".into()],
+            region_match: true,
+        },
     }
 }
 

@@ -17,9 +17,10 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
-pub use ingest::{
-    EachItemItsOwnStory, FetchRecord, IncomingItem, IngestCounts, StateChange, StoryPlacer,
-};
+pub use crate::model::RegionTags;
+#[cfg(test)]
+pub use ingest::EachItemItsOwnStory;
+pub use ingest::{FetchRecord, IncomingItem, IngestCounts, StateChange, StoryPlacer};
 pub use maintenance::{restore, PruneReport};
 pub use query::{SourceState, StoredItem, StoredStory, WindowItem};
 pub use search::{SearchHit, SearchReader};

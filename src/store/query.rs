@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::{from_secs, to_secs, Store};
+use super::{from_secs, to_secs, RegionTags, Store};
 use crate::error::{Error, Result};
 
 /// A stored item, as the publisher and the CLI need it.
@@ -61,6 +61,7 @@ pub struct WindowItem {
     pub story_id: i64,
     pub title: String,
     pub summary: Option<String>,
+    pub content: Option<String>,
     pub sort_time: DateTime<Utc>,
 }
 
@@ -90,6 +91,9 @@ pub(super) fn item_from_row(r: &Row) -> rusqlite::Result<StoredItem> {
         region_match: r.get(12)?,
     })
 }
+
+/// Tags one stored item from its title, summary and content (the region gazetteer, seen from the store).
+pub type TagItem = dyn Fn(&str, Option<&str>, Option<&str>) -> RegionTags;
 
 impl Store {
     /// The newest stories (by their original date) that have at least one visible item, newest first; `limit` 0
@@ -176,7 +180,7 @@ impl Store {
         let e = |source| Error::from_db(&self.path, source);
         let mut stmt = self
             .conn
-            .prepare("SELECT id, story_id, title, summary, sort_time FROM items WHERE sort_time >= ?1 ORDER BY sort_time, id")
+            .prepare("SELECT id, story_id, title, summary, content, sort_time FROM items WHERE sort_time >= ?1 ORDER BY sort_time, id")
             .map_err(e)?;
         let items = stmt
             .query_map([to_secs(since)], |r| {
@@ -185,7 +189,8 @@ impl Store {
                     story_id: r.get(1)?,
                     title: r.get(2)?,
                     summary: r.get(3)?,
-                    sort_time: from_secs(r.get(4)?),
+                    content: r.get(4)?,
+                    sort_time: from_secs(r.get(5)?),
                 })
             })
             .map_err(e)?
@@ -269,31 +274,32 @@ impl Store {
     }
 
     /// Re-tags items tagged with another gazetteer (or never tagged), so that a gazetteer change re-evaluates the
-    /// region filter: nothing filtered out is thrown away. Returns how many items changed.
-    pub fn retag(
-        &mut self,
-        fingerprint: &str,
-        tag: &dyn Fn(&str, Option<&str>) -> Vec<String>,
-    ) -> Result<usize> {
+    /// region filter: nothing filtered out is thrown away. `tag` sees what ingest saw (title, summary, content)
+    /// and answers the entity ids and whether the item is about the region. Returns how many items changed.
+    pub fn retag(&mut self, fingerprint: &str, tag: &TagItem) -> Result<usize> {
         let path = self.path.clone();
         let e = |source| Error::from_db(&path, source);
         let tx = self.conn.transaction().map_err(e)?;
-        let stale: Vec<(i64, String, Option<String>, String)> = {
+        type Row = (i64, String, Option<String>, Option<String>, String);
+        let stale: Vec<Row> = {
             let mut stmt = tx
-                .prepare("SELECT id, title, summary, entities FROM items WHERE gazetteer <> ?1")
+                .prepare(
+                    "SELECT id, title, summary, content, entities FROM items WHERE gazetteer <> ?1",
+                )
                 .map_err(e)?;
             let rows = stmt
                 .query_map([fingerprint], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
                 })
                 .map_err(e)?;
             rows.collect::<rusqlite::Result<_>>().map_err(e)?
         };
-        for (id, title, summary, old) in &stale {
-            let entities = tag(title, summary.as_deref()).join(",");
+        for (id, title, summary, content, old) in &stale {
+            let tags = tag(title, summary.as_deref(), content.as_deref());
+            let entities = tags.entities.join(",");
             tx.execute(
                 "UPDATE items SET entities = ?2, region_match = ?3, gazetteer = ?4 WHERE id = ?1",
-                params![id, entities, !entities.is_empty(), fingerprint],
+                params![id, entities, tags.region_match, fingerprint],
             )
             .map_err(e)?;
             if entities != *old {

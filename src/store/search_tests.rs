@@ -50,7 +50,10 @@ fn incoming(it: &Item, source: &str) -> IncomingItem {
             ..Default::default()
         },
         sort_time: t,
-        entities: it.entities.iter().map(|e| e.to_string()).collect(),
+        tags: crate::model::RegionTags {
+            entities: it.entities.iter().map(|e| e.to_string()).collect(),
+            region_match: !it.entities.is_empty(),
+        },
     }
 }
 
@@ -359,11 +362,15 @@ fn retagging_updates_country_filters() {
     let (_dir, mut store) = store_with(&news());
     assert!(found(&store, "country:tm").is_empty());
     let retagged = store
-        .retag("g2", &|title, _| {
-            if title.contains("تركمانستان") {
+        .retag("g2", &|title, _, _| {
+            let entities: Vec<String> = if title.contains("تركمانستان") {
                 vec!["tm".into()]
             } else {
                 vec![]
+            };
+            crate::model::RegionTags {
+                region_match: !entities.is_empty(),
+                entities,
             }
         })
         .unwrap();

@@ -17,7 +17,10 @@ fn item(guid: &str, link: &str, title: &str, minutes: i64) -> IncomingItem {
             ..Default::default()
         },
         sort_time: t,
-        entities: vec!["kz".into()],
+        tags: RegionTags {
+            entities: vec!["kz".into()],
+            region_match: true,
+        },
     }
 }
 
@@ -153,7 +156,7 @@ fn stories_keep_their_guid_and_original_date_when_reports_join() {
 fn region_filtered_sources_hide_items_without_entities_but_keep_them() {
     let (_dir, mut store) = open_temp();
     let mut off = item("g9", "https://a.example/gaza", "غزة", 0);
-    off.entities.clear();
+    off.tags = RegionTags::default();
     store
         .ingest("a", &[off], &ok_record(), "fp", &mut EachItemItsOwnStory)
         .unwrap();
@@ -161,18 +164,17 @@ fn region_filtered_sources_hide_items_without_entities_but_keep_them() {
     assert_eq!(store.latest_stories(10, &[]).unwrap().len(), 1);
     // A new gazetteer that knows the place re-evaluates the stored item.
     let changed = store
-        .retag("fp2", &|title, _| {
-            if title == "غزة" {
-                vec!["x".into()]
-            } else {
-                vec![]
-            }
+        .retag("fp2", &|title, _, _| RegionTags {
+            entities: vec!["x".into()],
+            region_match: title == "غزة",
         })
         .unwrap();
     assert_eq!(changed, 1);
     assert_eq!(store.latest_stories(10, &["a".into()]).unwrap().len(), 1);
     assert_eq!(
-        store.retag("fp2", &|_, _| vec![]).unwrap(),
+        store
+            .retag("fp2", &|_, _, _| RegionTags::default())
+            .unwrap(),
         0,
         "already current"
     );

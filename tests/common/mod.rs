@@ -2,6 +2,7 @@
 //! routes, config files pointing at it, and a way to run the real `qafila` binary.
 #![allow(dead_code)] // each test binary uses a different part of it
 
+mod misbehaving;
 mod routes;
 use routes::*;
 
@@ -15,7 +16,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use axum::routing::get;
 
@@ -59,20 +60,13 @@ impl FixtureServer {
                 tx.send(listener.local_addr().unwrap()).unwrap();
                 let app = axum::Router::new()
                     .route("/feeds/{name}", get(feed))
-                    .route("/status/{code}", get(status))
-                    .route("/slow", get(slow))
                     .route("/gen/{name}", get(generated))
                     .route("/fresh/{name}", get(fresh))
                     .route("/now/{name}", get(dated_now))
                     .route("/fx/{name}", get(hostile_fixture))
-                    .route("/drip", get(drip))
-                    .route("/r429", get(too_many))
-                    .route("/r503", get(unavailable))
                     .route("/moved/{n}", get(moved))
-                    .route("/loop/{side}", get(redirect_loop))
-                    .route("/bomb", get(gzip_bomb))
-                    .route("/big", get(big))
                     .route("/hub", axum::routing::post(hub))
+                    .merge(misbehaving::routes())
                     .with_state(state);
                 axum::serve(listener, app).await.unwrap();
             });

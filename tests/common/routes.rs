@@ -1,5 +1,5 @@
-//! The fixture server's routes: fixture feeds with validators, generated and time-stamped feeds, and every way a
-//! publisher's server misbehaves.
+//! The fixture server's own routes: fixture feeds with validators, generated and time-stamped feeds, a moving feed
+//! and a WebSub hub. The misbehaving routes live in `misbehaving.rs`, shared with the fetch unit tests.
 
 use super::*;
 
@@ -155,42 +155,6 @@ pub(super) async fn hostile_fixture(UrlPath(name): UrlPath<String>) -> Response 
     }
 }
 
-/// A valid start of a feed, then a byte every 700 ms: only the total timeout ends it.
-pub(super) async fn drip() -> Response {
-    let stream = futures_util::stream::unfold(0u32, |n| async move {
-        if n > 0 {
-            tokio::time::sleep(Duration::from_millis(700)).await;
-        }
-        let chunk = if n == 0 {
-            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel>".to_string()
-        } else {
-            " ".to_string()
-        };
-        (n < 100).then(|| (Ok::<_, std::io::Error>(chunk), n + 1))
-    });
-    Response::builder()
-        .header(header::CONTENT_TYPE, "application/rss+xml")
-        .body(Body::from_stream(stream))
-        .unwrap()
-}
-
-pub(super) async fn too_many() -> Response {
-    Response::builder()
-        .status(429)
-        .header(header::RETRY_AFTER, "120")
-        .body(Body::from("slow down"))
-        .unwrap()
-}
-
-pub(super) async fn unavailable() -> Response {
-    let later = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(600));
-    Response::builder()
-        .status(503)
-        .header(header::RETRY_AFTER, later)
-        .body(Body::from("maintenance"))
-        .unwrap()
-}
-
 /// `/moved/2` → 301 → `/moved/1` → 308 → `/feeds/no-guid.xml`.
 pub(super) async fn moved(UrlPath(n): UrlPath<u32>) -> Response {
     let (status, to) = match n {
@@ -205,56 +169,7 @@ pub(super) async fn moved(UrlPath(n): UrlPath<u32>) -> Response {
         .unwrap()
 }
 
-pub(super) async fn redirect_loop(UrlPath(side): UrlPath<String>) -> Response {
-    let to = if side == "a" { "/loop/b" } else { "/loop/a" };
-    Response::builder()
-        .status(302)
-        .header(header::LOCATION, to)
-        .body(Body::empty())
-        .unwrap()
-}
-
-/// 16 KB on the wire, 16 MiB once gunzipped.
-pub(super) async fn gzip_bomb() -> Response {
-    let bytes = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/feeds/gzip-bomb.gz"),
-    )
-    .unwrap();
-    Response::builder()
-        .header(header::CONTENT_TYPE, "application/rss+xml")
-        .header(header::CONTENT_ENCODING, "gzip")
-        .body(Body::from(bytes))
-        .unwrap()
-}
-
-/// 3 MiB of a feed that never ends.
-pub(super) async fn big() -> Response {
-    let mut body =
-        String::from("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>كبير</title>");
-    while body.len() < 3 * 1024 * 1024 {
-        body.push_str("<item><title>عنوان طويل جدا جدا</title></item>");
-    }
-    Response::builder()
-        .header(header::CONTENT_TYPE, "application/rss+xml")
-        .body(Body::from(body))
-        .unwrap()
-}
-
 pub(super) async fn hub(State(shared): State<Arc<Mutex<Shared>>>, body: String) -> Response {
     shared.lock().unwrap().hub_pings.push(body);
     Response::builder().status(204).body(Body::empty()).unwrap()
-}
-
-pub(super) async fn status(UrlPath(code): UrlPath<u16>) -> Response {
-    Response::builder()
-        .status(StatusCode::from_u16(code).unwrap())
-        .body(Body::from("error page"))
-        .unwrap()
-}
-
-pub(super) async fn slow() -> Response {
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    Response::builder()
-        .body(Body::from("<rss version=\"2.0\"><channel></channel></rss>"))
-        .unwrap()
 }
