@@ -120,6 +120,7 @@ pub fn sources(config: &Config, as_json: bool) -> Result<()> {
             "url": s.url,
             "enabled": source.enabled,
             "moved_to": s.moved_to,
+            "discovered": s.discovered,
             "last_status": s.last_status,
             "last_error": s.last_error,
             "consecutive_failures": s.consecutive_failures,
@@ -224,6 +225,104 @@ pub fn import_opml(config: &Config, file: &std::path::Path) -> Result<()> {
         .map_err(|e| Error::Usage(format!("{}: {e}", file.display())))?;
     print!("{toml}");
     Ok(())
+}
+
+/// `qafila discover URL`: the feeds a page leads to (advertised, else at the usual paths), each fetched and
+/// checked, as `[[source]]` tables to append to the config; the one qafila would poll for that page comes first.
+pub async fn discover(config: &Config, url: &str) -> Result<String> {
+    use crate::fetch::{FetchOutcome, FetchRequest, Fetcher};
+    use crate::opml_import::{comment_text, derive_id, source_table, unique_id};
+    let page = url::Url::parse(url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| Error::Usage(format!("`{url}` is not an absolute http(s) URL")))?;
+    let fetcher = Fetcher::new(crate::daemon::fetch_settings(config))
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let request = FetchRequest {
+        url: page.clone(),
+        etag: None,
+        last_modified: None,
+    };
+    let (meta, body) = match fetcher.fetch(&request).await {
+        FetchOutcome::Fetched { meta, body } => (meta, body),
+        FetchOutcome::Failed(f) => return Err(Error::Usage(format!("cannot fetch the page: {f}"))),
+        FetchOutcome::NotModified(_) => {
+            return Err(Error::Usage(format!(
+                "{page}: unexpected 304 without validators"
+            )))
+        }
+    };
+    let base = meta.final_url.clone();
+    let found = match crate::parse::parse_feed(&body, meta.content_type.as_deref(), &base) {
+        // The URL is a feed already.
+        Ok(feed) => vec![crate::pipeline::FoundFeed {
+            arabic: true,
+            url: base.clone(),
+            feed,
+            meta,
+        }],
+        Err(_) => {
+            let mut found = crate::pipeline::discover_feeds(
+                &fetcher,
+                &base,
+                &body,
+                meta.content_type.as_deref(),
+                true,
+            )
+            .await?;
+            // The order qafila would choose in: the first Arabic one, else the first.
+            if let Some(i) = found.iter().position(|f| f.arabic) {
+                let preferred = found.remove(i);
+                found.insert(0, preferred);
+            }
+            found
+        }
+    };
+    if found.is_empty() {
+        return Err(Error::Usage(format!(
+            "{page}: no feed found (none advertised with <link rel=\"alternate\">, none at /feed/, /rss, /feed.xml, \
+             /index.xml…); for a site without a feed, use kind = \"html\" with select = {{ item = \"…\", title = \"…\" }}"
+        )));
+    }
+    let mut taken: std::collections::HashSet<String> =
+        config.sources.iter().map(|s| s.id().to_string()).collect();
+    let mut out = format!(
+        "\n# Found by `qafila discover {}`: {} feed(s); the first is the one qafila polls for this page.\n\
+         # Review before appending; general outlets may want `region_filter = true`.\n",
+        comment_text(page.as_str()),
+        found.len()
+    );
+    for feed in &found {
+        let host = feed.url.host_str().unwrap_or_default().to_string();
+        let title = feed.feed.title.clone().unwrap_or_default();
+        let language = if feed.arabic { "Arabic" } else { "not Arabic" };
+        out.push('\n');
+        if let Some(existing) = config.sources.iter().find(|s| {
+            crate::identity::canonical_url(s.url.get_ref())
+                == crate::identity::canonical_url(feed.url.as_str())
+        }) {
+            out.push_str(&format!(
+                "# skipped {} <{}>: already configured as `{}`\n",
+                comment_text(&title),
+                comment_text(feed.url.as_str()),
+                existing.id()
+            ));
+            continue;
+        }
+        out.push_str(&format!(
+            "# {} ({language}, {} items)\n",
+            comment_text(if title.is_empty() { &host } else { &title }),
+            feed.feed.items.len()
+        ));
+        let id = unique_id(&derive_id(&title, &host), &mut taken);
+        let name = if title.trim().is_empty() {
+            host.clone()
+        } else {
+            title.trim().to_string()
+        };
+        out.push_str(&source_table(&id, &name, feed.url.as_str()));
+    }
+    Ok(out)
 }
 
 /// `qafila export-opml`: the configured sources as OPML 2.0.

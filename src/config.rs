@@ -36,6 +36,8 @@ pub struct Config {
     #[serde(default)]
     pub dedup: crate::dedup::DedupSettings,
     #[serde(default)]
+    pub limits: LimitsConfig,
+    #[serde(default)]
     pub regions: RegionsConfig,
     #[serde(default)]
     pub log: LogConfig,
@@ -114,6 +116,48 @@ pub struct FetchConfig {
     pub max_cache_floor_secs: u64,
 }
 
+/// Caps on what one outlet can make qafila store and publish: a hostile or broken feed costs bounded memory, disk
+/// and CPU. The `[limits]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Of one fetch, only the newest this-many items are read and stored; the others are counted in the poll line,
+    /// the log and `/metrics`.
+    pub max_items_per_fetch: usize,
+    /// Titles and author names are cut to this many characters (with `…`).
+    pub max_title_chars: usize,
+    /// An item's summary and content are each cut to this many bytes (at a character boundary).
+    pub max_content_bytes: usize,
+    /// No published document (feed, page) is larger than this: the oldest stories are left out of it.
+    pub max_document_bytes: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_items_per_fetch: 500,
+            max_title_chars: 500,
+            max_content_bytes: 64 * 1024,
+            max_document_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// How many times a description may grow from stored HTML to a published document (entities escaped twice in
+/// Atom, links absolutized): `max_document_bytes` must leave room for one story this large.
+pub const DOCUMENT_GROWTH: usize = 16;
+
+impl LimitsConfig {
+    /// The caps the parser applies.
+    pub fn parse_limits(&self) -> crate::parse::ParseLimits {
+        crate::parse::ParseLimits {
+            max_items: self.max_items_per_fetch,
+            max_title_chars: self.max_title_chars,
+            max_content_bytes: self.max_content_bytes,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegionsConfig {
@@ -151,7 +195,51 @@ pub struct SourceConfig {
     /// Publish only this source's items that mention the region (for general outlets).
     #[serde(default)]
     pub region_filter: bool,
+    /// What the URL answers: `feed` (default; an HTML page there is searched for its feed), `html` (a listing page
+    /// read with `select`) or `sitemap` (a Google News sitemap, or a sitemap index pointing to one).
+    #[serde(default)]
+    pub kind: Option<Spanned<SourceKind>>,
+    /// CSS selectors of a `kind = "html"` source.
+    #[serde(default)]
+    pub select: Option<SelectConfig>,
+    /// `kind = "sitemap"`: only entries published in the last this many days are taken (default 2).
+    #[serde(default)]
+    pub sitemap_days: Option<Spanned<u32>>,
 }
+
+/// How a source's URL is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    #[default]
+    Feed,
+    Html,
+    Sitemap,
+}
+
+/// Where the items of a listing page are: CSS selectors, each (but `item`) looked up inside one item element.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectConfig {
+    /// required: one element per news item.
+    pub item: Spanned<String>,
+    /// required: the headline inside the item.
+    pub title: Spanned<String>,
+    /// The element whose `href` is the article (default: the first `a[href]` in the title, else in the item).
+    #[serde(default)]
+    pub link: Option<Spanned<String>>,
+    /// The date: its `datetime` attribute when it has one, else its text (Arabic dates are understood).
+    #[serde(default)]
+    pub date: Option<Spanned<String>>,
+    #[serde(default)]
+    pub summary: Option<Spanned<String>>,
+    /// A picture: its `src` (or `data-src`, `srcset`, `content`).
+    #[serde(default)]
+    pub image: Option<Spanned<String>>,
+}
+
+/// `sitemap_days` when unset.
+pub const DEFAULT_SITEMAP_DAYS: u32 = 2;
 
 fn default_language() -> String {
     "ar".into()
@@ -276,6 +364,87 @@ impl SourceConfig {
     pub fn url(&self) -> url::Url {
         url::Url::parse(self.url.get_ref()).expect("validated source url")
     }
+    pub fn kind(&self) -> SourceKind {
+        self.kind
+            .as_ref()
+            .map_or(SourceKind::Feed, |k| *k.get_ref())
+    }
+    /// How many days back a sitemap source's entries are taken.
+    pub fn sitemap_days(&self) -> u32 {
+        self.sitemap_days
+            .as_ref()
+            .map_or(DEFAULT_SITEMAP_DAYS, |d| *d.get_ref())
+    }
+}
+
+impl SourceConfig {
+    /// The keys that depend on `kind`: `select` is required by, and only allowed with, `kind = "html"`, and each
+    /// selector must parse; `sitemap_days` belongs to `kind = "sitemap"` and is at least 1.
+    fn validate_kind(&self, at: &str) -> std::result::Result<(), (Range<usize>, String)> {
+        let kind_span = self.kind.as_ref().map_or(self.url.span(), |k| k.span());
+        match (&self.select, self.kind()) {
+            (None, SourceKind::Html) => {
+                return Err((
+                    kind_span,
+                    format!(
+                        "key `{at}.select`: kind = \"html\" needs `select = {{ item = \"…\", title = \"…\" }}` \
+                         (CSS selectors of the page's news items)"
+                    ),
+                ));
+            }
+            (Some(select), SourceKind::Html) => {
+                for (key, selector) in select.selectors() {
+                    if let Err(e) = scraper::Selector::parse(selector.get_ref()) {
+                        return Err((
+                            selector.span(),
+                            format!(
+                                "key `{at}.select.{key}`: `{}` is not a valid CSS selector ({e})",
+                                selector.get_ref()
+                            ),
+                        ));
+                    }
+                }
+            }
+            (Some(select), _) => {
+                return Err((
+                    select.item.span(),
+                    format!("key `{at}.select`: only used with kind = \"html\"; set `kind = \"html\"` or remove it"),
+                ));
+            }
+            (None, _) => {}
+        }
+        if let Some(days) = &self.sitemap_days {
+            if self.kind() != SourceKind::Sitemap {
+                return Err((
+                    days.span(),
+                    format!("key `{at}.sitemap_days`: only used with kind = \"sitemap\""),
+                ));
+            }
+            if *days.get_ref() == 0 {
+                return Err((
+                    days.span(),
+                    format!("key `{at}.sitemap_days`: must be at least 1"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SelectConfig {
+    /// Each selector with its key name (`item`, `title`, …), the optional ones only when set.
+    pub fn selectors(&self) -> impl Iterator<Item = (&'static str, &Spanned<String>)> {
+        [
+            ("item", Some(&self.item)),
+            ("title", Some(&self.title)),
+            ("link", self.link.as_ref()),
+            ("date", self.date.as_ref()),
+            ("summary", self.summary.as_ref()),
+            ("image", self.image.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| value.map(|v| (key, v)))
+    }
 }
 
 /// The config path: `--config`, else `$QAFILA_CONFIG`, else `config/qafila.toml` (clap handles the first two).
@@ -368,6 +537,32 @@ impl Config {
                 );
             }
         }
+        let limits = &self.limits;
+        for (key, value) in [
+            ("max_items_per_fetch", limits.max_items_per_fetch),
+            ("max_title_chars", limits.max_title_chars),
+            ("max_content_bytes", limits.max_content_bytes),
+        ] {
+            if value == 0 {
+                return err(
+                    span_of_key(text, key),
+                    format!("key `limits.{key}`: must be at least 1"),
+                );
+            }
+        }
+        let floor = limits
+            .max_content_bytes
+            .saturating_mul(DOCUMENT_GROWTH)
+            .max(65_536);
+        if limits.max_document_bytes < floor {
+            return err(
+                span_of_key(text, "max_document_bytes"),
+                format!(
+                    "key `limits.max_document_bytes`: must be at least {floor} ({DOCUMENT_GROWTH} × max_content_bytes, \
+                     and 65536), so that one story always fits"
+                ),
+            );
+        }
         let mut seen = HashSet::new();
         for (n, source) in self.sources.iter().enumerate() {
             let id = source.id.get_ref();
@@ -416,6 +611,9 @@ impl Config {
                     return err(schedule.span(), format!("key `{at}.schedule`: {e}"));
                 }
             }
+            source
+                .validate_kind(&at)
+                .map_err(|(span, message)| located(text, path, span, message))?;
         }
         Ok(())
     }

@@ -81,13 +81,19 @@ pub async fn poll_sources(
 }
 
 /// Reads the stories to publish, rebuilds the served documents and the feed file ([`site::rebuild`]), and pings
-/// the WebSub hub about the feeds that changed.
-pub async fn publish_and_ping(engine: &Arc<Engine>, site: &Site) -> Result<()> {
+/// the WebSub hub about the feeds that changed. Rendering and compressing are CPU work: they run off the async
+/// threads, so the server keeps answering meanwhile.
+pub async fn publish_and_ping(engine: &Arc<Engine>, site: &Arc<Site>) -> Result<()> {
     let config = engine.config();
     let stories = engine
         .stories_to_publish(site::stories_needed(&config))
         .await?;
-    let changed = site::rebuild(site, &config, &engine.gazetteer, &stories, Utc::now())?;
+    let changed = tokio::task::spawn_blocking({
+        let (site, config, gazetteer) = (site.clone(), config.clone(), engine.gazetteer.clone());
+        move || site::rebuild(&site, &config, &gazetteer, &stories, Utc::now())
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("publish task: {e}")))??;
     if let (Some(hub), false) = (&config.feed.websub_hub, changed.is_empty()) {
         websub::ping(hub.get_ref(), &changed).await;
     }
@@ -99,15 +105,17 @@ pub async fn poll_once(config: Arc<Config>) -> Result<Vec<PollReport>> {
     let engine = engine(config.clone())?;
     let sources: Vec<SourceConfig> = config.enabled_sources().cloned().collect();
     let reports = poll_sources(&engine, sources).await?;
-    publish_and_ping(&engine, &Site::default()).await?;
+    publish_and_ping(&engine, &Arc::new(Site::default())).await?;
     Ok(reports)
 }
 
 /// `qafila run`: the daemon, until SIGTERM or SIGINT. SIGHUP re-reads the config at `config_path`.
+///
+/// The port is bound and `/healthz` answers before anything is rendered: whatever is stored, the first publish
+/// can never keep the service from starting (documents answer 503 until it is done).
 pub async fn run(config: Arc<Config>, config_path: PathBuf) -> Result<()> {
     let engine = engine(config.clone())?;
     let site = Arc::new(Site::default());
-    publish_and_ping(&engine, &site).await?;
 
     let addr = config.server.listen_addr();
     let listener = tokio::net::TcpListener::bind(addr)
@@ -139,6 +147,9 @@ pub async fn run(config: Arc<Config>, config_path: PathBuf) -> Result<()> {
         "serving on {addr}, {} sources",
         config.enabled_sources().count()
     ));
+    if let Err(e) = publish_and_ping(&engine, &site).await {
+        tracing::error!(error = %e, "publishing what is stored failed; the feed appears after the first round");
+    }
     let heartbeat = Arc::new(AtomicI64::new(Utc::now().timestamp()));
     if let Some(every) = notify::watchdog_interval() {
         tokio::spawn(watchdog(engine.clone(), heartbeat.clone(), every));

@@ -69,6 +69,8 @@ enum Command {
     ImportOpml { file: PathBuf },
     /// Print the configured sources as OPML
     ExportOpml,
+    /// Print [[source]] tables for the feeds a web page leads to (advertised or at the usual paths)
+    Discover { url: String },
 }
 
 fn main() -> ExitCode {
@@ -136,6 +138,11 @@ fn execute(command: Command, config: Config, config_path: PathBuf) -> Result<Exi
         Command::Restore { path } => cli::restore(&config, &path).map(|_| ExitCode::SUCCESS),
         Command::ImportOpml { file } => cli::import_opml(&config, &file).map(|_| ExitCode::SUCCESS),
         Command::ExportOpml => cli::export_opml(&config).map(|_| ExitCode::SUCCESS),
+        Command::Discover { url } => {
+            let tables = runtime()?.block_on(cli::discover(&config, &url))?;
+            print!("{tables}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Explain { url1, url2 } => {
             cli::explain(&config, &url1, &url2).map(|_| ExitCode::SUCCESS)
         }

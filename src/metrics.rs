@@ -47,6 +47,7 @@ pub struct Metrics {
     fetch_buckets: [AtomicU64; FETCH_BUCKETS.len() + 1],
     fetch_nanos: AtomicU64,
     items_ingested: AtomicU64,
+    items_over_cap: AtomicU64,
     stories_created: AtomicU64,
     stories_merged: AtomicU64,
     sources_failing: AtomicU64,
@@ -79,6 +80,11 @@ impl Metrics {
         self.items_ingested.fetch_add(new_items, Relaxed);
         self.stories_created.fetch_add(stories_created, Relaxed);
         self.stories_merged.fetch_add(stories_merged, Relaxed);
+    }
+
+    /// Items a fetch carried beyond `[limits] max_items_per_fetch` (not stored).
+    pub fn add_over_cap(&self, items: u64) {
+        self.items_over_cap.fetch_add(items, Relaxed);
     }
 
     pub fn set_sources_failing(&self, n: u64) {
@@ -147,6 +153,11 @@ impl Metrics {
                 "qafila_items_ingested_total",
                 "Items stored for the first time.",
                 &self.items_ingested,
+            ),
+            (
+                "qafila_items_over_cap_total",
+                "Items fetched beyond [limits] max_items_per_fetch and not stored.",
+                &self.items_over_cap,
             ),
             (
                 "qafila_stories_created_total",

@@ -229,7 +229,7 @@ fn render_parses_back_with_consistent_histogram() {
 #[test]
 fn an_empty_registry_renders_valid_output() {
     let (samples, types) = parse(&Metrics::default().render());
-    assert_eq!(types.len(), 9);
+    assert_eq!(types.len(), 10);
     assert_eq!(
         value(
             &samples,

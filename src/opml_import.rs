@@ -89,13 +89,7 @@ pub fn opml_to_toml(opml: &str, existing: &[(String, String)]) -> Result<String,
                 comment_text(&o.folders.join(" / "))
             );
         }
-        let _ = writeln!(
-            body,
-            "[[source]]\nid = {}\nname = {}\nurl = {}",
-            toml_str(&id),
-            toml_str(&name),
-            toml_str(raw_url)
-        );
+        body.push_str(&source_table(&id, &name, raw_url));
     }
     Ok(format!(
         "\n# Imported from OPML by `qafila import-opml`: {added} new source(s), {skipped} skipped.\n\
@@ -303,8 +297,18 @@ fn decode(raw: &str) -> String {
         .collect()
 }
 
+/// One `[[source]]` table (also written by `qafila discover`).
+pub(crate) fn source_table(id: &str, name: &str, url: &str) -> String {
+    format!(
+        "[[source]]\nid = {}\nname = {}\nurl = {}\n",
+        toml_str(id),
+        toml_str(name),
+        toml_str(url)
+    )
+}
+
 /// A config id from a title (ASCII words only: an Arabic title has none) else from the host name.
-fn derive_id(title: &str, host: &str) -> String {
+pub(crate) fn derive_id(title: &str, host: &str) -> String {
     let from_title = slug(title);
     let alnum = from_title.bytes().filter(u8::is_ascii_alphanumeric).count();
     // "عربي 21" would give "21", which says nothing about the outlet: the host is a better name then.
@@ -334,7 +338,7 @@ fn slug(s: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
-fn unique_id(base: &str, taken: &mut HashSet<String>) -> String {
+pub(crate) fn unique_id(base: &str, taken: &mut HashSet<String>) -> String {
     let mut id = base.to_string();
     let mut n = 2;
     while taken.contains(&id) {
@@ -346,7 +350,7 @@ fn unique_id(base: &str, taken: &mut HashSet<String>) -> String {
 }
 
 /// A TOML basic string.
-fn toml_str(s: &str) -> String {
+pub(crate) fn toml_str(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {
@@ -363,7 +367,7 @@ fn toml_str(s: &str) -> String {
 }
 
 /// Text safe inside a one-line TOML comment (which may hold no control characters but tab).
-fn comment_text(s: &str) -> String {
+pub(crate) fn comment_text(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()

@@ -15,6 +15,7 @@ pub use service::{query_param, Answer, Format, SearchService};
 
 use crate::config::Config;
 use crate::model::StoryView;
+use crate::publish::SanitizeCache;
 use crate::regions::Gazetteer;
 use crate::store::SearchHit;
 
@@ -27,7 +28,12 @@ pub fn parse(raw: &str, gazetteer: &Gazetteer) -> Result<Query, QueryError> {
 
 /// Search hits as the publisher renders stories, each led by the report that matched (its title and link), the
 /// story's other outlets after it.
-pub fn hit_views(config: &Config, gazetteer: &Gazetteer, hits: Vec<SearchHit>) -> Vec<StoryView> {
+pub fn hit_views(
+    config: &Config,
+    gazetteer: &Gazetteer,
+    hits: Vec<SearchHit>,
+    sanitized: &SanitizeCache,
+) -> Vec<StoryView> {
     let stories = hits
         .into_iter()
         .map(|mut hit| {
@@ -36,5 +42,5 @@ pub fn hit_views(config: &Config, gazetteer: &Gazetteer, hits: Vec<SearchHit>) -
             hit.story
         })
         .collect();
-    crate::pipeline::story_views(config, gazetteer, stories)
+    crate::pipeline::story_views(config, gazetteer, stories, sanitized)
 }

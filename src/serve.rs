@@ -78,6 +78,17 @@ async fn respond(
     }
     match state.site.get(uri.path()) {
         Some(doc) => serve_document(&doc, headers, state.max_age),
+        // The daemon listens before its first publish: until then every document is "not yet", not "never".
+        None if !state.site.is_published() => {
+            let mut r = plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "starting: the feed is being rendered\n",
+                None,
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            r
+        }
         None => plain(StatusCode::NOT_FOUND, "not found\n", None),
     }
 }

@@ -91,6 +91,11 @@ impl Site {
         self.docs.read().expect("site lock").get(path).cloned()
     }
 
+    /// Whether a publish has filled the site yet.
+    pub fn is_published(&self) -> bool {
+        !self.docs.read().expect("site lock").is_empty()
+    }
+
     fn snapshot(&self) -> Arc<HashMap<String, Document>> {
         self.docs.read().expect("site lock").clone()
     }
@@ -157,6 +162,7 @@ fn render_slice(
 ) {
     let (title, stories) = (slice.title.as_str(), slice.stories);
     let built = newest_report(stories);
+    let max_bytes = config.limits.max_document_bytes;
     let feeds = [
         (
             "xml",
@@ -184,7 +190,8 @@ fn render_slice(
     for (ext, content_type, mime, label, render) in feeds {
         let path = format!("{}.{ext}", slice.feeds);
         let feed_meta = meta(config, title, &path);
-        let mut doc = Document::new(render(&feed_meta, stories, built), content_type, built);
+        let body = render_within(max_bytes, &path, stories, |s| render(&feed_meta, s, built));
+        let mut doc = Document::new(body, content_type, built);
         if let Some(hub) = &feed_meta.websub_hub {
             doc.link = Some(format!(
                 "<{hub}>; rel=\"hub\", <{}>; rel=\"self\"",
@@ -199,18 +206,42 @@ fn render_slice(
         });
     }
     let page_meta = meta(config, &config.feed.title, &slice.page);
-    let page = publish::render_html(
-        &page_meta,
-        &slice.heading,
-        stories,
-        &alternates,
-        entities,
-        now,
-    );
+    let page = render_within(max_bytes, &slice.page, stories, |s| {
+        publish::render_html(&page_meta, &slice.heading, s, &alternates, entities, now)
+    });
     docs.insert(slice.page.clone(), Document::new(page, HTML_TYPE, now));
 }
 
 type Renderer = fn(&FeedMeta, &[StoryView], DateTime<Utc>) -> String;
+
+/// The document `render` makes of the newest stories that fit in `max_bytes` (`[limits] max_document_bytes`): all
+/// of them normally; when they are too large, fewer, estimated from the size of the last try (a few renders at
+/// most). Readers are better served by a shorter feed than by one so large that they give up on it.
+fn render_within(
+    max_bytes: usize,
+    path: &str,
+    stories: &[StoryView],
+    render: impl Fn(&[StoryView]) -> String,
+) -> String {
+    let mut n = stories.len();
+    loop {
+        let body = render(&stories[..n]);
+        if body.len() <= max_bytes || n == 0 {
+            if n < stories.len() {
+                tracing::warn!(
+                    path,
+                    stories = n,
+                    left_out = stories.len() - n,
+                    bytes = body.len(),
+                    "document over [limits] max_document_bytes: the oldest stories were left out"
+                );
+            }
+            return body;
+        }
+        let estimate = (n as u128 * max_bytes as u128 / body.len() as u128) as usize;
+        n = estimate.min(n - 1);
+    }
+}
 
 /// Renders every document from the stories (newest first, at least `max_items` of them when there are so many),
 /// writes the RSS feed to `[feed] output` atomically when it changed, and swaps the set served from memory.

@@ -11,7 +11,7 @@ fn the_shipped_config_is_valid() {
     let out = qafila(&shipped, &["check"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stdout(&out).starts_with("OK 11 sources"),
+        stdout(&out).starts_with("OK 20 sources (12 enabled)"),
         "{}",
         stdout(&out)
     );

@@ -113,3 +113,71 @@ fn key_at_names_tables_and_sources() {
         Some("source[1].url")
     );
 }
+
+#[test]
+fn source_kinds_and_their_keys() {
+    let text = format!(
+        "{MINIMAL}\n[[source]]\nid = \"azertag\"\nname = \"أذرتاج\"\nurl = \"https://azertag.az/ar\"\nkind = \"html\"\n\
+         select = {{ item = \"div.news-item\", title = \"h3\", date = \"time\" }}\n\n\
+         [[source]]\nid = \"trend\"\nname = \"ترند\"\nurl = \"https://ar.trend.az/news-sitemap.xml\"\nkind = \"sitemap\"\nsitemap_days = 3\n"
+    );
+    let c = Config::parse(&text, Path::new("q.toml")).unwrap();
+    assert_eq!(c.sources[0].kind(), SourceKind::Feed);
+    assert_eq!(c.sources[2].kind(), SourceKind::Html);
+    let select = c.sources[2].select.as_ref().unwrap();
+    assert_eq!(select.item.get_ref(), "div.news-item");
+    assert_eq!(select.selectors().count(), 3);
+    assert_eq!(c.sources[3].kind(), SourceKind::Sitemap);
+    assert_eq!(c.sources[3].sitemap_days(), 3);
+    assert_eq!(c.sources[0].sitemap_days(), DEFAULT_SITEMAP_DAYS);
+}
+
+#[test]
+fn a_selector_that_does_not_parse_is_located_and_named() {
+    let text = format!(
+        "{MINIMAL}\n[[source]]\nid = \"x\"\nname = \"x\"\nurl = \"https://x.example/\"\nkind = \"html\"\n\
+         select = {{ item = \"li.news\", title = \"h3 >> a[\" }}\n"
+    );
+    let msg = error_of(&text);
+    let line = text.lines().position(|l| l.starts_with("select")).unwrap() + 1;
+    let col = text.lines().nth(line - 1).unwrap().find("\"h3").unwrap() + 1;
+    assert!(
+        msg.starts_with(&format!(
+            "q.toml:{line}:{col}: key `source[2].select.title`: "
+        )),
+        "{msg}"
+    );
+    assert!(msg.contains("not a valid CSS selector"), "{msg}");
+}
+
+#[test]
+fn kind_keys_out_of_place_are_errors() {
+    let html_without_select = format!(
+        "{MINIMAL}\n[[source]]\nid = \"x\"\nname = \"x\"\nurl = \"https://x.example/\"\nkind = \"html\"\n"
+    );
+    assert!(
+        error_of(&html_without_select).contains("key `source[2].select`: kind = \"html\" needs")
+    );
+    let select_on_feed = format!(
+        "{MINIMAL}\n[[source]]\nid = \"x\"\nname = \"x\"\nurl = \"https://x.example/\"\nselect = {{ item = \"li\", title = \"a\" }}\n"
+    );
+    assert!(error_of(&select_on_feed)
+        .contains("key `source[2].select`: only used with kind = \"html\""));
+    let days_on_html = format!(
+        "{MINIMAL}\n[[source]]\nid = \"x\"\nname = \"x\"\nurl = \"https://x.example/\"\nsitemap_days = 2\n"
+    );
+    assert!(error_of(&days_on_html)
+        .contains("key `source[2].sitemap_days`: only used with kind = \"sitemap\""));
+    let zero = format!(
+        "{MINIMAL}\n[[source]]\nid = \"x\"\nname = \"x\"\nurl = \"https://x.example/\"\nkind = \"sitemap\"\nsitemap_days = 0\n"
+    );
+    assert!(error_of(&zero).contains("must be at least 1"));
+    let unknown = format!(
+        "{MINIMAL}\n[[source]]\nid = \"x\"\nname = \"x\"\nurl = \"https://x.example/\"\nkind = \"rss\"\n"
+    );
+    let msg = error_of(&unknown);
+    assert!(
+        msg.contains("source[2].kind") && msg.contains("rss"),
+        "{msg}"
+    );
+}

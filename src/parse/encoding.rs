@@ -42,6 +42,60 @@ pub(crate) fn decode<'a>(body: &'a [u8], content_type: Option<&str>) -> Decoded<
     Decoded { text, encoding }
 }
 
+/// An HTML page as UTF-8 text: byte-order mark → HTTP `charset` → `<meta charset>` (or the `http-equiv` form) in
+/// the first 2 KB → UTF-8 when the bytes are valid UTF-8, else windows-1256. The same mojibake guards as for feeds:
+/// a single-byte label on bytes that are valid multi-byte UTF-8 is ignored, and so is a UTF-8 label on bytes that
+/// are not UTF-8.
+pub(crate) fn decode_html<'a>(body: &'a [u8], content_type: Option<&str>) -> Decoded<'a> {
+    let (encoding, start) = match Encoding::for_bom(body) {
+        Some((encoding, bom_len)) => (encoding, bom_len),
+        None => {
+            let labelled = content_type
+                .and_then(http_charset)
+                .or_else(|| meta_charset(&body[..body.len().min(2048)]))
+                .filter(|e| *e != UTF_16LE && *e != UTF_16BE);
+            let utf8 = std::str::from_utf8(body).is_ok();
+            let surely_utf8 = utf8 && !body.is_ascii();
+            let encoding = match labelled {
+                Some(label) if label != UTF_8 && !surely_utf8 => label,
+                _ if utf8 => UTF_8,
+                _ => WINDOWS_1256,
+            };
+            (encoding, 0)
+        }
+    };
+    let text = encoding.decode_without_bom_handling(&body[start..]).0;
+    Decoded { text, encoding }
+}
+
+/// The encoding an HTML head declares: `<meta charset="…">` or `<meta http-equiv="Content-Type"
+/// content="text/html; charset=…">`. A scan of the meta tags' attribute text, as browsers prescan before parsing.
+fn meta_charset(head: &[u8]) -> Option<&'static Encoding> {
+    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let mut rest = head.as_str();
+    while let Some(at) = rest.find("<meta") {
+        let tag = &rest[at + 5..];
+        let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+        if let Some(found) = tag.find("charset") {
+            let value = tag[found + "charset".len()..]
+                .trim_start()
+                .strip_prefix('=')
+                .map(|v| v.trim_start().trim_start_matches(['"', '\'', ' ']));
+            if let Some(value) = value {
+                let label: String = value
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+                    .collect();
+                if let Some(encoding) = Encoding::for_label(label.as_bytes()) {
+                    return Some(encoding);
+                }
+            }
+        }
+        rest = &rest[at + 5..];
+    }
+    None
+}
+
 /// The encoding to read the body with and where the content starts (after a BOM).
 fn detect(body: &[u8], content_type: Option<&str>) -> (&'static Encoding, usize) {
     if let Some((encoding, bom_len)) = Encoding::for_bom(body) {
@@ -191,5 +245,29 @@ mod tests {
             decode(body.as_bytes(), None).text,
             Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn html_pages_follow_http_then_meta_then_bytes() {
+        let page =
+            |meta: &str| format!("<html><head>{meta}</head><body><h1>{ARABIC}</h1></body></html>");
+        let meta = cp1256(&page("<meta charset=\"windows-1256\">"));
+        let d = decode_html(&meta, Some("text/html"));
+        assert_eq!(d.encoding, WINDOWS_1256);
+        assert!(d.text.contains(ARABIC));
+        let equiv = cp1256(&page(
+            "<META HTTP-EQUIV='Content-Type' CONTENT='text/html; charset=Windows-1256'>",
+        ));
+        assert!(decode_html(&equiv, None).text.contains(ARABIC));
+        let http = cp1256(&page(""));
+        let d = decode_html(&http, Some("text/html; charset=windows-1256"));
+        assert_eq!(d.encoding, WINDOWS_1256);
+        // No label at all: not UTF-8, so the Arabic legacy encoding.
+        assert!(decode_html(&http, None).text.contains(ARABIC));
+        // UTF-8 bytes under a windows-1256 meta stay UTF-8.
+        let lying = page("<meta charset=\"windows-1256\">");
+        let d = decode_html(lying.as_bytes(), None);
+        assert_eq!(d.encoding, UTF_8);
+        assert!(d.text.contains(ARABIC));
     }
 }

@@ -3,30 +3,54 @@
 use feed_rs::model::{Content, Entry, Feed, FeedType, Link, Text};
 use url::Url;
 
-use super::text::{escape_html, plain_text, strip_forbidden};
+use super::text::{cut_bytes, cut_chars, escape_html, plain_text, strip_forbidden};
+use super::ParseLimits;
 use crate::model::{ParsedFeed, ParsedItem};
 
-pub(crate) fn feed(feed: Feed, base: &Url) -> ParsedFeed {
+/// Links longer than this are dropped: no real article URL is this long, and each one is stored and published.
+const MAX_LINK_BYTES: usize = 4096;
+/// A longer guid is replaced by its hash (it stays a stable identity without being stored at any length).
+const MAX_GUID_BYTES: usize = 1024;
+
+pub(crate) fn feed(mut feed: Feed, base: &Url, limits: &ParseLimits) -> ParsedFeed {
     let rss = matches!(feed.feed_type, FeedType::RSS0 | FeedType::RSS2);
+    // XML feeds were cut before feed-rs (see `prescan`); JSON Feeds are cut here, newest first by date.
+    let over_cap = feed.entries.len().saturating_sub(limits.max_items);
+    if over_cap > 0 {
+        let mut ranked: Vec<(usize, Entry)> = feed.entries.drain(..).enumerate().collect();
+        ranked.sort_by_key(|(i, e)| (std::cmp::Reverse(e.published.or(e.updated)), *i));
+        ranked.truncate(limits.max_items);
+        ranked.sort_by_key(|(i, _)| *i);
+        feed.entries = ranked.into_iter().map(|(_, e)| e).collect();
+    }
     ParsedFeed {
         title: feed
             .title
             .as_ref()
-            .map(|t| plain_text(&t.content))
+            .map(|t| cut_chars(plain_text(&t.content), limits.max_title_chars))
             .filter(|t| !t.is_empty()),
         site_link: pick_link(&feed.links, base),
         ttl_minutes: feed.ttl,
         items: feed
             .entries
             .into_iter()
-            .map(|e| item(e, base, rss))
+            .map(|e| item(e, base, rss, limits))
             .collect(),
+        items_over_cap: over_cap,
     }
 }
 
-fn item(entry: Entry, base: &Url, rss: bool) -> ParsedItem {
+fn item(entry: Entry, base: &Url, rss: bool, limits: &ParseLimits) -> ParsedItem {
     // feed-rs was told to leave missing ids empty, so a non-empty id is the feed's own.
-    let guid = Some(strip_forbidden(entry.id.trim()).into_owned()).filter(|g| !g.is_empty());
+    let guid = Some(strip_forbidden(entry.id.trim()).into_owned())
+        .filter(|g| !g.is_empty())
+        .map(|g| {
+            if g.len() > MAX_GUID_BYTES {
+                format!("sha256:{}", crate::identity::hash_hex(&[&g]))
+            } else {
+                g
+            }
+        });
     let link = pick_link(&entry.links, base).or_else(|| {
         // An RSS <guid> is a permalink unless it says otherwise (feed-rs drops isPermaLink), so a guid that is
         // an http(s) URL is the best link an item without <link> has. Atom ids are names, not addresses.
@@ -41,15 +65,24 @@ fn item(entry: Entry, base: &Url, rss: bool) -> ParsedItem {
         title: entry
             .title
             .as_ref()
-            .map(|t| plain_text(&t.content))
+            .map(|t| cut_chars(plain_text(&t.content), limits.max_title_chars))
             .unwrap_or_default(),
-        summary: entry.summary.as_ref().and_then(text_as_html),
-        content: entry.content.as_ref().and_then(content_as_html),
+        summary: entry
+            .summary
+            .as_ref()
+            .and_then(text_as_html)
+            .map(|s| cut_bytes(s, limits.max_content_bytes)),
+        content: entry
+            .content
+            .as_ref()
+            .and_then(content_as_html)
+            .map(|s| cut_bytes(s, limits.max_content_bytes)),
         author: entry
             .authors
             .iter()
             .filter_map(|p| p.name.as_deref().map(plain_text).filter(|n| !n.is_empty()))
-            .next(),
+            .next()
+            .map(|a| cut_chars(a, limits.max_title_chars)),
         published: entry.published,
         updated: entry.updated,
     }
@@ -79,13 +112,14 @@ fn pick_link(links: &[Link], base: &Url) -> Option<String> {
 }
 
 /// `href` made absolute against `base`; only http(s) survives (no `javascript:` or `data:` links downstream).
-fn absolute_http(href: &str, base: &Url) -> Option<String> {
+pub(super) fn absolute_http(href: &str, base: &Url) -> Option<String> {
     let href = strip_forbidden(href.trim()).into_owned();
-    if href.is_empty() {
+    if href.is_empty() || href.len() > MAX_LINK_BYTES {
         return None;
     }
     let url = base.join(&href).ok()?;
-    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+    (matches!(url.scheme(), "http" | "https") && url.as_str().len() <= MAX_LINK_BYTES)
+        .then(|| url.to_string())
 }
 
 fn is_plain(media_type: &str) -> bool {

@@ -6,10 +6,21 @@
 //! - keeps only identifiers the feed really carried: feed-rs invents an id for items without one (a hash of link
 //!   and title, or a random UUID), so it is built with an id generator that returns "" and "" means "none";
 //! - makes links absolute against the URL the feed was finally fetched from, and keeps only http(s) links;
-//! - turns titles into plain text ([`text`]) and removes characters XML 1.0 forbids from everything.
+//! - turns titles into plain text ([`text`]) and removes characters XML 1.0 forbids from everything;
+//! - bounds what one feed can make us hold ([`ParseLimits`]): before feed-rs builds anything, a streaming pre-scan
+//!   ([`prescan`]) refuses DTD entity declarations and keeps only the newest `max_items`; titles, authors,
+//!   summaries and content are cut to their caps as they are mapped.
+//!
+//! Sources that are not feeds are read here too: listing pages with CSS selectors ([`listing`], dates by
+//! [`arabic_date`]), news sitemaps ([`sitemap`]), and the feed links of an HTML page ([`discover`]).
 
+pub mod arabic_date;
+pub mod discover;
 mod encoding;
+pub mod listing;
 mod map;
+mod prescan;
+pub mod sitemap;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -32,14 +43,66 @@ pub enum ParseError {
     /// It looks like a feed but is broken (truncated, ill-formed XML or JSON).
     #[error("malformed feed: {0}")]
     Malformed(String),
+    /// The document's DTD declares entities (the "billion laughs" shape); feeds have no use for them.
+    #[error(
+        "refused: the feed's DOCTYPE declares its own entities (<!ENTITY …>), which no feed needs and which \
+         can expand a small document enormously; ask the publisher to remove the internal DTD"
+    )]
+    EntityDeclarations,
 }
 
-/// Parses a fetched body. `content_type` is the full HTTP header value (its charset is one hint among others);
-/// `base` is the final URL after redirects, against which relative links are resolved.
+/// Caps on what one fetched document can make qafila hold (`[limits]` in the config).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseLimits {
+    /// Only the newest this-many items are parsed; the others are counted in `ParsedFeed::items_over_cap`.
+    pub max_items: usize,
+    /// Titles and author names are cut to this many characters.
+    pub max_title_chars: usize,
+    /// Summaries and content are each cut to this many bytes.
+    pub max_content_bytes: usize,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        crate::config::LimitsConfig::default().parse_limits()
+    }
+}
+
+/// Parses a fetched body with the default [`ParseLimits`]. `content_type` is the full HTTP header value (its
+/// charset is one hint among others); `base` is the final URL after redirects, against which relative links are
+/// resolved.
 pub fn parse_feed(
     body: &[u8],
     content_type: Option<&str>,
     base: &Url,
+) -> Result<ParsedFeed, ParseError> {
+    parse_feed_with(body, content_type, base, &ParseLimits::default())
+}
+
+/// Cuts an item's title, author, summary and content to `limits` (what the feed parser does as it maps; for items
+/// read from other kinds of sources).
+pub fn cap_item(item: &mut crate::model::ParsedItem, limits: &ParseLimits) {
+    item.title = text::cut_chars(std::mem::take(&mut item.title), limits.max_title_chars);
+    item.author = item
+        .author
+        .take()
+        .map(|a| text::cut_chars(a, limits.max_title_chars));
+    item.summary = item
+        .summary
+        .take()
+        .map(|s| text::cut_bytes(s, limits.max_content_bytes));
+    item.content = item
+        .content
+        .take()
+        .map(|s| text::cut_bytes(s, limits.max_content_bytes));
+}
+
+/// [`parse_feed`] with the configured limits.
+pub fn parse_feed_with(
+    body: &[u8],
+    content_type: Option<&str>,
+    base: &Url,
+    limits: &ParseLimits,
 ) -> Result<ParsedFeed, ParseError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
@@ -57,6 +120,19 @@ pub fn parse_feed(
     {
         return Err(ParseError::Empty);
     }
+    let scanned = if text
+        .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}')
+        .starts_with('<')
+    {
+        prescan::prescan(&text, limits.max_items.max(1))?
+    } else {
+        prescan::Prescanned {
+            text: std::borrow::Cow::Borrowed(text.as_ref()),
+            items_over_cap: 0,
+        }
+    };
+    let items_over_cap = scanned.items_over_cap;
+    let text = scanned.text;
     let feed = match run_feed_rs(&text, base) {
         Ok(feed) => feed,
         Err(err) => match repair(&text, &err).map(|fixed| run_feed_rs(&fixed, base)) {
@@ -64,7 +140,14 @@ pub fn parse_feed(
             _ => return Err(diagnose(&text, Some(err))),
         },
     };
-    Ok(map::feed(feed, base))
+    let mut parsed = map::feed(feed, base, limits);
+    parsed.items_over_cap += items_over_cap;
+    Ok(parsed)
+}
+
+/// An HTML page's text, decoded by its HTTP charset or `<meta charset>` (see [`encoding`]).
+pub fn decode_html_text(body: &[u8], content_type: Option<&str>) -> String {
+    encoding::decode_html(body, content_type).text.into_owned()
 }
 
 /// A repaired copy of a feed that failed for one of two common, harmless reasons, to be tried once more:

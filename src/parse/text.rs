@@ -37,6 +37,33 @@ pub(crate) fn plain_text(s: &str) -> String {
     out
 }
 
+/// `s` cut to `max` characters, the cut marked with `…`.
+pub(crate) fn cut_chars(s: String, max: usize) -> String {
+    if s.char_indices().nth(max).is_none() {
+        return s;
+    }
+    // Room for the ellipsis: max - 1 characters of text.
+    let at = s
+        .char_indices()
+        .nth(max.saturating_sub(1))
+        .map_or(s.len(), |(i, _)| i);
+    let mut cut = s[..at].trim_end().to_owned();
+    cut.push('…');
+    cut
+}
+
+/// `s` cut to at most `max` bytes at a character boundary.
+pub(crate) fn cut_bytes(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
+
 /// Escapes plain text so it can be carried as HTML (for Atom/JSON text that is declared plain).
 pub(crate) fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8);

@@ -9,19 +9,21 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{Config, SourceConfig};
+use crate::config::{Config, SourceConfig, SourceKind};
 use crate::dedup::{self, ItemFeatures};
 use crate::error::{Error, Result};
 use crate::fetch::{FetchOutcome, FetchRequest, Fetcher};
 use crate::identity;
 use crate::metrics::{FetchOutcomeLabel, Metrics};
 use crate::model::{ParsedItem, StoryView};
-use crate::parse;
 use crate::regions::Gazetteer;
-use crate::store::{FetchRecord, IncomingItem};
+use crate::store::{Discovery, FetchRecord, IncomingItem};
 
+mod kinds;
 mod views;
 mod writer;
+
+pub use kinds::{discover_feeds, FoundFeed};
 
 pub use views::story_views;
 pub use writer::{open_store, Writer};
@@ -35,6 +37,8 @@ pub struct PollReport {
     pub new: usize,
     pub seen: usize,
     pub merged: usize,
+    /// Items beyond `[limits] max_items_per_fetch`, left out.
+    pub over_cap: usize,
     pub bytes: u64,
     pub duration: Duration,
     pub next_due: Option<DateTime<Utc>>,
@@ -50,6 +54,10 @@ impl PollReport {
         let status = self.status.map_or("-".to_string(), |s| s.to_string());
         match &self.error {
             Some(e) => format!("{}\t{status}\terror: {e}", self.source_id),
+            None if self.over_cap > 0 => format!(
+                "{}\t{status}\tnew {} / seen {} / over the item cap {} (not stored)",
+                self.source_id, self.new, self.seen, self.over_cap
+            ),
             None => format!(
                 "{}\t{status}\tnew {} / seen {}",
                 self.source_id, self.new, self.seen
@@ -69,6 +77,8 @@ pub struct Engine {
     pub last_maintenance: Mutex<Option<DateTime<Utc>>>,
     pub writer: Arc<Mutex<Writer>>,
     pub gazetteer: Arc<Gazetteer>,
+    /// Published descriptions, sanitized once and kept between rounds.
+    pub sanitized: Arc<crate::publish::SanitizeCache>,
 }
 
 impl Engine {
@@ -86,6 +96,7 @@ impl Engine {
             last_maintenance: Mutex::new(None),
             writer: Arc::new(Mutex::new(writer)),
             gazetteer,
+            sanitized: Default::default(),
         }
     }
 
@@ -127,10 +138,20 @@ impl Engine {
                 move |w| w.store.source_state(&id)
             })
             .await?;
-        let url = state
+        // A feed found on the configured page earlier is polled instead of the page (kind = "feed" only).
+        let discovered = state
             .as_ref()
-            .and_then(|s| s.moved_to.as_deref())
-            .and_then(|m| url::Url::parse(m).ok())
+            .filter(|_| source.kind() == SourceKind::Feed)
+            .and_then(|s| s.discovered.as_deref())
+            .and_then(|d| url::Url::parse(d).ok());
+        let using_discovered = discovered.is_some();
+        let url = discovered
+            .or_else(|| {
+                state
+                    .as_ref()
+                    .and_then(|s| s.moved_to.as_deref())
+                    .and_then(|m| url::Url::parse(m).ok())
+            })
             .unwrap_or_else(|| source.url());
         let request = FetchRequest {
             url: url.clone(),
@@ -144,6 +165,7 @@ impl Engine {
             ..Default::default()
         };
         let mut items = Vec::new();
+        let mut over_cap = 0;
         let mut bytes = 0;
         let mut floor = None;
         match self.fetcher().fetch(&request).await {
@@ -157,35 +179,52 @@ impl Engine {
             FetchOutcome::Fetched { meta, body } => {
                 record.status = Some(meta.status);
                 bytes = meta.bytes;
-                let base = meta.final_url.clone();
-                let content_type = meta.content_type.clone();
-                let parsed = tokio::task::spawn_blocking(move || {
-                    parse::parse_feed(&body, content_type.as_deref(), &base)
-                })
-                .await
-                .map_err(|e| Error::Internal(format!("parser task: {e}")))?;
-                match parsed {
-                    Ok(feed) => {
-                        record.etag = meta.etag;
-                        record.last_modified = meta.last_modified;
-                        record.permanent_redirect = meta.permanent_redirect.map(String::from);
-                        let ttl = feed
+                // A permanent redirect moves the configured URL, not a discovered feed's.
+                let permanent = meta
+                    .permanent_redirect
+                    .clone()
+                    .filter(|_| !using_discovered)
+                    .map(String::from);
+                let fetcher = self.fetcher();
+                let limits = self.config().limits.parse_limits();
+                let read =
+                    kinds::read_body(&fetcher, source, meta, body, using_discovered, now, limits);
+                match read.await? {
+                    Ok(read) => {
+                        if let Some(meta) = read.meta {
+                            record.etag = meta.etag;
+                            record.last_modified = meta.last_modified;
+                            floor = meta.cache_floor;
+                        }
+                        if matches!(read.discovered, Discovery::Unchanged) {
+                            record.permanent_redirect = permanent;
+                        }
+                        record.discovered = read.discovered;
+                        let ttl = read
                             .ttl_minutes
                             .map(|m| Duration::from_secs(u64::from(m) * 60));
-                        floor = meta.cache_floor.max(ttl);
-                        items = feed
+                        floor = floor.max(ttl);
+                        over_cap = read.items_over_cap;
+                        items = read
                             .items
                             .into_iter()
                             .map(|item| self.prepare(item, now))
                             .collect();
                     }
-                    Err(e) => record.error = Some(format!("not a usable feed: {e}")),
+                    Err((message, discovery)) => {
+                        record.error = Some(message);
+                        record.discovered = discovery;
+                    }
                 }
             }
             FetchOutcome::Failed(failure) => {
                 record.status = failure.status;
                 record.error = Some(failure.message.clone());
                 floor = failure.retry_after;
+                if using_discovered && !failure.is_temporary() {
+                    // The discovered feed is gone (404, refused…): look on the page again next time.
+                    record.discovered = Discovery::Forget;
+                }
             }
         }
         record.next_due = Some(self.next_due(source, now, record.error.is_some(), failures, floor));
@@ -208,6 +247,7 @@ impl Engine {
             new: counts.new,
             seen: counts.seen,
             merged: counts.merged,
+            over_cap,
             bytes,
             duration: started.elapsed(),
             next_due,
@@ -222,6 +262,7 @@ impl Engine {
         let created = (counts.new - counts.merged) as u64;
         self.metrics
             .add_ingested(counts.new as u64, created, counts.merged as u64);
+        self.metrics.add_over_cap(report.over_cap as u64);
         log_report(&report);
         Ok(report)
     }
@@ -311,7 +352,12 @@ impl Engine {
         let stored = self
             .with_writer(move |w| w.store.latest_stories(limit, &filtered))
             .await?;
-        Ok(story_views(&self.config(), &self.gazetteer, stored))
+        let config = self.config();
+        // Sanitizing is CPU work: off the async threads, like the query.
+        let (gazetteer, sanitized) = (self.gazetteer.clone(), self.sanitized.clone());
+        tokio::task::spawn_blocking(move || story_views(&config, &gazetteer, stored, &sanitized))
+            .await
+            .map_err(|e| Error::Internal(format!("view task: {e}")))
     }
 }
 
@@ -331,9 +377,12 @@ fn to_chrono(d: Duration) -> chrono::Duration {
 
 fn log_report(r: &PollReport) {
     let ms = r.duration.as_millis() as u64;
+    if r.over_cap > 0 {
+        tracing::warn!(source = %r.source_id, over_cap = r.over_cap, "the feed carried more items than [limits] max_items_per_fetch; only the newest were read");
+    }
     match &r.error {
         None => {
-            tracing::info!(source = %r.source_id, status = r.status, new = r.new, seen = r.seen, merged = r.merged, bytes = r.bytes, ms, "fetched")
+            tracing::info!(source = %r.source_id, status = r.status, new = r.new, seen = r.seen, merged = r.merged, over_cap = r.over_cap, bytes = r.bytes, ms, "fetched")
         }
         Some(e) => {
             tracing::warn!(source = %r.source_id, status = r.status, bytes = r.bytes, ms, error = %e, "fetch failed")

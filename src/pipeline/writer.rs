@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::dedup::{self, ItemFeatures, StoryIndex};
 use crate::error::Result;
 use crate::regions::Gazetteer;
-use crate::store::{FetchRecord, IncomingItem, Store, StoryPlacer};
+use crate::store::{FetchRecord, IncomingItem, Store, StoryPlacer, WindowItem};
 
 /// The single writer: the database connection together with the story index, which must change in step with it.
 pub struct Writer {
@@ -59,23 +59,23 @@ impl Writer {
         Ok(writer)
     }
 
+    /// Refills the index with the stored items of the recent horizon; older days are read back when a backlog
+    /// item needs them.
     fn rebuild_index(&mut self, now: DateTime<Utc>) -> Result<()> {
         self.index = StoryIndex::new(self.settings.clone());
-        for item in self.store.items_since(now - self.retained())? {
-            let f = dedup::item_features(
-                &item.title,
-                item.summary.as_deref(),
-                item.content.as_deref(),
-                &self.gazetteer,
-            );
+        let since = now - self.horizon();
+        for item in self.store.items_since(since)? {
+            let f = stored_features(&item, &self.gazetteer);
             self.index.insert(item.id, item.story_id, f, item.sort_time);
         }
+        self.index.covered(since, DateTime::<Utc>::MAX_UTC);
         Ok(())
     }
 
-    /// How far back the index reaches: twice the matching window, so that a backlog arriving late (a new source's
-    /// first poll, a source back from an outage) still meets the reports of its own days.
-    fn retained(&self) -> chrono::Duration {
+    /// What the index keeps once it holds more than `INDEX_CAPACITY` items: the items published in the last two
+    /// windows (what new reports meet). Whether two items are compared never depends on it: an item whose window
+    /// reaches further back has those days read from the store.
+    fn horizon(&self) -> chrono::Duration {
         self.window * 2
     }
 
@@ -101,13 +101,16 @@ impl Writer {
         items: Vec<(IncomingItem, ItemFeatures)>,
         record: &FetchRecord,
     ) -> Result<(crate::store::IngestCounts, crate::store::StateChange)> {
-        self.index.evict_older_than(record.at - self.retained());
+        if self.index.len() > INDEX_CAPACITY {
+            self.index.evict_older_than(record.at - self.horizon());
+        }
         let (incoming, features): (Vec<IncomingItem>, Vec<ItemFeatures>) =
             items.into_iter().unzip();
         let mut placer = IndexPlacer {
             index: &mut self.index,
             items: &incoming,
             features,
+            gazetteer: &self.gazetteer,
         };
         let fingerprint = self.gazetteer.fingerprint();
         let result = self
@@ -121,13 +124,39 @@ impl Writer {
     }
 }
 
+/// Items the story index may hold before it forgets everything older than its horizon. A month of backlog from
+/// a few hundred outlets stays in memory through a first poll (so each source's backlog does not read the same
+/// days back again); a steady daemon holds only its horizon.
+const INDEX_CAPACITY: usize = 100_000;
+
+/// The matching features of a stored item, computed as at ingest.
+fn stored_features(item: &WindowItem, gazetteer: &Gazetteer) -> ItemFeatures {
+    dedup::item_features(
+        &item.title,
+        item.summary.as_deref(),
+        item.content.as_deref(),
+        gazetteer,
+    )
+}
+
 struct IndexPlacer<'a> {
     index: &'a mut StoryIndex,
     items: &'a [IncomingItem],
     features: Vec<ItemFeatures>,
+    gazetteer: &'a Gazetteer,
 }
 
 impl StoryPlacer for IndexPlacer<'_> {
+    fn needs(&mut self, i: usize) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+        self.index.missing(self.items[i].sort_time)
+    }
+    fn recall(&mut self, from: DateTime<Utc>, to: DateTime<Utc>, items: Vec<WindowItem>) {
+        for item in items {
+            let f = stored_features(&item, self.gazetteer);
+            self.index.insert(item.id, item.story_id, f, item.sort_time);
+        }
+        self.index.covered(from, to);
+    }
     fn place(&mut self, i: usize) -> Option<i64> {
         self.index.place(&self.features[i], self.items[i].sort_time)
     }

@@ -9,6 +9,8 @@
 //! (the lead's sanitized description plus "أيضاً في:" links to the other outlets) and the entry id.
 
 mod atom;
+mod bidi;
+mod bound;
 mod escape;
 mod html;
 mod json;
@@ -23,7 +25,7 @@ pub use html::render_html;
 pub use json::render_json;
 pub use opml::render_opml;
 pub use rss::render_rss;
-pub use sanitize::{clean_text, sanitize_html};
+pub use sanitize::{clean_text, sanitize_html, SafeHtml, SanitizeCache};
 pub use search_page::render_search_page;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -106,15 +108,14 @@ pub(crate) fn story_author(s: &StoryView) -> String {
     }
 }
 
-/// The story's HTML body shared by RSS, Atom and JSON: the lead's description sanitized against its article URL,
-/// then a paragraph linking the other outlets, all in `<div dir="rtl">`. Empty when there is nothing to say.
+/// The story's HTML body shared by RSS, Atom and JSON: the lead's description (sanitized once, when the view was
+/// built), then a paragraph linking the other outlets, all in `<div dir="rtl">`. Empty when there is nothing to say.
 pub(crate) fn story_html(s: &StoryView) -> String {
-    let base = s.lead.link.as_deref().and_then(safe_link);
     let desc = s
         .lead
         .description
-        .as_deref()
-        .map(|d| sanitize_html(d, base.as_ref()))
+        .as_ref()
+        .map(SafeHtml::as_str)
         .unwrap_or_default();
     let also = also_html(&s.also);
     if desc.is_empty() && also.is_empty() {

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::publish::{self, FeedMeta, PageLink};
+use crate::publish::{self, FeedMeta, PageLink, SanitizeCache};
 use crate::regions::Gazetteer;
 use crate::site::{self, Document};
 use crate::store::SearchReader;
@@ -72,6 +72,8 @@ pub struct SearchService {
     reader: Mutex<SearchReader>,
     cache: Mutex<Cache>,
     gazetteer: Arc<Gazetteer>,
+    /// Descriptions sanitized for the cached answers; forgotten a generation after they were last used.
+    sanitized: SanitizeCache,
 }
 
 impl SearchService {
@@ -81,6 +83,7 @@ impl SearchService {
             reader: Mutex::new(SearchReader::open(database)?),
             cache: Mutex::new(Cache::default()),
             gazetteer,
+            sanitized: SanitizeCache::default(),
         })
     }
 
@@ -99,8 +102,15 @@ impl SearchService {
             .map_err(|_| Error::Internal("search reader lock poisoned".into()))?;
         let generation = reader.generation()?;
         let key = (format, raw.to_string());
-        if let Some(doc) = self.cache().get(generation, &key) {
-            return Ok(Answer::Found(doc));
+        {
+            let mut cache = self.cache();
+            if cache.generation != generation {
+                cache.reset(generation);
+                self.sanitized.end_round();
+            }
+            if let Some(doc) = cache.get(&key) {
+                return Ok(Answer::Found(doc));
+            }
         }
         if raw.is_empty() {
             return Ok(match format {
@@ -125,7 +135,7 @@ impl SearchService {
         };
         let hits = reader.search(&query, config.feed.max_items, &config.region_filtered_ids())?;
         drop(reader);
-        let stories = super::hit_views(config, &self.gazetteer, hits);
+        let stories = super::hit_views(config, &self.gazetteer, hits, &self.sanitized);
         let mut doc = match format {
             Format::Page => {
                 let none = format!("لا نتائج للبحث عن «{raw}».");
@@ -269,13 +279,14 @@ fn size(doc: &Document) -> usize {
 }
 
 impl Cache {
-    fn get(&mut self, generation: i64, key: &(Format, String)) -> Option<Document> {
-        if generation != self.generation {
-            self.entries.clear();
-            self.bytes = 0;
-            self.generation = generation;
-            return None;
-        }
+    /// Forgets every answer: they were rendered from another generation of the store.
+    fn reset(&mut self, generation: i64) {
+        self.entries.clear();
+        self.bytes = 0;
+        self.generation = generation;
+    }
+
+    fn get(&mut self, key: &(Format, String)) -> Option<Document> {
         self.clock += 1;
         let entry = self.entries.get_mut(key)?;
         if entry.expires.is_some_and(|t| t <= Instant::now()) {
@@ -336,22 +347,21 @@ mod tests {
     #[test]
     fn cache_keeps_a_generation_and_evicts_least_recently_used() {
         let mut c = Cache::default();
+        c.reset(1);
         let key = |s: &str| (Format::Rss, s.to_string());
-        assert!(c.get(1, &key("a")).is_none());
+        assert!(c.get(&key("a")).is_none());
         c.put(1, key("a"), doc(10), false);
-        assert!(c.get(1, &key("a")).is_some());
+        assert!(c.get(&key("a")).is_some());
         for i in 0..CACHE_ENTRIES {
-            c.get(1, &key("a"));
+            c.get(&key("a"));
             c.put(1, key(&i.to_string()), doc(10), false);
         }
         assert_eq!(c.entries.len(), CACHE_ENTRIES);
-        assert!(c.get(1, &key("a")).is_some(), "recently used survives");
+        assert!(c.get(&key("a")).is_some(), "recently used survives");
+        assert!(c.get(&key("0")).is_none(), "least recently used is evicted");
+        c.reset(2);
         assert!(
-            c.get(1, &key("0")).is_none(),
-            "least recently used is evicted"
-        );
-        assert!(
-            c.get(2, &key("a")).is_none(),
+            c.get(&key("a")).is_none(),
             "a new generation empties the cache"
         );
         assert_eq!((c.entries.len(), c.bytes), (0, 0));
@@ -360,5 +370,9 @@ mod tests {
             c.entries.is_empty(),
             "an answer of an older generation is not kept"
         );
+        c.put(2, key("page"), doc(10), true);
+        c.entries.get_mut(&key("page")).unwrap().expires = Some(Instant::now());
+        assert!(c.get(&key("page")).is_none(), "a page expires");
+        assert_eq!(c.bytes, 0);
     }
 }

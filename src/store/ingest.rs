@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
-use super::{to_secs, Store};
+use super::query::items_between;
+use super::{to_secs, Store, WindowItem};
 use crate::error::Result;
 use crate::identity;
 use crate::model::{ParsedItem, RegionTags};
@@ -29,6 +30,14 @@ pub struct IncomingItem {
 /// Decides which story a *new* item joins. Implemented by the story index (`dedup`), so that the store does not
 /// need to know how stories are recognised and the index is updated in step with what is stored.
 pub trait StoryPlacer {
+    /// Spans of publication time whose stored items the placer must see before it can place the new item at
+    /// `index`, because it does not hold them (a backlog reaching back past what it keeps in memory). The store
+    /// reads them with an indexed range query and hands them over through `recall`.
+    fn needs(&mut self, _index: usize) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+        Vec::new()
+    }
+    /// The stored items published in `[from, to)` (including ones stored earlier in this batch).
+    fn recall(&mut self, _from: DateTime<Utc>, _to: DateTime<Utc>, _items: Vec<WindowItem>) {}
     /// The existing story the new item at `index` of the batch belongs to, if any.
     fn place(&mut self, index: usize) -> Option<i64>;
     /// The new item at `index` is now stored as `item_id` in `story_id`.
@@ -62,6 +71,19 @@ pub struct FetchRecord {
     pub next_due: Option<DateTime<Utc>>,
     /// Where every hop of this fetch permanently redirected to, if it did.
     pub permanent_redirect: Option<String>,
+    /// What this fetch found out about the source's discovered feed.
+    pub discovered: Discovery,
+}
+
+/// A change to the feed discovered on a source's HTML page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Discovery {
+    #[default]
+    Unchanged,
+    /// The page's feed is at this URL: poll it from now on.
+    Found(String),
+    /// The discovered feed is gone: look again on the page next time.
+    Forget,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -96,7 +118,7 @@ impl Store {
             tx.execute(
                 "INSERT INTO sources (id, url) VALUES (?1, ?2)
                  ON CONFLICT(id) DO UPDATE SET url = excluded.url, moved_to = NULL, redirect_candidate = NULL,
-                     redirect_streak = 0, etag = NULL, last_modified = NULL
+                     redirect_streak = 0, etag = NULL, last_modified = NULL, discovered = NULL
                  WHERE sources.url <> excluded.url",
                 params![id, url],
             )
@@ -152,6 +174,10 @@ impl Store {
                 continue;
             }
             let sort_time = to_secs(incoming.sort_time);
+            for (from, to) in placer.needs(index) {
+                let stored = items_between(&tx, from, to).map_err(e)?;
+                placer.recall(from, to, stored);
+            }
             let story_id = match placer.place(index) {
                 Some(story_id) => {
                     tx.execute(
@@ -233,6 +259,21 @@ fn record_fetch(
 ) -> rusqlite::Result<StateChange> {
     let at = to_secs(r.at);
     let next_due = r.next_due.map(to_secs);
+    match &r.discovered {
+        Discovery::Unchanged => {}
+        Discovery::Found(url) => {
+            tx.execute(
+                "UPDATE sources SET discovered = ?2 WHERE id = ?1",
+                params![source_id, url],
+            )?;
+        }
+        Discovery::Forget => {
+            tx.execute(
+                "UPDATE sources SET discovered = NULL, etag = NULL, last_modified = NULL WHERE id = ?1",
+                [source_id],
+            )?;
+        }
+    }
     if let Some(error) = &r.error {
         tx.execute(
             "UPDATE sources SET last_status = ?2, last_error = ?3, consecutive_failures = consecutive_failures + 1,

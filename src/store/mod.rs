@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 pub use crate::model::RegionTags;
 #[cfg(test)]
 pub use ingest::EachItemItsOwnStory;
-pub use ingest::{FetchRecord, IncomingItem, IngestCounts, StateChange, StoryPlacer};
+pub use ingest::{Discovery, FetchRecord, IncomingItem, IngestCounts, StateChange, StoryPlacer};
 pub use maintenance::{restore, PruneReport};
 pub use query::{SourceState, StoredItem, StoredStory, WindowItem};
 pub use search::{SearchHit, SearchReader};
@@ -81,7 +81,11 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX item_sources_item ON item_sources(item_id);
     "#,
-    // 2: the full-text search index (store/search.rs): each item's time key, the contentless FTS5 table of folded
+    // 2: the feed found on a source's HTML page (feed discovery), polled instead of the page from then on.
+    r#"
+    ALTER TABLE sources ADD COLUMN discovered TEXT;
+    "#,
+    // 3: the full-text search index (store/search.rs): each item's time key, the contentless FTS5 table of folded
     // words, the tokenization it was built with and a generation counter, triggers that remove an item's row with
     // the item and count changes. Filled by `search::ensure_index` right after the migrations, in their transaction.
     r#"

@@ -42,6 +42,8 @@ pub struct SourceState {
     pub id: String,
     pub url: String,
     pub moved_to: Option<String>,
+    /// The feed found on the source's HTML page, polled instead of the configured URL.
+    pub discovered: Option<String>,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     pub last_status: Option<u16>,
@@ -177,25 +179,8 @@ impl Store {
 
     /// Items whose date is at or after `since`, oldest first: what the story index holds.
     pub fn items_since(&self, since: DateTime<Utc>) -> Result<Vec<WindowItem>> {
-        let e = |source| Error::from_db(&self.path, source);
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, story_id, title, summary, content, sort_time FROM items WHERE sort_time >= ?1 ORDER BY sort_time, id")
-            .map_err(e)?;
-        let items = stmt
-            .query_map([to_secs(since)], |r| {
-                Ok(WindowItem {
-                    id: r.get(0)?,
-                    story_id: r.get(1)?,
-                    title: r.get(2)?,
-                    summary: r.get(3)?,
-                    content: r.get(4)?,
-                    sort_time: from_secs(r.get(5)?),
-                })
-            })
-            .map_err(e)?
-            .collect::<rusqlite::Result<_>>();
-        items.map_err(e)
+        items_between(&self.conn, since, DateTime::<Utc>::MAX_UTC)
+            .map_err(|e| Error::from_db(&self.path, e))
     }
 
     /// Every known source's state, in id order.
@@ -247,7 +232,7 @@ impl Store {
             .prepare_cached(
                 "SELECT s.id, s.url, s.moved_to, s.etag, s.last_modified, s.last_status, s.last_error,
                         s.consecutive_failures, s.last_attempt, s.last_success, s.next_due,
-                        (SELECT COUNT(*) FROM item_sources x WHERE x.source_id = s.id)
+                        (SELECT COUNT(*) FROM item_sources x WHERE x.source_id = s.id), s.discovered
                  FROM sources s WHERE ?1 IS NULL OR s.id = ?1 ORDER BY s.id",
             )
             .map_err(e)?;
@@ -266,6 +251,7 @@ impl Store {
                     last_success: r.get::<_, Option<i64>>(9)?.map(from_secs),
                     next_due: r.get::<_, Option<i64>>(10)?.map(from_secs),
                     items_stored: r.get::<_, i64>(11)? as u64,
+                    discovered: r.get(12)?,
                 })
             })
             .map_err(e)?
@@ -334,4 +320,29 @@ impl Store {
             .collect::<rusqlite::Result<_>>();
         map.map_err(e)
     }
+}
+
+pub(super) const ITEMS_BETWEEN: &str =
+    "SELECT id, story_id, title, summary, content, sort_time FROM items
+     WHERE sort_time >= ?1 AND sort_time < ?2 ORDER BY sort_time, id";
+
+/// Items dated in `[from, to)`, oldest first: one range scan of the `items_sort_time` index, never a table scan
+/// (the story index reads a backlog's days through it).
+pub(super) fn items_between(
+    conn: &rusqlite::Connection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> rusqlite::Result<Vec<WindowItem>> {
+    let mut stmt = conn.prepare_cached(ITEMS_BETWEEN)?;
+    let items = stmt.query_map([to_secs(from), to_secs(to)], |r| {
+        Ok(WindowItem {
+            id: r.get(0)?,
+            story_id: r.get(1)?,
+            title: r.get(2)?,
+            summary: r.get(3)?,
+            content: r.get(4)?,
+            sort_time: from_secs(r.get(5)?),
+        })
+    })?;
+    items.collect()
 }

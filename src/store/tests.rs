@@ -269,3 +269,69 @@ fn a_failed_ingest_stores_nothing_of_it() {
     assert_eq!(store.counts().unwrap(), (0, 0));
     assert_eq!(store.source_state("a").unwrap().unwrap().last_status, None);
 }
+
+/// Asks for every item before its first new one's window, like the story index meeting a backlog.
+struct RecallAll {
+    asked: Vec<(chrono::DateTime<Utc>, chrono::DateTime<Utc>)>,
+    seen: Vec<i64>,
+}
+impl StoryPlacer for RecallAll {
+    fn needs(&mut self, _: usize) -> Vec<(chrono::DateTime<Utc>, chrono::DateTime<Utc>)> {
+        let t = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
+        vec![(t, t + Duration::minutes(61))]
+    }
+    fn recall(
+        &mut self,
+        from: chrono::DateTime<Utc>,
+        to: chrono::DateTime<Utc>,
+        items: Vec<WindowItem>,
+    ) {
+        self.asked.push((from, to));
+        self.seen.extend(items.iter().map(|i| i.id));
+    }
+    fn place(&mut self, _: usize) -> Option<i64> {
+        None
+    }
+    fn placed(&mut self, _: usize, _: i64, _: i64) {}
+}
+
+#[test]
+fn a_placer_reads_back_stored_days_by_an_indexed_range_query() {
+    let (_dir, mut store) = open_temp();
+    let stored = vec![
+        item("g1", "https://a.example/1", "خبر", 0),
+        item("g2", "https://a.example/2", "خبر آخر", 60),
+        item("g3", "https://a.example/3", "خبر ثالث", 120),
+    ];
+    store
+        .ingest("a", &stored, &ok_record(), "fp", &mut EachItemItsOwnStory)
+        .unwrap();
+    let mut placer = RecallAll {
+        asked: vec![],
+        seen: vec![],
+    };
+    let new = vec![item("h1", "https://b.example/1", "جديد", 30)];
+    store
+        .ingest("b", &new, &ok_record(), "fp", &mut placer)
+        .unwrap();
+    assert_eq!(placer.asked.len(), 1);
+    assert_eq!(placer.seen, [1, 2], "items dated in [08:00, 09:01)");
+    // The range is read through the sort_time index, never by scanning the table.
+    let plan: Vec<String> = store
+        .conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {}", query::ITEMS_BETWEEN))
+        .unwrap()
+        .query_map([0, 1], |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert!(
+        plan.iter()
+            .any(|p| p.contains("USING INDEX items_sort_time")),
+        "{plan:?}"
+    );
+    assert!(
+        !plan.iter().any(|p| p.starts_with("SCAN items")),
+        "{plan:?}"
+    );
+}
