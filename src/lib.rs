@@ -23,6 +23,7 @@ pub mod publish;
 pub mod redact;
 pub mod regions;
 pub mod schedule;
+pub mod search;
 pub mod serve;
 pub mod site;
 pub mod store;
