@@ -21,21 +21,19 @@ pub const WRITE_STALL: Duration = Duration::from_secs(10);
 pub struct SlowReaderGuard<S> {
     inner: S,
     stall: Duration,
+    /// Called on the socket when the client is dropped for slowness.
+    abort: fn(&S),
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
     progress: usize,
 }
 
 impl<S> SlowReaderGuard<S> {
-    /// Guards `inner` with the daemon's limit, [`WRITE_STALL`].
-    pub fn new(inner: S) -> Self {
-        SlowReaderGuard::with_stall(inner, WRITE_STALL)
-    }
-
     /// Guards `inner`, allowing `stall` for each [`MIN_PROGRESS`] bytes.
     pub fn with_stall(inner: S, stall: Duration) -> Self {
         SlowReaderGuard {
             inner,
             stall,
+            abort: |_| {},
             deadline: None,
             progress: 0,
         }
@@ -59,14 +57,37 @@ impl<S> SlowReaderGuard<S> {
             .deadline
             .get_or_insert_with(|| Box::pin(tokio::time::sleep(self.stall)));
         match deadline.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+            Poll::Ready(()) => Poll::Ready(Err({
+                (self.abort)(&self.inner);
+io::Error::new(
                 io::ErrorKind::TimedOut,
                 "the client reads the response too slowly",
-            ))),
+            )
+            })),
             Poll::Pending => Poll::Pending,
         }
     }
 }
+
+impl SlowReaderGuard<tokio::net::TcpStream> {
+    /// Guards an accepted connection with the daemon's limit, [`WRITE_STALL`]. Its send buffer is capped at
+    /// [`SEND_BUFFER`]: the kernel would otherwise grow it to megabytes and take a whole large document from us at
+    /// once, leaving a slow reader to trickle it out of kernel memory for hours. A client dropped for slowness gets
+    /// a reset (`SO_LINGER` 0), so what it did not read is discarded, not kept sending.
+    pub fn new(stream: tokio::net::TcpStream) -> Self {
+        // Best effort: a socket that refuses is served with the kernel's defaults.
+        let _ = socket2::SockRef::from(&stream).set_send_buffer_size(SEND_BUFFER);
+        SlowReaderGuard {
+            abort: |stream| {
+                let _ = socket2::SockRef::from(stream).set_linger(Some(Duration::ZERO));
+            },
+            ..SlowReaderGuard::with_stall(stream, WRITE_STALL)
+        }
+    }
+}
+
+/// Send buffer of an accepted connection (the kernel doubles it for its bookkeeping).
+pub const SEND_BUFFER: usize = 256 * 1024;
 
 impl<S: AsyncRead + Unpin> AsyncRead for SlowReaderGuard<S> {
     fn poll_read(
