@@ -14,7 +14,7 @@ Cases:
            that database (seconds until /healthz answers)
   items    1,000,000 empty <item/> (7 MB): `poll`
   title    one item whose title is 9 MB naming every country: `run` (peak RSS, size of /feed.atom)
-  guids    331,141 items with only a <guid> (10 MB): `poll` (database growth, peak RSS)
+  guids    331,141 items with only a <guid> (9.9 MB): `poll` (database growth, peak RSS)
   laughs   a DTD declaring nested entities (billion laughs): `poll` (the source's poll line)
   bidi     a title with an unbalanced U+202E: `poll` (is the override closed in /feed.xml?)
 """
@@ -58,8 +58,7 @@ def case_feed(case: str) -> bytes:
         title = (words * (9_000_000 // len(words.encode()) + 1))
         return rss(f"<item><title>{title}</title><link>http://hostile.test/t</link><pubDate>{now}</pubDate></item>")
     if case == "guids":
-        stamp = int(time.time())
-        return rss("".join(f"<item><guid>{stamp}-{i}</guid></item>" for i in range(331_141)))
+        return rss("".join(f"<item><guid>{i}</guid></item>" for i in range(331_141)))
     if case == "laughs":
         dtd = ('<!DOCTYPE rss [\n<!ENTITY lol "lol">\n'
                + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n'
