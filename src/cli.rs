@@ -182,7 +182,7 @@ pub fn import_opml(config: &Config, file: &std::path::Path) -> Result<()> {
     let existing: Vec<(String, String)> = config
         .sources
         .iter()
-        .map(|s| (s.id().to_string(), s.url.get_ref().clone()))
+        .map(|s| (s.id().to_string(), s.url.to_string()))
         .collect();
     let toml = crate::opml_import::opml_to_toml(&text, &existing)
         .map_err(|e| Error::Usage(format!("{}: {e}", file.display())))?;
@@ -199,8 +199,8 @@ pub async fn discover(config: &Config, url: &str) -> Result<String> {
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .ok_or_else(|| Error::Usage(format!("`{url}` is not an absolute http(s) URL")))?;
-    let fetcher = Fetcher::new(crate::daemon::fetch_settings(config))
-        .map_err(|e| Error::Internal(e.to_string()))?;
+    let fetcher =
+        Fetcher::new(config.fetch.client_settings()).map_err(|e| Error::Internal(e.to_string()))?;
     let request = FetchRequest {
         url: page.clone(),
         etag: None,
@@ -261,7 +261,7 @@ pub async fn discover(config: &Config, url: &str) -> Result<String> {
         let language = if feed.arabic { "Arabic" } else { "not Arabic" };
         out.push('\n');
         if let Some(existing) = config.sources.iter().find(|s| {
-            crate::identity::canonical_url(s.url.get_ref())
+            crate::identity::canonical_url(s.url.as_str())
                 == crate::identity::canonical_url(feed.url.as_str())
         }) {
             out.push_str(&format!(
@@ -295,7 +295,7 @@ pub fn export_opml(config: &Config) -> Result<()> {
         .map(|s| crate::publish::OpmlSource {
             id: s.id().to_string(),
             name: s.name.clone(),
-            url: s.url.get_ref().clone(),
+            url: s.url.to_string(),
             site: None,
         })
         .collect();

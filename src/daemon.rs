@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 
 use crate::config::{Config, SourceConfig};
 use crate::error::{Error, Result};
-use crate::fetch::{FetchSettings, Fetcher};
+use crate::fetch::Fetcher;
 use crate::notify;
 use crate::pipeline::{Engine, PollReport, Writer};
 use crate::regions::Gazetteer;
@@ -40,26 +40,12 @@ pub fn load_gazetteer(config: &Config) -> Result<Gazetteer> {
     }
 }
 
-pub fn fetch_settings(config: &Config) -> FetchSettings {
-    let f = &config.fetch;
-    FetchSettings {
-        timeout: f.timeout(),
-        connect_timeout: Duration::from_secs(f.connect_timeout_secs),
-        max_body_bytes: f.max_body_bytes,
-        user_agent: f.user_agent.clone(),
-        max_redirects: f.max_redirects,
-        allow_private: f.allow_private,
-        per_host_concurrency: f.per_host_concurrency,
-        per_host_min_gap: Duration::from_millis(f.per_host_min_gap_ms),
-    }
-}
-
 /// Opens the database and builds everything a poll needs.
 pub fn engine(config: Arc<Config>) -> Result<Arc<Engine>> {
     let gazetteer = Arc::new(load_gazetteer(&config)?);
     let writer = Writer::open(&config, gazetteer.clone())?;
     let fetcher =
-        Fetcher::new(fetch_settings(&config)).map_err(|e| Error::Internal(e.to_string()))?;
+        Fetcher::new(config.fetch.client_settings()).map_err(|e| Error::Internal(e.to_string()))?;
     Ok(Arc::new(Engine::new(config, fetcher, writer, gazetteer)))
 }
 
@@ -95,7 +81,7 @@ pub async fn publish_and_ping(engine: &Arc<Engine>, site: &Arc<Site>) -> Result<
     .await
     .map_err(|e| Error::Internal(format!("publish task: {e}")))??;
     if let (Some(hub), false) = (&config.feed.websub_hub, changed.is_empty()) {
-        websub::ping(hub.get_ref(), &changed).await;
+        websub::ping(hub.as_str(), &changed).await;
     }
     Ok(())
 }
@@ -117,7 +103,7 @@ pub async fn run(config: Arc<Config>, config_path: PathBuf) -> Result<()> {
     let engine = engine(config.clone())?;
     let site = Arc::new(Site::default());
 
-    let addr = config.server.listen_addr();
+    let addr = config.server.listen;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| Error::Listen {
@@ -256,7 +242,7 @@ async fn watchdog(engine: Arc<Engine>, heartbeat: Arc<AtomicI64>, every: Duratio
 
 /// `max-age` for served documents: half the global poll period, so readers see a round's result soon after it.
 fn cache_max_age(config: &Config) -> Duration {
-    let period = config.schedule_of_global().period(Utc::now());
+    let period = config.fetch.schedule.period(Utc::now());
     (period / 2).clamp(Duration::from_secs(30), Duration::from_secs(3600))
 }
 
@@ -283,7 +269,7 @@ async fn reload(engine: &Arc<Engine>, path: &Path) {
     let result = match Config::load(path) {
         Ok(new) => {
             let old = engine.config();
-            if new.server.listen.get_ref() != old.server.listen.get_ref() {
+            if new.server.listen != old.server.listen {
                 tracing::warn!("[server] listen changed: it applies after a restart");
             }
             if new.storage.database != old.storage.database
@@ -293,7 +279,7 @@ async fn reload(engine: &Arc<Engine>, path: &Path) {
                     "[storage] database and [regions] gazetteer changes apply after a restart"
                 );
             }
-            match Fetcher::new(fetch_settings(&new)) {
+            match Fetcher::new(new.fetch.client_settings()) {
                 Ok(fetcher) => engine
                     .reload(Arc::new(new), fetcher)
                     .await
@@ -326,14 +312,24 @@ async fn schedule_loop(
     let mut in_flight: HashSet<String> = HashSet::new();
     let mut round_sources: HashMap<tokio::task::Id, Vec<String>> = HashMap::new();
     let mut rounds: JoinSet<()> = JoinSet::new();
+    // Sources whose schedule has no firing left (its year is over), reported once.
+    let mut finished: HashSet<String> = HashSet::new();
     loop {
         heartbeat.store(Utc::now().timestamp(), Ordering::Relaxed);
         let next_due = engine.with_writer(|w| w.store.next_due_times()).await?;
         let now = Utc::now();
         let mut due = Vec::new();
         let mut earliest = now + chrono::Duration::from_std(MAX_SLEEP).expect("small");
-        for source in engine.config().enabled_sources() {
+        let config = engine.config();
+        for source in config.enabled_sources() {
             if in_flight.contains(source.id()) {
+                continue;
+            }
+            let schedule = config.schedule_of(source);
+            if schedule.next_after(now).is_none() {
+                if finished.insert(source.id().to_string()) {
+                    tracing::warn!(source = source.id(), schedule = schedule.expression(), "the schedule has no firing left; the source is not polled until the config gives it one");
+                }
                 continue;
             }
             match next_due.get(source.id()).copied().flatten() {

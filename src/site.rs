@@ -110,20 +110,20 @@ fn meta(config: &Config, title: &str, path: &str) -> FeedMeta {
     FeedMeta {
         title: title.to_string(),
         description: config.feed.description.clone(),
-        link: config.feed.link.get_ref().clone(),
+        link: config.feed.link.to_string(),
         self_url: public_url(config, path),
         language: config.feed.language.clone(),
-        websub_hub: config.feed.websub_hub.as_ref().map(|h| h.get_ref().clone()),
+        websub_hub: config.feed.websub_hub.as_ref().map(|h| h.to_string()),
     }
 }
 
 /// The public URL of `path`: `[feed] self_url` is the RSS feed's URL, the other documents live beside it.
 pub fn public_url(config: &Config, path: &str) -> String {
-    let self_url = config.feed.self_url.get_ref();
+    let self_url = &config.feed.self_url;
     if path == "/feed.xml" {
-        return self_url.clone();
+        return self_url.to_string();
     }
-    match url::Url::parse(self_url).and_then(|u| u.join(path.trim_start_matches('/'))) {
+    match self_url.join(path.trim_start_matches('/')) {
         Ok(u) => u.to_string(),
         Err(_) => path.to_string(),
     }
@@ -288,7 +288,7 @@ pub fn rebuild(
         .map(|s| OpmlSource {
             id: s.id().to_string(),
             name: s.name.clone(),
-            url: s.url.get_ref().clone(),
+            url: s.url.to_string(),
             site: None,
         })
         .collect();

@@ -64,8 +64,8 @@ fn every_fault_is_contained_to_its_source() {
     let text = stdout(&out);
     assert!(out.status.success(), "{text}\n{}", stderr(&out));
     assert!(
-        took < Duration::from_secs(6),
-        "hostile sources held the round up: {took:?}"
+        took < Duration::from_secs(20),
+        "hostile sources (the slowest would take over a minute) held the round up: {took:?}"
     );
     if let Some(kb) = peak_kb {
         assert!(

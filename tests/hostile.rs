@@ -165,7 +165,7 @@ fn limits_are_checked_like_any_config_key() {
         dir.path(),
         "127.0.0.1:0",
         &[],
-        "\n[limits]\nmax_content_bytes = 65536\nmax_document_bytes = 1000",
+        "\n[limits]\nmax_content_bytes = 65536\nmax_document_bytes = 100000",
     );
     let out = qafila(&config, &["check"]);
     assert_eq!(out.status.code(), Some(2));

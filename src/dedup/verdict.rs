@@ -9,6 +9,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use super::features::weight;
+use super::subject;
 use super::{DedupSettings, ItemFeatures};
 
 /// Why two items were, or were not, put in the same story.
@@ -24,8 +25,16 @@ pub enum Reason {
     OtherFigure,
     /// Both name months and none in common (October vs November edition of a statistic).
     OtherMonth,
-    /// One headline reports failure, refusal, postponement or a negation and the other does not.
+    /// One headline reports failure, refusal, postponement, acquittal or a negation and the other does not.
     OtherOutcome,
+    /// The two items name no region country in common (the Uzbek central bank vs the Kyrgyz one).
+    OtherCountries,
+    /// The headlines name different places of one country (a quake in Khujand vs one in Kulob).
+    OtherPlace,
+    /// The headlines name a different law, ministry or victims ("وزير النقل" vs "وزير الزراعة").
+    OtherSubject,
+    /// One headline has a bill passed in a reading, the other a law signed (or another reading).
+    OtherStage,
     /// Published more than `follow_up_hours` apart without near-identical headlines: a follow-up.
     FollowUp,
     /// Nothing contradicts, but too little is shared.
@@ -104,6 +113,23 @@ fn missing_partner<'a>(named: &'a [String], other_all: &[String]) -> Option<&'a 
     named.iter().find(|x| !other_all.contains(x))
 }
 
+/// Both headlines name places, none of one headline's places is named anywhere in the other item: two events
+/// in two cities. (A capital in one headline and none in the other is no contradiction.)
+fn other_place(a: &ItemFeatures, b: &ItemFeatures) -> Option<(String, String)> {
+    if a.title_places.is_empty() || b.title_places.is_empty() {
+        return None;
+    }
+    let named_in = |p: &String, x: &ItemFeatures| {
+        x.title_places.iter().any(|q| subject::same_place(p, q))
+            || x.text_tokens
+                .iter()
+                .any(|t| subject::same_place(&p.replace(' ', "_"), t))
+    };
+    let a_alone = a.title_places.iter().all(|p| !named_in(p, b));
+    let b_alone = b.title_places.iter().all(|p| !named_in(p, a));
+    (a_alone && b_alone).then(|| (a.title_places.join(", "), b.title_places.join(", ")))
+}
+
 /// The first contradiction between two items, if any.
 fn contradiction(a: &ItemFeatures, b: &ItemFeatures) -> Option<(Reason, String)> {
     if let Some(x) = missing(&a.title_countries, &b.mentioned)
@@ -139,6 +165,26 @@ fn contradiction(a: &ItemFeatures, b: &ItemFeatures) -> Option<(Reason, String)>
             Reason::OtherMonth,
             format!("months {:?} vs {:?}", a.months, b.months),
         ));
+    }
+    if !a.countries.is_empty()
+        && !b.countries.is_empty()
+        && !a.countries.iter().any(|c| b.countries.contains(c))
+    {
+        return Some((
+            Reason::OtherCountries,
+            format!("countries {:?} vs {:?}", a.countries, b.countries),
+        ));
+    }
+    if let Some((x, y)) = other_place(a, b) {
+        return Some((Reason::OtherPlace, format!("places `{x}` vs `{y}`")));
+    }
+    if let Some((head, x, y)) = subject::other_qualifier(&a.title_qualified, &b.title_qualified) {
+        return Some((Reason::OtherSubject, format!("{head:?}: `{x}` vs `{y}`")));
+    }
+    if let (Some(x), Some(y)) = (a.title_stage, b.title_stage) {
+        if x != y {
+            return Some((Reason::OtherStage, format!("{x:?} vs {y:?}")));
+        }
     }
     if a.title_negative != b.title_negative {
         return Some((
@@ -256,6 +302,11 @@ impl fmt::Display for Explanation {
                 f,
                 "{label} figures:  {:?} months {:?} negative headline {}",
                 x.quantities, x.months, x.title_negative
+            )?;
+            writeln!(
+                f,
+                "{label} subject:  countries {:?} headline places {:?} qualified {:?} stage {:?}; about the region: {}",
+                x.countries, x.title_places, x.title_qualified, x.title_stage, x.about_region
             )?;
         }
         let v = &self.verdict;

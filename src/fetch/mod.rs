@@ -20,7 +20,8 @@ mod types;
 
 pub use types::{
     FailureKind, FetchFailure, FetchOutcome, FetchRequest, FetchSettings, FetchSetupError,
-    ResponseMeta,
+    ResponseMeta, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_REDIRECTS,
+    DEFAULT_PER_HOST_CONCURRENCY, DEFAULT_PER_HOST_MIN_GAP, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
 };
 
 use std::collections::HashSet;

@@ -116,8 +116,9 @@ async fn slow_server_and_slow_body_time_out() {
         let f = failure(fetcher.fetch(&req(addr, path)).await);
         assert_eq!(f.kind, FailureKind::Timeout, "{path}: {}", f.message);
         assert!(f.is_temporary());
+        // Both would take a minute or more without the timeout; the margin is for a busy machine.
         assert!(
-            start.elapsed() < Duration::from_millis(900),
+            start.elapsed() < Duration::from_secs(10),
             "{path}: {:?}",
             start.elapsed()
         );

@@ -6,7 +6,27 @@ use std::time::Duration;
 
 use url::Url;
 
-/// How the fetcher behaves; one set per process.
+/// Total time for one fetch, redirects and body included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Time to open a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest body accepted, after decompression: 10 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
+/// Redirects followed before giving up.
+pub const DEFAULT_MAX_REDIRECTS: usize = 5;
+/// Requests in flight to one host.
+pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 1;
+/// Time between the starts of two requests to one host.
+pub const DEFAULT_PER_HOST_MIN_GAP: Duration = Duration::from_secs(1);
+/// How qafila introduces itself to the servers it polls.
+pub const DEFAULT_USER_AGENT: &str = concat!(
+    "qafila/",
+    env!("CARGO_PKG_VERSION"),
+    " (Arabic news aggregator; +https://github.com/qafila/qafila)"
+);
+
+/// How the fetcher behaves; one set per process, built from the `[fetch]` table
+/// ([`crate::config::FetchConfig::client_settings`]).
 #[derive(Debug, Clone)]
 pub struct FetchSettings {
     /// Total time for one fetch: every redirect hop and the whole body (a slow-drip body hits it). Time spent
@@ -29,14 +49,14 @@ pub struct FetchSettings {
 impl Default for FetchSettings {
     fn default() -> Self {
         FetchSettings {
-            timeout: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(10),
-            max_body_bytes: 10 * 1024 * 1024,
-            user_agent: "qafila/0.1 (+https://github.com/qafila/qafila)".to_owned(),
-            max_redirects: 5,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            max_redirects: DEFAULT_MAX_REDIRECTS,
             allow_private: false,
-            per_host_concurrency: 1,
-            per_host_min_gap: Duration::from_secs(1),
+            per_host_concurrency: DEFAULT_PER_HOST_CONCURRENCY,
+            per_host_min_gap: DEFAULT_PER_HOST_MIN_GAP,
         }
     }
 }

@@ -239,7 +239,7 @@ fn entity_bomb_is_harmless() {
     let start = Instant::now();
     let result = parse("entity-bomb.xml", None);
     assert!(
-        start.elapsed() < Duration::from_secs(1),
+        start.elapsed() < Duration::from_secs(10), // an expanded bomb would not finish at all
         "{:?}",
         start.elapsed()
     );

@@ -115,7 +115,7 @@ impl Engine {
         let sources: Vec<(String, String)> = config
             .sources
             .iter()
-            .map(|s| (s.id().to_string(), s.url.get_ref().clone()))
+            .map(|s| (s.id().to_string(), s.url.to_string()))
             .collect();
         self.with_writer(move |w| {
             w.store
@@ -152,7 +152,7 @@ impl Engine {
                     .and_then(|s| s.moved_to.as_deref())
                     .and_then(|m| url::Url::parse(m).ok())
             })
-            .unwrap_or_else(|| source.url());
+            .unwrap_or_else(|| source.url.clone());
         let request = FetchRequest {
             url: url.clone(),
             etag: state.as_ref().and_then(|s| s.etag.clone()),
@@ -314,16 +314,17 @@ impl Engine {
     ) -> DateTime<Utc> {
         let config = self.config();
         let schedule = config.schedule_of(source);
+        // A schedule whose last firing has passed (a year that is over) is never due again: the scheduler skips
+        // such a source, and this stored time only matters if a reload gives it a schedule again.
         let scheduled = schedule
             .next_after(now)
-            .unwrap_or(now + chrono::Duration::minutes(15));
+            .unwrap_or(now + to_chrono(config.fetch.backoff_max));
         let mut due = scheduled + to_chrono(crate::schedule::jitter(schedule.period(now)));
         if let Some(floor) = floor {
-            due = due.max(now + to_chrono(floor.min(config.fetch.max_cache_floor())));
+            due = due.max(now + to_chrono(floor.min(config.fetch.max_cache_floor)));
         }
         if failed {
-            due =
-                due.max(now + to_chrono(backoff(failures_before + 1, config.fetch.backoff_max())));
+            due = due.max(now + to_chrono(backoff(failures_before + 1, config.fetch.backoff_max)));
         }
         due
     }

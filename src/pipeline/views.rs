@@ -23,7 +23,7 @@ pub fn story_views(
         config.sources.iter().map(|s| (s.id(), s)).collect();
     let report = |item: &crate::store::StoredItem| {
         let (name, url) = match sources.get(item.source_id.as_str()) {
-            Some(s) => (s.name.clone(), s.url.get_ref().clone()),
+            Some(s) => (s.name.clone(), s.url.to_string()),
             None => (item.source_id.clone(), String::new()),
         };
         ReportView {
