@@ -122,15 +122,39 @@ impl Fetcher {
         }
     }
 
+    /// Fetches a URL found inside a document fetched from `found_on` (a feed a page advertises, a sitemap an index
+    /// lists). The link is trusted only as far as that document is: a public page pointing at a loopback or private
+    /// address is refused, as a redirect there would be, whatever the link's own address.
+    pub async fn fetch_linked(&self, req: &FetchRequest, found_on: &Url) -> FetchOutcome {
+        let exempt = self.exempt(found_on).await;
+        match self.run_with(req, exempt).await {
+            Ok(outcome) => outcome,
+            Err(failure) => FetchOutcome::Failed(failure),
+        }
+    }
+
+    /// A source configured on a non-public address — an IP literal, or a name that resolves to one (an intranet
+    /// host, localhost) — is the operator's explicit choice: its fetches, redirects included, are exempt. A public
+    /// source that redirects or resolves to such an address is refused.
+    async fn exempt(&self, configured: &Url) -> bool {
+        self.inner.settings.allow_private
+            || guard::is_non_public_literal(configured)
+            || guard::resolves_non_public(configured).await
+    }
+
     async fn run(&self, req: &FetchRequest) -> Result<FetchOutcome, FetchFailure> {
+        check_url(&req.url)?;
+        let exempt = self.exempt(&req.url).await;
+        self.run_with(req, exempt).await
+    }
+
+    async fn run_with(
+        &self,
+        req: &FetchRequest,
+        exempt: bool,
+    ) -> Result<FetchOutcome, FetchFailure> {
         let settings = &self.inner.settings;
         check_url(&req.url)?;
-        // A source configured on a non-public address — an IP literal, or a name that resolves to one (an intranet
-        // host, localhost) — is the operator's explicit choice: its fetches, redirects included, are exempt. A
-        // public source that redirects or resolves to such an address is refused.
-        let exempt = settings.allow_private
-            || guard::is_non_public_literal(&req.url)
-            || guard::resolves_non_public(&req.url).await;
         let mut budget = settings.timeout;
         let mut url = req.url.clone();
         let mut seen = HashSet::from([url.clone()]);

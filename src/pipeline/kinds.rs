@@ -110,7 +110,7 @@ async fn parse_feed_body(
     limits: ParseLimits,
 ) -> Result<(std::result::Result<ParsedFeed, ParseError>, Vec<u8>)> {
     let content_type = meta.content_type.clone();
-    let base = meta.final_url.clone();
+    let base = meta.base_url().clone();
     blocking(move || {
         let parsed = parse::parse_feed_with(&body, content_type.as_deref(), &base, &limits);
         (parsed, body)
@@ -193,7 +193,7 @@ pub async fn discover_feeds(
     advertised.sort_by_key(|f| !f.looks_arabic());
     let mut found: Vec<FoundFeed> = Vec::new();
     for link in advertised.iter().take(MAX_ADVERTISED_PROBES) {
-        if let Some(feed) = probe(fetcher, link).await? {
+        if let Some(feed) = probe(fetcher, link, page).await? {
             let arabic = feed.arabic;
             found.push(feed);
             if arabic && !all {
@@ -208,7 +208,7 @@ pub async fn discover_feeds(
                 title: None,
                 lang: None,
             };
-            if let Some(feed) = probe(fetcher, &link).await? {
+            if let Some(feed) = probe(fetcher, &link, page).await? {
                 // The usual paths are guesses: the first Arabic feed there is the site's Arabic feed; a feed in
                 // another language is kept as the fallback while the remaining places are tried.
                 let arabic = feed.arabic;
@@ -235,15 +235,16 @@ async fn discover(
     Ok((!found.is_empty()).then(|| found.swap_remove(preferred)))
 }
 
-/// Fetches one candidate; `Some` when it is a feed. A feed is Arabic when the page said so or most of its item
-/// titles (or its title) are in Arabic.
-async fn probe(fetcher: &Fetcher, link: &FeedLink) -> Result<Option<FoundFeed>> {
+/// Fetches one candidate found on `page` (trusted only as far as the page is: the SSRF guard applies to links from
+/// a public page); `Some` when it is a feed. A feed is Arabic when the page said so or most of its item titles (or
+/// its title) are in Arabic.
+async fn probe(fetcher: &Fetcher, link: &FeedLink, page: &Url) -> Result<Option<FoundFeed>> {
     let request = FetchRequest {
         url: link.url.clone(),
         etag: None,
         last_modified: None,
     };
-    let FetchOutcome::Fetched { meta, body } = fetcher.fetch(&request).await else {
+    let FetchOutcome::Fetched { meta, body } = fetcher.fetch_linked(&request, page).await else {
         return Ok(None);
     };
     // A probe only tells whether a URL is a feed; the read that follows caps its items by the config.
@@ -339,7 +340,7 @@ async fn read_sitemap(
                     etag: None,
                     last_modified: None,
                 };
-                match fetcher.fetch(&request).await {
+                match fetcher.fetch_linked(&request, &base).await {
                     FetchOutcome::Fetched { meta, body } => {
                         match parse_sitemap_body(body, &meta).await? {
                             Ok(Sitemap::Urls(more)) => entries.extend(more),
@@ -374,3 +375,7 @@ async fn read_sitemap(
         discovered: Discovery::Unchanged,
     }))
 }
+
+#[cfg(test)]
+#[path = "kinds_tests.rs"]
+mod tests;
