@@ -25,4 +25,5 @@ pub mod schedule;
 pub mod serve;
 pub mod site;
 pub mod store;
+mod text;
 pub mod websub;

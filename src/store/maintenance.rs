@@ -199,7 +199,7 @@ impl Store {
                 |r| r.get::<_, i64>(0),
             )
             .map(|n| n.max(0) as u64)
-            .map_err(|e| self.err(e))
+            .map_err(|e| Error::from_db(&self.path, e))
     }
 }
 
