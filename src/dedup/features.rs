@@ -192,9 +192,8 @@ fn compute(title: &str, summary_text: String, gazetteer: &Gazetteer) -> ItemFeat
         title_qualified: subject::qualified(&title_words, &title_matches),
         title_stage: subject::stage(&title_words),
         about_region: relevance::region_weight(
-            &title_matches,
-            &summary_matches,
-            !summary_words.is_empty(),
+            (&title_words, &title_matches),
+            (&summary_words, &summary_matches),
             gazetteer,
         ) >= relevance::SUBJECT_WEIGHT,
     }

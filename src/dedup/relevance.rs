@@ -8,6 +8,10 @@
 //! names people and surnames elsewhere), and the item is about the region when the weights reach
 //! [`SUBJECT_WEIGHT`].
 
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use crate::normalize;
 use crate::regions::{Gazetteer, Kind, Match, PhraseKind};
 
 /// The first words of the text: the lead, where an outlet says what the story is about.
@@ -16,6 +20,36 @@ pub(crate) const LEAD_WORDS: usize = 30;
 /// Total weight of region mentions that makes the region the item's subject: one name in the headline, or two
 /// in the lead, or a demonym in the headline confirmed by a name in the lead.
 pub(crate) const SUBJECT_WEIGHT: f32 = 1.0;
+
+/// Nouns that make the demonym after them an adjective of the state rather than of people: "الرئيس الأوزبكي",
+/// "الغاز الأذربيجاني", "المنتخب القرغيزي" say the country acts; "الأوزبك", "أبو عمر الأوزبكي", "من أصل شيشاني"
+/// name people, who may live anywhere.
+fn state_nouns() -> &'static HashSet<String> {
+    static NOUNS: OnceLock<HashSet<String>> = OnceLock::new();
+    NOUNS.get_or_init(|| {
+        "الرئيس رئيس الرئيسة نظيره نظيرها الحكومة حكومة الوزير وزير وزيرة الوزارة وزارة البرلمان برلمان الجيش جيش \
+         الشرطة السلطات سلطات السفير السفارة الخارجية الدفاع الداخلية البنك المركزي العملة الاقتصاد النفط الغاز \
+         القمح الصادرات المنتخب منتخب الدوري الجانب الوفد وفد الطيران الخطوط العاصمة المحكمة القضاء الأمن \
+         القوات حرس المعارضة الشركة شركة"
+            .split_whitespace()
+            .flat_map(|w| normalize::words_with(w, &|_| false))
+            .collect()
+    })
+}
+
+/// The weight kind of a mention: a demonym right after a state noun counts as the name.
+fn weighed_kind(m: &Match, words: &[String], g: &Gazetteer) -> PhraseKind {
+    let kind = g.phrase_kind(m);
+    let after_state_noun = m
+        .start
+        .checked_sub(1)
+        .is_some_and(|p| state_nouns().contains(&words[p]));
+    if kind == PhraseKind::Demonym && after_state_noun {
+        PhraseKind::Name
+    } else {
+        kind
+    }
+}
 
 /// What one mention says about the item's subject.
 fn mention_weight(kind: PhraseKind, in_headline: bool, in_lead: bool, has_text: bool) -> f32 {
@@ -32,18 +66,26 @@ fn mention_weight(kind: PhraseKind, in_headline: bool, in_lead: bool, has_text: 
     }
 }
 
-/// The summed weight of the region mentions of an item (headline matches, text matches).
-pub(crate) fn region_weight(title: &[Match], text: &[Match], has_text: bool, g: &Gazetteer) -> f32 {
+/// The summed weight of the region mentions of an item: the headline's words and matches, then the text's.
+pub(crate) fn region_weight(
+    (title_words, title): (&[String], &[Match]),
+    (text_words, text): (&[String], &[Match]),
+    g: &Gazetteer,
+) -> f32 {
+    let has_text = !text_words.is_empty();
     let region = |m: &&Match| g.kind(m.entry) != Kind::Foreign;
     let headline: f32 = title
         .iter()
         .filter(region)
-        .map(|m| mention_weight(g.phrase_kind(m), true, true, has_text))
+        .map(|m| mention_weight(weighed_kind(m, title_words, g), true, true, has_text))
         .sum();
     let body: f32 = text
         .iter()
         .filter(region)
-        .map(|m| mention_weight(g.phrase_kind(m), false, m.start < LEAD_WORDS, has_text))
+        .map(|m| {
+            let kind = weighed_kind(m, text_words, g);
+            mention_weight(kind, false, m.start < LEAD_WORDS, has_text)
+        })
         .sum();
     headline + body
 }

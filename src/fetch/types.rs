@@ -95,7 +95,7 @@ pub enum FetchOutcome {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResponseMeta {
     pub status: u16,
-    /// The URL after redirects: the base for relative links.
+    /// The URL after redirects: the base for relative links (unless `content_location` says otherwise).
     pub final_url: Url,
     /// `Some(final_url)` when there was at least one redirect and every hop was 301 or 308.
     pub permanent_redirect: Option<Url>,
@@ -104,10 +104,23 @@ pub struct ResponseMeta {
     pub last_modified: Option<String>,
     /// The full `Content-Type` value, e.g. `text/xml; charset=windows-1256`.
     pub content_type: Option<String>,
+    /// `Content-Location`, resolved against `final_url`: where the server says this body lives, the base for
+    /// relative links when present (feedparser reads it so too).
+    pub content_location: Option<Url>,
     /// Freshness from `Cache-Control: max-age` or `Expires`, raw and uncapped.
     pub cache_floor: Option<Duration>,
     /// Body bytes received, after decompression.
     pub bytes: u64,
+}
+
+impl ResponseMeta {
+    /// The base for the body's relative links: its `Content-Location` if it is http(s), else the final URL.
+    pub fn base_url(&self) -> &Url {
+        self.content_location
+            .as_ref()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .unwrap_or(&self.final_url)
+    }
 }
 
 /// Why a fetch failed.

@@ -13,7 +13,7 @@ const MAX_LINK_BYTES: usize = 4096;
 const MAX_GUID_BYTES: usize = 1024;
 
 pub(crate) fn feed(mut feed: Feed, base: &Url, limits: &ParseLimits) -> ParsedFeed {
-    let rss = matches!(feed.feed_type, FeedType::RSS0 | FeedType::RSS2);
+    let atom = feed.feed_type == FeedType::Atom;
     // XML feeds were cut before feed-rs (see `prescan`); JSON Feeds are cut here, newest first by date.
     let over_cap = feed.entries.len().saturating_sub(limits.max_items);
     if over_cap > 0 {
@@ -34,13 +34,13 @@ pub(crate) fn feed(mut feed: Feed, base: &Url, limits: &ParseLimits) -> ParsedFe
         items: feed
             .entries
             .into_iter()
-            .map(|e| item(e, base, rss, limits))
+            .map(|e| item(e, base, atom, limits))
             .collect(),
         items_over_cap: over_cap,
     }
 }
 
-fn item(entry: Entry, base: &Url, rss: bool, limits: &ParseLimits) -> ParsedItem {
+fn item(entry: Entry, base: &Url, atom: bool, limits: &ParseLimits) -> ParsedItem {
     // feed-rs was told to leave missing ids empty, so a non-empty id is the feed's own.
     let guid = Some(drop_non_xml_chars(entry.id.trim()).into_owned())
         .filter(|g| !g.is_empty())
@@ -53,24 +53,35 @@ fn item(entry: Entry, base: &Url, rss: bool, limits: &ParseLimits) -> ParsedItem
         });
     let link = pick_link(&entry.links, base).or_else(|| {
         // An RSS <guid> is a permalink unless it says otherwise (feed-rs drops isPermaLink), so a guid that is
-        // an http(s) URL is the best link an item without <link> has. Atom ids are names, not addresses.
-        // Only an absolute URL counts: a relative-looking guid ("story-17") is a name, not a path.
+        // an http(s) URL is the best link an item without <link> has. An Atom id is a name, but an entry with no
+        // link at all whose id is an http(s) URL is nearly always naming its own page (feedparser reads it so
+        // too). Only an absolute URL counts: a relative-looking guid ("story-17") is a name, not a path.
+        // A root-relative id ("/2026/11/story") is as clearly a path on the feed's site.
         guid.as_deref()
-            .filter(|g| rss && Url::parse(g).is_ok())
+            .filter(|g| Url::parse(g).is_ok() || (g.starts_with('/') && !g.starts_with("//")))
             .and_then(|g| absolute_http(g, base))
     });
+    // Media RSS can carry the only description an entry has (`media:description`, e.g. in a `media:group`).
+    let media_description = || {
+        entry
+            .media
+            .iter()
+            .find_map(|m| m.description.as_ref())
+            .and_then(text_as_html)
+    };
     ParsedItem {
         guid,
         link,
         title: entry
             .title
             .as_ref()
-            .map(|t| cut_chars(plain_text(&t.content), limits.max_title_chars))
+            .map(|t| cut_chars(title_text(t, atom), limits.max_title_chars))
             .unwrap_or_default(),
         summary: entry
             .summary
             .as_ref()
             .and_then(text_as_html)
+            .or_else(|| entry.content.is_none().then(media_description).flatten())
             .map(|s| cut_bytes(s, limits.max_content_bytes)),
         content: entry
             .content
@@ -120,6 +131,18 @@ pub(super) fn absolute_http(href: &str, base: &Url) -> Option<String> {
     let url = base.join(&href).ok()?;
     (matches!(url.scheme(), "http" | "https") && url.as_str().len() <= MAX_LINK_BYTES)
         .then(|| url.to_string())
+}
+
+/// A title as plain text. An Atom title declared `type="text"` *is* plain text: "the <blink> tag" keeps its
+/// brackets and "&lt;" stays those four characters. Every other title (RSS titles have no type and in practice
+/// hold HTML) has its tags stripped and its entities decoded.
+fn title_text(t: &Text, atom: bool) -> String {
+    if atom && is_plain(t.content_type.as_str()) {
+        let words: Vec<&str> = t.content.split_whitespace().collect();
+        strip_forbidden(&words.join(" ")).into_owned()
+    } else {
+        plain_text(&t.content)
+    }
 }
 
 fn is_plain(media_type: &str) -> bool {

@@ -23,6 +23,7 @@ mod prescan;
 pub mod sitemap;
 #[cfg(test)]
 mod tests;
+mod upgrade;
 
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 use url::Url;
@@ -130,12 +131,30 @@ pub fn parse_feed_with(
     };
     let items_over_cap = scanned.items_over_cap;
     let text = scanned.text;
-    let feed = match run_feed_rs(&text, base) {
+    // Old dialects (Atom 0.3, RSS 0.90, CDF…) are rewritten first; see `upgrade`.
+    let upgraded = upgrade::upgrade(&text, false);
+    let first = upgraded.as_deref().unwrap_or(&text);
+    let feed = match run_feed_rs(first, base) {
         Ok(feed) => feed,
-        Err(err) => match repair(&text, &err).map(|fixed| run_feed_rs(&fixed, base)) {
-            Some(Ok(feed)) => feed,
-            _ => return Err(diagnose(&text, Some(err))),
-        },
+        Err(err) => {
+            // Then the repairs, each tried once more through the rewrite (which now also fixes what feed-rs
+            // rejects in modern feeds, such as an Atom title of a type it does not know).
+            let repaired = repair(first, &err);
+            let retry = repaired.as_deref().unwrap_or(first);
+            let attempts = [
+                repaired.as_deref().and_then(|r| upgrade::upgrade(r, false)),
+                repaired.clone(),
+                upgrade::upgrade(retry, true),
+            ];
+            match attempts
+                .into_iter()
+                .flatten()
+                .find_map(|candidate| run_feed_rs(&candidate, base).ok())
+            {
+                Some(feed) => feed,
+                None => return Err(diagnose(&text, Some(err))),
+            }
+        }
     };
     let mut parsed = map::feed(feed, base, limits);
     parsed.items_over_cap += items_over_cap;
@@ -157,13 +176,30 @@ fn repair(text: &str, err: &ParseFeedError) -> Option<String> {
         {
             add_rss_version(text)
         }
-        ParseFeedError::XmlReader(_) => escape_bare_ampersands(text),
+        ParseFeedError::XmlReader(_) => {
+            let escaped = escape_bare_ampersands(text);
+            close_last_end_tag(escaped.as_deref().unwrap_or(text)).or(escaped)
+        }
         _ => None,
     }
 }
 
-/// Replaces each `&` that does not start a reference (`&name;`, `&#123;`, `&#x1F;`) with `&amp;`; `None` when
-/// there is none. Inside CDATA this turns `&` into `&amp;`, which reads the same once the HTML is decoded.
+/// The document with a `>` added when it ends inside its last end tag (`…</rss`): everything is there but one
+/// character, which hand-written and cut-off-by-one feeds miss. `None` otherwise.
+fn close_last_end_tag(text: &str) -> Option<String> {
+    let trimmed = text.trim_end();
+    let open = trimmed.rfind("</")?;
+    let name = &trimmed[open + 2..];
+    let is_name = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, ':' | '_' | '-' | '.'));
+    is_name.then(|| format!("{trimmed}>"))
+}
+
+/// Replaces each `&` that does not start a reference (`&name;`, `&#123;`, `&#x1F;`) with `&amp;`, and the `&#X`
+/// that HTML allows but XML does not with `&#x`; `None` when there is nothing to change. Inside CDATA this turns
+/// `&` into `&amp;`, which reads the same once the HTML is decoded.
 fn escape_bare_ampersands(text: &str) -> Option<String> {
     let is_reference = |after: &str| {
         let b = after.as_bytes();
@@ -186,7 +222,11 @@ fn escape_bare_ampersands(text: &str) -> Option<String> {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         rest = &rest[amp + 1..];
-        if is_reference(rest) {
+        if let Some(hex) = rest.strip_prefix("#X").filter(|_| is_reference(rest)) {
+            out.push_str("&#x");
+            rest = hex;
+            changed = true;
+        } else if is_reference(rest) {
             out.push('&');
         } else {
             out.push_str("&amp;");

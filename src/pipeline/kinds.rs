@@ -110,7 +110,7 @@ async fn parse_feed_body(
     limits: ParseLimits,
 ) -> Result<(std::result::Result<ParsedFeed, ParseError>, Vec<u8>)> {
     let content_type = meta.content_type.clone();
-    let base = meta.final_url.clone();
+    let base = meta.base_url().clone();
     blocking(move || {
         let parsed = parse::parse_feed_with(&body, content_type.as_deref(), &base, &limits);
         (parsed, body)
