@@ -139,7 +139,7 @@ pub(super) fn absolute_http(href: &str, base: &Url) -> Option<String> {
 fn title_text(t: &Text, atom: bool) -> String {
     if atom && is_plain(t.content_type.as_str()) {
         let words: Vec<&str> = t.content.split_whitespace().collect();
-        strip_forbidden(&words.join(" ")).into_owned()
+        drop_non_xml_chars(&words.join(" ")).into_owned()
     } else {
         plain_text(&t.content)
     }
