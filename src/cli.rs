@@ -114,10 +114,10 @@ pub fn sources(config: &Config, as_json: bool) -> Result<()> {
         };
         rows.push(json!({
             "id": s.id,
-            "url": s.url,
+            "url": crate::redact::public_url(&s.url),
             "enabled": source.enabled,
-            "moved_to": s.moved_to,
-            "discovered": s.discovered,
+            "moved_to": s.moved_to.as_deref().map(crate::redact::public_url),
+            "discovered": s.discovered.as_deref().map(crate::redact::public_url),
             "last_status": s.last_status,
             "last_error": s.last_error,
             "consecutive_failures": s.consecutive_failures,
@@ -235,8 +235,11 @@ pub async fn discover(config: &Config, url: &str) -> Result<String> {
         .ok_or_else(|| Error::Usage(format!("`{url}` is not an absolute http(s) URL")))?;
     let fetcher =
         Fetcher::new(config.fetch.client_settings()).map_err(|e| Error::Internal(e.to_string()))?;
+    // The page named on the command line is the operator's choice: exempt when it is a non-public IP literal.
+    let allow_private = crate::fetch::private_allowed(&page, false);
     let request = FetchRequest {
         url: page.clone(),
+        allow_private,
         etag: None,
         last_modified: None,
     };
@@ -261,6 +264,7 @@ pub async fn discover(config: &Config, url: &str) -> Result<String> {
         Err(_) => {
             let mut found = crate::pipeline::discover_feeds(
                 &fetcher,
+                allow_private,
                 &base,
                 &body,
                 meta.content_type.as_deref(),
