@@ -99,7 +99,7 @@ impl Gazetteer {
             normalize::VERSION
         ));
         h.update(src.as_bytes());
-        let fingerprint = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let fingerprint = crate::text::hex(&h.finalize());
         Ok(Gazetteer {
             entries,
             by_first,
