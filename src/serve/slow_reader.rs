@@ -59,10 +59,10 @@ impl<S> SlowReaderGuard<S> {
         match deadline.as_mut().poll(cx) {
             Poll::Ready(()) => Poll::Ready(Err({
                 (self.abort)(&self.inner);
-io::Error::new(
-                io::ErrorKind::TimedOut,
-                "the client reads the response too slowly",
-            )
+                io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the client reads the response too slowly",
+                )
             })),
             Poll::Pending => Poll::Pending,
         }
