@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 
 use super::escape::esc;
 use super::{
-    clean_text, entry_id, report_title, rfc3339, safe_link, story_author, story_html, FeedMeta,
+    clean_text, entry_id, report_title, rfc3339, safe_link, story_author, story_html, story_media,
+    FeedMeta,
 };
 use crate::model::StoryView;
 
@@ -81,6 +82,18 @@ fn entry(x: &mut String, s: &StoryView) {
             "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>",
             esc(u.as_str())
         );
+    }
+    // The picture and any sound or video, as enclosures.
+    let media = story_media(s);
+    for m in media.picture.iter().chain(&media.audio_video) {
+        let _ = write!(x, "    <link rel=\"enclosure\" href=\"{}\"", esc(&m.url));
+        if let Some(mime) = &m.mime {
+            let _ = write!(x, " type=\"{}\"", esc(mime));
+        }
+        if let Some(size) = m.size {
+            let _ = write!(x, " length=\"{size}\"");
+        }
+        x.push_str("/>\n");
     }
     // The story's original date for both: a story that another outlet joins later must not look new.
     let _ = writeln!(x, "    <published>{published}</published>");

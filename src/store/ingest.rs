@@ -204,8 +204,8 @@ impl Store {
             let it = &incoming.item;
             tx.execute(
                 "INSERT INTO items (url_key, story_id, source_id, guid, link, title, summary, content, author,
-                                    published, first_seen, sort_time, entities, region_match, gazetteer)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                                    published, first_seen, sort_time, entities, region_match, gazetteer, media)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 params![
                     incoming.url_key,
                     story_id,
@@ -222,6 +222,7 @@ impl Store {
                     incoming.tags.entities.join(","),
                     incoming.tags.region_match,
                     gazetteer,
+                    serde_json::to_string(&it.media).expect("media serialize"),
                 ],
             )
             .map_err(e)?;

@@ -83,6 +83,11 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE sources ADD COLUMN discovered TEXT;
     "#,
+    // 3: each item's pictures, sound and video (`model::Media` as a JSON array; a handful per item, read only
+    // with the item, so a column rather than a table).
+    r#"
+    ALTER TABLE items ADD COLUMN media TEXT NOT NULL DEFAULT '[]';
+    "#,
 ];
 
 /// An open database.
