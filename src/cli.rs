@@ -1,4 +1,4 @@
-//! The read-only commands: `stories`, `sources` and `explain`. They open the database with a connection of their
+//! The read-only commands: `stories`, `search`, `sources` and `explain`. They open the database with a connection of their
 //! own (WAL lets them run beside a live daemon) and print plain text or JSON.
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::daemon::load_gazetteer;
 use crate::dedup;
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::store::{Store, StoredItem};
 
 fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -26,31 +26,69 @@ pub fn stories(config: &Config, as_json: bool, limit: usize) -> Result<()> {
     for story in store.latest_stories(limit, &filtered)? {
         let items = store.story_items(story.id)?;
         let Some(lead) = items.first() else { continue };
-        let mut entities: Vec<&str> = Vec::new();
-        for id in items.iter().flat_map(|i| i.entities.iter()) {
-            if !entities.contains(&id.as_str()) {
-                entities.push(id);
-            }
+        out.push(story_json(&story.guid, story.published, lead, &items));
+    }
+    print_stories(&out, as_json);
+    Ok(())
+}
+
+/// `qafila search [--json] [--limit N] QUERY`: the stories matching QUERY, newest first, each led by the report
+/// that matched; the same shape as `stories`.
+pub fn search(config: &Config, query: &str, as_json: bool, limit: usize) -> Result<()> {
+    let store = open(config)?;
+    let gazetteer = load_gazetteer(config)?;
+    let query = crate::search::parse(query, &gazetteer)
+        .map_err(|e| Error::Usage(format!("bad query: {e}")))?;
+    let mut out = Vec::new();
+    for hit in store.search(&query, limit, &config.region_filtered_ids())? {
+        let items = store.story_items(hit.story.id)?;
+        let lead = &hit.story.items[hit.matched];
+        out.push(story_json(
+            &hit.story.guid,
+            hit.story.published,
+            lead,
+            &items,
+        ));
+    }
+    print_stories(&out, as_json);
+    Ok(())
+}
+
+/// One story as `stories --json` prints it: the lead's title and link, the story's date, its entities (in the
+/// order its items name them) and every item.
+fn story_json(
+    guid: &str,
+    published: DateTime<Utc>,
+    lead: &StoredItem,
+    items: &[StoredItem],
+) -> Value {
+    let mut entities: Vec<&str> = Vec::new();
+    for id in items.iter().flat_map(|i| i.entities.iter()) {
+        if !entities.contains(&id.as_str()) {
+            entities.push(id);
         }
-        out.push(json!({
-            "id": story.guid,
-            "title": lead.title,
-            "link": lead.link,
-            "published": rfc3339(story.published),
-            "entities": entities,
-            "items": items.iter().map(|i| json!({
-                "source": i.source_id,
-                "title": i.title,
-                "link": i.link,
-                "published": rfc3339(i.sort_time),
-            })).collect::<Vec<Value>>(),
-        }));
     }
+    json!({
+        "id": guid,
+        "title": lead.title,
+        "link": lead.link,
+        "published": rfc3339(published),
+        "entities": entities,
+        "items": items.iter().map(|i| json!({
+            "source": i.source_id,
+            "title": i.title,
+            "link": i.link,
+            "published": rfc3339(i.sort_time),
+        })).collect::<Vec<Value>>(),
+    })
+}
+
+fn print_stories(out: &[Value], as_json: bool) {
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&out).expect("json"));
-        return Ok(());
+        println!("{}", serde_json::to_string_pretty(out).expect("json"));
+        return;
     }
-    for story in &out {
+    for story in out {
         let items = story["items"].as_array().map_or(0, Vec::len);
         println!(
             "{}  {}  ({items} {})",
@@ -66,7 +104,6 @@ pub fn stories(config: &Config, as_json: bool, limit: usize) -> Result<()> {
             );
         }
     }
-    Ok(())
 }
 
 /// `qafila sources [--json]`: each configured source with its fetch state.

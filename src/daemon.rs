@@ -116,6 +116,10 @@ pub async fn run(config: Arc<Config>, config_path: PathBuf) -> Result<()> {
         max_age: cache_max_age(&config),
         metrics: engine.metrics.clone(),
         engine: engine.clone(),
+        search: Arc::new(crate::search::SearchService::new(
+            &config.storage.database,
+            engine.gazetteer.clone(),
+        )?),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let server_stop = stop_rx.clone();

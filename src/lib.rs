@@ -22,6 +22,7 @@ pub mod pipeline;
 pub mod publish;
 pub mod regions;
 pub mod schedule;
+pub mod search;
 pub mod serve;
 pub mod site;
 pub mod store;

@@ -27,6 +27,8 @@ pub struct ServerState {
     pub metrics: Arc<Metrics>,
     /// For the config in force (sources come and go on reload).
     pub engine: Arc<crate::pipeline::Engine>,
+    /// `/search` and the topic feeds, on a read-only connection of their own.
+    pub search: Arc<crate::search::SearchService>,
 }
 
 pub fn router(state: Arc<ServerState>) -> axum::Router {
@@ -70,6 +72,9 @@ async fn respond(
             .header(header::CACHE_CONTROL, "no-store")
             .body(Body::from(state.metrics.render()))
             .expect("valid response");
+    }
+    if let Some(format) = crate::search::Format::of_path(uri.path()) {
+        return search(state, format, uri, headers).await;
     }
     match state.site.get(uri.path()) {
         Some(doc) => serve_document(&doc, headers, state.max_age),
@@ -217,6 +222,48 @@ fn not_modified(doc: &Document, headers: &HeaderMap) -> bool {
         }
     }
     false
+}
+
+/// `/search?q=…` and its feeds: rendered (or taken from the search cache) off the async threads, then served like
+/// any document; a query that cannot run is a `400` that explains why.
+async fn search(
+    state: Arc<ServerState>,
+    format: crate::search::Format,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Response {
+    use crate::search::Answer;
+    let query = crate::search::query_param(uri.query());
+    let (service, config) = (state.search.clone(), state.engine.config());
+    let answer = tokio::task::spawn_blocking(move || {
+        service.answer(&config, format, query.as_deref(), Utc::now())
+    })
+    .await;
+    match answer {
+        Ok(Ok(Answer::Found(doc))) => serve_document(&doc, headers, state.max_age),
+        Ok(Ok(Answer::BadQuery(doc))) => Response::builder()
+            .status(StatusCode::BAD_REQUEST)
+            .header(header::CONTENT_TYPE, doc.content_type)
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(Body::from(doc.body.to_vec()))
+            .expect("valid response"),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "search failed");
+            plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "search is unavailable right now; try again shortly\n",
+                None,
+            )
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "search task failed");
+            plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "search is unavailable right now; try again shortly\n",
+                None,
+            )
+        }
+    }
 }
 
 async fn health(state: Arc<ServerState>) -> Response {

@@ -57,7 +57,7 @@ impl Document {
     }
 
     /// Makes the compressed forms: done once per new content, not per request.
-    fn compress(&mut self) {
+    pub(crate) fn compress(&mut self) {
         self.gzip = Arc::from(gzip(&self.body));
         self.brotli = Arc::from(brotli(&self.body));
     }

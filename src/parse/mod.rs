@@ -27,6 +27,8 @@ mod tests;
 mod text;
 mod upgrade;
 
+pub(crate) use text::plain_text;
+
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 use url::Url;
 

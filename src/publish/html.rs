@@ -30,6 +30,10 @@ a:hover,a:focus{text-decoration:underline}
 header{padding:1rem 0 .5rem;border-bottom:2px solid #8884}
 .site{margin:0;font-size:.95rem}
 h1{font-size:1.5rem;margin:.25rem 0 .5rem}
+.search{display:flex;gap:.4rem;margin:.4rem 0 .6rem}
+.search input{flex:1;min-width:0;font:inherit;padding:.25rem .6rem;border:1px solid #8888;border-radius:.4rem}
+.search button{font:inherit;padding:.25rem .9rem;border:1px solid #8888;border-radius:.4rem}
+.notice{margin:.8rem 0;color:#5b5b5b}
 nav ul{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem;font-size:.95rem}
 .stories{list-style:none;margin:0;padding:0}
 .story{padding:.8rem 0;border-bottom:1px solid #8883;display:flow-root}
@@ -49,6 +53,15 @@ footer{margin-top:1.5rem;font-size:.9rem;color:#5b5b5b}
 /// Separator between items on one line.
 const DOT: &str = " · ";
 
+/// What only some pages carry (the search page).
+#[derive(Debug, Default)]
+pub(crate) struct PageExtras<'a> {
+    /// The search box's text.
+    pub query: &'a str,
+    /// A line above the stories (a hint, an error, "no results"), shown instead of "no news yet" when empty.
+    pub notice: Option<&'a str>,
+}
+
 /// Renders the page. `now` is only used for the relative times ("منذ ٣ ساعات").
 pub fn render_html(
     meta: &FeedMeta,
@@ -57,6 +70,26 @@ pub fn render_html(
     alternates: &[PageLink],
     entity_links: &[EntityTag],
     now: DateTime<Utc>,
+) -> String {
+    render_page(
+        meta,
+        heading,
+        stories,
+        alternates,
+        entity_links,
+        now,
+        &PageExtras::default(),
+    )
+}
+
+pub(crate) fn render_page(
+    meta: &FeedMeta,
+    heading: &str,
+    stories: &[StoryView],
+    alternates: &[PageLink],
+    entity_links: &[EntityTag],
+    now: DateTime<Utc>,
+    extras: &PageExtras,
 ) -> String {
     let site = clean_text(&meta.title);
     let heading = clean_text(heading);
@@ -92,11 +125,15 @@ pub fn render_html(
         esc(&site)
     );
     let _ = writeln!(x, "<h1>{}</h1>", esc(&heading));
+    search_form(&mut x, extras.query);
     nav(&mut x, entity_links);
     x.push_str("</header>\n<main>\n");
-    if stories.is_empty() {
+    if let Some(notice) = extras.notice {
+        let _ = writeln!(x, "<p class=\"notice\">{}</p>", esc(&clean_text(notice)));
+    }
+    if stories.is_empty() && extras.notice.is_none() {
         x.push_str("<p class=\"empty\">لا توجد أخبار بعد.</p>\n");
-    } else {
+    } else if !stories.is_empty() {
         x.push_str("<ol class=\"stories\">\n");
         for s in stories {
             story(&mut x, s, now);
@@ -107,6 +144,19 @@ pub fn render_html(
     footer(&mut x, alternates);
     x.push_str("</body>\n</html>\n");
     x
+}
+
+/// The search box (a GET form to `/search`, no JavaScript), on every page.
+fn search_form(x: &mut String, query: &str) {
+    let _ = writeln!(
+        x,
+        "<form class=\"search\" role=\"search\" action=\"/search\" method=\"get\">\n\
+         <input type=\"search\" name=\"q\" value=\"{}\" maxlength=\"{}\" dir=\"auto\" \
+         placeholder=\"ابحث في الأخبار\" aria-label=\"ابحث في الأخبار\">\n\
+         <button type=\"submit\">بحث</button>\n</form>",
+        esc(&clean_text(query)),
+        crate::search::query::MAX_QUERY_CHARS
+    );
 }
 
 /// `/country/{id}`, with anything but ASCII letters, digits, `-` and `_` percent-encoded so an odd id cannot

@@ -17,6 +17,7 @@ mod json;
 mod opml;
 mod rss;
 mod sanitize;
+mod search_page;
 mod timefmt;
 
 pub use atom::render_atom;
@@ -25,6 +26,7 @@ pub use json::render_json;
 pub use opml::render_opml;
 pub use rss::render_rss;
 pub use sanitize::{clean_text, sanitize_html, SafeHtml, SanitizeCache};
+pub use search_page::render_search_page;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 

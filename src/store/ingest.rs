@@ -202,10 +202,21 @@ impl Store {
                 }
             };
             let it = &incoming.item;
+            let entities = incoming.tags.entities.join(",");
+            let search_key = super::search::index_new_item(
+                &tx,
+                sort_time,
+                &it.title,
+                it.summary.as_deref(),
+                it.content.as_deref(),
+                &entities,
+            )
+            .map_err(e)?;
             tx.execute(
                 "INSERT INTO items (url_key, story_id, source_id, guid, link, title, summary, content, author,
-                                    published, first_seen, sort_time, entities, region_match, gazetteer, media)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                                    published, first_seen, sort_time, entities, region_match, gazetteer,
+                                    search_key, media)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                 params![
                     incoming.url_key,
                     story_id,
@@ -219,9 +230,10 @@ impl Store {
                     it.published.map(to_secs),
                     now,
                     sort_time,
-                    incoming.tags.entities.join(","),
+                    entities,
                     incoming.tags.region_match,
                     gazetteer,
+                    search_key,
                     serde_json::to_string(&it.media).expect("media serialize"),
                 ],
             )

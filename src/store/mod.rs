@@ -9,6 +9,7 @@
 mod ingest;
 mod maintenance;
 mod query;
+mod search;
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,7 @@ pub use ingest::EachItemItsOwnStory;
 pub use ingest::{Discovery, FetchRecord, IncomingItem, IngestCounts, StateChange, StoryPlacer};
 pub use maintenance::{restore, PruneReport};
 pub use query::{SourceState, StoredItem, StoredStory, WindowItem};
+pub use search::{SearchHit, SearchReader};
 
 /// The schema, one migration per entry. Append only: never edit or reorder a shipped entry.
 const MIGRATIONS: &[&str] = &[
@@ -83,7 +85,35 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE sources ADD COLUMN discovered TEXT;
     "#,
-    // 3: each item's pictures, sound and video (`model::Media` as a JSON array; a handful per item, read only
+    // 3: the full-text search index (store/search.rs): each item's time key, the contentless FTS5 table of folded
+    // words, the tokenization it was built with and a generation counter, triggers that remove an item's row with
+    // the item and count changes. Filled by `search::ensure_index` right after the migrations, in their transaction.
+    r#"
+    ALTER TABLE items ADD COLUMN search_key INTEGER;
+    CREATE UNIQUE INDEX items_search_key ON items(search_key);
+    CREATE VIRTUAL TABLE item_search USING fts5(
+        title, body, entities,
+        content = '', contentless_delete = 1,
+        tokenize = "ascii tokenchars '.-_'"
+    );
+    CREATE TABLE search_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version TEXT NOT NULL,
+        generation INTEGER NOT NULL
+    );
+    INSERT INTO search_state (id, version, generation) VALUES (1, '', 0);
+    CREATE TRIGGER items_search_insert AFTER INSERT ON items BEGIN
+        UPDATE search_state SET generation = generation + 1;
+    END;
+    CREATE TRIGGER items_search_delete AFTER DELETE ON items BEGIN
+        DELETE FROM item_search WHERE rowid = old.search_key;
+        UPDATE search_state SET generation = generation + 1;
+    END;
+    CREATE TRIGGER items_search_update AFTER UPDATE OF entities, region_match ON items BEGIN
+        UPDATE search_state SET generation = generation + 1;
+    END;
+    "#,
+    // 4: each item's pictures, sound and video (`model::Media` as a JSON array; a handful per item, read only
     // with the item, so a column rather than a table).
     r#"
     ALTER TABLE items ADD COLUMN media TEXT NOT NULL DEFAULT '[]';
@@ -172,6 +202,11 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     }
     for migration in &MIGRATIONS[version as usize..] {
         tx.execute_batch(migration).map_err(db_err)?;
+    }
+    // Data that needs Rust to compute (folded words) is filled here, in the migrations' transaction; this also
+    // rebuilds the index when the folding changed since it was built.
+    if let Some(items) = search::ensure_index(&tx).map_err(db_err)? {
+        tracing::info!(items, "built the search index");
     }
     if version < known {
         tx.pragma_update(None, "user_version", known)
