@@ -23,7 +23,7 @@ pub(crate) fn feed(
     let atom = feed.feed_type == FeedType::Atom;
     let ids: Vec<&str> = feed.entries.iter().map(|e| e.id.trim()).collect();
     let mut media = super::media::for_entries(media, &ids);
-    // XML feeds were cut before feed-rs (see `prescan`); JSON Feeds are cut here, newest first by date.
+    // Feeds were cut before feed-rs (see `prescan`); this only acts if that scan read the document differently.
     let over_cap = feed.entries.len().saturating_sub(limits.max_items);
     if over_cap > 0 {
         let mut ranked: Vec<(usize, (Entry, Vec<Media>))> = feed

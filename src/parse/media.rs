@@ -188,14 +188,21 @@ fn attr(e: &BytesStart, name: &str) -> Option<String> {
         })
 }
 
-/// `href` resolved against `base`, if the result is an http(s) URL (never `data:`, `javascript:`…).
+/// `href` resolved against `base`, if the result is an http(s) URL (never `data:`, `javascript:`…), without any
+/// `user:password@`.
 pub(crate) fn http_url(href: &str, base: &Url) -> Option<String> {
     let href = href.trim();
     if href.is_empty() || href.len() > 4096 {
         return None;
     }
-    let url = base.join(href).ok()?;
-    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+    let mut url = base.join(href).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    // A relative URL inherits the feed URL's user:password; credentials are never stored or published.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    Some(url.to_string())
 }
 
 /// The `image` and `attachments` of every item of a JSON Feed, in order.

@@ -201,19 +201,18 @@ fn snippet(s: &StoryView) -> Option<String> {
     // A space before each tag keeps the words of two paragraphs apart ("…مبكرة.</p><p>اضغط").
     let spaced = s.lead.description.as_ref()?.as_str().replace('<', " <");
     let text = crate::parse::html_to_text(&spaced);
-    let text = clean_text(&text);
-    if text.is_empty() {
-        return None;
-    }
-    if text.chars().count() <= SNIPPET_CHARS {
-        return Some(text);
-    }
-    let cut: String = text.chars().take(SNIPPET_CHARS).collect();
-    let at_word = cut
-        .rfind(' ')
-        .filter(|i| *i > SNIPPET_CHARS / 2)
-        .unwrap_or(cut.len());
-    Some(format!("{}…", cut[..at_word].trim_end()))
+    let cut = if text.chars().count() <= SNIPPET_CHARS {
+        text
+    } else {
+        let head: String = text.chars().take(SNIPPET_CHARS).collect();
+        let at_word = head
+            .rfind(' ')
+            .filter(|i| *i > SNIPPET_CHARS / 2)
+            .unwrap_or(head.len());
+        format!("{}…", head[..at_word].trim_end())
+    };
+    // Cleaned after cutting, so that bidi controls the cut separated are balanced again.
+    Some(clean_text(&cut)).filter(|t| !t.is_empty() && t != "…")
 }
 
 /// The story's picture: sized from its own dimensions when the feed gave them (else 4:3), so the layout is

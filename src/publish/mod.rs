@@ -105,7 +105,10 @@ pub(crate) struct PublishedMedia {
 
 impl From<&Media> for Option<PublishedMedia> {
     fn from(m: &Media) -> Self {
-        let url = safe_link(&m.url)?;
+        let mut url = safe_link(&m.url)?;
+        // Stored before credentials were stripped at parse time, or a feed naming them itself: never published.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
         let mime = m
             .mime
             .as_deref()

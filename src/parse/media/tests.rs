@@ -85,3 +85,14 @@ fn media_survives_the_store_round_trip_as_json() {
     );
     assert_eq!(serde_json::from_str::<Vec<Media>>(&text).unwrap(), vec![m]);
 }
+
+#[test]
+fn media_urls_never_carry_credentials() {
+    let base = Url::parse("http://reader:secret@feeds.example/a/feed.xml").unwrap();
+    assert_eq!(
+        super::http_url("img/1.jpg", &base).as_deref(),
+        Some("http://feeds.example/a/img/1.jpg")
+    );
+    assert_eq!(super::http_url("javascript:alert(1)", &base), None);
+    assert_eq!(super::http_url("data:image/png;base64,AAAA", &base), None);
+}
