@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -542,6 +543,27 @@ impl SelectConfig {
         ]
         .into_iter()
         .filter_map(|(key, value)| value.map(|v| (key, v)))
+    }
+}
+
+/// The config in force, shared by the engine (which replaces it on reload) and the HTTP server (which only reads
+/// it). Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SharedConfig(Arc<RwLock<Arc<Config>>>);
+
+impl SharedConfig {
+    pub fn new(config: Arc<Config>) -> SharedConfig {
+        SharedConfig(Arc::new(RwLock::new(config)))
+    }
+
+    /// The config in force now; a reload replaces it whole, so a caller keeps a consistent one.
+    pub fn get(&self) -> Arc<Config> {
+        // A panic while the lock was held cannot leave a half-replaced `Arc`: the value is still whole.
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn replace(&self, config: Arc<Config>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = config;
     }
 }
 
