@@ -18,22 +18,30 @@ pub struct ParsedItem {
     pub guid: Option<String>,
     /// The article's URL, made absolute against the feed URL.
     pub link: Option<String>,
+    /// Plain text, HTML stripped and entities decoded once.
     pub title: String,
+    /// The outlet's summary HTML, as sent (sanitized when published).
     pub summary: Option<String>,
+    /// The outlet's full-content HTML, as sent.
     pub content: Option<String>,
+    /// The author's name, plain text.
     pub author: Option<String>,
+    /// When the item was published, if the feed says.
     pub published: Option<DateTime<Utc>>,
+    /// When the item was last updated, if the feed says.
     pub updated: Option<DateTime<Utc>>,
 }
 
 /// A whole feed document as parsed.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ParsedFeed {
+    /// The feed's own title.
     pub title: Option<String>,
     /// The outlet's home page, when the feed names one.
     pub site_link: Option<String>,
     /// RSS `<ttl>` in minutes: a floor on how soon the source should be polled again.
     pub ttl_minutes: Option<u32>,
+    /// The entries, in feed order.
     pub items: Vec<ParsedItem>,
     /// Items the feed carried beyond `[limits] max_items_per_fetch`: not parsed, not stored, reported.
     pub items_over_cap: usize,
@@ -64,14 +72,18 @@ pub struct EntityTag {
 /// One stored item, with the outlet that delivered it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportView {
+    /// The report's headline.
     pub title: String,
+    /// The report's article URL.
     pub link: Option<String>,
     /// The outlet's HTML content or summary, sanitized against the article's URL (done once, when the view is
     /// built: see `publish::SanitizeCache`).
     pub description: Option<crate::publish::SafeHtml>,
+    /// The report's author.
     pub author: Option<String>,
     /// The item's date, else when qafila first saw it.
     pub published: DateTime<Utc>,
+    /// The id of the source that sent it.
     pub source_id: String,
     /// The outlet's display name (Arabic).
     pub source_name: String,
@@ -84,6 +96,8 @@ pub struct ReportView {
 /// about the region.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RegionTags {
+    /// The region entity ids the story mentions.
     pub entities: Vec<String>,
+    /// Whether the story is about the region (not only a passing mention).
     pub region_match: bool,
 }

@@ -20,7 +20,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 /// Reads the date in `text` (see the module doc); `now` anchors relative times and year-less dates.
-pub fn parse_arabic_date(text: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_arabic_date(text: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let text = normalize(text);
     let text = text.trim();
     if text.is_empty() {
