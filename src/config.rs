@@ -362,6 +362,10 @@ pub struct SelectConfig {
     /// A picture: its `src` (or `data-src`, `srcset`, `content`).
     #[serde(default)]
     pub image: Option<Spanned<String>>,
+    /// The zone the page writes its times in, such as `"+04:00"` (default UTC); dates that say their zone, and
+    /// relative ones ("منذ ساعتين"), are not affected.
+    #[serde(default)]
+    pub utc_offset: Option<Spanned<String>>,
 }
 
 /// `sitemap_days` when unset.
@@ -514,6 +518,17 @@ impl SourceConfig {
                 ));
             }
             (Some(select), SourceKind::Html) => {
+                if let Some(offset) = &select.utc_offset {
+                    if crate::parse::arabic_date::parse_offset(offset.get_ref()).is_none() {
+                        return Err((
+                            offset.span(),
+                            format!(
+                                "key `{at}.select.utc_offset`: `{}` is not a UTC offset such as \"+04:00\"",
+                                offset.get_ref()
+                            ),
+                        ));
+                    }
+                }
                 for (key, selector) in select.selectors() {
                     if let Err(e) = scraper::Selector::parse(selector.get_ref()) {
                         return Err((

@@ -39,8 +39,8 @@ fn head_of(word: &str) -> Option<Head> {
 /// news words skipped).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Qualified {
-    pub head: Head,
-    pub complement: Vec<String>,
+    pub(crate) head: Head,
+    pub(crate) complement: Vec<String>,
 }
 
 /// The qualified heads of a headline.
