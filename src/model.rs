@@ -47,8 +47,10 @@ pub struct Media {
     /// Size in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
+    /// Width in pixels, when the feed says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,
+    /// Height in pixels, when the feed says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
     /// Whether the feed called it a picture (a thumbnail, `medium="image"`, `itunes:image`, an `<img>`) when the
