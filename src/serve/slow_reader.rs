@@ -11,14 +11,14 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 /// A client must take at least this many bytes of a pending response…
 const MIN_PROGRESS: usize = 32 * 1024;
 /// …within this time, or its connection is dropped (a reader slower than about 3 KiB/s on a large document).
-pub const WRITE_STALL: Duration = Duration::from_secs(10);
+pub(crate) const WRITE_STALL: Duration = Duration::from_secs(10);
 
 /// Wraps a connection's socket: while a response is being written and the socket does not take it, the client
 /// must accept [`MIN_PROGRESS`] bytes within [`WRITE_STALL`] or the write fails with `TimedOut` and the
 /// connection is dropped. Reading through a tiny TCP window (1 KiB at a time) thus cannot hold a connection and
 /// its slot for hours. The clock starts at the first write the socket cannot take and restarts after each
 /// [`MIN_PROGRESS`] bytes, or when everything queued was handed to the kernel (`flush`).
-pub struct SlowReaderGuard<S> {
+pub(crate) struct SlowReaderGuard<S> {
     inner: S,
     stall: Duration,
     /// Called on the socket when the client is dropped for slowness.
@@ -29,7 +29,7 @@ pub struct SlowReaderGuard<S> {
 
 impl<S> SlowReaderGuard<S> {
     /// Guards `inner`, allowing `stall` for each [`MIN_PROGRESS`] bytes.
-    pub fn with_stall(inner: S, stall: Duration) -> Self {
+    pub(crate) fn with_stall(inner: S, stall: Duration) -> Self {
         SlowReaderGuard {
             inner,
             stall,
@@ -74,7 +74,7 @@ impl SlowReaderGuard<tokio::net::TcpStream> {
     /// [`SEND_BUFFER`]: the kernel would otherwise grow it to megabytes and take a whole large document from us at
     /// once, leaving a slow reader to trickle it out of kernel memory for hours. A client dropped for slowness gets
     /// a reset (`SO_LINGER` 0), so what it did not read is discarded, not kept sending.
-    pub fn new(stream: tokio::net::TcpStream) -> Self {
+    pub(crate) fn new(stream: tokio::net::TcpStream) -> Self {
         // Best effort: a socket that refuses is served with the kernel's defaults.
         let _ = socket2::SockRef::from(&stream).set_send_buffer_size(SEND_BUFFER);
         SlowReaderGuard {
@@ -87,7 +87,7 @@ impl SlowReaderGuard<tokio::net::TcpStream> {
 }
 
 /// Send buffer of an accepted connection (the kernel doubles it for its bookkeeping).
-pub const SEND_BUFFER: usize = 256 * 1024;
+pub(crate) const SEND_BUFFER: usize = 256 * 1024;
 
 impl<S: AsyncRead + Unpin> AsyncRead for SlowReaderGuard<S> {
     fn poll_read(
