@@ -1,18 +1,15 @@
-//! The read-only commands: `stories`, `sources` and `explain`. They open the database with a connection of their
-//! own (WAL lets them run beside a live daemon) and print plain text or JSON.
+//! The read-only commands: `stories`, `search`, `sources` and `explain`. They open the database with a connection
+//! of their own (WAL lets them run beside a live daemon) and print plain text or JSON.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use crate::config::Config;
 use crate::daemon::load_gazetteer;
 use crate::dedup;
 use crate::error::{Error, Result};
-use crate::store::Store;
-
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
+use crate::publish::rfc3339;
+use crate::store::{Store, StoredItem};
 
 fn open(config: &Config) -> Result<Store> {
     crate::pipeline::open_store(config)
@@ -26,31 +23,69 @@ pub fn stories(config: &Config, as_json: bool, limit: usize) -> Result<()> {
     for story in store.latest_stories(limit, &filtered)? {
         let items = store.story_items(story.id)?;
         let Some(lead) = items.first() else { continue };
-        let mut entities: Vec<&str> = Vec::new();
-        for id in items.iter().flat_map(|i| i.entities.iter()) {
-            if !entities.contains(&id.as_str()) {
-                entities.push(id);
-            }
+        out.push(story_json(&story.guid, story.published, lead, &items));
+    }
+    print_stories(&out, as_json);
+    Ok(())
+}
+
+/// `qafila search [--json] [--limit N] QUERY`: the stories matching QUERY, newest first, each led by the report
+/// that matched; the same shape as `stories`.
+pub fn search(config: &Config, query: &str, as_json: bool, limit: usize) -> Result<()> {
+    let store = open(config)?;
+    let gazetteer = load_gazetteer(config)?;
+    let query = crate::search::parse(query, &gazetteer)
+        .map_err(|e| Error::Usage(format!("bad query: {e}")))?;
+    let mut out = Vec::new();
+    for hit in store.search(&query, limit, &config.region_filtered_ids())? {
+        let items = store.story_items(hit.story.id)?;
+        let lead = &hit.story.items[hit.matched];
+        out.push(story_json(
+            &hit.story.guid,
+            hit.story.published,
+            lead,
+            &items,
+        ));
+    }
+    print_stories(&out, as_json);
+    Ok(())
+}
+
+/// One story as `stories --json` prints it: the lead's title and link, the story's date, its entities (in the
+/// order its items name them) and every item.
+fn story_json(
+    guid: &str,
+    published: DateTime<Utc>,
+    lead: &StoredItem,
+    items: &[StoredItem],
+) -> Value {
+    let mut entities: Vec<&str> = Vec::new();
+    for id in items.iter().flat_map(|i| i.entities.iter()) {
+        if !entities.contains(&id.as_str()) {
+            entities.push(id);
         }
-        out.push(json!({
-            "id": story.guid,
-            "title": lead.title,
-            "link": lead.link,
-            "published": rfc3339(story.published),
-            "entities": entities,
-            "items": items.iter().map(|i| json!({
-                "source": i.source_id,
-                "title": i.title,
-                "link": i.link,
-                "published": rfc3339(i.sort_time),
-            })).collect::<Vec<Value>>(),
-        }));
     }
+    json!({
+        "id": guid,
+        "title": lead.title,
+        "link": lead.link,
+        "published": rfc3339(published),
+        "entities": entities,
+        "items": items.iter().map(|i| json!({
+            "source": i.source_id,
+            "title": i.title,
+            "link": i.link,
+            "published": rfc3339(i.sort_time),
+        })).collect::<Vec<Value>>(),
+    })
+}
+
+fn print_stories(out: &[Value], as_json: bool) {
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&out).expect("json"));
-        return Ok(());
+        println!("{}", serde_json::to_string_pretty(out).expect("json"));
+        return;
     }
-    for story in &out {
+    for story in out {
         let items = story["items"].as_array().map_or(0, Vec::len);
         println!(
             "{}  {}  ({items} {})",
@@ -66,7 +101,6 @@ pub fn stories(config: &Config, as_json: bool, limit: usize) -> Result<()> {
             );
         }
     }
-    Ok(())
 }
 
 /// `qafila sources [--json]`: each configured source with its fetch state.
@@ -80,10 +114,10 @@ pub fn sources(config: &Config, as_json: bool) -> Result<()> {
         };
         rows.push(json!({
             "id": s.id,
-            "url": s.url,
+            "url": crate::redact::public_url(&s.url),
             "enabled": source.enabled,
-            "moved_to": s.moved_to,
-            "discovered": s.discovered,
+            "moved_to": s.moved_to.as_deref().map(crate::redact::public_url),
+            "discovered": s.discovered.as_deref().map(crate::redact::public_url),
             "last_status": s.last_status,
             "last_error": s.last_error,
             "consecutive_failures": s.consecutive_failures,
@@ -109,6 +143,9 @@ pub fn sources(config: &Config, as_json: bool) -> Result<()> {
             r["next_due"].as_str().unwrap_or("now"),
             status
         );
+        if let Some(feed) = r["discovered"].as_str() {
+            println!("{:<20} feed found on the page: {feed}", "");
+        }
     }
     Ok(())
 }
@@ -182,7 +219,7 @@ pub fn import_opml(config: &Config, file: &std::path::Path) -> Result<()> {
     let existing: Vec<(String, String)> = config
         .sources
         .iter()
-        .map(|s| (s.id().to_string(), s.url.get_ref().clone()))
+        .map(|s| (s.id().to_string(), s.url.to_string()))
         .collect();
     let toml = crate::opml_import::opml_to_toml(&text, &existing)
         .map_err(|e| Error::Usage(format!("{}: {e}", file.display())))?;
@@ -199,10 +236,13 @@ pub async fn discover(config: &Config, url: &str) -> Result<String> {
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .ok_or_else(|| Error::Usage(format!("`{url}` is not an absolute http(s) URL")))?;
-    let fetcher = Fetcher::new(crate::daemon::fetch_settings(config))
-        .map_err(|e| Error::Internal(e.to_string()))?;
+    let fetcher =
+        Fetcher::new(config.fetch.client_settings()).map_err(|e| Error::Internal(e.to_string()))?;
+    // The page named on the command line is the operator's choice: exempt when it is a non-public IP literal.
+    let allow_private = crate::fetch::private_allowed(&page, false);
     let request = FetchRequest {
         url: page.clone(),
+        allow_private,
         etag: None,
         last_modified: None,
     };
@@ -227,6 +267,7 @@ pub async fn discover(config: &Config, url: &str) -> Result<String> {
         Err(_) => {
             let mut found = crate::pipeline::discover_feeds(
                 &fetcher,
+                allow_private,
                 &base,
                 &body,
                 meta.content_type.as_deref(),
@@ -261,7 +302,7 @@ pub async fn discover(config: &Config, url: &str) -> Result<String> {
         let language = if feed.arabic { "Arabic" } else { "not Arabic" };
         out.push('\n');
         if let Some(existing) = config.sources.iter().find(|s| {
-            crate::identity::canonical_url(s.url.get_ref())
+            crate::identity::canonical_url(s.url.as_str())
                 == crate::identity::canonical_url(feed.url.as_str())
         }) {
             out.push_str(&format!(
@@ -290,18 +331,6 @@ pub async fn discover(config: &Config, url: &str) -> Result<String> {
 
 /// `qafila export-opml`: the configured sources as OPML 2.0.
 pub fn export_opml(config: &Config) -> Result<()> {
-    let sources: Vec<crate::publish::OpmlSource> = config
-        .enabled_sources()
-        .map(|s| crate::publish::OpmlSource {
-            id: s.id().to_string(),
-            name: s.name.clone(),
-            url: s.url.get_ref().clone(),
-            site: None,
-        })
-        .collect();
-    print!(
-        "{}",
-        crate::publish::render_opml(&config.feed.title, &sources, Utc::now())
-    );
+    print!("{}", crate::site::sources_opml(config, Utc::now()));
     Ok(())
 }

@@ -1,28 +1,51 @@
 //! The operator's configuration: one TOML file, read once at start-up (and again on reload).
 //!
 //! Every problem is reported as `PATH:LINE:COL: message` naming the key, so an operator can jump straight to it:
-//! syntax errors and wrong types come from the TOML parser (we add the key it forgot to name), and the checks
-//! serde cannot express (unique ids, URLs, cron expressions, addresses) point at the offending value through
-//! `toml::Spanned`. Unknown keys are errors, never silently ignored. Relative paths are relative to the working
+//! syntax errors and wrong types come from the TOML parser (we add the key it forgot to name); each value is parsed
+//! into its type while it is read (`values`: ranges, URLs, addresses, schedules), so a bad one is reported the same
+//! way; checks across values (unique ids) point at the offending value through `toml::Spanned`. Unknown keys are errors, never silently ignored. Relative paths are relative to the working
 //! directory qafila runs in (the repository root for the shipped config; `/var/lib/qafila` under systemd).
 //!
-//! The `Config` value is passed down explicitly; there is no global.
+//! The `Config` value is passed down explicitly; there is no global. Nothing reads the config text again: code
+//! after [`Config::parse`] uses typed values and cannot meet an unchecked one.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
+use url::Url;
 
 use crate::error::{Error, Result};
+use crate::fetch::{self, FetchSettings};
 use crate::schedule::CronSchedule;
 
 mod locate;
+mod values;
 use locate::{key_at, located, span_of_key};
+pub(crate) use values::{bounded, fraction, weight};
+use values::{header_text, http_url, listen_addr, millis, optional_http_url, secs};
 
+/// Items in each published feed and page (`[feed] max_items`, 1 to 10,000).
+pub const DEFAULT_MAX_ITEMS: usize = 100;
+/// Where the daemon listens (`[server] listen`).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Days items and stories are kept (`[storage] retention_days`, 1 to 36,500).
+pub const DEFAULT_RETENTION_DAYS: u32 = 90;
+/// When every source is polled unless it has its own schedule (`[fetch] schedule`).
+pub const DEFAULT_SCHEDULE: &str = "*/15 * * * *";
+/// Sources fetched at once (`[fetch] concurrency`, 1 to 256).
+pub const DEFAULT_CONCURRENCY: usize = 8;
+/// Longest wait between retries of a failing source (`[fetch] backoff_max_secs`, 60 to 604,800).
+pub const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(4 * 3600);
+/// Longest a server's caching headers may postpone a poll (`[fetch] max_cache_floor_secs`, 0 to 604,800).
+pub const DEFAULT_MAX_CACHE_FLOOR: Duration = Duration::from_secs(6 * 3600);
+
+/// The whole configuration file, every value parsed and checked once by [`Config::parse`].
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -36,6 +59,8 @@ pub struct Config {
     #[serde(default)]
     pub dedup: crate::dedup::DedupSettings,
     #[serde(default)]
+    pub limits: LimitsConfig,
+    #[serde(default)]
     pub regions: RegionsConfig,
     #[serde(default)]
     pub log: LogConfig,
@@ -43,77 +68,188 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
 }
 
+/// `[feed]`: what the merged feed says about itself and where it is written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FeedConfig {
     pub title: String,
     pub description: String,
-    /// The public site or page the feed belongs to.
-    pub link: Spanned<String>,
-    /// The feed's own public URL (for `atom:link rel="self"`).
-    pub self_url: Spanned<String>,
+    /// The public site or page the feed belongs to (http or https).
+    #[serde(deserialize_with = "http_url")]
+    pub link: Url,
+    /// The feed's own public URL, for `atom:link rel="self"` (http or https).
+    #[serde(deserialize_with = "http_url")]
+    pub self_url: Url,
     #[serde(default = "default_language")]
     pub language: String,
-    #[serde(default = "default_max_items")]
+    /// 1 to 10,000.
+    #[serde(
+        default = "default_max_items",
+        deserialize_with = "bounded::<_, _, 1, 10_000>"
+    )]
     pub max_items: usize,
     #[serde(default = "default_output")]
     pub output: PathBuf,
-    /// A WebSub hub to advertise and ping after each change.
-    #[serde(default)]
-    pub websub_hub: Option<Spanned<String>>,
+    /// A WebSub hub to advertise and ping after each change (http or https).
+    #[serde(default, deserialize_with = "optional_http_url")]
+    pub websub_hub: Option<Url>,
 }
 
+/// `[server]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
-    #[serde(default = "default_listen")]
-    pub listen: Spanned<String>,
+    #[serde(default = "default_listen", deserialize_with = "listen_addr")]
+    pub listen: SocketAddr,
+    /// Most HTTP connections open at once, 1 to 65,536; more wait in the accept queue until one closes.
+    #[serde(
+        default = "default_max_connections",
+        deserialize_with = "bounded::<_, _, 1, 65_536>"
+    )]
+    pub max_connections: usize,
 }
 
+/// `[storage]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StorageConfig {
     #[serde(default = "default_database")]
     pub database: PathBuf,
-    /// Items and stories older than this are pruned, except those still in the published feed.
-    #[serde(default = "default_retention_days")]
+    /// Items and stories older than this are pruned, except those still in the published feed. 1 to 36,500.
+    #[serde(
+        default = "default_retention_days",
+        deserialize_with = "bounded::<_, _, 1, 36_500>"
+    )]
     pub retention_days: u32,
+    /// The database file never grows beyond this many bytes: a write that would is a failed write (the source
+    /// backs off, `/healthz` answers 503), as on a full disk. Unset: no limit but the disk's.
+    #[serde(default)]
+    pub max_database_bytes: Option<u64>,
 }
 
+/// `[fetch]`: the schedule, and how the fetcher behaves ([`FetchConfig::client_settings`]).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FetchConfig {
     /// Cron expression, Unix 5-field or 6-field with seconds. Evaluated in UTC.
     #[serde(default = "default_schedule")]
-    pub schedule: Spanned<String>,
-    /// How many sources are fetched at once.
-    #[serde(default = "default_concurrency")]
+    pub schedule: CronSchedule,
+    /// How many sources are fetched at once. 1 to 256.
+    #[serde(
+        default = "default_concurrency",
+        deserialize_with = "bounded::<_, _, 1, 256>"
+    )]
     pub concurrency: usize,
-    #[serde(default = "default_timeout_secs")]
-    pub timeout_secs: u64,
-    #[serde(default = "default_connect_timeout_secs")]
-    pub connect_timeout_secs: u64,
-    #[serde(default = "default_max_body_bytes")]
+    /// `timeout_secs`: 1 to 600.
+    #[serde(
+        rename = "timeout_secs",
+        default = "default_timeout",
+        deserialize_with = "secs::<_, 1, 600>"
+    )]
+    pub timeout: Duration,
+    /// `connect_timeout_secs`: 1 to 300.
+    #[serde(
+        rename = "connect_timeout_secs",
+        default = "default_connect_timeout",
+        deserialize_with = "secs::<_, 1, 300>"
+    )]
+    pub connect_timeout: Duration,
+    /// 1 KiB to 1 GiB.
+    #[serde(
+        default = "default_max_body_bytes",
+        deserialize_with = "bounded::<_, _, 1024, 1_073_741_824>"
+    )]
     pub max_body_bytes: u64,
-    #[serde(default = "default_user_agent")]
+    /// Printable ASCII, at most 256 characters.
+    #[serde(default = "default_user_agent", deserialize_with = "header_text")]
     pub user_agent: String,
-    #[serde(default = "default_max_redirects")]
+    /// 0 to 20.
+    #[serde(
+        default = "default_max_redirects",
+        deserialize_with = "bounded::<_, _, 0, 20>"
+    )]
     pub max_redirects: usize,
-    /// Allow fetching from loopback/private addresses even when a redirect leads there.
+    /// Allow fetching from loopback/private addresses for every source, even when a redirect leads there.
     #[serde(default)]
     pub allow_private: bool,
-    #[serde(default = "default_per_host_concurrency")]
+    /// 1 to 64.
+    #[serde(
+        default = "default_per_host_concurrency",
+        deserialize_with = "bounded::<_, _, 1, 64>"
+    )]
     pub per_host_concurrency: usize,
-    #[serde(default = "default_per_host_min_gap_ms")]
-    pub per_host_min_gap_ms: u64,
-    /// Longest wait between retries of a failing source.
-    #[serde(default = "default_backoff_max_secs")]
-    pub backoff_max_secs: u64,
-    /// Upper bound on how long a server's caching headers or `<ttl>` may postpone the next poll.
-    #[serde(default = "default_max_cache_floor_secs")]
-    pub max_cache_floor_secs: u64,
+    /// `per_host_min_gap_ms`: 0 to 3,600,000 (an hour).
+    #[serde(
+        rename = "per_host_min_gap_ms",
+        default = "default_per_host_min_gap",
+        deserialize_with = "millis::<_, 0, 3_600_000>"
+    )]
+    pub per_host_min_gap: Duration,
+    /// `backoff_max_secs`: longest wait between retries of a failing source, 60 to 604,800 (a week).
+    #[serde(
+        rename = "backoff_max_secs",
+        default = "default_backoff_max",
+        deserialize_with = "secs::<_, 60, 604_800>"
+    )]
+    pub backoff_max: Duration,
+    /// `max_cache_floor_secs`: upper bound on how long a server's caching headers or `<ttl>` may postpone the next
+    /// poll, 0 to 604,800 (a week).
+    #[serde(
+        rename = "max_cache_floor_secs",
+        default = "default_max_cache_floor",
+        deserialize_with = "secs::<_, 0, 604_800>"
+    )]
+    pub max_cache_floor: Duration,
 }
 
+/// Caps on what one outlet can make qafila store and publish: a hostile or broken feed costs bounded memory, disk
+/// and CPU. The `[limits]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Of one fetch, only the newest this-many items are read and stored; the others are counted in the poll line,
+    /// the log and `/metrics`. 1 to 100,000.
+    #[serde(deserialize_with = "bounded::<_, _, 1, 100_000>")]
+    pub max_items_per_fetch: usize,
+    /// Titles and author names are cut to this many characters (with `…`). 1 to 10,000.
+    #[serde(deserialize_with = "bounded::<_, _, 1, 10_000>")]
+    pub max_title_chars: usize,
+    /// An item's summary and content are each cut to this many bytes (at a character boundary). 1 to 16 MiB.
+    #[serde(deserialize_with = "bounded::<_, _, 1, 16_777_216>")]
+    pub max_content_bytes: usize,
+    /// No published document (feed, page) is larger than this: the oldest stories are left out of it. 64 KiB to
+    /// 1 GiB, and at least `DOCUMENT_GROWTH` × `max_content_bytes`.
+    #[serde(deserialize_with = "bounded::<_, _, 65_536, 1_073_741_824>")]
+    pub max_document_bytes: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_items_per_fetch: 500,
+            max_title_chars: 500,
+            max_content_bytes: 64 * 1024,
+            max_document_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// How many times a description may grow from stored HTML to a published document (entities escaped twice in
+/// Atom, links absolutized): `max_document_bytes` must leave room for one story this large.
+pub const DOCUMENT_GROWTH: usize = 16;
+
+impl LimitsConfig {
+    /// The caps the parser applies.
+    pub fn parse_limits(&self) -> crate::parse::ParseLimits {
+        crate::parse::ParseLimits {
+            max_items: self.max_items_per_fetch,
+            max_title_chars: self.max_title_chars,
+            max_content_bytes: self.max_content_bytes,
+        }
+    }
+}
+
+/// `[regions]`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegionsConfig {
@@ -122,6 +258,7 @@ pub struct RegionsConfig {
     pub gazetteer: Option<PathBuf>,
 }
 
+/// `[log] format`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -130,6 +267,7 @@ pub enum LogFormat {
     Json,
 }
 
+/// `[log]`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
@@ -137,20 +275,29 @@ pub struct LogConfig {
     pub format: LogFormat,
 }
 
+/// One `[[source]]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
+    /// Kept with its position: uniqueness is checked after the whole file is read.
     pub id: Spanned<String>,
     /// Arabic display name of the outlet.
     pub name: String,
-    pub url: Spanned<String>,
+    /// The feed's URL (http or https).
+    #[serde(deserialize_with = "http_url")]
+    pub url: Url,
     #[serde(default = "default_true")]
     pub enabled: bool,
+    /// Overrides `[fetch] schedule` for this source.
     #[serde(default)]
-    pub schedule: Option<Spanned<String>>,
+    pub schedule: Option<CronSchedule>,
     /// Publish only this source's items that mention the region (for general outlets).
     #[serde(default)]
     pub region_filter: bool,
+    /// May reach loopback/private/link-local addresses (a feed on the LAN or on this host under a name). A source
+    /// configured on such an IP literal is allowed without it.
+    #[serde(default)]
+    pub allow_private: bool,
     /// What the URL answers: `feed` (default; an HTML page there is searched for its feed), `html` (a listing page
     /// read with `select`) or `sitemap` (a Google News sitemap, or a sitemap index pointing to one).
     #[serde(default)]
@@ -192,6 +339,10 @@ pub struct SelectConfig {
     /// A picture: its `src` (or `data-src`, `srcset`, `content`).
     #[serde(default)]
     pub image: Option<Spanned<String>>,
+    /// The zone the page writes its times in, such as `"+04:00"` (default UTC); dates that say their zone, and
+    /// relative ones ("منذ ساعتين"), are not affected.
+    #[serde(default)]
+    pub utc_offset: Option<Spanned<String>>,
 }
 
 /// `sitemap_days` when unset.
@@ -201,57 +352,57 @@ fn default_language() -> String {
     "ar".into()
 }
 fn default_max_items() -> usize {
-    100
+    DEFAULT_MAX_ITEMS
 }
 fn default_output() -> PathBuf {
     "data/feed.xml".into()
 }
-fn default_listen() -> Spanned<String> {
-    Spanned::new(0..0, "127.0.0.1:8080".into())
+fn default_listen() -> SocketAddr {
+    DEFAULT_LISTEN
+        .parse()
+        .expect("DEFAULT_LISTEN is an address")
+}
+fn default_max_connections() -> usize {
+    256
 }
 fn default_database() -> PathBuf {
     "data/qafila.db".into()
 }
 fn default_retention_days() -> u32 {
-    90
+    DEFAULT_RETENTION_DAYS
 }
-fn default_schedule() -> Spanned<String> {
-    Spanned::new(0..0, "*/15 * * * *".into())
+fn default_schedule() -> CronSchedule {
+    CronSchedule::parse(DEFAULT_SCHEDULE).expect("DEFAULT_SCHEDULE parses")
 }
 fn default_concurrency() -> usize {
-    8
+    DEFAULT_CONCURRENCY
 }
-fn default_timeout_secs() -> u64 {
-    30
+fn default_timeout() -> Duration {
+    fetch::DEFAULT_TIMEOUT
 }
-fn default_connect_timeout_secs() -> u64 {
-    10
+fn default_connect_timeout() -> Duration {
+    fetch::DEFAULT_CONNECT_TIMEOUT
 }
 fn default_max_body_bytes() -> u64 {
-    10 * 1024 * 1024
+    fetch::DEFAULT_MAX_BODY_BYTES
 }
 fn default_user_agent() -> String {
-    concat!(
-        "qafila/",
-        env!("CARGO_PKG_VERSION"),
-        " (Arabic news aggregator; +https://github.com/qafila/qafila)"
-    )
-    .into()
+    fetch::DEFAULT_USER_AGENT.into()
 }
 fn default_max_redirects() -> usize {
-    5
+    fetch::DEFAULT_MAX_REDIRECTS
 }
 fn default_per_host_concurrency() -> usize {
-    1
+    fetch::DEFAULT_PER_HOST_CONCURRENCY
 }
-fn default_per_host_min_gap_ms() -> u64 {
-    1000
+fn default_per_host_min_gap() -> Duration {
+    fetch::DEFAULT_PER_HOST_MIN_GAP
 }
-fn default_backoff_max_secs() -> u64 {
-    4 * 3600
+fn default_backoff_max() -> Duration {
+    DEFAULT_BACKOFF_MAX
 }
-fn default_max_cache_floor_secs() -> u64 {
-    6 * 3600
+fn default_max_cache_floor() -> Duration {
+    DEFAULT_MAX_CACHE_FLOOR
 }
 fn default_true() -> bool {
     true
@@ -261,6 +412,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: default_listen(),
+            max_connections: default_max_connections(),
         }
     }
 }
@@ -269,6 +421,7 @@ impl Default for StorageConfig {
         StorageConfig {
             database: default_database(),
             retention_days: default_retention_days(),
+            max_database_bytes: None,
         }
     }
 }
@@ -277,48 +430,39 @@ impl Default for FetchConfig {
         FetchConfig {
             schedule: default_schedule(),
             concurrency: default_concurrency(),
-            timeout_secs: default_timeout_secs(),
-            connect_timeout_secs: default_connect_timeout_secs(),
+            timeout: default_timeout(),
+            connect_timeout: default_connect_timeout(),
             max_body_bytes: default_max_body_bytes(),
             user_agent: default_user_agent(),
             max_redirects: default_max_redirects(),
             allow_private: false,
             per_host_concurrency: default_per_host_concurrency(),
-            per_host_min_gap_ms: default_per_host_min_gap_ms(),
-            backoff_max_secs: default_backoff_max_secs(),
-            max_cache_floor_secs: default_max_cache_floor_secs(),
+            per_host_min_gap: default_per_host_min_gap(),
+            backoff_max: default_backoff_max(),
+            max_cache_floor: default_max_cache_floor(),
         }
     }
 }
 
 impl FetchConfig {
-    pub fn timeout(&self) -> Duration {
-        Duration::from_secs(self.timeout_secs)
-    }
-    pub fn backoff_max(&self) -> Duration {
-        Duration::from_secs(self.backoff_max_secs)
-    }
-    pub fn max_cache_floor(&self) -> Duration {
-        Duration::from_secs(self.max_cache_floor_secs)
-    }
-}
-
-impl ServerConfig {
-    pub fn listen_addr(&self) -> SocketAddr {
-        // Validated in `Config::validate`.
-        self.listen
-            .get_ref()
-            .parse()
-            .expect("validated listen address")
+    /// The fetcher's settings from this table.
+    pub fn client_settings(&self) -> FetchSettings {
+        FetchSettings {
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            max_body_bytes: self.max_body_bytes,
+            user_agent: self.user_agent.clone(),
+            max_redirects: self.max_redirects,
+            allow_private: self.allow_private,
+            per_host_concurrency: self.per_host_concurrency,
+            per_host_min_gap: self.per_host_min_gap,
+        }
     }
 }
 
 impl SourceConfig {
     pub fn id(&self) -> &str {
         self.id.get_ref()
-    }
-    pub fn url(&self) -> url::Url {
-        url::Url::parse(self.url.get_ref()).expect("validated source url")
     }
     pub fn kind(&self) -> SourceKind {
         self.kind
@@ -337,7 +481,7 @@ impl SourceConfig {
     /// The keys that depend on `kind`: `select` is required by, and only allowed with, `kind = "html"`, and each
     /// selector must parse; `sitemap_days` belongs to `kind = "sitemap"` and is at least 1.
     fn validate_kind(&self, at: &str) -> std::result::Result<(), (Range<usize>, String)> {
-        let kind_span = self.kind.as_ref().map_or(self.url.span(), |k| k.span());
+        let kind_span = self.kind.as_ref().map_or(self.id.span(), |k| k.span());
         match (&self.select, self.kind()) {
             (None, SourceKind::Html) => {
                 return Err((
@@ -349,6 +493,17 @@ impl SourceConfig {
                 ));
             }
             (Some(select), SourceKind::Html) => {
+                if let Some(offset) = &select.utc_offset {
+                    if crate::parse::arabic_date::parse_offset(offset.get_ref()).is_none() {
+                        return Err((
+                            offset.span(),
+                            format!(
+                                "key `{at}.select.utc_offset`: `{}` is not a UTC offset such as \"+04:00\"",
+                                offset.get_ref()
+                            ),
+                        ));
+                    }
+                }
                 for (key, selector) in select.selectors() {
                     if let Err(e) = scraper::Selector::parse(selector.get_ref()) {
                         return Err((
@@ -376,10 +531,13 @@ impl SourceConfig {
                     format!("key `{at}.sitemap_days`: only used with kind = \"sitemap\""),
                 ));
             }
-            if *days.get_ref() == 0 {
+            if !(1..=365).contains(days.get_ref()) {
                 return Err((
                     days.span(),
-                    format!("key `{at}.sitemap_days`: must be at least 1"),
+                    format!(
+                        "key `{at}.sitemap_days`: {} is out of range: use 1 to 365",
+                        days.get_ref()
+                    ),
                 ));
             }
         }
@@ -400,6 +558,27 @@ impl SelectConfig {
         ]
         .into_iter()
         .filter_map(|(key, value)| value.map(|v| (key, v)))
+    }
+}
+
+/// The config in force, shared by the engine (which replaces it on reload) and the HTTP server (which only reads
+/// it). Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SharedConfig(Arc<RwLock<Arc<Config>>>);
+
+impl SharedConfig {
+    pub fn new(config: Arc<Config>) -> SharedConfig {
+        SharedConfig(Arc::new(RwLock::new(config)))
+    }
+
+    /// The config in force now; a reload replaces it whole, so a caller keeps a consistent one.
+    pub fn get(&self) -> Arc<Config> {
+        // A panic while the lock was held cannot leave a half-replaced `Arc`: the value is still whole.
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn replace(&self, config: Arc<Config>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = config;
     }
 }
 
@@ -432,66 +611,24 @@ impl Config {
         Ok(config)
     }
 
+    /// The checks that need the whole file: each value was checked alone while it was read.
     fn validate(&self, text: &str, path: &Path) -> Result<()> {
         let err = |span: Range<usize>, msg: String| Err(located(text, path, span, msg));
-        for (key, value) in [
-            ("feed.link", &self.feed.link),
-            ("feed.self_url", &self.feed.self_url),
-        ] {
-            if let Err(e) = url::Url::parse(value.get_ref()) {
-                return err(
-                    value.span(),
-                    format!(
-                        "key `{key}`: `{}` is not an absolute URL ({e})",
-                        value.get_ref()
-                    ),
-                );
-            }
-        }
-        if let Some(hub) = &self.feed.websub_hub {
-            if let Err(e) = url::Url::parse(hub.get_ref()) {
-                return err(
-                    hub.span(),
-                    format!("key `feed.websub_hub`: not an absolute URL ({e})"),
-                );
-            }
-        }
-        if self.feed.max_items == 0 {
+        let limits = &self.limits;
+        let floor = limits
+            .max_content_bytes
+            .saturating_mul(DOCUMENT_GROWTH)
+            .max(65_536);
+        if limits.max_document_bytes < floor {
             return err(
-                span_of_key(text, "max_items"),
-                "key `feed.max_items`: must be at least 1".into(),
-            );
-        }
-        if self.server.listen.get_ref().parse::<SocketAddr>().is_err() {
-            return err(
-                self.server.listen.span(),
+                Some(span_of_key(text, "max_document_bytes"))
+                    .filter(|span| !span.is_empty())
+                    .unwrap_or_else(|| span_of_key(text, "max_content_bytes")),
                 format!(
-                    "key `server.listen`: `{}` is not an address with a port, such as 127.0.0.1:8080",
-                    self.server.listen.get_ref()
+                    "key `limits.max_document_bytes`: must be at least {floor} ({DOCUMENT_GROWTH} × max_content_bytes, \
+                     and 65536), so that one story always fits"
                 ),
             );
-        }
-        if let Err(e) = CronSchedule::parse(self.fetch.schedule.get_ref()) {
-            return err(
-                self.fetch.schedule.span(),
-                format!("key `fetch.schedule`: {e}"),
-            );
-        }
-        for (key, value) in [
-            ("concurrency", self.fetch.concurrency as u64),
-            ("timeout_secs", self.fetch.timeout_secs),
-            ("max_body_bytes", self.fetch.max_body_bytes),
-            (
-                "per_host_concurrency",
-                self.fetch.per_host_concurrency as u64,
-            ),
-        ] {
-            if value == 0 {
-                return err(
-                    span_of_key(text, key),
-                    format!("key `fetch.{key}`: must be at least 1"),
-                );
-            }
         }
         let mut seen = HashSet::new();
         for (n, source) in self.sources.iter().enumerate() {
@@ -514,32 +651,6 @@ impl Config {
                         "key `{at}.id`: `{id}` is used by an earlier source; ids must be unique"
                     ),
                 );
-            }
-            match url::Url::parse(source.url.get_ref()) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
-                Ok(u) => {
-                    return err(
-                        source.url.span(),
-                        format!(
-                            "key `{at}.url`: scheme `{}` is not http or https",
-                            u.scheme()
-                        ),
-                    );
-                }
-                Err(e) => {
-                    return err(
-                        source.url.span(),
-                        format!(
-                            "key `{at}.url`: `{}` is not an absolute URL ({e})",
-                            source.url.get_ref()
-                        ),
-                    );
-                }
-            }
-            if let Some(schedule) = &source.schedule {
-                if let Err(e) = CronSchedule::parse(schedule.get_ref()) {
-                    return err(schedule.span(), format!("key `{at}.schedule`: {e}"));
-                }
             }
             source
                 .validate_kind(&at)
@@ -566,15 +677,9 @@ impl Config {
         self.sources.iter().filter(|s| s.enabled)
     }
 
-    /// The global schedule.
-    pub fn schedule_of_global(&self) -> CronSchedule {
-        CronSchedule::parse(self.fetch.schedule.get_ref()).expect("validated schedule")
-    }
-
     /// The schedule of one source: its own override, else the global one.
-    pub fn schedule_of(&self, source: &SourceConfig) -> CronSchedule {
-        let expr = source.schedule.as_ref().unwrap_or(&self.fetch.schedule);
-        CronSchedule::parse(expr.get_ref()).expect("validated schedule")
+    pub fn schedule_of<'a>(&'a self, source: &'a SourceConfig) -> &'a CronSchedule {
+        source.schedule.as_ref().unwrap_or(&self.fetch.schedule)
     }
 }
 

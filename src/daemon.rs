@@ -19,13 +19,13 @@ use tokio::task::JoinSet;
 
 use crate::config::{Config, SourceConfig};
 use crate::error::{Error, Result};
-use crate::fetch::{FetchSettings, Fetcher};
+use crate::fetch::Fetcher;
 use crate::notify;
 use crate::pipeline::{Engine, PollReport, Writer};
 use crate::regions::Gazetteer;
 use crate::serve::{self, ServerState};
 use crate::site::{self, Site};
-use crate::store::Store;
+use crate::store::HealthReader;
 use crate::websub;
 
 /// How long in-flight fetches may finish after a shutdown signal before they are cancelled.
@@ -40,26 +40,12 @@ pub fn load_gazetteer(config: &Config) -> Result<Gazetteer> {
     }
 }
 
-pub fn fetch_settings(config: &Config) -> FetchSettings {
-    let f = &config.fetch;
-    FetchSettings {
-        timeout: f.timeout(),
-        connect_timeout: Duration::from_secs(f.connect_timeout_secs),
-        max_body_bytes: f.max_body_bytes,
-        user_agent: f.user_agent.clone(),
-        max_redirects: f.max_redirects,
-        allow_private: f.allow_private,
-        per_host_concurrency: f.per_host_concurrency,
-        per_host_min_gap: Duration::from_millis(f.per_host_min_gap_ms),
-    }
-}
-
 /// Opens the database and builds everything a poll needs.
 pub fn engine(config: Arc<Config>) -> Result<Arc<Engine>> {
     let gazetteer = Arc::new(load_gazetteer(&config)?);
     let writer = Writer::open(&config, gazetteer.clone())?;
     let fetcher =
-        Fetcher::new(fetch_settings(&config)).map_err(|e| Error::Internal(e.to_string()))?;
+        Fetcher::new(config.fetch.client_settings()).map_err(|e| Error::Internal(e.to_string()))?;
     Ok(Arc::new(Engine::new(config, fetcher, writer, gazetteer)))
 }
 
@@ -81,17 +67,26 @@ pub async fn poll_sources(
 }
 
 /// Reads the stories to publish, rebuilds the served documents and the feed file ([`site::rebuild`]), and pings
-/// the WebSub hub about the feeds that changed.
-pub async fn publish_and_ping(engine: &Arc<Engine>, site: &Site) -> Result<()> {
+/// the WebSub hub about the feeds that changed. Rendering and compressing are CPU work: they run off the async
+/// threads, so the server keeps answering meanwhile.
+pub async fn publish_and_ping(engine: &Arc<Engine>, site: &Arc<Site>) -> Result<()> {
     let config = engine.config();
     let stories = engine
         .stories_to_publish(site::stories_needed(&config))
         .await?;
-    let changed = site::rebuild(site, &config, &engine.gazetteer, &stories, Utc::now())?;
+    let published = tokio::task::spawn_blocking({
+        let (site, config, gazetteer) = (site.clone(), config.clone(), engine.gazetteer.clone());
+        move || site::rebuild(&site, &config, &gazetteer, &stories, Utc::now())
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("publish task: {e}")))??;
+    let changed = published.changed_feeds;
     if let (Some(hub), false) = (&config.feed.websub_hub, changed.is_empty()) {
-        websub::ping(hub.get_ref(), &changed).await;
+        websub::ping(&engine.fetcher(), hub.as_str(), &changed).await;
     }
-    Ok(())
+    published
+        .output
+        .inspect_err(|_| engine.metrics.add_output_write_failure())
 }
 
 /// `qafila poll`: every enabled source once, then publish.
@@ -99,17 +94,19 @@ pub async fn poll_once(config: Arc<Config>) -> Result<Vec<PollReport>> {
     let engine = engine(config.clone())?;
     let sources: Vec<SourceConfig> = config.enabled_sources().cloned().collect();
     let reports = poll_sources(&engine, sources).await?;
-    publish_and_ping(&engine, &Site::default()).await?;
+    publish_and_ping(&engine, &Arc::new(Site::default())).await?;
     Ok(reports)
 }
 
 /// `qafila run`: the daemon, until SIGTERM or SIGINT. SIGHUP re-reads the config at `config_path`.
+///
+/// The port is bound and `/healthz` answers before anything is rendered: whatever is stored, the first publish
+/// can never keep the service from starting (documents answer 503 until it is done).
 pub async fn run(config: Arc<Config>, config_path: PathBuf) -> Result<()> {
     let engine = engine(config.clone())?;
     let site = Arc::new(Site::default());
-    publish_and_ping(&engine, &site).await?;
 
-    let addr = config.server.listen_addr();
+    let addr = config.server.listen;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| Error::Listen {
@@ -118,10 +115,15 @@ pub async fn run(config: Arc<Config>, config_path: PathBuf) -> Result<()> {
         })?;
     let state = Arc::new(ServerState {
         site: site.clone(),
-        reader: Mutex::new(Store::open(&config.storage.database)?),
+        reader: Mutex::new(HealthReader::open(&config.storage.database)?),
         max_age: cache_max_age(&config),
         metrics: engine.metrics.clone(),
-        engine: engine.clone(),
+        config: engine.shared_config(),
+        write_health: engine.write_health.clone(),
+        search: Arc::new(crate::search::SearchService::new(
+            &config.storage.database,
+            engine.gazetteer.clone(),
+        )?),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let server_stop = stop_rx.clone();
@@ -129,12 +131,16 @@ pub async fn run(config: Arc<Config>, config_path: PathBuf) -> Result<()> {
         listener,
         serve::router(state),
         server_stop,
+        config.server.max_connections,
     ));
     tracing::info!(%addr, sources = config.enabled_sources().count(), "qafila is serving /feed.xml and polling");
     notify::ready(&format!(
         "serving on {addr}, {} sources",
         config.enabled_sources().count()
     ));
+    if let Err(e) = publish_and_ping(&engine, &site).await {
+        tracing::error!(error = %e, "publishing what is stored failed; the feed appears after the first round");
+    }
     let heartbeat = Arc::new(AtomicI64::new(Utc::now().timestamp()));
     if let Some(every) = notify::watchdog_interval() {
         tokio::spawn(watchdog(engine.clone(), heartbeat.clone(), every));
@@ -245,7 +251,7 @@ async fn watchdog(engine: Arc<Engine>, heartbeat: Arc<AtomicI64>, every: Duratio
 
 /// `max-age` for served documents: half the global poll period, so readers see a round's result soon after it.
 fn cache_max_age(config: &Config) -> Duration {
-    let period = config.schedule_of_global().period(Utc::now());
+    let period = config.fetch.schedule.period(Utc::now());
     (period / 2).clamp(Duration::from_secs(30), Duration::from_secs(3600))
 }
 
@@ -272,7 +278,7 @@ async fn reload(engine: &Arc<Engine>, path: &Path) {
     let result = match Config::load(path) {
         Ok(new) => {
             let old = engine.config();
-            if new.server.listen.get_ref() != old.server.listen.get_ref() {
+            if new.server.listen != old.server.listen {
                 tracing::warn!("[server] listen changed: it applies after a restart");
             }
             if new.storage.database != old.storage.database
@@ -282,7 +288,7 @@ async fn reload(engine: &Arc<Engine>, path: &Path) {
                     "[storage] database and [regions] gazetteer changes apply after a restart"
                 );
             }
-            match Fetcher::new(fetch_settings(&new)) {
+            match Fetcher::new(new.fetch.client_settings()) {
                 Ok(fetcher) => engine
                     .reload(Arc::new(new), fetcher)
                     .await
@@ -315,17 +321,31 @@ async fn schedule_loop(
     let mut in_flight: HashSet<String> = HashSet::new();
     let mut round_sources: HashMap<tokio::task::Id, Vec<String>> = HashMap::new();
     let mut rounds: JoinSet<()> = JoinSet::new();
+    // Sources whose schedule has no firing left (its year is over), reported once.
+    let mut finished: HashSet<String> = HashSet::new();
     loop {
         heartbeat.store(Utc::now().timestamp(), Ordering::Relaxed);
         let next_due = engine.with_writer(|w| w.store.next_due_times()).await?;
         let now = Utc::now();
         let mut due = Vec::new();
         let mut earliest = now + chrono::Duration::from_std(MAX_SLEEP).expect("small");
-        for source in engine.config().enabled_sources() {
+        let config = engine.config();
+        for source in config.enabled_sources() {
             if in_flight.contains(source.id()) {
                 continue;
             }
-            match next_due.get(source.id()).copied().flatten() {
+            let schedule = config.schedule_of(source);
+            if schedule.next_after(now).is_none() {
+                if finished.insert(source.id().to_string()) {
+                    tracing::warn!(source = source.id(), schedule = schedule.expression(), "the schedule has no firing left; the source is not polled until the config gives it one");
+                }
+                continue;
+            }
+            // A source whose last result could not be stored is held back in memory (the database could not
+            // save its next poll time).
+            let stored = next_due.get(source.id()).copied().flatten();
+            let held = engine.write_health.held_until(source.id());
+            match stored.max(held) {
                 Some(t) if t > now => earliest = earliest.min(t),
                 _ => due.push(source.clone()),
             }
@@ -346,7 +366,7 @@ async fn schedule_loop(
                     tracing::error!(error = %e, "maintenance after the round failed");
                 }
                 if let Err(e) = publish_and_ping(&engine, &site).await {
-                    tracing::error!(error = %e, "publishing the feed failed; the previous one is still served");
+                    tracing::error!(error = %e, "publishing the feed failed (the served documents are updated whenever they could be rendered)");
                 }
             });
             round_sources.insert(round.id(), ids);

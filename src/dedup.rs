@@ -58,11 +58,15 @@ mod coverage;
 mod features;
 mod figures;
 mod index;
+mod relevance;
+mod subject;
 #[cfg(test)]
 mod tests;
 mod verdict;
 
 use serde::Deserialize;
+
+use crate::config::{bounded, fraction, weight};
 
 pub use features::{features, item_features, text_to_match, ItemFeatures};
 pub use index::StoryIndex;
@@ -72,24 +76,36 @@ pub use verdict::{explain, same_story, Explanation, Reason, Verdict};
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DedupSettings {
-    /// Items further apart than this never join one story, and the index forgets items older than this. Default 72.
+    /// Items further apart than this never join one story, and the index forgets items older than this. Default 72,
+    /// 1 to 8,760 (a year).
+    #[serde(deserialize_with = "bounded::<_, _, 1, 8_760>")]
     pub window_hours: u32,
-    /// Beyond this gap two items only merge with near-identical headlines: later news is a follow-up. Default 24.
+    /// Beyond this gap two items only merge with near-identical headlines: later news is a follow-up. Default 24,
+    /// 0 to 8,760.
+    #[serde(deserialize_with = "bounded::<_, _, 0, 8_760>")]
     pub follow_up_hours: u32,
     /// Headline similarity (Jaccard, 0–1) at or above which two items merge. Default 0.5.
+    #[serde(deserialize_with = "fraction")]
     pub title_similarity: f32,
     /// Weighted count of headline+summary words two items sharing a region entity must have in common to merge
-    /// (content words and entities count 1, figures 1.5, generic news words 0.25). Default 4.0.
+    /// (content words and entities count 1, figures 1.5, generic news words 0.25). Default 4.0, 0 to 1000.
+    #[serde(deserialize_with = "weight")]
     pub shared_weight: f32,
-    /// …and that shared weight must be at least this fraction of the lighter item's total. Default 0.2.
+    /// …and that shared weight must be at least this fraction of the lighter item's total. Default 0.2, 0 to 1.
+    #[serde(deserialize_with = "fraction")]
     pub shared_fraction: f32,
-    /// Headline similarity required past `follow_up_hours`. Default 0.8.
+    /// Headline similarity required past `follow_up_hours`. Default 0.8, 0 to 1.
+    #[serde(deserialize_with = "fraction")]
     pub follow_up_title_similarity: f32,
-    /// Postings read per looked-up token: those nearest in time to the new item. Bounds query cost. Default 64.
+    /// Postings read per looked-up token: those nearest in time to the new item. Bounds query cost. Default 64,
+    /// 1 to 100,000.
+    #[serde(deserialize_with = "bounded::<_, _, 1, 100_000>")]
     pub posting_cap: usize,
-    /// Tokens of the new item looked up, rarest first (generic news words last). Default 16.
+    /// Tokens of the new item looked up, rarest first (generic news words last). Default 16, 1 to 1,000.
+    #[serde(deserialize_with = "bounded::<_, _, 1, 1_000>")]
     pub query_tokens: usize,
-    /// Candidates (most shared tokens first) whose figures are computed. Default 16.
+    /// Candidates (most shared tokens first) whose figures are computed. Default 16, 1 to 10,000.
+    #[serde(deserialize_with = "bounded::<_, _, 1, 10_000>")]
     pub max_candidates: usize,
 }
 

@@ -41,6 +41,17 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
+    /// Stories matching QUERY, newest first: words in any Arabic spelling, "a phrase", OR, -excluded, country:ID
+    Search {
+        #[arg(long)]
+        json: bool,
+        /// How many stories (0 = all that match)
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// The query; several arguments are joined with spaces (options go before it)
+        #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
+        query: Vec<String>,
+    },
     /// Every configured source with its fetch state
     Sources {
         #[arg(long)]
@@ -110,6 +121,9 @@ fn execute(command: Command, config: Config, config_path: PathBuf) -> Result<Exi
         }
         Command::Stories { json, limit } => {
             cli::stories(&config, json, limit).map(|_| ExitCode::SUCCESS)
+        }
+        Command::Search { json, limit, query } => {
+            cli::search(&config, &query.join(" "), json, limit).map(|_| ExitCode::SUCCESS)
         }
         Command::Sources { json } => cli::sources(&config, json).map(|_| ExitCode::SUCCESS),
         Command::Prune => {

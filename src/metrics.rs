@@ -47,11 +47,14 @@ pub struct Metrics {
     fetch_buckets: [AtomicU64; FETCH_BUCKETS.len() + 1],
     fetch_nanos: AtomicU64,
     items_ingested: AtomicU64,
+    items_over_cap: AtomicU64,
     stories_created: AtomicU64,
     stories_merged: AtomicU64,
     sources_failing: AtomicU64,
     last_successful_round: AtomicI64,
     database_size: AtomicU64,
+    database_write_failures: AtomicU64,
+    output_write_failures: AtomicU64,
     requests: Mutex<HashMap<(&'static str, u16), u64>>,
 }
 
@@ -81,12 +84,27 @@ impl Metrics {
         self.stories_merged.fetch_add(stories_merged, Relaxed);
     }
 
+    /// Items a fetch carried beyond `[limits] max_items_per_fetch` (not stored).
+    pub fn add_over_cap(&self, items: u64) {
+        self.items_over_cap.fetch_add(items, Relaxed);
+    }
+
     pub fn set_sources_failing(&self, n: u64) {
         self.sources_failing.store(n, Relaxed);
     }
 
     pub fn set_last_successful_round(&self, at: DateTime<Utc>) {
         self.last_successful_round.store(at.timestamp(), Relaxed);
+    }
+
+    /// A poll's result could not be stored (disk full, read-only file system…).
+    pub fn add_database_write_failure(&self) {
+        self.database_write_failures.fetch_add(1, Relaxed);
+    }
+
+    /// The feed file could not be written (the served documents were updated anyway).
+    pub fn add_output_write_failure(&self) {
+        self.output_write_failures.fetch_add(1, Relaxed);
     }
 
     pub fn set_database_size(&self, bytes: u64) {
@@ -149,6 +167,11 @@ impl Metrics {
                 &self.items_ingested,
             ),
             (
+                "qafila_items_over_cap_total",
+                "Items fetched beyond [limits] max_items_per_fetch and not stored.",
+                &self.items_over_cap,
+            ),
+            (
                 "qafila_stories_created_total",
                 "Stories started by a new item.",
                 &self.stories_created,
@@ -157,6 +180,16 @@ impl Metrics {
                 "qafila_stories_merged_total",
                 "New items that joined an existing story.",
                 &self.stories_merged,
+            ),
+            (
+                "qafila_database_write_failures_total",
+                "Poll results that could not be stored (the source backs off; /healthz answers 503).",
+                &self.database_write_failures,
+            ),
+            (
+                "qafila_output_write_failures_total",
+                "Failed writes of the feed file ([feed] output); the served feed is updated regardless.",
+                &self.output_write_failures,
             ),
         ] {
             family(&mut out, name, "counter", help);

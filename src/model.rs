@@ -35,6 +35,8 @@ pub struct ParsedFeed {
     /// RSS `<ttl>` in minutes: a floor on how soon the source should be polled again.
     pub ttl_minutes: Option<u32>,
     pub items: Vec<ParsedItem>,
+    /// Items the feed carried beyond `[limits] max_items_per_fetch`: not parsed, not stored, reported.
+    pub items_over_cap: usize,
 }
 
 /// One story as the publisher sees it: the first report and the others that joined it.
@@ -64,8 +66,9 @@ pub struct EntityTag {
 pub struct ReportView {
     pub title: String,
     pub link: Option<String>,
-    /// The outlet's HTML summary or content, unsanitized.
-    pub description: Option<String>,
+    /// The outlet's HTML content or summary, sanitized against the article's URL (done once, when the view is
+    /// built: see `publish::SanitizeCache`).
+    pub description: Option<crate::publish::SafeHtml>,
     pub author: Option<String>,
     /// The item's date, else when qafila first saw it.
     pub published: DateTime<Utc>,

@@ -18,7 +18,7 @@ use unicode_normalization::UnicodeNormalization;
 
 /// Bumped whenever folding or tokenization changes, so fingerprints of derived data (gazetteer, stored relevance)
 /// change with it.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// What one (decomposed) input character becomes.
 enum Fold {
@@ -265,6 +265,10 @@ const NO_STRIP: &[&str] = &[
     "الاف",
     "الله",
     "الف",
+    // "ألفي"/"ألفين"/"ألفان" (two thousand), not "the" + في/فين.
+    "الفي",
+    "الفين",
+    "الفان",
     "الي",
     "الا",
     "الان",

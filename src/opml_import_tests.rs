@@ -11,7 +11,7 @@ fn shipped_sources() -> Vec<(String, String)> {
         .unwrap()
         .sources
         .iter()
-        .map(|s| (s.id().to_string(), s.url.get_ref().clone()))
+        .map(|s| (s.id().to_string(), s.url.to_string()))
         .collect()
 }
 
@@ -24,7 +24,7 @@ fn reader_export_appends_to_the_shipped_config_and_parses_back() {
         .unwrap_or_else(|e| panic!("{e}\n---\n{toml}"));
     let new: Vec<(&str, &str, &str)> = config.sources[existing.len()..]
         .iter()
-        .map(|s| (s.id(), s.name.as_str(), s.url.get_ref().as_str()))
+        .map(|s| (s.id(), s.name.as_str(), s.url.as_str()))
         .collect();
     assert_eq!(
         new,

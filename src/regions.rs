@@ -8,7 +8,10 @@
 //!
 //! Ambiguous names (Georgia the US state, al-Bukhari the scholar, the Syrian "Astana talks") are handled with
 //! per-entity `exclude` phrases: a match is ignored when an exclude phrase overlaps it or stands within
-//! [`EXCLUDE_WINDOW`] words of it.
+//! [`EXCLUDE_WINDOW`] words of it. One sense per item: once a phrase is excluded somewhere in an item (headline or
+//! text), its other occurrences in that item mean the same thing ("ولاية جورجيا الأمريكية" in the lead, a bare
+//! "جورجيا" further on), see [`Gazetteer::matches_item`]. The words of exclude phrases count as known words, so
+//! a clitic in front of them is stripped like in front of a name ("بولاية جورجيا").
 //!
 //! The file may also list `[[foreign]]` countries. They are never returned by [`Gazetteer::tag`] (an item only
 //! about them is off-region) but story clustering uses them to tell "a deal with the UAE" from "a deal with Saudi
@@ -24,13 +27,17 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use load::Entry;
-pub use load::{GazetteerError, Kind};
+pub use load::{GazetteerError, Kind, PhraseKind};
 
 use crate::model::EntityTag;
 use crate::normalize;
 
 /// How many words away an exclude phrase still suppresses a match ("أتلانتا بجورجيا" is one word away).
 pub const EXCLUDE_WINDOW: usize = 3;
+
+/// Bumped whenever the way matches become an item's tags or its relevance changes (exclusions, one sense per
+/// item, the weighing of mentions), so items stored under older rules are re-tagged like a gazetteer change.
+pub(crate) const RULES_VERSION: u32 = 2;
 
 const BUILTIN: &str = include_str!("../data/regions.toml");
 
@@ -82,14 +89,21 @@ impl Gazetteer {
                 by_first.entry(p[0].clone()).or_default().push((ei, pi));
                 known.extend(p.iter().filter(|w| !normalize::is_stopword(w)).cloned());
             }
+            for x in &e.excludes {
+                known.extend(
+                    x.iter()
+                        .filter(|w| !normalize::is_stopword(w) && *w != load::WILDCARD)
+                        .cloned(),
+                );
+            }
         }
         let mut h = Sha256::new();
         h.update(format!(
-            "qafila-gazetteer normalize-v{}\n",
+            "qafila-gazetteer normalize-v{} rules-v{RULES_VERSION}\n",
             normalize::VERSION
         ));
         h.update(src.as_bytes());
-        let fingerprint = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let fingerprint = crate::text::hex(&h.finalize());
         Ok(Gazetteer {
             entries,
             by_first,
@@ -140,9 +154,14 @@ impl Gazetteer {
         self.entries[entry].kind
     }
 
+    /// What the matched phrase names.
+    pub(crate) fn phrase_kind(&self, m: &Match) -> PhraseKind {
+        self.entries[m.entry].kinds[m.phrase]
+    }
+
     /// Whether the phrase names a place or person (specific to a story) rather than the entity itself.
     pub(crate) fn is_specific(&self, m: &Match) -> bool {
-        self.entries[m.entry].specific[m.phrase]
+        matches!(self.phrase_kind(m), PhraseKind::Place | PhraseKind::Person)
     }
 
     /// Wider regions the entry lies in.
@@ -166,8 +185,34 @@ impl Gazetteer {
             .collect()
     }
 
+    /// Matches in each part of one item (headline, text), one sense per item: a phrase excluded in one place is
+    /// dropped everywhere in the item.
+    pub(crate) fn matches_item(&self, parts: &[&[String]]) -> Vec<Vec<Match>> {
+        let raw: Vec<Vec<Match>> = parts.iter().map(|w| self.raw_matches(w)).collect();
+        let mut other_sense: Vec<(usize, usize)> = Vec::new();
+        for (words, ms) in parts.iter().zip(&raw) {
+            for m in ms.iter().filter(|m| self.excluded(words, m)) {
+                other_sense.push((m.entry, m.phrase));
+            }
+        }
+        raw.into_iter()
+            .map(|ms| {
+                ms.into_iter()
+                    .filter(|m| !other_sense.contains(&(m.entry, m.phrase)))
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Non-overlapping phrase matches in `words` (leftmost, then longest), with excluded ones removed.
     pub(crate) fn matches(&self, words: &[String]) -> Vec<Match> {
+        let mut found = self.raw_matches(words);
+        found.retain(|m| !self.excluded(words, m));
+        found
+    }
+
+    /// Every phrase occurrence, exclusions not yet applied.
+    fn raw_matches(&self, words: &[String]) -> Vec<Match> {
         let mut found = Vec::new();
         let mut i = 0;
         while i < words.len() {
@@ -191,7 +236,6 @@ impl Gazetteer {
                 None => i += 1,
             }
         }
-        found.retain(|m| !self.excluded(words, m));
         found
     }
 
@@ -202,8 +246,16 @@ impl Gazetteer {
         self.entries[m.entry]
             .excludes
             .iter()
-            .any(|x| (lo.saturating_sub(x.len() - 1)..hi).any(|s| words[s..].starts_with(x)))
+            .any(|x| (lo.saturating_sub(x.len() - 1)..hi).any(|s| phrase_at(&words[s..], x)))
     }
+}
+
+/// Whether `words` starts with the exclude phrase `x` (a `*` word matches any one word).
+fn phrase_at(words: &[String], x: &[String]) -> bool {
+    words.len() >= x.len()
+        && x.iter()
+            .zip(words)
+            .all(|(p, w)| p == load::WILDCARD || p == w)
 }
 
 fn tag_of(e: &Entry) -> EntityTag {

@@ -216,6 +216,15 @@ mod tests {
     }
 
     #[test]
+    fn a_schedule_whose_year_is_over_is_never_due_and_does_not_panic() {
+        // Valid when the config was read; a long-running daemon outlives its last firing.
+        let s = CronSchedule::parse("0 0 0 1 1 * 2099").unwrap();
+        let after = at(2100, 1, 1, 0, 0);
+        assert_eq!(s.next_after(after), None);
+        assert_eq!(s.period(after), Duration::from_secs(900));
+    }
+
+    #[test]
     fn jitter_is_bounded() {
         for _ in 0..100 {
             assert!(jitter(Duration::from_secs(900)) < Duration::from_secs(30));

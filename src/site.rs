@@ -57,7 +57,7 @@ impl Document {
     }
 
     /// Makes the compressed forms: done once per new content, not per request.
-    fn compress(&mut self) {
+    pub(crate) fn compress(&mut self) {
         self.gzip = Arc::from(gzip(&self.body));
         self.brotli = Arc::from(brotli(&self.body));
     }
@@ -84,11 +84,19 @@ fn brotli(bytes: &[u8]) -> Vec<u8> {
 #[derive(Default)]
 pub struct Site {
     docs: RwLock<Arc<HashMap<String, Document>>>,
+    /// The ETag of the RSS feed last written to `[feed] output`: a failed write is retried at the next publish
+    /// even when the feed has not changed since.
+    written: std::sync::Mutex<Option<String>>,
 }
 
 impl Site {
     pub fn get(&self, path: &str) -> Option<Document> {
         self.docs.read().expect("site lock").get(path).cloned()
+    }
+
+    /// Whether a publish has filled the site yet.
+    pub fn is_published(&self) -> bool {
+        !self.docs.read().expect("site lock").is_empty()
     }
 
     fn snapshot(&self) -> Arc<HashMap<String, Document>> {
@@ -105,20 +113,20 @@ fn meta(config: &Config, title: &str, path: &str) -> FeedMeta {
     FeedMeta {
         title: title.to_string(),
         description: config.feed.description.clone(),
-        link: config.feed.link.get_ref().clone(),
+        link: config.feed.link.to_string(),
         self_url: public_url(config, path),
         language: config.feed.language.clone(),
-        websub_hub: config.feed.websub_hub.as_ref().map(|h| h.get_ref().clone()),
+        websub_hub: config.feed.websub_hub.as_ref().map(|h| h.to_string()),
     }
 }
 
 /// The public URL of `path`: `[feed] self_url` is the RSS feed's URL, the other documents live beside it.
 pub fn public_url(config: &Config, path: &str) -> String {
-    let self_url = config.feed.self_url.get_ref();
+    let self_url = &config.feed.self_url;
     if path == "/feed.xml" {
-        return self_url.clone();
+        return self_url.to_string();
     }
-    match url::Url::parse(self_url).and_then(|u| u.join(path.trim_start_matches('/'))) {
+    match self_url.join(path.trim_start_matches('/')) {
         Ok(u) => u.to_string(),
         Err(_) => path.to_string(),
     }
@@ -157,6 +165,7 @@ fn render_slice(
 ) {
     let (title, stories) = (slice.title.as_str(), slice.stories);
     let built = newest_report(stories);
+    let max_bytes = config.limits.max_document_bytes;
     let feeds = [
         (
             "xml",
@@ -184,7 +193,8 @@ fn render_slice(
     for (ext, content_type, mime, label, render) in feeds {
         let path = format!("{}.{ext}", slice.feeds);
         let feed_meta = meta(config, title, &path);
-        let mut doc = Document::new(render(&feed_meta, stories, built), content_type, built);
+        let body = render_within(max_bytes, &path, stories, |s| render(&feed_meta, s, built));
+        let mut doc = Document::new(body, content_type, built);
         if let Some(hub) = &feed_meta.websub_hub {
             doc.link = Some(format!(
                 "<{hub}>; rel=\"hub\", <{}>; rel=\"self\"",
@@ -199,31 +209,65 @@ fn render_slice(
         });
     }
     let page_meta = meta(config, &config.feed.title, &slice.page);
-    let page = publish::render_html(
-        &page_meta,
-        &slice.heading,
-        stories,
-        &alternates,
-        entities,
-        now,
-    );
+    let page = render_within(max_bytes, &slice.page, stories, |s| {
+        publish::render_html(&page_meta, &slice.heading, s, &alternates, entities, now)
+    });
     docs.insert(slice.page.clone(), Document::new(page, HTML_TYPE, now));
 }
 
 type Renderer = fn(&FeedMeta, &[StoryView], DateTime<Utc>) -> String;
 
+/// What a publish did.
+#[derive(Debug)]
+pub struct Published {
+    /// The public URLs of the feeds whose content changed since the previous publish of this process (none on the
+    /// first), for WebSub pings.
+    pub changed_feeds: Vec<String>,
+    /// Whether `[feed] output` could be written. The served documents are up to date either way.
+    pub output: Result<()>,
+}
+
+/// The document `render` makes of the newest stories that fit in `max_bytes` (`[limits] max_document_bytes`): all
+/// of them normally; when they are too large, fewer, estimated from the size of the last try (a few renders at
+/// most). Readers are better served by a shorter feed than by one so large that they give up on it.
+fn render_within(
+    max_bytes: usize,
+    path: &str,
+    stories: &[StoryView],
+    render: impl Fn(&[StoryView]) -> String,
+) -> String {
+    let mut n = stories.len();
+    loop {
+        let body = render(&stories[..n]);
+        if body.len() <= max_bytes || n == 0 {
+            if n < stories.len() {
+                tracing::warn!(
+                    path,
+                    stories = n,
+                    left_out = stories.len() - n,
+                    bytes = body.len(),
+                    "document over [limits] max_document_bytes: the oldest stories were left out"
+                );
+            }
+            return body;
+        }
+        let estimate = (n as u128 * max_bytes as u128 / body.len() as u128) as usize;
+        n = estimate.min(n - 1);
+    }
+}
+
 /// Renders every document from the stories (newest first, at least `max_items` of them when there are so many),
-/// writes the RSS feed to `[feed] output` atomically when it changed, and swaps the set served from memory.
+/// swaps the set served from memory, then writes the RSS feed to `[feed] output` atomically.
 ///
-/// Returns the public URLs of the feeds whose content changed since the previous rebuild in this process (none
-/// on the first), for WebSub pings.
+/// Serving never depends on the file: an unwritable output (full disk, removed directory) is reported in
+/// [`Published::output`] after the new documents are already served, and retried at the next rebuild.
 pub fn rebuild(
     site: &Site,
     config: &Config,
     gazetteer: &Gazetteer,
     stories: &[StoryView],
     now: DateTime<Utc>,
-) -> Result<Vec<String>> {
+) -> Result<Published> {
     let max = config.feed.max_items;
     let entities = gazetteer.entities();
     let mut docs = HashMap::new();
@@ -252,17 +296,8 @@ pub fn rebuild(
         };
         render_slice(&mut docs, config, &entities, &slice, now);
     }
-    let sources: Vec<OpmlSource> = config
-        .enabled_sources()
-        .map(|s| OpmlSource {
-            id: s.id().to_string(),
-            name: s.name.clone(),
-            url: s.url.get_ref().clone(),
-            site: None,
-        })
-        .collect();
     let opml_time = DateTime::<Utc>::UNIX_EPOCH; // the list changes with the config, not the clock
-    let opml = publish::render_opml(&config.feed.title, &sources, opml_time);
+    let opml = sources_opml(config, opml_time);
     docs.insert("/sources.opml".into(), Document::new(opml, OPML_TYPE, now));
 
     let old = site.snapshot();
@@ -282,14 +317,35 @@ pub fn rebuild(
             None => doc.compress(),
         }
     }
-    let rss = &docs["/feed.xml"];
-    let changed = old.get("/feed.xml").is_none_or(|o| o.etag != rss.etag);
-    let output = &config.feed.output;
-    if changed || !output.exists() {
-        write_atomically(output, &rss.body)?;
-    }
+    let rss = docs["/feed.xml"].clone();
     site.replace(docs);
-    Ok(changed_feeds)
+    let output = &config.feed.output;
+    let mut written = site.written.lock().unwrap_or_else(|e| e.into_inner());
+    let result = if written.as_deref() != Some(rss.etag.as_str()) || !output.exists() {
+        *written = None;
+        write_atomically(output, &rss.body).map(|()| *written = Some(rss.etag.clone()))
+    } else {
+        Ok(())
+    };
+    Ok(Published {
+        changed_feeds,
+        output: result,
+    })
+}
+
+/// The enabled sources as an OPML 2.0 subscription list: `/sources.opml` and `qafila export-opml`.
+pub fn sources_opml(config: &Config, built_at: DateTime<Utc>) -> String {
+    let sources: Vec<OpmlSource> = config
+        .enabled_sources()
+        .map(|s| OpmlSource {
+            id: s.id().to_string(),
+            name: s.name.clone(),
+            // Credentials in a source URL stay in the config and the fetch: never published.
+            url: crate::redact::redacted(&s.url).to_string(),
+            site: None,
+        })
+        .collect();
+    publish::render_opml(&config.feed.title, &sources, built_at)
 }
 
 /// The guids of every story some published document carries: the main feed's and each country slice's newest
@@ -329,9 +385,14 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(err)?;
     }
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    let mut file = std::fs::File::create(&tmp).map_err(err)?;
-    file.write_all(bytes)
-        .and_then(|_| file.sync_all())
-        .map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    let written = std::fs::File::create(&tmp).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    });
+    if written.is_err() {
+        // A full disk must not also collect half-written temporary files.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map_err(err)
 }

@@ -1,4 +1,6 @@
-//! Evaluation of story clustering against the labeled set in `tests/fixtures/dedup_eval.toml`.
+//! Evaluation of story clustering against the labeled sets in `tests/fixtures/`: `dedup_eval.toml` (a sparse
+//! month) and `dedup_dense_week.toml` (a busy week: 40+ events in four days, heavy rewrites, same-day hard
+//! negatives, off-region items that use a region word for something else).
 //!
 //! Every item (event reports, both sides of every hard negative, off-region items) goes through `features` and
 //! `StoryIndex::place/insert` in published order, exactly as the pipeline would feed them. Pairwise precision
@@ -65,12 +67,9 @@ struct Item {
 /// Indices of the two sides of a hard negative, and why they differ.
 type NegativePair = (usize, usize, String);
 
-fn load() -> (Vec<Item>, Vec<NegativePair>, Vec<usize>) {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/dedup_eval.toml"
-    );
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+fn load(name: &str) -> (Vec<Item>, Vec<NegativePair>, Vec<usize>) {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     let fx: Fixture = toml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut items = Vec::new();
     for e in fx.event {
@@ -104,12 +103,24 @@ fn load() -> (Vec<Item>, Vec<NegativePair>, Vec<usize>) {
     (items, negatives, off)
 }
 
-#[test]
-fn clustering_meets_precision_and_recall_targets() {
+/// What one labeled set scored.
+struct Outcome {
+    precision: f64,
+    recall: f64,
+    /// Hard negatives whose two sides ended in one story.
+    merged_negatives: usize,
+    /// Off-region items carrying a region entity at all.
+    tagged_off: usize,
+    /// Off-region items a region-filtered source would publish.
+    published_off: usize,
+}
+
+/// Places every item of the set in published order, as the pipeline would, and scores the stories.
+fn evaluate(name: &str) -> Outcome {
     let gazetteer = Gazetteer::builtin();
     let settings = DedupSettings::default();
     let verbose = std::env::var_os("QAFILA_EVAL_VERBOSE").is_some();
-    let (items, negatives, off) = load();
+    let (items, negatives, off) = load(name);
     let feats: Vec<_> = items
         .iter()
         .map(|it| features(&it.report.title, it.report.summary.as_deref(), &gazetteer))
@@ -160,19 +171,19 @@ fn clustering_meets_precision_and_recall_targets() {
         items.iter().map(|it| it.label.as_str()).collect();
     let stories: std::collections::HashSet<i64> = story.iter().copied().collect();
     println!(
-        "dedup eval: {} items, {} true events, {} stories; pairs: {tp} true merges, {fp} wrong merges, {fneg} missed",
+        "{name}: {} items, {} true events, {} stories; pairs: {tp} true merges, {fp} wrong merges, {fneg} missed",
         items.len(),
         events.len(),
         stories.len()
     );
-    println!("dedup eval: precision {precision:.4}, recall {recall:.4}, F1 {f1:.4}");
+    println!("{name}: precision {precision:.4}, recall {recall:.4}, F1 {f1:.4}");
 
     let merged_negatives: Vec<_> = negatives
         .iter()
         .filter(|(a, b, _)| story[*a] == story[*b])
         .collect();
     println!(
-        "dedup eval: hard negatives merged wrongly: {} / {}",
+        "{name}: hard negatives merged wrongly: {} / {}",
         merged_negatives.len(),
         negatives.len()
     );
@@ -180,9 +191,15 @@ fn clustering_meets_precision_and_recall_targets() {
         .iter()
         .filter(|&&i| !feats[i].entities().is_empty())
         .collect();
+    let published_off: Vec<_> = off
+        .iter()
+        .filter(|&&i| feats[i].region_tags().region_match)
+        .collect();
     println!(
-        "dedup eval: off-region items tagged with a region entity: {} / {}",
+        "{name}: off-region items tagged with a region entity: {} / {}, published by a region-filtered source: {} / {}",
         tagged_off.len(),
+        off.len(),
+        published_off.len(),
         off.len()
     );
 
@@ -191,7 +208,7 @@ fn clustering_meets_precision_and_recall_targets() {
         .enumerate()
         .map(|(i, it)| (i, it.label.as_str()))
         .collect();
-    if verbose || precision < 0.98 || recall < 0.90 || !merged_negatives.is_empty() {
+    if verbose {
         for (kind, i, j) in &wrong {
             let (a, b) = (&items[*i].report, &items[*j].report);
             println!(
@@ -206,8 +223,9 @@ fn clustering_meets_precision_and_recall_targets() {
     }
     for &&i in &tagged_off {
         println!(
-            "off-region item tagged {:?}: {}",
+            "off-region item tagged {:?} (published {}): {}",
             feats[i].entities(),
+            feats[i].region_tags().region_match,
             items[i].report.title
         );
     }
@@ -217,15 +235,44 @@ fn clustering_meets_precision_and_recall_targets() {
             items[*a].report.title, items[*b].report.title
         );
     }
+    Outcome {
+        precision,
+        recall,
+        merged_negatives: merged_negatives.len(),
+        tagged_off: tagged_off.len(),
+        published_off: published_off.len(),
+    }
+}
 
-    assert!(
-        tagged_off.is_empty(),
+#[test]
+fn clustering_meets_precision_and_recall_targets() {
+    let o = evaluate("dedup_eval.toml");
+    assert_eq!(
+        o.tagged_off, 0,
         "off-region items must carry no region entity"
     );
-    assert!(
-        merged_negatives.is_empty(),
+    assert_eq!(
+        o.merged_negatives, 0,
         "hard negatives must end in different stories"
     );
-    assert!(precision >= 0.98, "precision {precision:.4} < 0.98");
-    assert!(recall >= 0.90, "recall {recall:.4} < 0.90");
+    assert!(o.precision >= 0.98, "precision {:.4} < 0.98", o.precision);
+    assert!(o.recall >= 0.90, "recall {:.4} < 0.90", o.recall);
+}
+
+/// The busy week: the same thresholds, and no off-region item published by a region-filtered source (a region
+/// word used for something else: Iran's Azerbaijan provinces, the US state, Giorgia Meloni, a surname…).
+#[test]
+fn clustering_holds_on_a_dense_week() {
+    let o = evaluate("dedup_dense_week.toml");
+    assert_eq!(o.published_off, 0, "off-region items must not be published");
+    assert_eq!(
+        o.tagged_off, 0,
+        "…nor tagged with the region entity their word sounds like"
+    );
+    assert_eq!(
+        o.merged_negatives, 0,
+        "hard negatives must end in different stories"
+    );
+    assert!(o.precision >= 0.98, "precision {:.4} < 0.98", o.precision);
+    assert!(o.recall >= 0.90, "recall {:.4} < 0.90", o.recall);
 }

@@ -365,6 +365,6 @@ fn the_watchdog_is_fed_while_the_daemon_is_healthy() {
             pings += 1;
         }
     }
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(started.elapsed() < Duration::from_secs(15)); // a stalled watchdog never pings; timing slack for a loaded machine
     assert_eq!(daemon.terminate().code(), Some(0));
 }

@@ -42,8 +42,9 @@ fn poll_stores_every_source_and_writes_a_merged_feed() {
         stderr(&out)
     );
     assert!(
-        started.elapsed() < std::time::Duration::from_secs(4),
-        "a slow source must not delay the others much"
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "a slow source (answering after a minute) must not delay the others beyond its 1 s timeout: {:?}",
+        started.elapsed()
     );
     let text = stdout(&out);
     let line = |id: &str| {

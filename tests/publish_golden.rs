@@ -57,6 +57,12 @@ fn report(
     }
 }
 
+/// The report's description as the views give it to the renderers: sanitized against the report's link.
+fn described(r: &ReportView, html: &str) -> Option<SafeHtml> {
+    let base = r.link.as_deref().and_then(|l| url::Url::parse(l).ok());
+    Some(SafeHtml::sanitize(html, base.as_ref()))
+}
+
 fn countries() -> Vec<EntityTag> {
     vec![
         tag("kz", "كازاخستان"),
@@ -79,10 +85,7 @@ fn stories() -> Vec<StoryView> {
         at(27, 13, 20),
     );
     s1.author = Some("سارة الأحمد".into());
-    s1.description = Some(
-        "<p>وقّع وزيرا الطاقة في <strong>أستانا</strong> وطشقند اتفاقية جديدة.</p><img src=\"/img/dam.jpg\" alt=\"سد\">"
-            .into(),
-    );
+    s1.description = described(&s1, "<p>وقّع وزيرا الطاقة في <strong>أستانا</strong> وطشقند اتفاقية جديدة.</p><img src=\"/img/dam.jpg\" alt=\"سد\">");
     // 2: hostile description; an Arabic path in the link (percent-encoded on output).
     let mut s2 = report(
         "arabi",
@@ -91,12 +94,12 @@ fn stories() -> Vec<StoryView> {
         "https://arabi.example/أخبار/قيرغيزستان-انتخابات",
         at(27, 11, 5),
     );
-    s2.description = Some(
+    s2.description = described(
+        &s2,
         "<p onclick=\"steal()\">دعت اللجنة إلى <a href=\"/news/1\">انتخابات</a> مبكرة.</p>\
          <script>alert('x')</script><img src=x onerror=alert(1)>\
          <a href=\"javascript:alert(document.cookie)\">اضغط هنا</a><style>p{}</style>\
-         <iframe src=\"https://evil.example/\"></iframe>"
-            .into(),
+         <iframe src=\"https://evil.example/\"></iframe>",
     );
     // 3: Latin-script title, left as is; no description, no other outlets.
     let s3 = report(
@@ -114,7 +117,7 @@ fn stories() -> Vec<StoryView> {
         "https://baku.example/ar/2026/11/23/border",
         at(23, 8, 30),
     );
-    s4.description = Some("<p>جولة جديدة ]]&gt; من المحادثات\u{1}</p>".into());
+    s4.description = described(&s4, "<p>جولة جديدة ]]&gt; من المحادثات\u{1}</p>");
     let mut also4 = report("rudaw", "رووداو", "x", "", at(24, 9, 0));
     also4.link = None;
     vec![

@@ -58,7 +58,6 @@ pub(super) fn key_at(text: &str, offset: usize) -> Option<String> {
         None => key.to_string(),
     })
 }
-
 /// The span of the first `key =` line in the text, for checks on plain (unspanned) values.
 pub(super) fn span_of_key(text: &str, key: &str) -> Range<usize> {
     let mut pos = 0;

@@ -34,8 +34,8 @@ fn minimal_config_gets_the_documented_defaults() {
     assert_eq!(c.feed.max_items, 100);
     assert_eq!(c.feed.output, PathBuf::from("data/feed.xml"));
     assert_eq!(c.storage.database, PathBuf::from("data/qafila.db"));
-    assert_eq!(c.server.listen_addr().to_string(), "127.0.0.1:8080");
-    assert_eq!(c.fetch.schedule.get_ref(), "*/15 * * * *");
+    assert_eq!(c.server.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(c.fetch.schedule.expression(), "*/15 * * * *");
     assert_eq!(c.sources.len(), 2);
     assert_eq!(c.enabled_sources().count(), 1);
     assert!(c.sources[1].region_filter);
@@ -114,6 +114,72 @@ fn key_at_names_tables_and_sources() {
     );
 }
 
+/// The README's table of ranges is the documentation of record: every bound it gives is accepted, and one step
+/// beyond it is refused naming the key, so the table and the code cannot drift apart.
+#[test]
+fn the_documented_ranges_are_the_enforced_ones() {
+    let readme = include_str!("../../README.md");
+    let rows = readme
+        .lines()
+        // `[[source]]` rows are checked by the source tests: a source needs more than one key.
+        .filter(|l| {
+            l.starts_with("| `[") && !l.starts_with("| `[[") && l.matches('|').count() == 4
+        });
+    let mut checked = 0;
+    for row in rows {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let (keys, range) = (cells[1], cells[2].replace(',', ""));
+        if range.contains('(') {
+            continue; // a bound that depends on another key: tested beside that check
+        }
+        let Some((min, max)) = range.split_once(" – ") else {
+            continue; // another table's header
+        };
+        let table = &keys[keys.find('[').unwrap() + 1..keys.find(']').unwrap()];
+        let names = keys.replace('`', "");
+        for key in names[names.find(']').unwrap() + 1..]
+            .split(',')
+            .map(str::trim)
+        {
+            let with = |value: &str| {
+                let line = format!("[{table}]\n{key} = {value}\n");
+                let text = if table == "feed" {
+                    MINIMAL.replacen("[feed]\n", &line, 1)
+                } else {
+                    format!("{line}{MINIMAL}")
+                };
+                Config::parse(&text, Path::new("q.toml"))
+            };
+            let step = |bound: &str, by: f64| {
+                if bound.contains('.') {
+                    format!("{:?}", bound.parse::<f64>().unwrap() + by / 2.0)
+                } else {
+                    (bound.parse::<i64>().unwrap() + by as i64).to_string()
+                }
+            };
+            for bound in [min, max] {
+                assert!(
+                    with(bound).is_ok(),
+                    "{table}.{key} = {bound}: {:?}",
+                    with(bound).err()
+                );
+            }
+            for beyond in [step(min, -1.0), step(max, 1.0)] {
+                let msg = with(&beyond).unwrap_err().to_string();
+                assert!(
+                    msg.contains(&format!("{table}.{key}")),
+                    "{table}.{key} = {beyond}: {msg}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 20,
+        "only {checked} keys found in the README's table"
+    );
+}
+
 #[test]
 fn source_kinds_and_their_keys() {
     let text = format!(
@@ -171,7 +237,13 @@ fn kind_keys_out_of_place_are_errors() {
     let zero = format!(
         "{MINIMAL}\n[[source]]\nid = \"x\"\nname = \"x\"\nurl = \"https://x.example/\"\nkind = \"sitemap\"\nsitemap_days = 0\n"
     );
-    assert!(error_of(&zero).contains("must be at least 1"));
+    assert!(error_of(&zero).contains("out of range: use 1 to 365"));
+    let offset = format!(
+        "{MINIMAL}\n[[source]]\nid = \"x\"\nname = \"x\"\nurl = \"https://x.example/\"\nkind = \"html\"\n\
+         select = {{ item = \"li\", title = \"a\", utc_offset = \"Asia/Baku\" }}\n"
+    );
+    assert!(error_of(&offset)
+        .contains("key `source[2].select.utc_offset`: `Asia/Baku` is not a UTC offset"));
     let unknown = format!(
         "{MINIMAL}\n[[source]]\nid = \"x\"\nname = \"x\"\nurl = \"https://x.example/\"\nkind = \"rss\"\n"
     );

@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
 
 use super::figures::{collect_quantities, months_in};
+use super::relevance;
+use super::subject::{self, Qualified, Stage};
 use crate::model::{EntityTag, RegionTags};
 use crate::normalize;
 use crate::regions::{Gazetteer, Kind, Match};
@@ -35,8 +37,18 @@ pub struct ItemFeatures {
     pub(crate) quantities: BTreeMap<String, Vec<f64>>,
     /// Months named (1–12), sorted.
     pub(crate) months: Vec<u8>,
-    /// The title reports a failure, refusal, postponement or negation.
+    /// The title reports a failure, refusal, postponement, acquittal or negation.
     pub(crate) title_negative: bool,
+    /// Ids of the countries and republics named anywhere (not wider regions).
+    pub(crate) countries: Vec<String>,
+    /// Places the headline names (folded words).
+    pub(crate) title_places: Vec<String>,
+    /// Which law, ministry or victims the headline names.
+    pub(crate) title_qualified: Vec<Qualified>,
+    /// How far a law has got, if the headline says it.
+    pub(crate) title_stage: Option<Stage>,
+    /// The region is the item's subject, not a passing mention (see `relevance`).
+    pub(crate) about_region: bool,
 }
 
 impl ItemFeatures {
@@ -50,7 +62,7 @@ impl ItemFeatures {
     pub fn region_tags(&self) -> RegionTags {
         RegionTags {
             entities: self.entities.iter().map(|e| e.id.clone()).collect(),
-            region_match: !self.entities.is_empty(),
+            region_match: self.about_region,
         }
     }
 
@@ -81,11 +93,11 @@ impl ItemFeatures {
 /// The text an item is matched on besides its headline: its summary, or its full content when the feed gives
 /// no summary (or an empty one, such as a lone picture). Feed HTML is stripped.
 pub fn text_to_match(summary: Option<&str>, content: Option<&str>) -> String {
-    let summary = summary.map(strip_html).unwrap_or_default();
+    let summary = summary.map(crate::text::plain_text).unwrap_or_default();
     if !summary.trim().is_empty() {
         return summary;
     }
-    content.map(strip_html).unwrap_or_default()
+    content.map(crate::text::plain_text).unwrap_or_default()
 }
 
 /// An item's features from what the store and the parser hold: title, summary, content. The one entry point for
@@ -105,7 +117,7 @@ pub fn item_features(
 pub fn features(title: &str, summary: Option<&str>, gazetteer: &Gazetteer) -> ItemFeatures {
     compute(
         title,
-        summary.map(strip_html).unwrap_or_default(),
+        summary.map(crate::text::plain_text).unwrap_or_default(),
         gazetteer,
     )
 }
@@ -116,8 +128,9 @@ fn compute(title: &str, summary_text: String, gazetteer: &Gazetteer) -> ItemFeat
     let mut summary_words = gazetteer.words(&prepare(&summary_text));
     summary_words.truncate(SUMMARY_WORDS);
 
-    let title_matches = gazetteer.matches(&title_words);
-    let summary_matches = gazetteer.matches(&summary_words);
+    let mut item_matches = gazetteer.matches_item(&[&title_words, &summary_words]);
+    let summary_matches = item_matches.pop().unwrap_or_default();
+    let title_matches = item_matches.pop().unwrap_or_default();
     let title_tokens = content_tokens(&title_words, &title_matches, gazetteer);
     let mut text_tokens = title_tokens.clone();
     text_tokens.extend(content_tokens(&summary_words, &summary_matches, gazetteer));
@@ -174,6 +187,15 @@ fn compute(title: &str, summary_text: String, gazetteer: &Gazetteer) -> ItemFeat
         quantities,
         months,
         title_negative: is_negative(&title_words),
+        countries: ids(&all_matches, &is_country),
+        title_places: subject::places(&title_words, &title_matches, gazetteer),
+        title_qualified: subject::qualified(&title_words, &title_matches),
+        title_stage: subject::stage(&title_words),
+        about_region: relevance::region_weight(
+            (&title_words, &title_matches),
+            (&summary_words, &summary_matches),
+            gazetteer,
+        ) >= relevance::SUBJECT_WEIGHT,
     }
 }
 
@@ -182,65 +204,22 @@ fn prepare(text: &str) -> String {
     text.replace(['%', '٪'], " بالمئة ")
 }
 
-/// Drops tags and decodes the entities feeds actually use; good enough for matching (never for display).
-pub(crate) fn strip_html(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            _ if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    decode_entities(&out)
+/// The form a content word is compared in: the conjunction و dropped, then [`stem`]. The gazetteer strips و only
+/// in front of words it knows, so "وبحث", "واسدوف", "ووقع" would otherwise never meet "بحث", "أسدوف", "وقع" in
+/// another outlet's sentence. Words whose root starts with و (وزير، ولاية) lose it in every item alike, so they
+/// still meet each other.
+pub(crate) fn token_form(word: &str) -> String {
+    let bare = word
+        .strip_prefix('و')
+        .filter(|rest| rest.chars().count() >= 3)
+        .unwrap_or(word);
+    stem(bare)
 }
 
-fn decode_entities(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        let decoded = rest.find(';').filter(|&j| j <= 10).and_then(|j| {
-            let c = match &rest[1..j] {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                "nbsp" => Some(' '),
-                e if e.starts_with("#x") || e.starts_with("#X") => u32::from_str_radix(&e[2..], 16)
-                    .ok()
-                    .and_then(char::from_u32),
-                e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
-                _ => None,
-            };
-            c.map(|c| (c, j))
-        });
-        match decoded {
-            Some((c, j)) => {
-                out.push(c);
-                rest = &rest[j + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Light stemming for similarity only: one feminine, plural or nisba ending off words long enough to keep a
-/// root, so "الثالثة"/"الثالث" and "اتفاقية"/"اتفاق" meet.
+/// Light stemming for similarity only: one feminine, plural, nisba or accusative ending off words long enough to
+/// keep a root, so "الثالثة"/"الثالث", "اتفاقية"/"اتفاق" and "وزيرا"/"وزير" meet.
 pub(crate) fn stem(word: &str) -> String {
-    for suffix in ["يه", "ات", "ين", "ون", "ه", "ي"] {
+    for suffix in ["يه", "ات", "ين", "ون", "ه", "ي", "ا"] {
         if let Some(root) = word.strip_suffix(suffix) {
             if root.chars().count() >= 3 {
                 return root.to_string();
@@ -268,14 +247,31 @@ fn content_tokens(words: &[String], matches: &[Match], g: &Gazetteer) -> Vec<Str
             continue;
         }
         let w = &words[i];
-        if !normalize::is_stopword(w) && !is_number_clitic_noise(w) {
-            out.push(stem(w));
+        if let Some(n) = clitic_number(w) {
+            // "و600", "بـ7.9": the number itself, as the other outlet writes it.
+            out.push(n.to_string());
+        } else if !normalize::is_stopword(w) && !is_number_clitic_noise(w) && !is_percent_word(w) {
+            out.push(token_form(w));
         }
         i += 1;
     }
     out.sort();
     out.dedup();
     out
+}
+
+/// The digits of a number written behind a clitic (و600، ب7.9), if `w` is one.
+fn clitic_number(w: &str) -> Option<&str> {
+    let digits = w.trim_start_matches(['و', 'ب', 'ل', 'ف', 'ك']);
+    (digits.len() < w.len()
+        && digits.starts_with(|c: char| c.is_ascii_digit())
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.'))
+    .then_some(digits)
+}
+
+/// "المئة" of "12 في المئة" (and of a spelled-out "%"): the figure already carries it.
+fn is_percent_word(w: &str) -> bool {
+    matches!(w, "ميه" | "مايه" | "بالميه" | "بالمايه")
 }
 
 fn is_number_clitic_noise(w: &str) -> bool {
@@ -292,7 +288,7 @@ fn is_negative(words: &[String]) -> bool {
         };
         (
             fold("لم لن ليس ليست فشل يفشل تفشل فشلت إخفاق رفض يرفض ترفض رفضت ترفضان يرفضان تأجيل يؤجل تؤجل أرجأ إرجاء \
-                  انهيار تنهار ينهار"),
+                  انهيار تنهار ينهار تبرئ يبرئ برأت تبرئة براءة"),
             fold("اتفاق التوصل نتيجة نتائج بيان تقدم حل"),
         )
     });
@@ -314,10 +310,15 @@ pub(crate) fn weight(token: &str) -> f32 {
                    أكد أكدت أضاف وفق وفقا مليار مليارات مليون ملايين ألف آلاف دولار جديد جديدة بحث يبحث تبحث يبحثان \
                    تعاون التعاون علاقات العلاقات مجال مجالات رسمي رسمية عاصمة العاصمة مدينة المدينة مستوى نحو حوالي أكثر \
                    أقل إطار بشأن مصادر وكالة أنباء الأنباء نظيره نظيرها مسؤولين مسؤول المقبل الماضي الجاري خلال ضمن \
-                   بين لدى عبر سنوات سنة شهر الأسبوع الثلاثاء الأربعاء الخميس الجمعة السبت الأحد الاثنين";
+                   بين لدى عبر سنوات سنة شهر الأسبوع الثلاثاء الأربعاء الخميس الجمعة السبت الأحد الاثنين \
+                   مجلس المجلس النواب البرلمان برلمان يقر تقر أقر أقرت يصادق تصادق صادق صادقت \
+                   البنك المركزي الوطني المحكمة محكمة قرار قررت يقرر إعلان تعلن يعلن وقع توقع يوقع توقيع \
+                   مصدر اجتماع لقاء يلتقي التقى زيارة يزور \
+                   عدة عدد بعض كل جميع ولاية ولايات منطقة مناطق محافظة محافظات إقليم أنحاء \
+                   يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر";
         raw.split_whitespace()
             .flat_map(|w| normalize::words_with(w, &|_| false))
-            .map(|w| stem(&w))
+            .map(|w| token_form(&w))
             .collect()
     });
     if token.starts_with('@') {

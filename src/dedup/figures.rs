@@ -20,15 +20,44 @@ fn number_of(word: &str) -> Option<f64> {
     {
         return digits.parse().ok();
     }
-    number_words().get(word).copied()
+    number_words()
+        .get(word)
+        .or_else(|| {
+            word.strip_prefix(['ب', 'ل'])
+                .and_then(|w| number_words().get(w))
+        })
+        .copied()
 }
 
-/// Scale words: (multiplier, value when no number precedes it: duals mean two, plurals mean nothing exact).
+/// A spelled-out number (ثلاثة، اثنا، ستمئة), also behind a و ("وعشرين").
+pub(crate) fn is_number_word(word: &str) -> Option<f64> {
+    let words = number_words();
+    words
+        .get(word)
+        .or_else(|| word.strip_prefix('و').and_then(|w| words.get(w)))
+        .copied()
+}
+
+/// The number a "و…" word adds to the one before it: "و600" after "ثلاثة ملايين", "وعشرين" after "خمسة".
+fn addend_of(word: &str) -> Option<f64> {
+    let rest = word.strip_prefix('و')?;
+    if !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return rest.parse().ok();
+    }
+    number_words().get(rest).copied()
+}
+
+/// Scale words: (multiplier, value when no number precedes it: duals mean two, plurals mean nothing exact). A
+/// preposition in front is allowed ("بألفي سوم", "بمليون دولار").
 fn scale_of(word: &str) -> Option<(f64, Option<f64>)> {
+    bare_scale_of(word).or_else(|| word.strip_prefix(['ب', 'ل', 'و']).and_then(bare_scale_of))
+}
+
+fn bare_scale_of(word: &str) -> Option<(f64, Option<f64>)> {
     Some(match word {
         "الف" => (1e3, Some(1e3)),
         "الاف" => (1e3, None),
-        "الفين" | "الفان" => (1e3, Some(2e3)),
+        "الفين" | "الفان" | "الفي" => (1e3, Some(2e3)),
         "مليون" => (1e6, Some(1e6)),
         "ملايين" => (1e6, None),
         "مليوني" | "مليونين" | "مليونان" => (1e6, Some(2e6)),
@@ -58,10 +87,38 @@ pub(crate) fn collect_quantities(words: &[String], out: &mut BTreeMap<String, Ve
             value += 10.0;
             j += 1;
         }
+        // "خمسة وعشرين": units then tens.
+        if value < 10.0 {
+            if let Some(tens) = words.get(j).and_then(|w| addend_of(w)) {
+                if (20.0..100.0).contains(&tens) && tens % 10.0 == 0.0 {
+                    value += tens;
+                    j += 1;
+                }
+            }
+        }
+        let mut scale = scale_of(&words[i]).map(|(m, _)| m);
         if let Some((mult, _)) = words.get(j).and_then(|w| scale_of(w)) {
             if number_of(&words[i]).is_some() {
                 value *= mult;
+                scale = Some(mult);
                 j += 1;
+            }
+        }
+        // "ثلاثة ملايين و600 ألف", "ثلاثة مليارات و200 مليون", "ألف وسبعمئة": a smaller part added.
+        if let Some(mult) = scale {
+            if let Some(part) = words.get(j).and_then(|w| addend_of(w)) {
+                let smaller = words.get(j + 1).and_then(|w| scale_of(w)).map(|(m, _)| m);
+                match smaller {
+                    Some(m) if m < mult => {
+                        value += part * m;
+                        j += 2;
+                    }
+                    None if part < mult => {
+                        value += part;
+                        j += 1;
+                    }
+                    _ => {}
+                }
             }
         }
         // "12 بالمئة" / "12 في المئة" / "12%" (spelled out by `prepare`): a percentage, not a hundred.
@@ -82,8 +139,11 @@ pub(crate) fn collect_quantities(words: &[String], out: &mut BTreeMap<String, Ve
                 .unwrap_or_default()
         };
         // Years date the story rather than quantify it (and months already tell editions apart).
-        let is_year =
-            value.fract() == 0.0 && (1900.0..=2100.0).contains(&value) && !words[i].contains('.');
+        // Only a year written in digits: "ألفي سوم" is two thousand som.
+        let is_year = value.fract() == 0.0
+            && (1900.0..=2100.0).contains(&value)
+            && words[i].chars().any(|c| c.is_ascii_digit())
+            && !words[i].contains('.');
         if is_year || unit.is_empty() {
             i = j;
             continue;
@@ -98,7 +158,8 @@ pub(crate) fn collect_quantities(words: &[String], out: &mut BTreeMap<String, Ve
 }
 
 fn is_hundred(w: &str) -> bool {
-    matches!(w, "مئه" | "مائه")
+    // Folded: the hamza on its chair is dropped (مئة → ميه).
+    matches!(w, "ميه" | "مايه" | "مئه" | "مائه")
 }
 
 pub(crate) fn months_in(words: &[String]) -> Vec<u8> {
@@ -158,39 +219,44 @@ fn month_words() -> &'static [(&'static str, u8)] {
     ]
 }
 
-fn number_words() -> &'static HashMap<&'static str, f64> {
-    static WORDS: OnceLock<HashMap<&'static str, f64>> = OnceLock::new();
+fn number_words() -> &'static HashMap<String, f64> {
+    static WORDS: OnceLock<HashMap<String, f64>> = OnceLock::new();
     WORDS.get_or_init(|| {
-        // Folded spellings. Left out on purpose: اثنين/احد (also Monday/Sunday), ordinals.
-        let list: &[(&str, f64)] = &[
+        // Written as outlets spell them and folded like the text. Left out on purpose: اثنين/أحد (also Monday/
+        // Sunday), ordinals.
+        let mut list: Vec<(String, f64)> = [
             ("واحد", 1.0),
-            ("واحده", 1.0),
+            ("واحدة", 1.0),
             ("اثنان", 2.0),
+            ("اثنا", 2.0),
+            ("اثني", 2.0),
             ("اثنتان", 2.0),
             ("اثنتين", 2.0),
+            ("اثنتا", 2.0),
+            ("اثنتي", 2.0),
             ("ثلاث", 3.0),
-            ("ثلاثه", 3.0),
-            ("اربع", 4.0),
-            ("اربعه", 4.0),
+            ("ثلاثة", 3.0),
+            ("أربع", 4.0),
+            ("أربعة", 4.0),
             ("خمس", 5.0),
-            ("خمسه", 5.0),
+            ("خمسة", 5.0),
             ("ست", 6.0),
-            ("سته", 6.0),
+            ("ستة", 6.0),
             ("سبع", 7.0),
-            ("سبعه", 7.0),
+            ("سبعة", 7.0),
             ("ثماني", 8.0),
-            ("ثمانيه", 8.0),
+            ("ثمانية", 8.0),
             ("ثمان", 8.0),
             ("تسع", 9.0),
-            ("تسعه", 9.0),
+            ("تسعة", 9.0),
             ("عشر", 10.0),
-            ("عشره", 10.0),
+            ("عشرة", 10.0),
             ("عشرون", 20.0),
             ("عشرين", 20.0),
             ("ثلاثون", 30.0),
             ("ثلاثين", 30.0),
-            ("اربعون", 40.0),
-            ("اربعين", 40.0),
+            ("أربعون", 40.0),
+            ("أربعين", 40.0),
             ("خمسون", 50.0),
             ("خمسين", 50.0),
             ("ستون", 60.0),
@@ -201,13 +267,35 @@ fn number_words() -> &'static HashMap<&'static str, f64> {
             ("ثمانين", 80.0),
             ("تسعون", 90.0),
             ("تسعين", 90.0),
-            ("مئه", 100.0),
-            ("مائه", 100.0),
+            ("مئة", 100.0),
+            ("مائة", 100.0),
             ("مئتين", 200.0),
             ("مئتان", 200.0),
             ("مائتين", 200.0),
             ("مائتان", 200.0),
-        ];
-        list.iter().copied().collect()
+        ]
+        .into_iter()
+        .map(|(w, n)| (w.to_string(), n))
+        .collect();
+        for (unit, n) in [
+            ("ثلاث", 3.0),
+            ("أربع", 4.0),
+            ("خمس", 5.0),
+            ("ست", 6.0),
+            ("سبع", 7.0),
+            ("ثمان", 8.0),
+            ("تسع", 9.0),
+        ] {
+            for hundred in ["مئة", "مائة"] {
+                list.push((format!("{unit}{hundred}"), n * 100.0));
+            }
+        }
+        list.into_iter()
+            .flat_map(|(w, n)| {
+                normalize::words_with(&w, &|_| false)
+                    .into_iter()
+                    .map(move |f| (f, n))
+            })
+            .collect()
     })
 }

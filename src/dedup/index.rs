@@ -24,7 +24,7 @@ struct Entry {
     title_len: u32,
     /// Total weight of the headline + summary tokens.
     text_total: f32,
-    /// Everything else the decision reads; token lists and normalized text are left out (they are `ids`).
+    /// Everything the decision reads besides the figures (some rules look at the other item's tokens too).
     facts: Box<ItemFeatures>,
 }
 
@@ -268,7 +268,9 @@ impl StoryIndex {
             // The `cap` postings nearest in time (one binary search on a long list; the rest is within a few
             // cache lines), then only those within the window.
             let mid = list.partition_point(|&p| p < posting(t, 0));
-            let start = mid.saturating_sub(cap / 2).min(list.len().saturating_sub(cap));
+            let start = mid
+                .saturating_sub(cap / 2)
+                .min(list.len().saturating_sub(cap));
             let mut range = &list[start..(start + cap).min(list.len())];
             let lo = range.partition_point(|&p| p < posting(from, 0));
             let hi = range.partition_point(|&p| p <= posting(to, u32::MAX));
@@ -342,9 +344,8 @@ impl StoryIndex {
             }
         };
         self.times[slot as usize] = t;
-        let mut f = f;
-        let title = self.intern_all(&std::mem::take(&mut f.title_tokens));
-        let text = self.intern_all(&std::mem::take(&mut f.text_tokens));
+        let title = self.intern_all(&f.title_tokens);
+        let text = self.intern_all(&f.text_tokens);
         let key = posting(t, slot);
         for &id in &text {
             let list = &mut self.postings[id as usize];
@@ -356,8 +357,6 @@ impl StoryIndex {
                 list.insert(at, key);
             }
         }
-        f.title_norm = String::new();
-        f.summary_norm = String::new();
         let text_total = text.iter().map(|&id| self.weights[id as usize]).sum();
         self.by_time.insert((t, slot));
         self.by_item.insert(item_id, slot);

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-use super::features::strip_html;
 use super::*;
 use crate::regions::Gazetteer;
 
@@ -178,7 +177,7 @@ fn explanation_shows_the_evidence() {
 #[test]
 fn html_is_stripped_for_matching() {
     assert_eq!(
-        strip_html("<p>باكو&nbsp;&#1610;<b>x</b></p>")
+        super::text_to_match(Some("<p>باكو&nbsp;&#1610;</p><p>x</p>"), None)
             .split_whitespace()
             .collect::<Vec<_>>(),
         ["باكو", "ي", "x"]
@@ -204,4 +203,84 @@ fn the_text_to_match_is_the_summary_else_the_content() {
     let g = Gazetteer::builtin();
     let f = item_features("حريق في سوق", None, Some("<p>حريق في بيشكيك</p>"), &g);
     assert_eq!(f.entities()[0].id, "kg");
+}
+
+#[test]
+fn one_sense_per_item_and_homonyms_elsewhere() {
+    let g = Gazetteer::builtin();
+    let ids = |title: &str, summary: &str| -> Vec<String> {
+        features(title, Some(summary), &g)
+            .entities()
+            .iter()
+            .map(|e| e.id.clone())
+            .collect()
+    };
+    // The case: a clitic in front of the exclude phrase, and a bare جورجيا further on.
+    assert!(ids(
+        "سباق مجلس الشيوخ بولاية جورجيا يتجه إلى جولة إعادة",
+        "لم يحصل أي من المرشحين على أغلبية في جورجيا، ما يعني جولة إعادة في الولاية الأمريكية."
+    )
+    .is_empty());
+    assert!(ids("جورجيا ميلوني تستقبل رئيس الوزراء الياباني", "في روما.").is_empty());
+    assert!(ids("زلزال يهز مدينة أرمينيا في كولومبيا", "غربي كولومبيا.").is_empty());
+    assert!(ids("زلزال يضرب محافظة أذربيجان الشرقية", "شمال غربي إيران.").is_empty());
+    assert!(ids("ترحيل شاب من أصل شيشاني", "بعد إدانته.").is_empty());
+    // The country itself, in the same item as a homonym of another entity, is still tagged.
+    assert_eq!(ids("جورجيا تهزم اليونان", "في تبليسي."), vec!["ge"]);
+}
+
+#[test]
+fn numbers_in_words_meet_digits() {
+    let g = Gazetteer::builtin();
+    let numbers = |t: &str| features(t, None, &g).numbers();
+    assert_eq!(numbers("صدرت اثني عشر مليار متر مكعب"), vec![12e9]);
+    assert_eq!(numbers("محصول يبلغ ثلاثة ملايين و600 ألف طن"), vec![3.6e6]);
+    assert_eq!(numbers("ثلاثة مليارات و200 مليون دولار"), vec![3.2e9]);
+    assert_eq!(numbers("عفو عن ثلاثمئة سجين"), vec![300.0]);
+    assert_eq!(numbers("ترتفع التذكرة إلى ألفي سوم"), vec![2000.0]);
+    assert_eq!(numbers("رياح سرعتها خمسة وعشرين مترا"), vec![25.0]);
+    assert_eq!(numbers("بقدرة ستمئة ميغاواط"), vec![600.0]);
+}
+
+#[test]
+fn same_day_look_alikes_split() {
+    let v = verdict(
+        ("وزارة الطاقة الكازاخستانية تعلن خطة لخفض الانبعاثات 15%", ""),
+        (
+            "وزارة الزراعة الكازاخستانية تعلن خطة لخفض استهلاك المياه 15%",
+            "",
+        ),
+        2,
+    );
+    assert_eq!(v.reason, Reason::OtherSubject, "{v:?}");
+    let v = verdict(
+        ("زلزال بقوة 4.7 درجات يضرب خجند", "في طاجيكستان."),
+        ("هزة أرضية بقوة 4.7 درجات في كولاب", "في طاجيكستان."),
+        2,
+    );
+    assert_eq!(v.reason, Reason::OtherPlace, "{v:?}");
+    let v = verdict(
+        ("البرلمان القرغيزي يقر قانون التجمعات في القراءة الأولى", ""),
+        ("جاباروف يوقع قانون التجمعات", ""),
+        2,
+    );
+    assert_eq!(v.reason, Reason::OtherStage, "{v:?}");
+    let v = verdict(
+        (
+            "البنك المركزي يبقي سعر الفائدة عند 14%",
+            "قرر البنك المركزي الأوزبكي الإبقاء على الفائدة.",
+        ),
+        (
+            "البنك المركزي يبقي سعر الفائدة عند 14%",
+            "أبقى البنك الوطني القرغيزي الفائدة دون تغيير.",
+        ),
+        2,
+    );
+    assert_eq!(v.reason, Reason::OtherCountries, "{v:?}");
+    let v = verdict(
+        ("محكمة في بيشكيك تبرئ صحفيين", ""),
+        ("محكمة في بيشكيك تسجن ناشطا", ""),
+        2,
+    );
+    assert!(!v.same, "{v:?}");
 }

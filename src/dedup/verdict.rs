@@ -9,6 +9,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use super::features::weight;
+use super::subject;
 use super::{DedupSettings, ItemFeatures};
 
 /// Why two items were, or were not, put in the same story.
@@ -24,8 +25,16 @@ pub enum Reason {
     OtherFigure,
     /// Both name months and none in common (October vs November edition of a statistic).
     OtherMonth,
-    /// One headline reports failure, refusal, postponement or a negation and the other does not.
+    /// One headline reports failure, refusal, postponement, acquittal or a negation and the other does not.
     OtherOutcome,
+    /// The two items name no region country in common (the Uzbek central bank vs the Kyrgyz one).
+    OtherCountries,
+    /// The headlines name different places of one country (a quake in Khujand vs one in Kulob).
+    OtherPlace,
+    /// The headlines name a different law, ministry or victims ("وزير النقل" vs "وزير الزراعة").
+    OtherSubject,
+    /// One headline has a bill passed in a reading, the other a law signed (or another reading).
+    OtherStage,
     /// Published more than `follow_up_hours` apart without near-identical headlines: a follow-up.
     FollowUp,
     /// Nothing contradicts, but too little is shared.
@@ -149,6 +158,25 @@ fn missing_partner<'a>(named: &'a [String], other_all: &[String]) -> Option<&'a 
     named.iter().find(|x| !other_all.contains(x))
 }
 
+/// Both headlines name places, none of one headline's places is named anywhere in the other item: two events
+/// in two cities. (A capital in one headline and none in the other is no contradiction.)
+fn other_place(a: &ItemFeatures, b: &ItemFeatures) -> Option<(String, String)> {
+    if a.title_places.is_empty() || b.title_places.is_empty() {
+        return None;
+    }
+    let named_in = |p: &String, x: &ItemFeatures| {
+        let token = p.replace(' ', "_");
+        x.title_places.iter().any(|q| subject::same_place(p, q))
+            || x.text_tokens.iter().any(|t| {
+                // Lengths further apart than two edits cannot be one place: skip the distance.
+                t.len().abs_diff(token.len()) <= 4 && subject::same_place(&token, t)
+            })
+    };
+    let a_alone = a.title_places.iter().all(|p| !named_in(p, b));
+    let b_alone = b.title_places.iter().all(|p| !named_in(p, a));
+    (a_alone && b_alone).then(|| (a.title_places.join(", "), b.title_places.join(", ")))
+}
+
 /// The first contradiction between two items, if any.
 fn contradiction<D>(
     a: &ItemFeatures,
@@ -194,6 +222,35 @@ fn contradiction<D>(
             describe(format_args!("months {:?} vs {:?}", a.months, b.months)),
         ));
     }
+    if !a.countries.is_empty()
+        && !b.countries.is_empty()
+        && !a.countries.iter().any(|c| b.countries.contains(c))
+    {
+        return Some((
+            Reason::OtherCountries,
+            describe(format_args!(
+                "countries {:?} vs {:?}",
+                a.countries, b.countries
+            )),
+        ));
+    }
+    if let Some((x, y)) = other_place(a, b) {
+        return Some((
+            Reason::OtherPlace,
+            describe(format_args!("places `{x}` vs `{y}`")),
+        ));
+    }
+    if let Some((head, x, y)) = subject::other_qualifier(&a.title_qualified, &b.title_qualified) {
+        return Some((
+            Reason::OtherSubject,
+            describe(format_args!("{head:?}: `{x}` vs `{y}`")),
+        ));
+    }
+    if let (Some(x), Some(y)) = (a.title_stage, b.title_stage) {
+        if x != y {
+            return Some((Reason::OtherStage, describe(format_args!("{x:?} vs {y:?}"))));
+        }
+    }
     if a.title_negative != b.title_negative {
         return Some((
             Reason::OtherOutcome,
@@ -216,9 +273,7 @@ pub fn same_story(
     judge(a, ta, b, tb, Similarity::of(a, b), s)
 }
 
-/// The decision from the similarity figures and everything else the items say. Reads no token list nor
-/// normalized text of `a` or `b` (the index keeps items without them): what a rule needs from the tokens belongs
-/// in [`Similarity`].
+/// The decision from the similarity figures and everything else the items say.
 pub(crate) fn judge(
     a: &ItemFeatures,
     ta: DateTime<Utc>,
@@ -348,6 +403,11 @@ impl fmt::Display for Explanation {
                 f,
                 "{label} figures:  {:?} months {:?} negative headline {}",
                 x.quantities, x.months, x.title_negative
+            )?;
+            writeln!(
+                f,
+                "{label} subject:  countries {:?} headline places {:?} qualified {:?} stage {:?}; about the region: {}",
+                x.countries, x.title_places, x.title_qualified, x.title_stage, x.about_region
             )?;
         }
         let v = &self.verdict;

@@ -68,8 +68,10 @@ pub(crate) fn meta_of(
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
     };
+    let content_location = text(header::CONTENT_LOCATION).and_then(|l| final_url.join(&l).ok());
     ResponseMeta {
         status: response.status().as_u16(),
+        content_location,
         final_url,
         permanent_redirect,
         etag: text(header::ETAG),

@@ -90,7 +90,7 @@ mod tests {
         // Another host is not delayed by the first one.
         let t1 = Instant::now();
         drop(hosts.turn("other.example").await);
-        assert!(t1.elapsed() < Duration::from_millis(50));
+        assert!(t1.elapsed() < Duration::from_millis(95)); // under the 100 ms gap a shared queue would impose
     }
 
     #[tokio::test]

@@ -6,7 +6,27 @@ use std::time::Duration;
 
 use url::Url;
 
-/// How the fetcher behaves; one set per process.
+/// Total time for one fetch, redirects and body included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Time to open a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest body accepted, after decompression: 10 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
+/// Redirects followed before giving up.
+pub const DEFAULT_MAX_REDIRECTS: usize = 5;
+/// Requests in flight to one host.
+pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 1;
+/// Time between the starts of two requests to one host.
+pub const DEFAULT_PER_HOST_MIN_GAP: Duration = Duration::from_secs(1);
+/// How qafila introduces itself to the servers it polls.
+pub const DEFAULT_USER_AGENT: &str = concat!(
+    "qafila/",
+    env!("CARGO_PKG_VERSION"),
+    " (Arabic news aggregator; +https://github.com/qafila/qafila)"
+);
+
+/// How the fetcher behaves; one set per process, built from the `[fetch]` table
+/// ([`crate::config::FetchConfig::client_settings`]).
 #[derive(Debug, Clone)]
 pub struct FetchSettings {
     /// Total time for one fetch: every redirect hop and the whole body (a slow-drip body hits it). Time spent
@@ -18,7 +38,7 @@ pub struct FetchSettings {
     pub user_agent: String,
     /// Most redirects followed; one more is [`FailureKind::TooManyRedirects`].
     pub max_redirects: usize,
-    /// Turns the SSRF guard off (for deployments that poll feeds on the LAN).
+    /// Turns the SSRF guard off for every source (for deployments that poll only feeds on the LAN).
     pub allow_private: bool,
     /// Requests in flight to one host at a time (at least 1).
     pub per_host_concurrency: usize,
@@ -29,14 +49,14 @@ pub struct FetchSettings {
 impl Default for FetchSettings {
     fn default() -> Self {
         FetchSettings {
-            timeout: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(10),
-            max_body_bytes: 10 * 1024 * 1024,
-            user_agent: "qafila/0.1 (+https://github.com/qafila/qafila)".to_owned(),
-            max_redirects: 5,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            max_redirects: DEFAULT_MAX_REDIRECTS,
             allow_private: false,
-            per_host_concurrency: 1,
-            per_host_min_gap: Duration::from_secs(1),
+            per_host_concurrency: DEFAULT_PER_HOST_CONCURRENCY,
+            per_host_min_gap: DEFAULT_PER_HOST_MIN_GAP,
         }
     }
 }
@@ -54,6 +74,8 @@ pub enum FetchSetupError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FetchRequest {
     pub url: Url,
+    /// This source may reach non-public addresses ([`crate::fetch::private_allowed`] of its configured URL).
+    pub allow_private: bool,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
 }
@@ -75,7 +97,7 @@ pub enum FetchOutcome {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResponseMeta {
     pub status: u16,
-    /// The URL after redirects: the base for relative links.
+    /// The URL after redirects: the base for relative links (unless `content_location` says otherwise).
     pub final_url: Url,
     /// `Some(final_url)` when there was at least one redirect and every hop was 301 or 308.
     pub permanent_redirect: Option<Url>,
@@ -84,10 +106,23 @@ pub struct ResponseMeta {
     pub last_modified: Option<String>,
     /// The full `Content-Type` value, e.g. `text/xml; charset=windows-1256`.
     pub content_type: Option<String>,
+    /// `Content-Location`, resolved against `final_url`: where the server says this body lives, the base for
+    /// relative links when present (feedparser reads it so too).
+    pub content_location: Option<Url>,
     /// Freshness from `Cache-Control: max-age` or `Expires`, raw and uncapped.
     pub cache_floor: Option<Duration>,
     /// Body bytes received, after decompression.
     pub bytes: u64,
+}
+
+impl ResponseMeta {
+    /// The base for the body's relative links: its `Content-Location` if it is http(s), else the final URL.
+    pub fn base_url(&self) -> &Url {
+        self.content_location
+            .as_ref()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .unwrap_or(&self.final_url)
+    }
 }
 
 /// Why a fetch failed.

@@ -6,7 +6,10 @@
 //! - keeps only identifiers the feed really carried: feed-rs invents an id for items without one (a hash of link
 //!   and title, or a random UUID), so it is built with an id generator that returns "" and "" means "none";
 //! - makes links absolute against the URL the feed was finally fetched from, and keeps only http(s) links;
-//! - turns titles into plain text ([`text`]) and removes characters XML 1.0 forbids from everything.
+//! - turns titles into plain text ([`text`]) and removes characters XML 1.0 forbids from everything;
+//! - bounds what one feed can make us hold ([`ParseLimits`]): before feed-rs builds anything, a streaming pre-scan
+//!   ([`prescan`]) refuses DTD entity declarations and keeps only the newest `max_items`; titles, authors,
+//!   summaries and content are cut to their caps as they are mapped.
 //!
 //! Sources that are not feeds are read here too: listing pages with CSS selectors ([`listing`], dates by
 //! [`arabic_date`]), news sitemaps ([`sitemap`]), and the feed links of an HTML page ([`discover`]).
@@ -16,10 +19,11 @@ pub mod discover;
 mod encoding;
 pub mod listing;
 mod map;
+mod prescan;
 pub mod sitemap;
 #[cfg(test)]
 mod tests;
-mod text;
+mod upgrade;
 
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 use url::Url;
@@ -37,14 +41,66 @@ pub enum ParseError {
     /// It looks like a feed but is broken (truncated, ill-formed XML or JSON).
     #[error("malformed feed: {0}")]
     Malformed(String),
+    /// The document's DTD declares entities (the "billion laughs" shape); feeds have no use for them.
+    #[error(
+        "refused: the feed's DOCTYPE declares its own entities (<!ENTITY …>), which no feed needs and which \
+         can expand a small document enormously; ask the publisher to remove the internal DTD"
+    )]
+    EntityDeclarations,
 }
 
-/// Parses a fetched body. `content_type` is the full HTTP header value (its charset is one hint among others);
-/// `base` is the final URL after redirects, against which relative links are resolved.
+/// Caps on what one fetched document can make qafila hold (`[limits]` in the config).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseLimits {
+    /// Only the newest this-many items are parsed; the others are counted in `ParsedFeed::items_over_cap`.
+    pub max_items: usize,
+    /// Titles and author names are cut to this many characters.
+    pub max_title_chars: usize,
+    /// Summaries and content are each cut to this many bytes.
+    pub max_content_bytes: usize,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        crate::config::LimitsConfig::default().parse_limits()
+    }
+}
+
+/// Parses a fetched body with the default [`ParseLimits`]. `content_type` is the full HTTP header value (its
+/// charset is one hint among others); `base` is the final URL after redirects, against which relative links are
+/// resolved.
 pub fn parse_feed(
     body: &[u8],
     content_type: Option<&str>,
     base: &Url,
+) -> Result<ParsedFeed, ParseError> {
+    parse_feed_with(body, content_type, base, &ParseLimits::default())
+}
+
+/// Cuts an item's title, author, summary and content to `limits` (what the feed parser does as it maps; for items
+/// read from other kinds of sources).
+pub fn cap_item(item: &mut crate::model::ParsedItem, limits: &ParseLimits) {
+    item.title = crate::text::cut_chars(std::mem::take(&mut item.title), limits.max_title_chars);
+    item.author = item
+        .author
+        .take()
+        .map(|a| crate::text::cut_chars(a, limits.max_title_chars));
+    item.summary = item
+        .summary
+        .take()
+        .map(|s| crate::text::cut_bytes(s, limits.max_content_bytes));
+    item.content = item
+        .content
+        .take()
+        .map(|s| crate::text::cut_bytes(s, limits.max_content_bytes));
+}
+
+/// [`parse_feed`] with the configured limits.
+pub fn parse_feed_with(
+    body: &[u8],
+    content_type: Option<&str>,
+    base: &Url,
+    limits: &ParseLimits,
 ) -> Result<ParsedFeed, ParseError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
@@ -62,14 +118,44 @@ pub fn parse_feed(
     {
         return Err(ParseError::Empty);
     }
-    let feed = match run_feed_rs(&text, base) {
-        Ok(feed) => feed,
-        Err(err) => match repair(&text, &err).map(|fixed| run_feed_rs(&fixed, base)) {
-            Some(Ok(feed)) => feed,
-            _ => return Err(diagnose(&text, Some(err))),
-        },
+    let scanned = if text
+        .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}')
+        .starts_with('<')
+    {
+        prescan::prescan(&text, limits.max_items.max(1))?
+    } else {
+        prescan::prescan_json(&text, limits.max_items.max(1))
     };
-    Ok(map::feed(feed, base))
+    let items_over_cap = scanned.items_over_cap;
+    let text = scanned.text;
+    // Old dialects (Atom 0.3, RSS 0.90, CDF…) are rewritten first; see `upgrade`.
+    let upgraded = upgrade::upgrade(&text, false);
+    let first = upgraded.as_deref().unwrap_or(&text);
+    let feed = match run_feed_rs(first, base) {
+        Ok(feed) => feed,
+        Err(err) => {
+            // Then the repairs, each tried once more through the rewrite (which now also fixes what feed-rs
+            // rejects in modern feeds, such as an Atom title of a type it does not know).
+            let repaired = repair(first, &err);
+            let retry = repaired.as_deref().unwrap_or(first);
+            let attempts = [
+                repaired.as_deref().and_then(|r| upgrade::upgrade(r, false)),
+                repaired.clone(),
+                upgrade::upgrade(retry, true),
+            ];
+            match attempts
+                .into_iter()
+                .flatten()
+                .find_map(|candidate| run_feed_rs(&candidate, base).ok())
+            {
+                Some(feed) => feed,
+                None => return Err(diagnose(&text, Some(err))),
+            }
+        }
+    };
+    let mut parsed = map::feed(feed, base, limits);
+    parsed.items_over_cap += items_over_cap;
+    Ok(parsed)
 }
 
 /// An HTML page's text, decoded by its HTTP charset or `<meta charset>` (see [`encoding`]).
@@ -87,13 +173,30 @@ fn repair(text: &str, err: &ParseFeedError) -> Option<String> {
         {
             add_rss_version(text)
         }
-        ParseFeedError::XmlReader(_) => escape_bare_ampersands(text),
+        ParseFeedError::XmlReader(_) => {
+            let escaped = escape_bare_ampersands(text);
+            close_last_end_tag(escaped.as_deref().unwrap_or(text)).or(escaped)
+        }
         _ => None,
     }
 }
 
-/// Replaces each `&` that does not start a reference (`&name;`, `&#123;`, `&#x1F;`) with `&amp;`; `None` when
-/// there is none. Inside CDATA this turns `&` into `&amp;`, which reads the same once the HTML is decoded.
+/// The document with a `>` added when it ends inside its last end tag (`…</rss`): everything is there but one
+/// character, which hand-written and cut-off-by-one feeds miss. `None` otherwise.
+fn close_last_end_tag(text: &str) -> Option<String> {
+    let trimmed = text.trim_end();
+    let open = trimmed.rfind("</")?;
+    let name = &trimmed[open + 2..];
+    let is_name = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, ':' | '_' | '-' | '.'));
+    is_name.then(|| format!("{trimmed}>"))
+}
+
+/// Replaces each `&` that does not start a reference (`&name;`, `&#123;`, `&#x1F;`) with `&amp;`, and the `&#X`
+/// that HTML allows but XML does not with `&#x`; `None` when there is nothing to change. Inside CDATA this turns
+/// `&` into `&amp;`, which reads the same once the HTML is decoded.
 fn escape_bare_ampersands(text: &str) -> Option<String> {
     let is_reference = |after: &str| {
         let b = after.as_bytes();
@@ -116,7 +219,11 @@ fn escape_bare_ampersands(text: &str) -> Option<String> {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         rest = &rest[amp + 1..];
-        if is_reference(rest) {
+        if let Some(hex) = rest.strip_prefix("#X").filter(|_| is_reference(rest)) {
+            out.push_str("&#x");
+            rest = hex;
+            changed = true;
+        } else if is_reference(rest) {
             out.push('&');
         } else {
             out.push_str("&amp;");

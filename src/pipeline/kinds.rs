@@ -15,18 +15,20 @@ use crate::model::{ParsedFeed, ParsedItem};
 use crate::parse::discover::{advertised_feeds, is_mostly_arabic, usual_feed_urls, FeedLink};
 use crate::parse::listing::{parse_listing, ListingSelectors, SelectorTexts};
 use crate::parse::sitemap::{index_children, news_items, parse_sitemap, Sitemap};
-use crate::parse::{self, ParseError};
+use crate::parse::{self, ParseError, ParseLimits};
 use crate::store::Discovery;
 
 /// At most this many advertised feeds, and this many usual paths, are tried on one page.
 const MAX_ADVERTISED_PROBES: usize = 6;
-const MAX_USUAL_PROBES: usize = 10;
+const MAX_USUAL_PROBES: usize = 18;
 /// At most this many children of a sitemap index are read per poll.
 const MAX_SITEMAP_CHILDREN: usize = 4;
 
 /// What a body gave.
 pub(super) struct BodyRead {
     pub items: Vec<ParsedItem>,
+    /// Items beyond `[limits] max_items_per_fetch`, left out.
+    pub items_over_cap: usize,
     pub ttl_minutes: Option<u32>,
     /// The response whose validators and caching headers describe what was read (the discovered feed's, after
     /// discovery); `None` when no validators should be kept (a sitemap index, whose children change without it).
@@ -38,6 +40,7 @@ impl BodyRead {
     fn of_feed(feed: ParsedFeed, meta: ResponseMeta, discovered: Discovery) -> BodyRead {
         BodyRead {
             items: feed.items,
+            items_over_cap: feed.items_over_cap,
             ttl_minutes: feed.ttl_minutes,
             meta: Some(meta),
             discovered,
@@ -54,9 +57,14 @@ pub(super) async fn read_body(
     body: Vec<u8>,
     using_discovered: bool,
     now: DateTime<Utc>,
+    limits: ParseLimits,
 ) -> Result<std::result::Result<BodyRead, (String, Discovery)>> {
-    match source.kind() {
-        SourceKind::Feed => read_feed(fetcher, meta, body, using_discovered).await,
+    // Pages and sitemaps lead to further fetches; they get the source's SSRF exemption, decided from its config.
+    let allow_private = crate::fetch::private_allowed(&source.url, source.allow_private);
+    let read = match source.kind() {
+        SourceKind::Feed => {
+            read_feed(fetcher, allow_private, meta, body, using_discovered, limits).await
+        }
         SourceKind::Html => {
             let select = source.select.clone().ok_or_else(|| {
                 Error::Internal(
@@ -67,9 +75,31 @@ pub(super) async fn read_body(
         }
         SourceKind::Sitemap => {
             let since = now - Duration::days(i64::from(source.sitemap_days()));
-            read_sitemap(fetcher, meta, body, since).await
+            read_sitemap(fetcher, allow_private, meta, body, since).await
         }
+    }?;
+    Ok(read.map(|mut read| {
+        // Feeds were capped while parsing; listings, sitemaps and a feed found by discovery are capped here.
+        read.items_over_cap += cap_items(&mut read.items, limits.max_items);
+        for item in &mut read.items {
+            parse::cap_item(item, &limits);
+        }
+        read
+    }))
+}
+
+/// Keeps the newest `max` items (by their date; undated ones after, in page order), in their original order;
+/// returns how many were left out.
+fn cap_items(items: &mut Vec<ParsedItem>, max: usize) -> usize {
+    let over = items.len().saturating_sub(max);
+    if over > 0 {
+        let mut ranked: Vec<(usize, ParsedItem)> = items.drain(..).enumerate().collect();
+        ranked.sort_by_key(|(i, item)| (std::cmp::Reverse(item.published.or(item.updated)), *i));
+        ranked.truncate(max);
+        ranked.sort_by_key(|(i, _)| *i);
+        items.extend(ranked.into_iter().map(|(_, item)| item));
     }
+    over
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
@@ -81,11 +111,12 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 async fn parse_feed_body(
     body: Vec<u8>,
     meta: &ResponseMeta,
+    limits: ParseLimits,
 ) -> Result<(std::result::Result<ParsedFeed, ParseError>, Vec<u8>)> {
     let content_type = meta.content_type.clone();
-    let base = meta.final_url.clone();
+    let base = meta.base_url().clone();
     blocking(move || {
-        let parsed = parse::parse_feed(&body, content_type.as_deref(), &base);
+        let parsed = parse::parse_feed_with(&body, content_type.as_deref(), &base, &limits);
         (parsed, body)
     })
     .await
@@ -93,11 +124,13 @@ async fn parse_feed_body(
 
 async fn read_feed(
     fetcher: &Fetcher,
+    allow_private: bool,
     meta: ResponseMeta,
     body: Vec<u8>,
     using_discovered: bool,
+    limits: ParseLimits,
 ) -> Result<std::result::Result<BodyRead, (String, Discovery)>> {
-    let (parsed, body) = parse_feed_body(body, &meta).await?;
+    let (parsed, body) = parse_feed_body(body, &meta, limits).await?;
     let error = match parsed {
         Ok(feed) => return Ok(Ok(BodyRead::of_feed(feed, meta, Discovery::Unchanged))),
         Err(e) => e,
@@ -121,9 +154,17 @@ async fn read_feed(
         )));
     }
     let page = meta.final_url.clone();
-    match discover(fetcher, &page, &body, meta.content_type.as_deref()).await? {
+    match discover(
+        fetcher,
+        allow_private,
+        &page,
+        &body,
+        meta.content_type.as_deref(),
+    )
+    .await?
+    {
         Some(found) => {
-            tracing::info!(page = %page, feed = %found.url, "found the page's feed; polling it from now on");
+            tracing::info!(page = %crate::redact::redacted(&page), feed = %crate::redact::redacted(&found.url), "found the page's feed; polling it from now on");
             let url = found.url.to_string();
             Ok(Ok(BodyRead::of_feed(found.feed, found.meta, Discovery::Found(url))))
         }
@@ -151,6 +192,7 @@ pub struct FoundFeed {
 /// preferred one (for `qafila discover`); otherwise stop at the first Arabic feed.
 pub async fn discover_feeds(
     fetcher: &Fetcher,
+    allow_private: bool,
     page: &Url,
     html: &[u8],
     content_type: Option<&str>,
@@ -165,7 +207,7 @@ pub async fn discover_feeds(
     advertised.sort_by_key(|f| !f.looks_arabic());
     let mut found: Vec<FoundFeed> = Vec::new();
     for link in advertised.iter().take(MAX_ADVERTISED_PROBES) {
-        if let Some(feed) = probe(fetcher, link).await? {
+        if let Some(feed) = probe(fetcher, allow_private, link).await? {
             let arabic = feed.arabic;
             found.push(feed);
             if arabic && !all {
@@ -180,10 +222,16 @@ pub async fn discover_feeds(
                 title: None,
                 lang: None,
             };
-            if let Some(feed) = probe(fetcher, &link).await? {
-                // The usual paths are guesses: the first feed there is the site's feed.
-                found.push(feed);
-                break;
+            if let Some(feed) = probe(fetcher, allow_private, &link).await? {
+                // The usual paths are guesses: the first Arabic feed there is the site's Arabic feed; a feed in
+                // another language is kept as the fallback while the remaining places are tried.
+                let arabic = feed.arabic;
+                if arabic || found.is_empty() {
+                    found.push(feed);
+                }
+                if arabic {
+                    break;
+                }
             }
         }
     }
@@ -192,27 +240,35 @@ pub async fn discover_feeds(
 
 async fn discover(
     fetcher: &Fetcher,
+    allow_private: bool,
     page: &Url,
     html: &[u8],
     content_type: Option<&str>,
 ) -> Result<Option<FoundFeed>> {
-    let mut found = discover_feeds(fetcher, page, html, content_type, false).await?;
+    let mut found = discover_feeds(fetcher, allow_private, page, html, content_type, false).await?;
     let preferred = found.iter().position(|f| f.arabic).unwrap_or(0);
     Ok((!found.is_empty()).then(|| found.swap_remove(preferred)))
 }
 
-/// Fetches one candidate; `Some` when it is a feed. A feed is Arabic when the page said so or most of its item
-/// titles (or its title) are in Arabic.
-async fn probe(fetcher: &Fetcher, link: &FeedLink) -> Result<Option<FoundFeed>> {
+/// Fetches one candidate found on a page (with the source's SSRF exemption: a public page's link to a private
+/// address is refused); `Some` when it is a feed. A feed is Arabic when the page said so or most of
+/// its item titles (or its title) are in Arabic.
+async fn probe(
+    fetcher: &Fetcher,
+    allow_private: bool,
+    link: &FeedLink,
+) -> Result<Option<FoundFeed>> {
     let request = FetchRequest {
         url: link.url.clone(),
+        allow_private,
         etag: None,
         last_modified: None,
     };
     let FetchOutcome::Fetched { meta, body } = fetcher.fetch(&request).await else {
         return Ok(None);
     };
-    let (parsed, _) = parse_feed_body(body, &meta).await?;
+    // A probe only tells whether a URL is a feed; the read that follows caps its items by the config.
+    let (parsed, _) = parse_feed_body(body, &meta, ParseLimits::default()).await?;
     let Ok(feed) = parsed else {
         return Ok(None);
     };
@@ -248,6 +304,7 @@ async fn read_listing(
             date: select.date.as_ref().map(|s| s.get_ref().as_str()),
             summary: select.summary.as_ref().map(|s| s.get_ref().as_str()),
             image: select.image.as_ref().map(|s| s.get_ref().as_str()),
+            utc_offset: select.utc_offset.as_ref().map(|s| s.get_ref().as_str()),
         };
         let selectors = ListingSelectors::compile(&texts)?;
         parse_listing(&body, content_type.as_deref(), &base, &selectors, now)
@@ -257,6 +314,7 @@ async fn read_listing(
         Ok(items) => Ok(BodyRead {
             // The card's picture (`ListedItem::image`) waits for the media the store will carry.
             items: items.into_iter().map(|l| l.item).collect(),
+            items_over_cap: 0,
             ttl_minutes: None,
             meta: Some(meta),
             discovered: Discovery::Unchanged,
@@ -278,6 +336,7 @@ async fn parse_sitemap_body(
 
 async fn read_sitemap(
     fetcher: &Fetcher,
+    allow_private: bool,
     meta: ResponseMeta,
     body: Vec<u8>,
     since: DateTime<Utc>,
@@ -300,6 +359,7 @@ async fn read_sitemap(
             for child in &children {
                 let request = FetchRequest {
                     url: child.clone(),
+                    allow_private,
                     etag: None,
                     last_modified: None,
                 };
@@ -332,8 +392,13 @@ async fn read_sitemap(
     }
     Ok(Ok(BodyRead {
         items: news_items(entries, &base, since),
+        items_over_cap: 0,
         ttl_minutes: None,
         meta: keep_meta.then_some(meta),
         discovered: Discovery::Unchanged,
     }))
 }
+
+#[cfg(test)]
+#[path = "kinds_tests.rs"]
+mod tests;

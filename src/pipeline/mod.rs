@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{Config, SourceConfig, SourceKind};
+use crate::config::{Config, SharedConfig, SourceConfig, SourceKind};
 use crate::dedup::{self, ItemFeatures};
 use crate::error::{Error, Result};
 use crate::fetch::{FetchOutcome, FetchRequest, Fetcher};
@@ -21,11 +21,13 @@ use crate::store::{Discovery, FetchRecord, IncomingItem};
 
 mod kinds;
 mod views;
+mod write_health;
 mod writer;
 
 pub use kinds::{discover_feeds, FoundFeed};
 
 pub use views::story_views;
+pub use write_health::WriteHealth;
 pub use writer::{open_store, Writer};
 
 /// What one poll of one source did, for the log line and the `poll` summary.
@@ -37,6 +39,8 @@ pub struct PollReport {
     pub new: usize,
     pub seen: usize,
     pub merged: usize,
+    /// Items beyond `[limits] max_items_per_fetch`, left out.
+    pub over_cap: usize,
     pub bytes: u64,
     pub duration: Duration,
     pub next_due: Option<DateTime<Utc>>,
@@ -52,6 +56,10 @@ impl PollReport {
         let status = self.status.map_or("-".to_string(), |s| s.to_string());
         match &self.error {
             Some(e) => format!("{}\t{status}\terror: {e}", self.source_id),
+            None if self.over_cap > 0 => format!(
+                "{}\t{status}\tnew {} / seen {} / over the item cap {} (not stored)",
+                self.source_id, self.new, self.seen, self.over_cap
+            ),
             None => format!(
                 "{}\t{status}\tnew {} / seen {}",
                 self.source_id, self.new, self.seen
@@ -62,7 +70,7 @@ impl PollReport {
 
 /// Everything a poll needs, shared by the daemon's tasks.
 pub struct Engine {
-    config: RwLock<Arc<Config>>,
+    config: SharedConfig,
     fetcher: RwLock<Fetcher>,
     pub metrics: Arc<Metrics>,
     /// Wakes the scheduler when the config changed, so added sources start at once.
@@ -71,6 +79,10 @@ pub struct Engine {
     pub last_maintenance: Mutex<Option<DateTime<Utc>>>,
     pub writer: Arc<Mutex<Writer>>,
     pub gazetteer: Arc<Gazetteer>,
+    /// Whether results could be stored lately (and the backoff of sources whose results could not).
+    pub write_health: Arc<WriteHealth>,
+    /// Published descriptions, sanitized once and kept between rounds.
+    pub sanitized: Arc<crate::publish::SanitizeCache>,
 }
 
 impl Engine {
@@ -81,22 +93,30 @@ impl Engine {
         gazetteer: Arc<Gazetteer>,
     ) -> Engine {
         Engine {
-            config: RwLock::new(config),
+            config: SharedConfig::new(config),
             fetcher: RwLock::new(fetcher),
             metrics: Arc::new(Metrics::default()),
             reloaded: tokio::sync::Notify::new(),
             last_maintenance: Mutex::new(None),
             writer: Arc::new(Mutex::new(writer)),
             gazetteer,
+            write_health: Arc::new(WriteHealth::default()),
+            sanitized: Default::default(),
         }
+    }
+
+    /// The config in force, for a reader that must follow reloads (the HTTP server).
+    pub fn shared_config(&self) -> SharedConfig {
+        self.config.clone()
     }
 
     /// The config in force (replaced whole on reload).
     pub fn config(&self) -> Arc<Config> {
-        self.config.read().expect("config lock").clone()
+        self.config.get()
     }
 
-    fn fetcher(&self) -> Fetcher {
+    /// The fetcher in force (its SSRF-guarded client also sends the WebSub pings).
+    pub fn fetcher(&self) -> Fetcher {
         self.fetcher.read().expect("fetcher lock").clone()
     }
 
@@ -106,15 +126,19 @@ impl Engine {
         let sources: Vec<(String, String)> = config
             .sources
             .iter()
-            .map(|s| (s.id().to_string(), s.url.get_ref().clone()))
+            .map(|s| (s.id().to_string(), s.url.to_string()))
             .collect();
+        let max_size = config.storage.max_database_bytes;
         self.with_writer(move |w| {
+            // First: raising the size cap is how an operator lets a full database write again.
+            w.store.set_max_size(max_size)?;
             w.store
                 .sync_sources(sources.iter().map(|(i, u)| (i.as_str(), u.as_str())))
         })
         .await?;
         *self.fetcher.write().expect("fetcher lock") = fetcher;
-        *self.config.write().expect("config lock") = config;
+        self.config.replace(config);
+        self.write_health.release_held();
         self.reloaded.notify_one();
         Ok(())
     }
@@ -143,19 +167,23 @@ impl Engine {
                     .and_then(|s| s.moved_to.as_deref())
                     .and_then(|m| url::Url::parse(m).ok())
             })
-            .unwrap_or_else(|| source.url());
+            .unwrap_or_else(|| source.url.clone());
         let request = FetchRequest {
             url: url.clone(),
+            allow_private: crate::fetch::private_allowed(&source.url, source.allow_private),
             etag: state.as_ref().and_then(|s| s.etag.clone()),
             last_modified: state.as_ref().and_then(|s| s.last_modified.clone()),
         };
-        let failures = state.as_ref().map_or(0, |s| s.consecutive_failures);
+        // Failures the database could not record count too, so a write failure backs off like any other.
+        let failures = state.as_ref().map_or(0, |s| s.consecutive_failures)
+            + self.write_health.failures_of(&id);
         let now = Utc::now();
         let mut record = FetchRecord {
             at: now,
             ..Default::default()
         };
         let mut items = Vec::new();
+        let mut over_cap = 0;
         let mut bytes = 0;
         let mut floor = None;
         match self.fetcher().fetch(&request).await {
@@ -176,7 +204,10 @@ impl Engine {
                     .filter(|_| !using_discovered)
                     .map(String::from);
                 let fetcher = self.fetcher();
-                match kinds::read_body(&fetcher, source, meta, body, using_discovered, now).await? {
+                let limits = self.config().limits.parse_limits();
+                let read =
+                    kinds::read_body(&fetcher, source, meta, body, using_discovered, now, limits);
+                match read.await? {
                     Ok(read) => {
                         if let Some(meta) = read.meta {
                             record.etag = meta.etag;
@@ -191,6 +222,7 @@ impl Engine {
                             .ttl_minutes
                             .map(|m| Duration::from_secs(u64::from(m) * 60));
                         floor = floor.max(ttl);
+                        over_cap = read.items_over_cap;
                         items = read
                             .items
                             .into_iter()
@@ -214,17 +246,39 @@ impl Engine {
             }
         }
         record.next_due = Some(self.next_due(source, now, record.error.is_some(), failures, floor));
-        let error = record.error.clone();
+        let mut error = record.error.clone();
         let status = record.status;
-        let next_due = record.next_due;
-        let (counts, change) = self
+        let mut next_due = record.next_due;
+        let stored = self
             .with_writer({
                 let id = id.clone();
                 move |w| w.ingest(&id, items, &record)
             })
-            .await?;
+            .await;
+        let (counts, change) = match stored {
+            Ok(done) => {
+                self.write_health.succeeded(&id);
+                done
+            }
+            Err(e) => {
+                // The next poll time was not saved either: hold it here, with backoff, or the source would look
+                // due at once and be fetched again and again.
+                let due = self.next_due(source, now, true, failures, floor);
+                tracing::error!(source = %id, error = %e, next = %due, "cannot store the fetch result; the source backs off");
+                self.write_health
+                    .failed(&id, e.public_reason(), due, Utc::now());
+                self.metrics.add_database_write_failure();
+                error = Some(format!("cannot store the result: {e}"));
+                next_due = Some(due);
+                Default::default()
+            }
+        };
         if let Some(moved) = &change.moved_to {
-            tracing::warn!(source = %id, from = %url, to = %moved, "source moved permanently; polling the new URL (config file unchanged: update it)");
+            let (from, to) = (
+                crate::redact::redacted(&url),
+                crate::redact::public_url(moved),
+            );
+            tracing::warn!(source = %id, %from, %to, "source moved permanently; polling the new URL (config file unchanged: update it)");
         }
         let report = PollReport {
             source_id: id,
@@ -233,6 +287,7 @@ impl Engine {
             new: counts.new,
             seen: counts.seen,
             merged: counts.merged,
+            over_cap,
             bytes,
             duration: started.elapsed(),
             next_due,
@@ -247,6 +302,7 @@ impl Engine {
         let created = (counts.new - counts.merged) as u64;
         self.metrics
             .add_ingested(counts.new as u64, created, counts.merged as u64);
+        self.metrics.add_over_cap(report.over_cap as u64);
         log_report(&report);
         Ok(report)
     }
@@ -298,16 +354,17 @@ impl Engine {
     ) -> DateTime<Utc> {
         let config = self.config();
         let schedule = config.schedule_of(source);
+        // A schedule whose last firing has passed (a year that is over) is never due again: the scheduler skips
+        // such a source, and this stored time only matters if a reload gives it a schedule again.
         let scheduled = schedule
             .next_after(now)
-            .unwrap_or(now + chrono::Duration::minutes(15));
+            .unwrap_or(now + to_chrono(config.fetch.backoff_max));
         let mut due = scheduled + to_chrono(crate::schedule::jitter(schedule.period(now)));
         if let Some(floor) = floor {
-            due = due.max(now + to_chrono(floor.min(config.fetch.max_cache_floor())));
+            due = due.max(now + to_chrono(floor.min(config.fetch.max_cache_floor)));
         }
         if failed {
-            due =
-                due.max(now + to_chrono(backoff(failures_before + 1, config.fetch.backoff_max())));
+            due = due.max(now + to_chrono(backoff(failures_before + 1, config.fetch.backoff_max)));
         }
         due
     }
@@ -336,7 +393,12 @@ impl Engine {
         let stored = self
             .with_writer(move |w| w.store.latest_stories(limit, &filtered))
             .await?;
-        Ok(story_views(&self.config(), &self.gazetteer, stored))
+        let config = self.config();
+        // Sanitizing is CPU work: off the async threads, like the query.
+        let (gazetteer, sanitized) = (self.gazetteer.clone(), self.sanitized.clone());
+        tokio::task::spawn_blocking(move || story_views(&config, &gazetteer, stored, &sanitized))
+            .await
+            .map_err(|e| Error::Internal(format!("view task: {e}")))
     }
 }
 
@@ -356,9 +418,12 @@ fn to_chrono(d: Duration) -> chrono::Duration {
 
 fn log_report(r: &PollReport) {
     let ms = r.duration.as_millis() as u64;
+    if r.over_cap > 0 {
+        tracing::warn!(source = %r.source_id, over_cap = r.over_cap, "the feed carried more items than [limits] max_items_per_fetch; only the newest were read");
+    }
     match &r.error {
         None => {
-            tracing::info!(source = %r.source_id, status = r.status, new = r.new, seen = r.seen, merged = r.merged, bytes = r.bytes, ms, "fetched")
+            tracing::info!(source = %r.source_id, status = r.status, new = r.new, seen = r.seen, merged = r.merged, over_cap = r.over_cap, bytes = r.bytes, ms, "fetched")
         }
         Some(e) => {
             tracing::warn!(source = %r.source_id, status = r.status, bytes = r.bytes, ms, error = %e, "fetch failed")

@@ -4,27 +4,36 @@ use std::collections::HashMap;
 
 use crate::config::{Config, SourceConfig};
 use crate::model::{ReportView, StoryView};
+use crate::publish::{safe_link, SanitizeCache};
 use crate::regions::Gazetteer;
 use crate::store::StoredStory;
 
 /// Turns stored stories into what the publisher renders: outlet names from the config, entity names from the
-/// gazetteer, and one "also reported by" entry per other outlet.
+/// gazetteer, one "also reported by" entry per other outlet, and the lead's description sanitized (once per item:
+/// `sanitized` keeps it from one round to the next; items stored before `[limits] max_content_bytes` existed are
+/// cut to it first).
 pub fn story_views(
     config: &Config,
     gazetteer: &Gazetteer,
     stories: Vec<StoredStory>,
+    sanitized: &SanitizeCache,
 ) -> Vec<StoryView> {
-    let sources: HashMap<&str, &SourceConfig> =
-        config.sources.iter().map(|s| (s.id(), s)).collect();
+    let max_content = config.limits.max_content_bytes;
+    // Credentials in a configured URL are for the fetch only: the published one is redacted (once per source).
+    let sources: HashMap<&str, (&SourceConfig, String)> = config
+        .sources
+        .iter()
+        .map(|s| (s.id(), (s, crate::redact::redacted(&s.url).to_string())))
+        .collect();
     let report = |item: &crate::store::StoredItem| {
         let (name, url) = match sources.get(item.source_id.as_str()) {
-            Some(s) => (s.name.clone(), s.url.get_ref().clone()),
+            Some((s, public)) => (s.name.clone(), public.clone()),
             None => (item.source_id.clone(), String::new()),
         };
         ReportView {
             title: item.title.clone(),
             link: item.link.as_deref().map(crate::identity::clean_link),
-            description: item.content.clone().or_else(|| item.summary.clone()),
+            description: None,
             author: item.author.clone(),
             published: item.sort_time,
             source_id: item.source_id.clone(),
@@ -32,7 +41,7 @@ pub fn story_views(
             source_url: url,
         }
     };
-    stories
+    let views = stories
         .into_iter()
         .filter(|s| !s.items.is_empty())
         .map(|story| {
@@ -47,6 +56,13 @@ pub fn story_views(
             }
             let mut lead_view = report(lead);
             lead_view.published = story.published;
+            // Only the lead's description is published.
+            let base = lead_view.link.as_deref().and_then(safe_link);
+            lead_view.description = lead
+                .content
+                .as_deref()
+                .or(lead.summary.as_deref())
+                .map(|html| sanitized.sanitize(html, base.as_ref(), max_content));
             let ids: Vec<&str> = story
                 .items
                 .iter()
@@ -64,5 +80,7 @@ pub fn story_views(
                 entities,
             }
         })
-        .collect()
+        .collect();
+    sanitized.end_round();
+    views
 }

@@ -2,20 +2,20 @@
 //!
 //! No JavaScript and no remote fonts: the page must load fast on a phone on a slow network and cannot leak
 //! readers to third parties. The font stack names fonts phones and desktops ship with Arabic coverage, ending in
-//! `sans-serif`. Every interpolated string goes through [`esc`]; the outlets' descriptions are not shown (the page is
-//! an index; the article is one tap away), so no outlet HTML reaches the page at all.
+//! `sans-serif`. Every interpolated string goes through [`crate::text::escape_markup`]; the outlets' descriptions
+//! are not shown (the page is an index; the article is one tap away), so no outlet HTML reaches the page at all.
 
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::escape::esc;
 use super::timefmt::{absolute_ar, relative_ar};
 use super::{
     clean_text, outlet_link_html, report_title, rfc3339, safe_link, FeedMeta, PageLink, ALSO_LABEL,
     AR_COMMA,
 };
 use crate::model::{EntityTag, StoryView};
+use crate::text::escape_markup;
 
 /// Small, phone-first styles; dark mode follows the system.
 const CSS: &str = "\
@@ -28,6 +28,10 @@ a:hover,a:focus{text-decoration:underline}
 header{padding:1rem 0 .5rem;border-bottom:2px solid #8884}
 .site{margin:0;font-size:.95rem}
 h1{font-size:1.5rem;margin:.25rem 0 .5rem}
+.search{display:flex;gap:.4rem;margin:.4rem 0 .6rem}
+.search input{flex:1;min-width:0;font:inherit;padding:.25rem .6rem;border:1px solid #8888;border-radius:.4rem}
+.search button{font:inherit;padding:.25rem .9rem;border:1px solid #8888;border-radius:.4rem}
+.notice{margin:.8rem 0;color:#5b5b5b}
 nav ul{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem;font-size:.95rem}
 .stories{list-style:none;margin:0;padding:0}
 .story{padding:.8rem 0;border-bottom:1px solid #8883}
@@ -42,6 +46,15 @@ footer{margin-top:1.5rem;font-size:.9rem;color:#5b5b5b}
 /// Separator between items on one line.
 const DOT: &str = " · ";
 
+/// What only some pages carry (the search page).
+#[derive(Debug, Default)]
+pub(crate) struct PageExtras<'a> {
+    /// The search box's text.
+    pub query: &'a str,
+    /// A line above the stories (a hint, an error, "no results"), shown instead of "no news yet" when empty.
+    pub notice: Option<&'a str>,
+}
+
 /// Renders the page. `now` is only used for the relative times ("منذ ٣ ساعات").
 pub fn render_html(
     meta: &FeedMeta,
@@ -50,6 +63,26 @@ pub fn render_html(
     alternates: &[PageLink],
     entity_links: &[EntityTag],
     now: DateTime<Utc>,
+) -> String {
+    render_page(
+        meta,
+        heading,
+        stories,
+        alternates,
+        entity_links,
+        now,
+        &PageExtras::default(),
+    )
+}
+
+pub(crate) fn render_page(
+    meta: &FeedMeta,
+    heading: &str,
+    stories: &[StoryView],
+    alternates: &[PageLink],
+    entity_links: &[EntityTag],
+    now: DateTime<Utc>,
+    extras: &PageExtras,
 ) -> String {
     let site = clean_text(&meta.title);
     let heading = clean_text(heading);
@@ -63,33 +96,45 @@ pub fn render_html(
         "<!DOCTYPE html>\n<html lang=\"ar\" dir=\"rtl\">\n<head>\n<meta charset=\"utf-8\">\n",
     );
     x.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    let _ = writeln!(x, "<title>{}</title>", esc(&title));
+    let _ = writeln!(x, "<title>{}</title>", escape_markup(&title));
     let desc = clean_text(&meta.description);
     if !desc.is_empty() {
-        let _ = writeln!(x, "<meta name=\"description\" content=\"{}\">", esc(&desc));
+        let _ = writeln!(
+            x,
+            "<meta name=\"description\" content=\"{}\">",
+            escape_markup(&desc)
+        );
     }
     for a in alternates {
         let _ = writeln!(
             x,
             "<link rel=\"alternate\" type=\"{}\" title=\"{}\" href=\"{}\">",
-            esc(a.mime),
-            esc(&clean_text(&a.title)),
-            esc(&clean_text(&a.href))
+            escape_markup(a.mime),
+            escape_markup(&clean_text(&a.title)),
+            escape_markup(&clean_text(&a.href))
         );
     }
     let _ = write!(x, "<style>\n{CSS}</style>\n</head>\n<body>\n<header>\n");
     let _ = writeln!(
         x,
         "<p class=\"site\"><a href=\"{}\">{}</a></p>",
-        esc(&clean_text(&meta.link)),
-        esc(&site)
+        escape_markup(&clean_text(&meta.link)),
+        escape_markup(&site)
     );
-    let _ = writeln!(x, "<h1>{}</h1>", esc(&heading));
+    let _ = writeln!(x, "<h1>{}</h1>", escape_markup(&heading));
+    search_form(&mut x, extras.query);
     nav(&mut x, entity_links);
     x.push_str("</header>\n<main>\n");
-    if stories.is_empty() {
+    if let Some(notice) = extras.notice {
+        let _ = writeln!(
+            x,
+            "<p class=\"notice\">{}</p>",
+            escape_markup(&clean_text(notice))
+        );
+    }
+    if stories.is_empty() && extras.notice.is_none() {
         x.push_str("<p class=\"empty\">لا توجد أخبار بعد.</p>\n");
-    } else {
+    } else if !stories.is_empty() {
         x.push_str("<ol class=\"stories\">\n");
         for s in stories {
             story(&mut x, s, now);
@@ -100,6 +145,19 @@ pub fn render_html(
     footer(&mut x, alternates);
     x.push_str("</body>\n</html>\n");
     x
+}
+
+/// The search box (a GET form to `/search`, no JavaScript), on every page.
+fn search_form(x: &mut String, query: &str) {
+    let _ = writeln!(
+        x,
+        "<form class=\"search\" role=\"search\" action=\"/search\" method=\"get\">\n\
+         <input type=\"search\" name=\"q\" value=\"{}\" maxlength=\"{}\" dir=\"auto\" \
+         placeholder=\"ابحث في الأخبار\" aria-label=\"ابحث في الأخبار\">\n\
+         <button type=\"submit\">بحث</button>\n</form>",
+        escape_markup(&clean_text(query)),
+        crate::search::query::MAX_QUERY_CHARS
+    );
 }
 
 /// `/country/{id}`, with anything but ASCII letters, digits, `-` and `_` percent-encoded so an odd id cannot
@@ -119,8 +177,8 @@ fn country_href(id: &str) -> String {
 fn country_link(e: &EntityTag) -> String {
     format!(
         "<a href=\"{}\">{}</a>",
-        esc(&country_href(&e.id)),
-        esc(&clean_text(&e.name))
+        escape_markup(&country_href(&e.id)),
+        escape_markup(&clean_text(&e.name))
     )
 }
 
@@ -138,7 +196,7 @@ fn nav(x: &mut String, entities: &[EntityTag]) {
 
 fn story(x: &mut String, s: &StoryView, now: DateTime<Utc>) {
     let lead = &s.lead;
-    let title = esc(&report_title(lead));
+    let title = escape_markup(&report_title(lead));
     x.push_str("<li class=\"story\">\n");
     // dir="auto": a Latin-script headline reads left to right inside the right-to-left page.
     match lead.link.as_deref().and_then(safe_link) {
@@ -146,7 +204,7 @@ fn story(x: &mut String, s: &StoryView, now: DateTime<Utc>) {
             let _ = writeln!(
                 x,
                 "<h2 dir=\"auto\"><a href=\"{}\">{title}</a></h2>",
-                esc(u.as_str())
+                escape_markup(u.as_str())
             );
         }
         None => {
@@ -156,7 +214,7 @@ fn story(x: &mut String, s: &StoryView, now: DateTime<Utc>) {
     let _ = writeln!(
         x,
         "<p class=\"meta\"><span class=\"outlet\">{}</span>{DOT}<time datetime=\"{}\">{}</time>{DOT}<span class=\"ago\">{}</span></p>",
-        esc(&clean_text(&lead.source_name)),
+        escape_markup(&clean_text(&lead.source_name)),
         rfc3339(lead.published),
         absolute_ar(lead.published),
         relative_ar(lead.published, now)
@@ -183,9 +241,9 @@ fn footer(x: &mut String, alternates: &[PageLink]) {
         .map(|a| {
             format!(
                 "<a href=\"{}\" type=\"{}\">{}</a>",
-                esc(&clean_text(&a.href)),
-                esc(a.mime),
-                esc(&clean_text(&a.title))
+                escape_markup(&clean_text(&a.href)),
+                escape_markup(a.mime),
+                escape_markup(&clean_text(&a.title))
             )
         })
         .collect();

@@ -9,12 +9,14 @@
 //! (the lead's sanitized description plus "أيضاً في:" links to the other outlets) and the entry id.
 
 mod atom;
-mod escape;
+mod bidi;
+mod bound;
 mod html;
 mod json;
 mod opml;
 mod rss;
 mod sanitize;
+mod search_page;
 mod timefmt;
 
 pub use atom::render_atom;
@@ -22,12 +24,13 @@ pub use html::render_html;
 pub use json::render_json;
 pub use opml::render_opml;
 pub use rss::render_rss;
-pub use sanitize::{clean_text, sanitize_html};
+pub use sanitize::{clean_text, sanitize_html, SafeHtml, SanitizeCache};
+pub use search_page::render_search_page;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::model::{ReportView, StoryView};
-use escape::esc;
+use crate::text::escape_markup;
 
 /// What a feed says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,15 +107,14 @@ pub(crate) fn story_author(s: &StoryView) -> String {
     }
 }
 
-/// The story's HTML body shared by RSS, Atom and JSON: the lead's description sanitized against its article URL,
-/// then a paragraph linking the other outlets, all in `<div dir="rtl">`. Empty when there is nothing to say.
+/// The story's HTML body shared by RSS, Atom and JSON: the lead's description (sanitized once, when the view was
+/// built), then a paragraph linking the other outlets, all in `<div dir="rtl">`. Empty when there is nothing to say.
 pub(crate) fn story_html(s: &StoryView) -> String {
-    let base = s.lead.link.as_deref().and_then(safe_link);
     let desc = s
         .lead
         .description
-        .as_deref()
-        .map(|d| sanitize_html(d, base.as_ref()))
+        .as_ref()
+        .map(SafeHtml::as_str)
         .unwrap_or_default();
     let also = also_html(&s.also);
     if desc.is_empty() && also.is_empty() {
@@ -132,11 +134,11 @@ fn also_html(also: &[ReportView]) -> String {
 
 /// The outlet's name linked to its article (plain name when it has no safe link).
 pub(crate) fn outlet_link_html(r: &ReportView) -> String {
-    let name = esc(&clean_text(&r.source_name));
+    let name = escape_markup(&clean_text(&r.source_name));
     match r.link.as_deref().and_then(safe_link) {
         Some(u) => format!(
             "<a href=\"{}\" rel=\"noopener noreferrer\">{name}</a>",
-            esc(u.as_str())
+            escape_markup(u.as_str())
         ),
         None => name,
     }

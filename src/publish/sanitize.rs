@@ -8,36 +8,35 @@
 //! - outlet HTML goes through an ammonia allowlist: no scripts, styles, frames, forms, event handlers, inline
 //!   styles or `javascript:`/`data:` URLs, and relative URLs are made absolute against the article, since a reader
 //!   would otherwise resolve them against *our* feed's URL.
+//!
+//! Before ammonia, the markup is bounded ([`super::bound`]) so that its cost stays linear whatever the nesting, and
+//! the result's bidi controls are balanced ([`super::bidi`]). Sanitizing runs once per item: [`SanitizeCache`]
+//! keeps each published description's [`SafeHtml`] from one publish round to the next.
+
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::{Arc, Mutex};
 
 use ammonia::{Builder, UrlRelative};
 
-/// Whether `c` may appear in an XML 1.0 document and is worth keeping in published text.
-///
-/// Beyond what XML forbids outright, this drops what XML 1.0 "discourages" (DEL, C1 controls, non-characters)
-/// and a stray U+FEFF: none of them carries meaning in a headline, and some validators warn about them.
-/// Bidi marks (U+200E/F, U+202A–U+202E, U+2066–U+2069) and ZWJ/ZWNJ are kept: Arabic and Persian text needs them.
-pub(crate) fn is_allowed_char(c: char) -> bool {
-    let u = c as u32;
-    match u {
-        0x09 | 0x0A | 0x0D => true,
-        0x00..=0x1F | 0x7F..=0x9F => false,
-        0xFEFF => false,
-        0xFDD0..=0xFDEF => false,
-        _ => (u & 0xFFFE) != 0xFFFE,
+use super::bidi::balance_bidi;
+use super::bound::bound_markup;
+use crate::text::{drop_non_xml_chars, is_xml_char};
+
+/// Plain text for titles, names and the like: forbidden characters removed, runs of whitespace (newlines included)
+/// collapsed to one space, ends trimmed, bidi controls balanced.
+pub fn clean_text(s: &str) -> String {
+    let out = collapse_space(s);
+    match balance_bidi(&out) {
+        std::borrow::Cow::Borrowed(_) => out,
+        std::borrow::Cow::Owned(balanced) => balanced,
     }
 }
 
-/// Removes characters that would make an XML document ill-formed (or that XML discourages); keeps whitespace as is.
-pub(crate) fn strip_forbidden(s: &str) -> String {
-    s.chars().filter(|&c| is_allowed_char(c)).collect()
-}
-
-/// Plain text for titles, names and the like: forbidden characters removed, runs of whitespace (newlines included)
-/// collapsed to one space, ends trimmed.
-pub fn clean_text(s: &str) -> String {
+fn collapse_space(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for word in s.split(|c: char| c.is_whitespace()) {
-        let word: String = word.chars().filter(|&c| is_allowed_char(c)).collect();
+        let word: String = word.chars().filter(|&c| is_xml_char(c)).collect();
         if word.is_empty() {
             continue;
         }
@@ -73,8 +72,94 @@ fn policy(base: Option<&url::Url>) -> Builder<'static> {
 /// The output is an HTML fragment with no XML-forbidden characters (character references such as `&#1;` are
 /// decoded by the HTML parser, so the output is cleaned too, not only the input).
 pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
-    let cleaned = policy(base).clean(&strip_forbidden(html)).to_string();
-    strip_forbidden(cleaned.trim())
+    let bounded = bound_markup(&drop_non_xml_chars(html));
+    let cleaned = policy(base).clean(&bounded).to_string();
+    balance_bidi(&drop_non_xml_chars(cleaned.trim())).into_owned()
+}
+
+/// An outlet's HTML after [`sanitize_html`]: the only form of outlet HTML the renderers accept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SafeHtml(Arc<str>);
+
+impl SafeHtml {
+    /// Sanitizes `html` (see [`sanitize_html`]).
+    pub fn sanitize(html: &str, base: Option<&url::Url>) -> SafeHtml {
+        SafeHtml(Arc::from(sanitize_html(html, base)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Sanitized descriptions kept from one publish round to the next, so that an item is sanitized once, not once per
+/// round (and never once per format or country page: the renderers only read [`SafeHtml`]).
+///
+/// Keyed by a hash of the raw HTML and its base under per-process random keys (an outlet cannot aim a collision at
+/// another item's entry). What a round did not use is forgotten at the end of the next one, so the cache holds
+/// about one round's published descriptions.
+#[derive(Debug, Default)]
+pub struct SanitizeCache {
+    state: Mutex<CacheRounds>,
+    keys: std::hash::RandomState,
+}
+
+#[derive(Debug, Default)]
+struct CacheRounds {
+    previous: HashMap<u64, SafeHtml>,
+    current: HashMap<u64, SafeHtml>,
+}
+
+impl SanitizeCache {
+    /// The sanitized form of `html` (cut to `max_bytes` first, at a character boundary), from the cache when this
+    /// or the previous round produced it.
+    pub fn sanitize(&self, html: &str, base: Option<&url::Url>, max_bytes: usize) -> SafeHtml {
+        let html = truncate_bytes(html, max_bytes);
+        let key = self.keys.hash_one((html, base.map(url::Url::as_str)));
+        {
+            let mut rounds = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let rounds = &mut *rounds;
+            if let Some(hit) = rounds.current.get(&key).cloned() {
+                return hit;
+            }
+            if let Some(hit) = rounds.previous.remove(&key) {
+                rounds.current.insert(key, hit.clone());
+                return hit;
+            }
+        }
+        let safe = SafeHtml::sanitize(html, base);
+        let mut rounds = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        rounds.current.insert(key, safe.clone());
+        safe
+    }
+
+    /// Ends a round: entries the round did not use are dropped at the end of the next one.
+    pub fn end_round(&self) {
+        let mut rounds = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        rounds.previous = std::mem::take(&mut rounds.current);
+    }
+
+    /// How many sanitized descriptions are held (for tests).
+    pub fn len(&self) -> usize {
+        let rounds = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        rounds.previous.len() + rounds.current.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// `s` cut to at most `max` bytes at a character boundary.
+pub(crate) fn truncate_bytes(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 #[cfg(test)]
@@ -147,6 +232,34 @@ mod tests {
     }
 
     #[test]
+    fn the_cache_sanitizes_each_description_once_and_forgets_unused_ones() {
+        let cache = SanitizeCache::default();
+        let b = base();
+        let first = cache.sanitize("<p>نص <b>الخبر</b></p>", Some(&b), 1 << 16);
+        let again = cache.sanitize("<p>نص <b>الخبر</b></p>", Some(&b), 1 << 16);
+        assert!(Arc::ptr_eq(&first.0, &again.0), "served from the cache");
+        let other_base = url::Url::parse("https://other.example/a").unwrap();
+        let elsewhere = cache.sanitize("<p>نص <b>الخبر</b></p>", Some(&other_base), 1 << 16);
+        assert!(
+            !Arc::ptr_eq(&first.0, &elsewhere.0),
+            "the base is part of the key"
+        );
+        cache.end_round();
+        // Used in the next round: carried over, still the same value.
+        let next = cache.sanitize("<p>نص <b>الخبر</b></p>", Some(&b), 1 << 16);
+        assert!(Arc::ptr_eq(&first.0, &next.0));
+        cache.end_round();
+        cache.end_round();
+        assert!(cache.is_empty(), "unused entries are dropped");
+        let cut = cache.sanitize(&"ب".repeat(100), None, 11);
+        assert_eq!(
+            cut.as_str(),
+            "ببببب",
+            "cut at a character boundary before sanitizing"
+        );
+    }
+
+    #[test]
     fn sanitize_strips_forbidden_chars_from_character_references() {
         let out = sanitize_html("a&#1;b\u{1}c&#xFFFE;d", None);
         assert_eq!(out, "abcd");
@@ -164,7 +277,7 @@ mod tests {
         #[test]
         fn clean_text_output_is_xml_safe(s in any::<String>()) {
             let out = clean_text(&s);
-            prop_assert!(out.chars().all(is_allowed_char));
+            prop_assert!(out.chars().all(is_xml_char));
             prop_assert!(!out.contains("  "));
         }
 
@@ -188,7 +301,7 @@ mod tests {
             let input = parts.concat();
             let b = base();
             let out = sanitize_html(&input, with_base.then_some(&b));
-            prop_assert!(out.chars().all(is_allowed_char));
+            prop_assert!(out.chars().all(is_xml_char));
             prop_assert!(!out.to_ascii_lowercase().contains("<script"), "{}", out);
             for tag in tags(&out) {
                 prop_assert!(!tag.contains("javascript:"), "{}", out);

@@ -45,7 +45,10 @@ pub(crate) fn stories() -> Vec<StoryView> {
     );
     lead.source_name = "وكالة الأنباء".into();
     lead.author = Some("سارة".into());
-    lead.description = Some("<p>نص <b>الخبر</b></p>".into());
+    lead.description = Some(SafeHtml::sanitize(
+        "<p>نص <b>الخبر</b></p>",
+        safe_link("https://wafa.example/news/1").as_ref(),
+    ));
     vec![
         StoryView {
             guid: "qafila:story:0001".into(),

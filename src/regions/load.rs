@@ -50,9 +50,20 @@ pub enum Kind {
 #[serde(deny_unknown_fields)]
 struct RawFile {
     #[serde(default)]
+    common: RawCommon,
+    #[serde(default)]
     entity: Vec<RawEntity>,
     #[serde(default)]
     foreign: Vec<RawEntity>,
+}
+
+/// Settings that apply to every region entity.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCommon {
+    /// Exclude phrases added to every region entity's own (communities abroad, people "of Chechen origin").
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +86,21 @@ struct RawEntity {
     part_of: Vec<Spanned<String>>,
 }
 
+/// What a phrase of an entity names: how much its mention says about the entity, and whether story matching
+/// keeps its own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PhraseKind {
+    /// The entity's own name (كازاخستان).
+    Name,
+    /// A capital, city, province or site inside it.
+    Place,
+    /// A leader.
+    Person,
+    /// An adjective or people (الكازاخي، الأرمن): also used of communities and surnames elsewhere, so a weaker
+    /// sign that the item is about the region.
+    Demonym,
+}
+
 /// One validated entity with its phrases already folded into word sequences.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
@@ -82,12 +108,28 @@ pub(crate) struct Entry {
     pub name: String,
     pub kind: Kind,
     pub phrases: Vec<Vec<String>>,
-    /// Parallel to `phrases`: a place or person (specific to one story) rather than the entity's own name or
-    /// demonym. Story matching keeps the words of specific phrases besides the entity.
-    pub specific: Vec<bool>,
+    /// Parallel to `phrases`: what each one names.
+    pub kinds: Vec<PhraseKind>,
     /// Ids of wider region entities this one lies in (kz → central-asia).
     pub part_of: Vec<String>,
     pub excludes: Vec<Vec<String>>,
+}
+
+/// In an exclude phrase, a word `*` stands for any one word ("أبو * الأوزبكي": a nom de guerre).
+pub(crate) const WILDCARD: &str = "*";
+
+/// Folds an exclude phrase, keeping its wildcards.
+fn exclude_words(phrase: &str) -> Vec<String> {
+    phrase
+        .split_whitespace()
+        .flat_map(|w| {
+            if w == WILDCARD {
+                vec![WILDCARD.to_string()]
+            } else {
+                phrase_words(w)
+            }
+        })
+        .collect()
 }
 
 /// Folds one gazetteer phrase the way text is folded, so both meet in the same form.
@@ -95,11 +137,12 @@ pub(crate) fn phrase_words(phrase: &str) -> Vec<String> {
     normalize::words_with(phrase, &|_| false)
 }
 
-/// Feminine and plural endings of a nisba adjective (الكازاخي → الكازاخية، الكازاخيون، الكازاخيين، الكازاخيتان).
+/// Feminine, dual and plural endings of a nisba adjective (الكازاخي → الكازاخية، الكازاخيان، الكازاخيون،
+/// الكازاخيين، الكازاخيتان).
 fn inflections(words: &[String]) -> Vec<Vec<String>> {
     let mut out = vec![words.to_vec()];
     if let Some(last) = words.last().filter(|w| w.ends_with('ي')) {
-        for suffix in ["ه", "ون", "ين", "تين", "تان"] {
+        for suffix in ["ه", "ان", "ون", "ين", "تين", "تان"] {
             let mut v = words.to_vec();
             *v.last_mut().expect("non-empty") = format!("{last}{suffix}");
             out.push(v);
@@ -203,11 +246,16 @@ pub(crate) fn parse(src: &str, path: &Path) -> Result<Vec<Entry>, GazetteerError
                         ),
                     ));
                 }
-                let specific = matches!(key, "places" | "people");
-                if key == "demonyms" {
-                    phrases.extend(inflections(&words).into_iter().map(|w| (w, false)));
+                let kind = match key {
+                    "places" => PhraseKind::Place,
+                    "people" => PhraseKind::Person,
+                    "demonyms" => PhraseKind::Demonym,
+                    _ => PhraseKind::Name,
+                };
+                if kind == PhraseKind::Demonym {
+                    phrases.extend(inflections(&words).into_iter().map(|w| (w, kind)));
                 } else {
-                    phrases.push((words, specific));
+                    phrases.push((words, kind));
                 }
             }
         }
@@ -219,9 +267,14 @@ pub(crate) fn parse(src: &str, path: &Path) -> Result<Vec<Entry>, GazetteerError
             ));
         }
         let mut excludes = Vec::new();
-        for x in &e.exclude {
-            let words = phrase_words(x.get_ref());
-            if words.is_empty() {
+        let common = if kind == Kind::Foreign {
+            &[][..]
+        } else {
+            &raw.common.exclude[..]
+        };
+        for x in e.exclude.iter().chain(common) {
+            let words = exclude_words(x.get_ref());
+            if words.iter().all(|w| w == WILDCARD) {
                 return Err(invalid(
                     x.span(),
                     "exclude",
@@ -235,14 +288,14 @@ pub(crate) fn parse(src: &str, path: &Path) -> Result<Vec<Entry>, GazetteerError
         }
         phrases.sort();
         phrases.dedup_by(|a, b| a.0 == b.0);
-        let (phrases, specific) = phrases.into_iter().unzip();
+        let (phrases, kinds) = phrases.into_iter().unzip();
         part_of_refs.push(e.part_of.clone());
         entries.push(Entry {
             id: id.clone(),
             name: e.name.into_inner(),
             kind,
             phrases,
-            specific,
+            kinds,
             part_of: e.part_of.into_iter().map(Spanned::into_inner).collect(),
             excludes,
         });

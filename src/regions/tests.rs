@@ -47,6 +47,8 @@ fn variants_cities_and_demonyms_match() {
     assert_eq!(ids(&g, "الرئيس الكازاخستاني في بيشكيك"), ["kz", "kg"]);
     assert_eq!(ids(&g, "وفد أوزبيكي يزور عشق أباد"), ["tm", "uz"]);
     assert_eq!(ids(&g, "الوزيرة الأذربيجانية"), ["az"]);
+    assert_eq!(ids(&g, "مقتل عاملين أذربيجانيين"), ["az"]);
+    assert_eq!(ids(&g, "قتل عاملان أذربيجانيان"), ["az"], "the dual");
     assert_eq!(ids(&g, "الكرج"), ["ge"]);
     assert_eq!(ids(&g, "محجّ قلعة عاصمة داغستان"), ["dagestan"]);
 }
@@ -84,6 +86,13 @@ fn excludes_suppress_nearby_matches() {
     assert_eq!(ids(&g, "رئيس وزراء جورجيا في تبليسي"), ["ge"]);
     assert_eq!(ids(&g, "مدينة بخارى الأوزبكية"), ["uz"]);
     assert!(ids(&g, "التركمان في سوريا").is_empty());
+    // Wildcards: a nom de guerre, whatever the first name.
+    assert!(ids(&g, "اعتقال أبو عمر الأوزبكي في إدلب").is_empty());
+    assert!(ids(&g, "مقتل أبو حمزة الشيشاني").is_empty());
+    assert_eq!(ids(&g, "أبو ظبي تستقبل الرئيس الأوزبكي"), ["uz"]);
+    // Communities abroad and origins ([common] exclude).
+    assert!(ids(&g, "الجالية الأوزبكية في إسطنبول").is_empty());
+    assert!(ids(&g, "شاب من أصل شيشاني").is_empty());
 }
 
 #[test]

@@ -5,7 +5,7 @@ use rusqlite::{params, OptionalExtension};
 
 use super::query::items_between;
 use super::{to_secs, Store, WindowItem};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::identity;
 use crate::model::{ParsedItem, RegionTags};
 
@@ -202,10 +202,21 @@ impl Store {
                 }
             };
             let it = &incoming.item;
+            let entities = incoming.tags.entities.join(",");
+            let search_key = super::search::index_new_item(
+                &tx,
+                sort_time,
+                &it.title,
+                it.summary.as_deref(),
+                it.content.as_deref(),
+                &entities,
+            )
+            .map_err(e)?;
             tx.execute(
                 "INSERT INTO items (url_key, story_id, source_id, guid, link, title, summary, content, author,
-                                    published, first_seen, sort_time, entities, region_match, gazetteer)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                                    published, first_seen, sort_time, entities, region_match, gazetteer,
+                                    search_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 params![
                     incoming.url_key,
                     story_id,
@@ -219,9 +230,10 @@ impl Store {
                     it.published.map(to_secs),
                     now,
                     sort_time,
-                    incoming.tags.entities.join(","),
+                    entities,
                     incoming.tags.region_match,
                     gazetteer,
+                    search_key,
                 ],
             )
             .map_err(e)?;
@@ -309,15 +321,4 @@ fn record_fetch(
         params![source_id, target, streak],
     )?;
     Ok(StateChange::default())
-}
-
-use crate::error::Error;
-
-impl Error {
-    pub(crate) fn from_db(path: &std::path::Path, source: rusqlite::Error) -> Error {
-        Error::Database {
-            path: path.to_owned(),
-            source,
-        }
-    }
 }

@@ -9,6 +9,8 @@
 mod ingest;
 mod maintenance;
 mod query;
+mod search;
+mod writer_lock;
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +24,8 @@ pub use ingest::EachItemItsOwnStory;
 pub use ingest::{Discovery, FetchRecord, IncomingItem, IngestCounts, StateChange, StoryPlacer};
 pub use maintenance::{restore, PruneReport};
 pub use query::{SourceState, StoredItem, StoredStory, WindowItem};
+pub use search::{SearchHit, SearchReader};
+pub use writer_lock::{lock_path, WriterLock};
 
 /// The schema, one migration per entry. Append only: never edit or reorder a shipped entry.
 const MIGRATIONS: &[&str] = &[
@@ -83,6 +87,34 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE sources ADD COLUMN discovered TEXT;
     "#,
+    // 3: the full-text search index (store/search.rs): each item's time key, the contentless FTS5 table of folded
+    // words, the tokenization it was built with and a generation counter, triggers that remove an item's row with
+    // the item and count changes. Filled by `search::ensure_index` right after the migrations, in their transaction.
+    r#"
+    ALTER TABLE items ADD COLUMN search_key INTEGER;
+    CREATE UNIQUE INDEX items_search_key ON items(search_key);
+    CREATE VIRTUAL TABLE item_search USING fts5(
+        title, body, entities,
+        content = '', contentless_delete = 1,
+        tokenize = "ascii tokenchars '.-_'"
+    );
+    CREATE TABLE search_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version TEXT NOT NULL,
+        generation INTEGER NOT NULL
+    );
+    INSERT INTO search_state (id, version, generation) VALUES (1, '', 0);
+    CREATE TRIGGER items_search_insert AFTER INSERT ON items BEGIN
+        UPDATE search_state SET generation = generation + 1;
+    END;
+    CREATE TRIGGER items_search_delete AFTER DELETE ON items BEGIN
+        DELETE FROM item_search WHERE rowid = old.search_key;
+        UPDATE search_state SET generation = generation + 1;
+    END;
+    CREATE TRIGGER items_search_update AFTER UPDATE OF entities, region_match ON items BEGIN
+        UPDATE search_state SET generation = generation + 1;
+    END;
+    "#,
 ];
 
 /// An open database.
@@ -100,10 +132,7 @@ impl Store {
                 source,
             })?;
         }
-        let db_err = |source| Error::Database {
-            path: path.to_owned(),
-            source,
-        };
+        let db_err = |source| Error::from_db(path, source);
         let mut conn = Connection::open(path).map_err(db_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(db_err)?;
@@ -124,33 +153,60 @@ impl Store {
         &self.path
     }
 
-    fn err(&self, source: rusqlite::Error) -> Error {
-        Error::Database {
-            path: self.path.clone(),
-            source,
-        }
-    }
-
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
     pub fn integrity_check(&self) -> Result<String> {
         self.conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .map_err(|e| self.err(e))
+            .map_err(|e| Error::from_db(&self.path, e))
     }
 
     /// Cheap liveness probe for `/healthz`.
     pub fn ping(&self) -> Result<()> {
         self.conn
             .query_row("SELECT 1", [], |_| Ok(()))
-            .map_err(|e| self.err(e))
+            .map_err(|e| Error::from_db(&self.path, e))
+    }
+}
+
+/// The HTTP server's view of the database: a read-only connection that answers the health questions and nothing
+/// else, so that "the server never writes the database" holds by type. Open it after the writer has created and
+/// migrated the file.
+pub struct HealthReader(Store);
+
+impl HealthReader {
+    pub fn open(path: &Path) -> Result<HealthReader> {
+        let db_err = |source| Error::from_db(path, source);
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(db_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db_err)?;
+        Ok(HealthReader(Store {
+            conn,
+            path: path.to_owned(),
+        }))
+    }
+
+    /// See [`Store::ping`].
+    pub fn ping(&self) -> Result<()> {
+        self.0.ping()
+    }
+
+    /// See [`Store::failing_among`].
+    pub fn failing_among(&self, ids: &[String]) -> Result<usize> {
+        self.0.failing_among(ids)
+    }
+
+    /// See [`Store::counts`].
+    pub fn counts(&self) -> Result<(u64, u64)> {
+        self.0.counts()
     }
 }
 
 fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
-    let db_err = |source| Error::Database {
-        path: path.to_owned(),
-        source,
-    };
+    let db_err = |source| Error::from_db(path, source);
     let known = MIGRATIONS.len() as i64;
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -167,6 +223,11 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     }
     for migration in &MIGRATIONS[version as usize..] {
         tx.execute_batch(migration).map_err(db_err)?;
+    }
+    // Data that needs Rust to compute (folded words) is filled here, in the migrations' transaction; this also
+    // rebuilds the index when the folding changed since it was built.
+    if let Some(items) = search::ensure_index(&tx).map_err(db_err)? {
+        tracing::info!(items, "built the search index");
     }
     if version < known {
         tx.pragma_update(None, "user_version", known)

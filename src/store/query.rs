@@ -67,11 +67,11 @@ pub struct WindowItem {
     pub sort_time: DateTime<Utc>,
 }
 
-const ITEM_COLUMNS: &str =
+pub(super) const ITEM_COLUMNS: &str =
     "id, story_id, source_id, guid, link, title, summary, content, author, sort_time,
                             first_seen, entities, region_match";
 
-fn item_from_row(r: &Row) -> rusqlite::Result<StoredItem> {
+pub(super) fn item_from_row(r: &Row) -> rusqlite::Result<StoredItem> {
     let entities: String = r.get(11)?;
     Ok(StoredItem {
         id: r.get(0)?,
@@ -266,25 +266,31 @@ impl Store {
         let path = self.path.clone();
         let e = |source| Error::from_db(&path, source);
         let tx = self.conn.transaction().map_err(e)?;
-        type Row = (i64, String, Option<String>, Option<String>);
+        type Row = (i64, String, Option<String>, Option<String>, String);
         let stale: Vec<Row> = {
             let mut stmt = tx
-                .prepare("SELECT id, title, summary, content FROM items WHERE gazetteer <> ?1")
+                .prepare(
+                    "SELECT id, title, summary, content, entities FROM items WHERE gazetteer <> ?1",
+                )
                 .map_err(e)?;
             let rows = stmt
                 .query_map([fingerprint], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
                 })
                 .map_err(e)?;
             rows.collect::<rusqlite::Result<_>>().map_err(e)?
         };
-        for (id, title, summary, content) in &stale {
+        for (id, title, summary, content, old) in &stale {
             let tags = tag(title, summary.as_deref(), content.as_deref());
+            let entities = tags.entities.join(",");
             tx.execute(
                 "UPDATE items SET entities = ?2, region_match = ?3, gazetteer = ?4 WHERE id = ?1",
-                params![id, tags.entities.join(","), tags.region_match, fingerprint],
+                params![id, entities, tags.region_match, fingerprint],
             )
             .map_err(e)?;
+            if entities != *old {
+                super::search::reindex_item(&tx, *id).map_err(e)?;
+            }
         }
         tx.commit().map_err(e)?;
         Ok(stale.len())

@@ -55,9 +55,13 @@ async fn status(Path(code): Path<u16>) -> Response {
     (code, "error page").into_response()
 }
 
-/// Answers after 5 s: longer than any test's timeout.
+/// Seconds `/slow` takes to answer: far beyond any test's timeout, so that a bound on a test's duration tells a
+/// timeout that works (about a second) from one that does not (a minute), however busy the machine.
+pub(crate) const SLOW_ANSWER_SECS: u64 = 60;
+
+/// Answers after [`SLOW_ANSWER_SECS`].
 async fn slow() -> &'static str {
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_secs(SLOW_ANSWER_SECS)).await;
     EMPTY_FEED
 }
 

@@ -2,6 +2,7 @@
 //! routes, config files pointing at it, and a way to run the real `qafila` binary.
 #![allow(dead_code)] // each test binary uses a different part of it
 
+pub mod hostile_feeds;
 mod misbehaving;
 mod routes;
 mod sites;
@@ -67,6 +68,7 @@ impl FixtureServer {
                     .route("/fx/{name}", get(hostile_fixture))
                     .route("/moved/{n}", get(moved))
                     .route("/hub", axum::routing::post(hub))
+                    .route("/hostile/{case}", get(hostile_feeds::hostile))
                     .merge(misbehaving::routes())
                     .merge(sites::routes())
                     .with_state(state);
@@ -169,6 +171,29 @@ pub fn qafila(config: &Path, args: &[&str]) -> Output {
         .env("RUST_LOG", "warn")
         .output()
         .expect("qafila runs")
+}
+
+/// Runs the real binary with `args` under `/usr/bin/time`, returning its output and peak resident memory in KiB
+/// (`None` where `/usr/bin/time` is not installed).
+pub fn qafila_measured(config: &Path, args: &[&str]) -> (Output, Option<u64>) {
+    if !Path::new("/usr/bin/time").exists() {
+        return (qafila(config, args), None);
+    }
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%M", "-o"])
+        .arg(report.path())
+        .arg(env!("CARGO_BIN_EXE_qafila"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let kb = std::fs::read_to_string(report.path())
+        .ok()
+        .and_then(|s| s.trim().lines().last()?.parse().ok());
+    (out, kb)
 }
 
 pub fn stdout(o: &Output) -> String {

@@ -1,0 +1,118 @@
+//! Parsing and compiling queries.
+
+use super::*;
+
+fn known() -> Vec<String> {
+    ["kz", "uz", "south-ossetia"].map(String::from).to_vec()
+}
+
+fn parse(q: &str) -> Result<Query, QueryError> {
+    Query::parse(q, &known(), &|w| w == "كازاخستان")
+}
+
+fn words(t: &Term) -> Vec<&str> {
+    t.words.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn words_are_all_required() {
+    let q = parse("الغاز كازاخستان").unwrap();
+    assert_eq!(q.clauses.len(), 2);
+    assert_eq!(words(&q.clauses[0][0]), ["غاز"]);
+    assert_eq!(words(&q.clauses[1][0]), ["كازاخستان"]);
+}
+
+#[test]
+fn or_binds_tighter_than_and() {
+    let q = parse("الغاز النفط OR الذهب").unwrap();
+    assert_eq!(q.clauses.len(), 2);
+    assert_eq!(q.clauses[1].len(), 2);
+    let arabic = parse("النفط أو الذهب").unwrap();
+    assert_eq!(arabic.clauses.len(), 1);
+    assert_eq!(arabic.clauses[0].len(), 2);
+}
+
+#[test]
+fn phrases_keep_order_and_guillemets_work() {
+    for q in [
+        "\"ممر الشمال الجنوب\"",
+        "«ممر الشمال الجنوب»",
+        "ممر الشمال–الجنوب",
+    ] {
+        let p = parse(q).unwrap();
+        let all: Vec<Vec<&str>> = p.clauses.iter().flatten().map(words).collect();
+        assert!(all.concat() == ["ممر", "شمال", "جنوب"], "{q}: {all:?}");
+    }
+    let p = parse("\"ممر الشمال الجنوب\"").unwrap();
+    assert_eq!(p.clauses.len(), 1);
+}
+
+#[test]
+fn exclusions_and_countries() {
+    let q = parse("الغاز -روسيا -\"بحر قزوين\" country:KZ -country:uz").unwrap();
+    assert_eq!(q.excluded.len(), 2);
+    assert_eq!(q.countries, ["kz"]);
+    assert_eq!(q.excluded_countries, ["uz"]);
+    let only_country = parse("country:south-ossetia").unwrap();
+    assert!(only_country.clauses.is_empty());
+    assert_eq!(only_country.to_match(), "entities : (\"south-ossetia\")");
+}
+
+#[test]
+fn gazetteer_word_behind_a_proclitic_is_the_bare_word() {
+    let q = parse("بكازاخستان").unwrap();
+    assert_eq!(words(&q.clauses[0][0]), ["كازاخستان"]);
+}
+
+#[test]
+fn bad_queries_are_values_with_messages() {
+    let cases = [
+        ("\"الغاز", QueryError::UnclosedQuote),
+        ("OR الغاز", QueryError::DanglingOr),
+        ("الغاز OR", QueryError::DanglingOr),
+        ("الغاز OR OR النفط", QueryError::DanglingOr),
+        ("الغاز OR -النفط", QueryError::ExcludedInOr),
+        ("الغاز OR country:kz", QueryError::CountryInOr),
+        ("الغاز - النفط", QueryError::EmptyExclusion),
+        ("في من على", QueryError::Empty),
+        ("", QueryError::Empty),
+        ("   ", QueryError::Empty),
+        ("-الغاز", QueryError::OnlyExclusions),
+        ("-country:kz", QueryError::OnlyExclusions),
+    ];
+    for (q, expected) in cases {
+        let got = parse(q).unwrap_err();
+        assert_eq!(got, expected, "{q}");
+        assert!(!got.to_string().is_empty() && !got.message_ar().is_empty());
+    }
+    match parse("الغاز country:ru").unwrap_err() {
+        QueryError::UnknownCountry { id, .. } => assert_eq!(id, "ru"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        parse(&"غاز ".repeat(100)).unwrap_err(),
+        QueryError::TooLong { .. }
+    ));
+    assert!(matches!(
+        parse(&"غاز ".repeat(MAX_WORDS + 1)).unwrap_err(),
+        QueryError::TooManyWords { .. }
+    ));
+}
+
+#[test]
+fn match_expression_quotes_every_word() {
+    let m = parse("الغاز -روسيا country:kz").unwrap().to_match();
+    assert!(
+        m.starts_with("({title body} : (((\"غاز\" OR \"وغاز\""),
+        "{m}"
+    );
+    assert!(
+        m.contains(" AND entities : (\"kz\")) NOT {title body} : ((\"روسيا\""),
+        "{m}"
+    );
+    // Operator words and FTS5 syntax in user text are only ever words inside quotes.
+    let hostile = parse("NEAR(a b) title:x AND \"x\"\"").unwrap_err();
+    assert_eq!(hostile, QueryError::UnclosedQuote);
+    let m = parse("NEAR(a b) title:x AND * ^").unwrap().to_match();
+    assert!(!m.contains("NEAR(") && !m.contains("title:"), "{m}");
+}
