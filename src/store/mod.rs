@@ -115,6 +115,11 @@ const MIGRATIONS: &[&str] = &[
         UPDATE search_state SET generation = generation + 1;
     END;
     "#,
+    // 4: each item's pictures, sound and video (`model::Media` as a JSON array; a handful per item, read only
+    // with the item, so a column rather than a table).
+    r#"
+    ALTER TABLE items ADD COLUMN media TEXT NOT NULL DEFAULT '[]';
+    "#,
 ];
 
 /// An open database.
