@@ -8,24 +8,56 @@ use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap;
 
 use super::coverage::Coverage;
-use super::{same_story, DedupSettings, ItemFeatures, Reason, Verdict};
+use super::features::weight;
+use super::verdict::{decide, Similarity};
+use super::{DedupSettings, ItemFeatures, Reason};
 
+/// An indexed item. What every comparison reads is inline or in one allocation (`ids`); the rest of the decision's
+/// inputs sit behind a pointer, read only for candidates whose figures allow a merge.
 #[derive(Debug)]
 struct Entry {
     item_id: i64,
     story: i64,
-    /// Token ids of `features.text_tokens`, to find its postings again on eviction.
-    tokens: Box<[u32]>,
-    features: ItemFeatures,
+    /// Token ids of the headline (the first `title_len`), then of headline + summary, each part sorted (the second
+    /// is also the postings to clean up on eviction).
+    ids: Box<[u32]>,
+    title_len: u32,
+    /// Total weight of the headline + summary tokens.
+    text_total: f32,
+    /// Everything the decision reads besides the figures (some rules look at the other item's tokens too).
+    facts: Box<ItemFeatures>,
+}
+
+impl Entry {
+    fn title(&self) -> &[u32] {
+        &self.ids[..self.title_len as usize]
+    }
+
+    fn text(&self) -> &[u32] {
+        &self.ids[self.title_len as usize..]
+    }
+}
+
+/// A new item's tokens as ids of the vocabulary. Tokens the index has never seen can be shared with no stored
+/// item; they only count in the sizes and totals.
+struct Probe {
+    title: Vec<u32>,
+    title_len: usize,
+    text: Vec<u32>,
+    text_total: f32,
 }
 
 /// Per-placement working memory, kept between placements so that a placement allocates nothing large.
 #[derive(Debug, Default)]
 struct Scratch {
     /// Hits per slot (zero outside a placement).
-    hits: Vec<u16>,
+    hits: Vec<u8>,
     /// Slots with a non-zero hit count.
     touched: Vec<u32>,
+    /// Number of touched slots by hit count.
+    histogram: Vec<usize>,
+    /// By token id: whether the item being placed has it (zero outside a placement).
+    marks: Vec<u8>,
 }
 
 /// The items the index holds, findable by token and publication time. Single owner; not thread-safe by design
@@ -35,8 +67,11 @@ pub struct StoryIndex {
     settings: DedupSettings,
     /// Token → id. Ids are never reused; the vocabulary grows with the language, not with the item count.
     vocabulary: FxHashMap<Box<str>, u32>,
-    /// Token id → slots of the items containing it, ordered by (publication time, slot).
-    postings: Vec<Vec<u32>>,
+    /// Token id → its weight (`features::weight`), computed once per token rather than per comparison.
+    weights: Vec<f32>,
+    /// Token id → the items containing it as `posting(time, slot)` keys, sorted: ordered by publication time,
+    /// searched by time without touching any other array.
+    postings: Vec<Vec<u64>>,
     /// Slot → item (None: free).
     entries: Vec<Option<Entry>>,
     /// Slot → publication time in seconds, apart from `entries` so that binary searches over postings touch
@@ -48,6 +83,15 @@ pub struct StoryIndex {
     by_time: BTreeSet<(i64, u32)>,
     covered: Coverage,
     scratch: RefCell<Scratch>,
+}
+
+/// A posting: publication time (seconds since 1970, clamped to 0..2¹⁶ years) in the high half, slot in the low.
+fn posting(t: i64, slot: u32) -> u64 {
+    (t.clamp(0, i64::from(u32::MAX)) as u64) << 32 | u64::from(slot)
+}
+
+fn slot_of(posting: u64) -> u32 {
+    posting as u32
 }
 
 fn secs(t: DateTime<Utc>) -> i64 {
@@ -68,6 +112,7 @@ impl StoryIndex {
         StoryIndex {
             settings,
             vocabulary: FxHashMap::default(),
+            weights: Vec::new(),
             postings: Vec::new(),
             entries: Vec::new(),
             times: Vec::new(),
@@ -91,79 +136,191 @@ impl StoryIndex {
     /// The story this item belongs to, if any (story ids are the caller's). Only items the index holds are
     /// candidates: a caller placing an item dated outside what it covers asks `missing` first.
     pub fn place(&self, f: &ItemFeatures, published: DateTime<Utc>) -> Option<i64> {
-        let t = secs(published);
-        let candidates = self.candidates(f, t);
-        let verdicts: Vec<(&Entry, Verdict)> = candidates
+        let probe = self.probe(f);
+        let mut scratch = self.scratch.borrow_mut();
+        let scratch = &mut *scratch;
+        let slots = self.candidates(&probe.text, secs(published), scratch);
+        // The probe's tokens marked in a vocabulary-wide array (bit 0: text, bit 1: headline), so that what a
+        // candidate shares is a pass over its ids with no search or hashing.
+        let marks = &mut scratch.marks;
+        if marks.len() < self.weights.len() {
+            marks.resize(self.weights.len(), 0);
+        }
+        for &id in &probe.text {
+            marks[id as usize] |= 1;
+        }
+        for &id in &probe.title {
+            marks[id as usize] |= 2;
+        }
+        let candidates: Vec<(&Entry, DateTime<Utc>, Similarity)> = slots
             .into_iter()
-            .filter_map(|slot| self.entries[slot as usize].as_ref().map(|e| (slot, e)))
-            .map(|(slot, e)| {
+            .filter_map(|slot| {
+                let e = self.entries[slot as usize].as_ref()?;
                 let when = from_secs(self.times[slot as usize]);
-                (
-                    e,
-                    same_story(f, published, &e.features, when, &self.settings),
-                )
+                Some((e, when, self.similarity(&probe, marks, e)))
             })
             .collect();
-        let mut matching: Vec<&(&Entry, Verdict)> =
-            verdicts.iter().filter(|(_, v)| v.same).collect();
-        matching.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
-        matching.into_iter().map(|(e, _)| e.story).find(|&story| {
+        for &id in probe.text.iter().chain(&probe.title) {
+            marks[id as usize] = 0;
+        }
+        // (same, reason): the decision without its human-readable detail.
+        let judge = |(e, when, sim): &(&Entry, DateTime<Utc>, Similarity)| {
+            let (same, reason, ()) =
+                decide(f, published, &e.facts, *when, *sim, &self.settings, &|_| ());
+            (same, reason)
+        };
+        // The full decision only where the figures allow a merge; other candidates are judged only if they belong
+        // to a story the item would join (the veto below).
+        let mut verdicts: Vec<Option<(bool, Reason)>> = candidates
+            .iter()
+            .map(|c| c.2.may_merge(&self.settings).then(|| judge(c)))
+            .collect();
+        let mut matching: Vec<(usize, f32)> = verdicts
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_some_and(|(same, _)| same))
+            .map(|(i, _)| (i, candidates[i].2.score()))
+            .collect();
+        matching.sort_by(|a, b| b.1.total_cmp(&a.1));
+        for (i, _) in matching {
+            let story = candidates[i].0.story;
             // Complete-link veto: no member of that story among the candidates may contradict the new item.
-            !verdicts
-                .iter()
-                .any(|(e, v)| e.story == story && !v.same && is_contradiction(v.reason))
-        })
+            let vetoed = (0..candidates.len()).any(|j| {
+                if candidates[j].0.story != story {
+                    return false;
+                }
+                let (same, reason) = *verdicts[j].get_or_insert_with(|| judge(&candidates[j]));
+                !same && is_contradiction(reason)
+            });
+            if !vetoed {
+                return Some(story);
+            }
+        }
+        None
+    }
+
+    fn probe(&self, f: &ItemFeatures) -> Probe {
+        let mut text = Vec::with_capacity(f.text_tokens.len());
+        let mut text_total = 0.0;
+        for t in &f.text_tokens {
+            match self.vocabulary.get(t.as_str()) {
+                Some(&id) => {
+                    text.push(id);
+                    text_total += self.weights[id as usize];
+                }
+                None => text_total += weight(t),
+            }
+        }
+        text.sort_unstable();
+        let mut title: Vec<u32> = f
+            .title_tokens
+            .iter()
+            .filter_map(|t| self.vocabulary.get(t.as_str()).copied())
+            .collect();
+        title.sort_unstable();
+        Probe {
+            title,
+            title_len: f.title_tokens.len(),
+            text,
+            text_total,
+        }
+    }
+
+    /// The figures `same_story` would compute from the token lists, from the ids: `marks` flags the probe's.
+    fn similarity(&self, p: &Probe, marks: &[u8], e: &Entry) -> Similarity {
+        let title_common: usize = e
+            .title()
+            .iter()
+            .map(|&id| usize::from(marks[id as usize] >> 1))
+            .sum();
+        let mut common = 0.0;
+        for &id in e.text() {
+            if marks[id as usize] & 1 != 0 {
+                common += self.weights[id as usize];
+            }
+        }
+        Similarity::from_counts(
+            (title_common, p.title_len, e.title().len()),
+            (common, p.text_total, e.text_total),
+        )
     }
 
     /// Slots of at most `max_candidates` items within the window of `t` sharing the most looked-up tokens.
-    fn candidates(&self, f: &ItemFeatures, t: i64) -> Vec<u32> {
+    fn candidates(&self, tokens: &[u32], t: i64, scratch: &mut Scratch) -> Vec<u32> {
         let (from, to) = (t - self.window_secs(), t + self.window_secs());
-        let mut lists: Vec<&[u32]> = f
-            .text_tokens
+        let mut lists: Vec<(bool, &[u64])> = tokens
             .iter()
-            .filter_map(|tok| self.vocabulary.get(tok.as_str()))
-            .map(|&id| self.postings[id as usize].as_slice())
-            .filter(|p| !p.is_empty())
+            .map(|&id| {
+                let generic = self.weights[id as usize] < 1.0;
+                (generic, self.postings[id as usize].as_slice())
+            })
+            .filter(|(_, p)| !p.is_empty())
             .collect();
         // Rarest first: a shared rare word (a surname, a place) says most, and its list is the cheapest to read.
-        lists.sort_by_key(|p| p.len());
-        let mut scratch = self.scratch.borrow_mut();
-        let Scratch { hits, touched } = &mut *scratch;
+        // Generic news words (low weight) come last whatever their counts: sharing them says little.
+        lists.sort_unstable_by_key(|(generic, p)| (*generic, p.len()));
+        let (hits, touched) = (&mut scratch.hits, &mut scratch.touched);
         if hits.len() < self.entries.len() {
             hits.resize(self.entries.len(), 0);
         }
         let time = |s: &u32| self.times[*s as usize];
         let cap = self.settings.posting_cap.max(1);
-        for list in lists.into_iter().take(self.settings.query_tokens) {
-            let lo = list.partition_point(|s| time(s) < from);
-            let hi = lo + list[lo..].partition_point(|s| time(s) <= to);
-            let mut range = &list[lo..hi];
-            if range.len() > cap {
-                // A common word: only its postings nearest in time to the new item.
-                let mid = range.partition_point(|s| time(s) < t);
-                let start = mid.saturating_sub(cap / 2).min(range.len() - cap);
-                range = &range[start..start + cap];
-            }
-            for &slot in range {
+        touched.clear();
+        for (_, list) in lists.into_iter().take(self.settings.query_tokens) {
+            // The `cap` postings nearest in time (one binary search on a long list; the rest is within a few
+            // cache lines), then only those within the window.
+            let mid = list.partition_point(|&p| p < posting(t, 0));
+            let start = mid
+                .saturating_sub(cap / 2)
+                .min(list.len().saturating_sub(cap));
+            let mut range = &list[start..(start + cap).min(list.len())];
+            let lo = range.partition_point(|&p| p < posting(from, 0));
+            let hi = range.partition_point(|&p| p <= posting(to, u32::MAX));
+            range = &range[lo..hi];
+            // Branch-free: every slot is written at the end of `touched`, which only grows past a first hit.
+            let mut n = touched.len();
+            touched.resize(n + range.len(), 0);
+            for &p in range {
+                let slot = slot_of(p);
                 let h = &mut hits[slot as usize];
-                if *h == 0 {
-                    touched.push(slot);
-                }
+                touched[n] = slot;
+                n += usize::from(*h == 0);
                 *h = h.saturating_add(1);
             }
+            touched.truncate(n);
         }
-        let mut ranked: Vec<(u16, i64, u32)> = touched
-            .drain(..)
-            .map(|slot| {
-                let h = std::mem::take(&mut hits[slot as usize]);
-                (h, (time(&slot) - t).abs(), slot)
-            })
-            .collect();
+        // The fewest hits that still make the top `max_candidates`, from a histogram of hit counts, so that only
+        // the items with at least that many are ranked.
+        let k = self.settings.max_candidates;
+        let histogram = &mut scratch.histogram;
+        histogram.clear();
+        for &slot in touched.iter() {
+            let h = usize::from(hits[slot as usize]);
+            if histogram.len() <= h {
+                histogram.resize(h + 1, 0);
+            }
+            histogram[h] += 1;
+        }
+        let mut threshold = 1;
+        let mut above = 0;
+        for (h, n) in histogram.iter().enumerate().skip(1).rev() {
+            above += n;
+            if above >= k {
+                threshold = h;
+                break;
+            }
+        }
+        let mut ranked: Vec<(u8, i64, u32)> = Vec::with_capacity(above.max(k));
+        for slot in touched.drain(..) {
+            let h = std::mem::take(&mut hits[slot as usize]);
+            if usize::from(h) >= threshold {
+                ranked.push((h, (time(&slot) - t).abs(), slot));
+            }
+        }
         // Most hits first, then nearest in time.
-        let order = |a: &(u16, i64, u32), b: &(u16, i64, u32)| {
+        let order = |a: &(u8, i64, u32), b: &(u8, i64, u32)| {
             b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
         };
-        let k = self.settings.max_candidates;
         if ranked.len() > k && k > 0 {
             ranked.select_nth_unstable_by(k - 1, order);
             ranked.truncate(k);
@@ -189,37 +346,52 @@ impl StoryIndex {
             }
         };
         self.times[slot as usize] = t;
-        let mut tokens = Vec::with_capacity(f.text_tokens.len());
-        for tok in &f.text_tokens {
-            let id = match self.vocabulary.get(tok.as_str()) {
+        let title = self.intern_all(&f.title_tokens);
+        let text = self.intern_all(&f.text_tokens);
+        let key = posting(t, slot);
+        for &id in &text {
+            let list = &mut self.postings[id as usize];
+            // New items mostly arrive in time order: append; a backlog item goes to its place.
+            if list.last().is_none_or(|&last| last < key) {
+                list.push(key);
+            } else {
+                let at = list.partition_point(|&p| p < key);
+                list.insert(at, key);
+            }
+        }
+        let text_total = text.iter().map(|&id| self.weights[id as usize]).sum();
+        self.by_time.insert((t, slot));
+        self.by_item.insert(item_id, slot);
+        let title_len = title.len() as u32;
+        let mut ids = title.into_vec();
+        ids.extend_from_slice(&text);
+        self.entries[slot as usize] = Some(Entry {
+            item_id,
+            story,
+            ids: ids.into_boxed_slice(),
+            title_len,
+            text_total,
+            facts: Box::new(f),
+        });
+    }
+
+    /// Ids of `tokens` (sorted, as the lists are), adding the new ones to the vocabulary.
+    fn intern_all(&mut self, tokens: &[String]) -> Box<[u32]> {
+        let mut ids: Vec<u32> = tokens
+            .iter()
+            .map(|tok| match self.vocabulary.get(tok.as_str()) {
                 Some(&id) => id,
                 None => {
                     let id = self.postings.len() as u32;
                     self.vocabulary.insert(tok.as_str().into(), id);
+                    self.weights.push(weight(tok));
                     self.postings.push(Vec::new());
                     id
                 }
-            };
-            tokens.push(id);
-            let times = &self.times;
-            let posting = &mut self.postings[id as usize];
-            let key = |s: &u32| (times[*s as usize], *s);
-            // New items mostly arrive in time order: append; a backlog item goes to its place.
-            if posting.last().is_none_or(|last| key(last) < (t, slot)) {
-                posting.push(slot);
-            } else {
-                let at = posting.partition_point(|s| key(s) < (t, slot));
-                posting.insert(at, slot);
-            }
-        }
-        self.by_time.insert((t, slot));
-        self.by_item.insert(item_id, slot);
-        self.entries[slot as usize] = Some(Entry {
-            item_id,
-            story,
-            tokens: tokens.into_boxed_slice(),
-            features: f,
-        });
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.into_boxed_slice()
     }
 
     /// Forgets items published before `cutoff`, keeping memory bounded; the spans it covered before `cutoff`
@@ -235,7 +407,7 @@ impl StoryIndex {
             }
             self.by_time.pop_first();
             if let Some(e) = self.entries[slot as usize].take() {
-                affected.extend(e.tokens.iter().copied());
+                affected.extend(e.text().iter().copied());
                 self.by_item.remove(&e.item_id);
                 evicted.push(slot);
             }
@@ -245,7 +417,7 @@ impl StoryIndex {
         }
         let entries = &self.entries;
         for id in affected {
-            self.postings[id as usize].retain(|&s| entries[s as usize].is_some());
+            self.postings[id as usize].retain(|&p| entries[slot_of(p) as usize].is_some());
         }
         self.free.extend(evicted);
     }
@@ -368,6 +540,57 @@ mod tests {
             index.insert(100 + i, 100 + i, f, day(0) + Duration::hours(10 + i));
         }
         assert_eq!(index.place(&b, day(0) + Duration::minutes(30)), Some(7));
+    }
+
+    #[test]
+    fn interned_figures_equal_the_token_list_figures() {
+        let g = Gazetteer::builtin();
+        let texts = [
+            (
+                "كازاخستان ترفع إنتاج النفط إلى 2 مليون برميل يوميا",
+                "قال وزير الطاقة إن الإنتاج بلغ مستوى قياسيا",
+            ),
+            (
+                "أستانا: إنتاج الخام يبلغ مليوني برميل في اليوم",
+                "بلغت كازاخستان مستوى قياسيا في انتاج الخام",
+            ),
+            (
+                "زلزال بقوة ٥٫٦ درجة يهز طاجيكستان",
+                "وقع الزلزال على عمق ١٥ كيلومترا في منطقة راشت",
+            ),
+            (
+                "رئيس وزراء أذربيجان يصل إلى أستانا في زيارة رسمية",
+                "يبحث مع نظيره توسيع التعاون",
+            ),
+            (
+                "بكتينوف وأسدوف يبحثان في آستانة تعزيز الممر الأوسط",
+                "زيادة الشحن عبر بحر قزوين",
+            ),
+        ];
+        let all: Vec<ItemFeatures> = texts
+            .iter()
+            .map(|(t, s)| features(t, Some(s), &g))
+            .collect();
+        for skip in 0..all.len() {
+            // Every item but one indexed: the probe also has tokens the index never saw.
+            let mut index = StoryIndex::new(DedupSettings::default());
+            for (i, f) in all.iter().enumerate().filter(|(i, _)| *i != skip) {
+                index.insert(i as i64, i as i64, f.clone(), day(0));
+            }
+            let probe = index.probe(&all[skip]);
+            let mut marks = vec![0u8; index.weights.len()];
+            probe.text.iter().for_each(|&id| marks[id as usize] |= 1);
+            probe.title.iter().for_each(|&id| marks[id as usize] |= 2);
+            for (i, f) in all.iter().enumerate().filter(|(i, _)| *i != skip) {
+                let slot = index.by_item[&(i as i64)];
+                let e = index.entries[slot as usize].as_ref().unwrap();
+                assert_eq!(
+                    index.similarity(&probe, &marks, e),
+                    Similarity::of(&all[skip], f),
+                    "{skip} vs {i}"
+                );
+            }
+        }
     }
 
     #[test]

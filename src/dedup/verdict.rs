@@ -64,37 +64,82 @@ pub struct Verdict {
     pub score: f32,
 }
 
-fn jaccard(a: &[String], b: &[String]) -> f32 {
-    let inter = intersection(a, b);
-    let union = a.len() + b.len() - inter;
-    if union == 0 {
-        0.0
-    } else {
-        inter as f32 / union as f32
+/// The similarity figures of two items. `same_story` computes them from the token lists; the story index counts
+/// the shared tokens by interned id and both go through [`Similarity::from_counts`] (weights are multiples of
+/// 0.25, so sums are exact in any order and both ways give the very same figures).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Similarity {
+    /// Jaccard similarity of the headlines' stemmed words.
+    pub(crate) title_similarity: f32,
+    /// Weighted count of words shared by headline + summary (see `weight`).
+    pub(crate) shared_weight: f32,
+    /// `shared_weight` over the lighter item's total weight.
+    pub(crate) shared_fraction: f32,
+}
+
+impl Similarity {
+    /// The figures of two items from their token lists.
+    pub(crate) fn of(a: &ItemFeatures, b: &ItemFeatures) -> Similarity {
+        let total = |x: &[String]| x.iter().map(|t| weight(t)).sum::<f32>();
+        Similarity::from_counts(
+            (
+                intersection(&a.title_tokens, &b.title_tokens, |_| 1.0) as usize,
+                a.title_tokens.len(),
+                b.title_tokens.len(),
+            ),
+            (
+                intersection(&a.text_tokens, &b.text_tokens, |t| weight(t)),
+                total(&a.text_tokens),
+                total(&b.text_tokens),
+            ),
+        )
+    }
+
+    /// The figures from what the two items share: (headline words in common, headline sizes) and (weight of the
+    /// headline+summary words in common, total weights). The story index counts these its own way.
+    pub(crate) fn from_counts(
+        (title_common, title_a, title_b): (usize, usize, usize),
+        (shared_weight, total_a, total_b): (f32, f32, f32),
+    ) -> Similarity {
+        let union = title_a + title_b - title_common;
+        let lighter = total_a.min(total_b);
+        Similarity {
+            title_similarity: if union == 0 {
+                0.0
+            } else {
+                title_common as f32 / union as f32
+            },
+            shared_weight,
+            shared_fraction: if lighter > 0.0 {
+                shared_weight / lighter
+            } else {
+                0.0
+            },
+        }
+    }
+
+    /// Prefers the best of several matching candidates.
+    pub(crate) fn score(&self) -> f32 {
+        self.title_similarity.max(self.shared_fraction)
+    }
+
+    /// Whether these figures could ever make two items one story (no rule merges below them). The index skips
+    /// the full decision for candidates that cannot match; keep this in step with the merge rules of `judge`.
+    pub(crate) fn may_merge(&self, s: &DedupSettings) -> bool {
+        self.title_similarity >= s.title_similarity
+            || (self.shared_weight >= s.shared_weight && self.shared_fraction >= s.shared_fraction)
     }
 }
 
-/// Weighted size of the intersection, and that over the lighter side's total.
-fn shared(a: &[String], b: &[String]) -> (f32, f32) {
-    let total = |x: &[String]| x.iter().map(|t| weight(t)).sum::<f32>();
-    let common: f32 = a
-        .iter()
-        .filter(|t| b.binary_search(t).is_ok())
-        .map(|t| weight(t))
-        .sum();
-    let lighter = total(a).min(total(b));
-    (common, if lighter > 0.0 { common / lighter } else { 0.0 })
-}
-
-/// Size of the intersection of two sorted, unique lists.
-fn intersection(a: &[String], b: &[String]) -> usize {
-    let (mut i, mut j, mut n) = (0, 0, 0);
+/// Weighted size of the intersection of two sorted, unique lists.
+fn intersection<T: Ord>(a: &[T], b: &[T], weight: impl Fn(&T) -> f32) -> f32 {
+    let (mut i, mut j, mut n) = (0, 0, 0.0);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
-                n += 1;
+                n += weight(&a[i]);
                 i += 1;
                 j += 1;
             }
@@ -135,13 +180,19 @@ fn other_place(a: &ItemFeatures, b: &ItemFeatures) -> Option<(String, String)> {
 }
 
 /// The first contradiction between two items, if any.
-fn contradiction(a: &ItemFeatures, b: &ItemFeatures) -> Option<(Reason, String)> {
+fn contradiction<D>(
+    a: &ItemFeatures,
+    b: &ItemFeatures,
+    describe: Describe<D>,
+) -> Option<(Reason, D)> {
     if let Some(x) = missing(&a.title_countries, &b.mentioned)
         .or_else(|| missing(&b.title_countries, &a.mentioned))
     {
         return Some((
             Reason::OtherCountry,
-            format!("`{x}` is in one headline and absent from the other item"),
+            describe(format_args!(
+                "`{x}` is in one headline and absent from the other item"
+            )),
         ));
     }
     if let (Some(x), Some(y)) = (
@@ -150,14 +201,17 @@ fn contradiction(a: &ItemFeatures, b: &ItemFeatures) -> Option<(Reason, String)>
     ) {
         return Some((
             Reason::OtherPartner,
-            format!("partners differ: `{x}` vs `{y}`"),
+            describe(format_args!("partners differ: `{x}` vs `{y}`")),
         ));
     }
     for (unit, va) in &a.quantities {
         if let Some(vb) = b.quantities.get(unit) {
             if !va.iter().any(|x| vb.contains(x)) {
                 let unit = if unit.is_empty() { "(no unit)" } else { unit };
-                return Some((Reason::OtherFigure, format!("{unit}: {va:?} vs {vb:?}")));
+                return Some((
+                    Reason::OtherFigure,
+                    describe(format_args!("{unit}: {va:?} vs {vb:?}")),
+                ));
             }
         }
     }
@@ -167,7 +221,7 @@ fn contradiction(a: &ItemFeatures, b: &ItemFeatures) -> Option<(Reason, String)>
     {
         return Some((
             Reason::OtherMonth,
-            format!("months {:?} vs {:?}", a.months, b.months),
+            describe(format_args!("months {:?} vs {:?}", a.months, b.months)),
         ));
     }
     if !a.countries.is_empty()
@@ -176,24 +230,35 @@ fn contradiction(a: &ItemFeatures, b: &ItemFeatures) -> Option<(Reason, String)>
     {
         return Some((
             Reason::OtherCountries,
-            format!("countries {:?} vs {:?}", a.countries, b.countries),
+            describe(format_args!(
+                "countries {:?} vs {:?}",
+                a.countries, b.countries
+            )),
         ));
     }
     if let Some((x, y)) = other_place(a, b) {
-        return Some((Reason::OtherPlace, format!("places `{x}` vs `{y}`")));
+        return Some((
+            Reason::OtherPlace,
+            describe(format_args!("places `{x}` vs `{y}`")),
+        ));
     }
     if let Some((head, x, y)) = subject::other_qualifier(&a.title_qualified, &b.title_qualified) {
-        return Some((Reason::OtherSubject, format!("{head:?}: `{x}` vs `{y}`")));
+        return Some((
+            Reason::OtherSubject,
+            describe(format_args!("{head:?}: `{x}` vs `{y}`")),
+        ));
     }
     if let (Some(x), Some(y)) = (a.title_stage, b.title_stage) {
         if x != y {
-            return Some((Reason::OtherStage, format!("{x:?} vs {y:?}")));
+            return Some((Reason::OtherStage, describe(format_args!("{x:?} vs {y:?}"))));
         }
     }
     if a.title_negative != b.title_negative {
         return Some((
             Reason::OtherOutcome,
-            "only one headline reports a failure, refusal or negation".into(),
+            describe(format_args!(
+                "only one headline reports a failure, refusal or negation"
+            )),
         ));
     }
     None
@@ -207,41 +272,73 @@ pub fn same_story(
     tb: DateTime<Utc>,
     s: &DedupSettings,
 ) -> Verdict {
-    let title_similarity = jaccard(&a.title_tokens, &b.title_tokens);
-    let (shared_weight, shared_fraction) = shared(&a.text_tokens, &b.text_tokens);
-    let score = title_similarity.max(shared_fraction);
-    let verdict = |same, reason, detail: String| Verdict {
+    judge(a, ta, b, tb, Similarity::of(a, b), s)
+}
+
+/// The decision from the similarity figures and everything else the items say.
+pub(crate) fn judge(
+    a: &ItemFeatures,
+    ta: DateTime<Utc>,
+    b: &ItemFeatures,
+    tb: DateTime<Utc>,
+    sim: Similarity,
+    s: &DedupSettings,
+) -> Verdict {
+    let (same, reason, detail) = decide(a, ta, b, tb, sim, s, &|args| args.to_string());
+    Verdict {
         same,
         reason,
         detail,
+        title_similarity: sim.title_similarity,
+        shared_weight: sim.shared_weight,
+        shared_fraction: sim.shared_fraction,
+        score: sim.score(),
+    }
+}
+
+/// Builds the human-readable detail of a reason, or nothing: the index decides thousands of pairs a second and
+/// reads no detail, so it passes `&|_| ()` and no text is ever formatted for it.
+pub(crate) type Describe<'f, D> = &'f dyn Fn(fmt::Arguments<'_>) -> D;
+
+/// The rules: whether `a` and `b` are one story, why, and the detail `describe` makes of it.
+pub(crate) fn decide<D>(
+    a: &ItemFeatures,
+    ta: DateTime<Utc>,
+    b: &ItemFeatures,
+    tb: DateTime<Utc>,
+    sim: Similarity,
+    s: &DedupSettings,
+    describe: Describe<D>,
+) -> (bool, Reason, D) {
+    let Similarity {
         title_similarity,
         shared_weight,
         shared_fraction,
-        score,
-    };
+    } = sim;
+    let verdict = |same, reason, detail: D| (same, reason, detail);
     let gap_hours = (ta - tb).num_minutes().unsigned_abs() as f64 / 60.0;
     if gap_hours > f64::from(s.window_hours) {
         return verdict(
             false,
             Reason::TooFarApart,
-            format!("{gap_hours:.1} h apart"),
+            describe(format_args!("{gap_hours:.1} h apart")),
         );
     }
-    if let Some((reason, detail)) = contradiction(a, b) {
+    if let Some((reason, detail)) = contradiction(a, b, describe) {
         return verdict(false, reason, detail);
     }
     if gap_hours > f64::from(s.follow_up_hours) && title_similarity < s.follow_up_title_similarity {
         return verdict(
             false,
             Reason::FollowUp,
-            format!("{gap_hours:.1} h apart and headlines differ"),
+            describe(format_args!("{gap_hours:.1} h apart and headlines differ")),
         );
     }
     if title_similarity >= s.title_similarity {
         return verdict(
             true,
             Reason::SimilarTitle,
-            format!("headline similarity {title_similarity:.2}"),
+            describe(format_args!("headline similarity {title_similarity:.2}")),
         );
     }
     let shares_entity = a.entities.iter().any(|e| b.entities.contains(e));
@@ -249,13 +346,15 @@ pub fn same_story(
         return verdict(
             true,
             Reason::SimilarText,
-            format!("shared weight {shared_weight:.2} ({shared_fraction:.2}) with a shared entity"),
+            describe(format_args!(
+                "shared weight {shared_weight:.2} ({shared_fraction:.2}) with a shared entity"
+            )),
         );
     }
     verdict(
         false,
         Reason::LowSimilarity,
-        format!("headline {title_similarity:.2}, shared weight {shared_weight:.2} ({shared_fraction:.2})"),
+        describe(format_args!("headline {title_similarity:.2}, shared weight {shared_weight:.2} ({shared_fraction:.2})")),
     )
 }
 
