@@ -13,8 +13,9 @@ Cases:
   nested   one item whose description is <div> x 100,000 + x + </div> x 100,000 (1.1 MB): `poll`, then `run` on
            that database (seconds until /healthz answers)
   items    1,000,000 empty <item/> (7 MB): `poll`
+  jsonitems  a JSON Feed of 1,000,000 items {"id":"n"} (16 MB; the body cap is raised to 20 MB): `poll`
   title    one item whose title is 9 MB naming every country: `run` (peak RSS, size of /feed.atom)
-  guids    331,141 items with only a <guid> (10 MB): `poll` (database growth, peak RSS)
+  guids    331,141 items with only a <guid> (9.9 MB): `poll` (database growth, peak RSS)
   laughs   a DTD declaring nested entities (billion laughs): `poll` (the source's poll line)
   bidi     a title with an unbalanced U+202E: `poll` (is the override closed in /feed.xml?)
 """
@@ -53,13 +54,15 @@ def case_feed(case: str) -> bytes:
                    f"<description><![CDATA[{desc}]]></description></item>")
     if case == "items":
         return rss("<item/>" * 1_000_000)
+    if case == "jsonitems":
+        items = ",".join('{"id":"%d"}' % i for i in range(1_000_000))
+        return ('{"version":"https://jsonfeed.org/version/1.1","title":"t","items":[%s]}' % items).encode()
     if case == "title":
         words = " ".join(COUNTRIES) + " "
         title = (words * (9_000_000 // len(words.encode()) + 1))
         return rss(f"<item><title>{title}</title><link>http://hostile.test/t</link><pubDate>{now}</pubDate></item>")
     if case == "guids":
-        stamp = int(time.time())
-        return rss("".join(f"<item><guid>{stamp}-{i}</guid></item>" for i in range(331_141)))
+        return rss("".join(f"<item><guid>{i}</guid></item>" for i in range(331_141)))
     if case == "laughs":
         dtd = ('<!DOCTYPE rss [\n<!ENTITY lol "lol">\n'
                + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n'
@@ -181,10 +184,10 @@ def run_daemon(binary, cfg, listen_port, timeout, ready):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=str(ROOT / "target/release/qafila"))
-    ap.add_argument("--case", action="append", help="nested, items, title, guids, laughs, bidi (default: all)")
+    ap.add_argument("--case", action="append", help="nested, items, jsonitems, title, guids, laughs, bidi (default: all)")
     ap.add_argument("--timeout", type=float, default=120)
     args = ap.parse_args()
-    cases = args.case or ["nested", "items", "title", "guids", "laughs", "bidi"]
+    cases = args.case or ["nested", "items", "jsonitems", "title", "guids", "laughs", "bidi"]
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
@@ -195,7 +198,10 @@ def main():
             listen = free_port()
             cfg = write_config(d, port, listen)
             size = len(Handler.body) / 1e6
-            if case in ("nested", "items", "guids", "laughs", "bidi"):
+            if case == "jsonitems":
+                text = cfg.read_text().replace("[fetch]\n", "[fetch]\nmax_body_bytes = 20000000\n")
+                cfg.write_text(text)
+            if case in ("nested", "items", "jsonitems", "guids", "laughs", "bidi"):
                 code, secs, rss_mb, out = timed([args.bin, "--config", str(cfg), "poll"], args.timeout)
                 db = sum(f.stat().st_size for f in d.glob("qafila.db*")) / 1e6
                 line = out.strip().replace("\t", " ")[:160]

@@ -117,10 +117,10 @@ pub fn sources(config: &Config, as_json: bool) -> Result<()> {
         };
         rows.push(json!({
             "id": s.id,
-            "url": s.url,
+            "url": crate::redact::public_url(&s.url),
             "enabled": source.enabled,
-            "moved_to": s.moved_to,
-            "discovered": s.discovered,
+            "moved_to": s.moved_to.as_deref().map(crate::redact::public_url),
+            "discovered": s.discovered.as_deref().map(crate::redact::public_url),
             "last_status": s.last_status,
             "last_error": s.last_error,
             "consecutive_failures": s.consecutive_failures,
@@ -238,8 +238,11 @@ pub async fn discover(config: &Config, url: &str) -> Result<String> {
         .ok_or_else(|| Error::Usage(format!("`{url}` is not an absolute http(s) URL")))?;
     let fetcher =
         Fetcher::new(config.fetch.client_settings()).map_err(|e| Error::Internal(e.to_string()))?;
+    // The page named on the command line is the operator's choice: exempt when it is a non-public IP literal.
+    let allow_private = crate::fetch::private_allowed(&page, false);
     let request = FetchRequest {
         url: page.clone(),
+        allow_private,
         etag: None,
         last_modified: None,
     };
@@ -264,6 +267,7 @@ pub async fn discover(config: &Config, url: &str) -> Result<String> {
         Err(_) => {
             let mut found = crate::pipeline::discover_feeds(
                 &fetcher,
+                allow_private,
                 &base,
                 &body,
                 meta.content_type.as_deref(),
@@ -332,7 +336,7 @@ pub fn export_opml(config: &Config) -> Result<()> {
         .map(|s| crate::publish::OpmlSource {
             id: s.id().to_string(),
             name: s.name.clone(),
-            url: s.url.to_string(),
+            url: crate::redact::redacted(&s.url).to_string(),
             site: None,
         })
         .collect();

@@ -100,6 +100,12 @@ pub struct FeedConfig {
 pub struct ServerConfig {
     #[serde(default = "default_listen", deserialize_with = "listen_addr")]
     pub listen: SocketAddr,
+    /// Most HTTP connections open at once, 1 to 65,536; more wait in the accept queue until one closes.
+    #[serde(
+        default = "default_max_connections",
+        deserialize_with = "bounded::<_, _, 1, 65_536>"
+    )]
+    pub max_connections: usize,
 }
 
 /// `[storage]`.
@@ -114,6 +120,10 @@ pub struct StorageConfig {
         deserialize_with = "bounded::<_, _, 1, 36_500>"
     )]
     pub retention_days: u32,
+    /// The database file never grows beyond this many bytes: a write that would is a failed write (the source
+    /// backs off, `/healthz` answers 503), as on a full disk. Unset: no limit but the disk's.
+    #[serde(default)]
+    pub max_database_bytes: Option<u64>,
 }
 
 /// `[fetch]`: the schedule, and how the fetcher behaves ([`FetchConfig::client_settings`]).
@@ -158,7 +168,7 @@ pub struct FetchConfig {
         deserialize_with = "bounded::<_, _, 0, 20>"
     )]
     pub max_redirects: usize,
-    /// Allow fetching from loopback/private addresses even when a redirect leads there.
+    /// Allow fetching from loopback/private addresses for every source, even when a redirect leads there.
     #[serde(default)]
     pub allow_private: bool,
     /// 1 to 64.
@@ -283,6 +293,10 @@ pub struct SourceConfig {
     /// Publish only this source's items that mention the region (for general outlets).
     #[serde(default)]
     pub region_filter: bool,
+    /// May reach loopback/private/link-local addresses (a feed on the LAN or on this host under a name). A source
+    /// configured on such an IP literal is allowed without it.
+    #[serde(default)]
+    pub allow_private: bool,
     /// What the URL answers: `feed` (default; an HTML page there is searched for its feed), `html` (a listing page
     /// read with `select`) or `sitemap` (a Google News sitemap, or a sitemap index pointing to one).
     #[serde(default)]
@@ -343,6 +357,9 @@ fn default_listen() -> SocketAddr {
         .parse()
         .expect("DEFAULT_LISTEN is an address")
 }
+fn default_max_connections() -> usize {
+    256
+}
 fn default_database() -> PathBuf {
     "data/qafila.db".into()
 }
@@ -390,6 +407,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: default_listen(),
+            max_connections: default_max_connections(),
         }
     }
 }
@@ -398,6 +416,7 @@ impl Default for StorageConfig {
         StorageConfig {
             database: default_database(),
             retention_days: default_retention_days(),
+            max_database_bytes: None,
         }
     }
 }

@@ -74,16 +74,19 @@ pub async fn publish_and_ping(engine: &Arc<Engine>, site: &Arc<Site>) -> Result<
     let stories = engine
         .stories_to_publish(site::stories_needed(&config))
         .await?;
-    let changed = tokio::task::spawn_blocking({
+    let published = tokio::task::spawn_blocking({
         let (site, config, gazetteer) = (site.clone(), config.clone(), engine.gazetteer.clone());
         move || site::rebuild(&site, &config, &gazetteer, &stories, Utc::now())
     })
     .await
     .map_err(|e| Error::Internal(format!("publish task: {e}")))??;
+    let changed = published.changed_feeds;
     if let (Some(hub), false) = (&config.feed.websub_hub, changed.is_empty()) {
-        websub::ping(hub.as_str(), &changed).await;
+        websub::ping(&engine.fetcher(), hub.as_str(), &changed).await;
     }
-    Ok(())
+    published
+        .output
+        .inspect_err(|_| engine.metrics.add_output_write_failure())
 }
 
 /// `qafila poll`: every enabled source once, then publish.
@@ -127,6 +130,7 @@ pub async fn run(config: Arc<Config>, config_path: PathBuf) -> Result<()> {
         listener,
         serve::router(state),
         server_stop,
+        config.server.max_connections,
     ));
     tracing::info!(%addr, sources = config.enabled_sources().count(), "qafila is serving /feed.xml and polling");
     notify::ready(&format!(
@@ -336,7 +340,11 @@ async fn schedule_loop(
                 }
                 continue;
             }
-            match next_due.get(source.id()).copied().flatten() {
+            // A source whose last result could not be stored is held back in memory (the database could not
+            // save its next poll time).
+            let stored = next_due.get(source.id()).copied().flatten();
+            let held = engine.write_health.held_until(source.id());
+            match stored.max(held) {
                 Some(t) if t > now => earliest = earliest.min(t),
                 _ => due.push(source.clone()),
             }
@@ -357,7 +365,7 @@ async fn schedule_loop(
                     tracing::error!(error = %e, "maintenance after the round failed");
                 }
                 if let Err(e) = publish_and_ping(&engine, &site).await {
-                    tracing::error!(error = %e, "publishing the feed failed; the previous one is still served");
+                    tracing::error!(error = %e, "publishing the feed failed (the served documents are updated whenever they could be rendered)");
                 }
             });
             round_sources.insert(round.id(), ids);

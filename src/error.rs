@@ -54,6 +54,13 @@ pub enum Error {
     )]
     DatabaseInUse { path: PathBuf },
 
+    #[error(
+        "database {path} is being written by another qafila (process {holder}): only one `run`, `poll` or `prune` \
+         may use a database at a time; stop the other one first (systemctl stop qafila), or give this one its own \
+         [storage] database. `stories`, `sources`, `explain` and `backup` work beside it"
+    )]
+    DatabaseLocked { path: PathBuf, holder: String },
+
     #[error("cannot restore from {backup}: {reason}; the current database was left untouched")]
     Restore { backup: PathBuf, reason: String },
 
@@ -89,3 +96,23 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A short reason without file paths or other detail of the host, for answers to HTTP clients (`/healthz`).
+    pub fn public_reason(&self) -> String {
+        match self {
+            Error::Database {
+                source: rusqlite::Error::SqliteFailure(code, _),
+                ..
+            } => format!("database error: {code}"),
+            Error::Database { .. } | Error::DatabaseDir { .. } | Error::DatabaseTooNew { .. } => {
+                "database error".into()
+            }
+            Error::DatabaseInUse { .. } | Error::DatabaseLocked { .. } => {
+                "database locked by another process".into()
+            }
+            Error::WriteOutput { source, .. } => format!("cannot write a file: {}", source.kind()),
+            _ => "internal error".into(),
+        }
+    }
+}

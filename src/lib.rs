@@ -20,6 +20,7 @@ pub mod opml_import;
 pub mod parse;
 pub mod pipeline;
 pub mod publish;
+pub mod redact;
 pub mod regions;
 pub mod schedule;
 pub mod search;

@@ -53,6 +53,8 @@ pub struct Metrics {
     sources_failing: AtomicU64,
     last_successful_round: AtomicI64,
     database_size: AtomicU64,
+    database_write_failures: AtomicU64,
+    output_write_failures: AtomicU64,
     requests: Mutex<HashMap<(&'static str, u16), u64>>,
 }
 
@@ -93,6 +95,16 @@ impl Metrics {
 
     pub fn set_last_successful_round(&self, at: DateTime<Utc>) {
         self.last_successful_round.store(at.timestamp(), Relaxed);
+    }
+
+    /// A poll's result could not be stored (disk full, read-only file system…).
+    pub fn add_database_write_failure(&self) {
+        self.database_write_failures.fetch_add(1, Relaxed);
+    }
+
+    /// The feed file could not be written (the served documents were updated anyway).
+    pub fn add_output_write_failure(&self) {
+        self.output_write_failures.fetch_add(1, Relaxed);
     }
 
     pub fn set_database_size(&self, bytes: u64) {
@@ -168,6 +180,16 @@ impl Metrics {
                 "qafila_stories_merged_total",
                 "New items that joined an existing story.",
                 &self.stories_merged,
+            ),
+            (
+                "qafila_database_write_failures_total",
+                "Poll results that could not be stored (the source backs off; /healthz answers 503).",
+                &self.database_write_failures,
+            ),
+            (
+                "qafila_output_write_failures_total",
+                "Failed writes of the feed file ([feed] output); the served feed is updated regardless.",
+                &self.output_write_failures,
             ),
         ] {
             family(&mut out, name, "counter", help);

@@ -147,6 +147,8 @@ fn render_parses_back_with_consistent_histogram() {
         ("qafila_items_ingested_total", "counter"),
         ("qafila_stories_created_total", "counter"),
         ("qafila_stories_merged_total", "counter"),
+        ("qafila_database_write_failures_total", "counter"),
+        ("qafila_output_write_failures_total", "counter"),
         ("qafila_sources_failing", "gauge"),
         ("qafila_last_successful_round_timestamp_seconds", "gauge"),
         ("qafila_database_size_bytes", "gauge"),
@@ -229,7 +231,7 @@ fn render_parses_back_with_consistent_histogram() {
 #[test]
 fn an_empty_registry_renders_valid_output() {
     let (samples, types) = parse(&Metrics::default().render());
-    assert_eq!(types.len(), 10);
+    assert_eq!(types.len(), 12);
     assert_eq!(
         value(
             &samples,

@@ -14,8 +14,11 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 
 use crate::metrics::{self, Metrics};
+
+mod slow_reader;
 use crate::site::{Document, Site};
 use crate::store::Store;
+pub use slow_reader::{SlowReaderGuard, WRITE_STALL};
 
 /// What the request handlers share.
 pub struct ServerState {
@@ -42,9 +45,35 @@ async fn handle(
     headers: HeaderMap,
 ) -> Response {
     let metrics = state.metrics.clone();
-    let response = respond(state, method, &uri, &headers).await;
+    let mut response = respond(state, method, &uri, &headers).await;
     metrics.record_request(uri.path(), response.status().as_u16());
+    harden(response.headers_mut());
     response
+}
+
+/// What every page needs and nothing more: its own inline `<style>`, pictures from the outlets (http or https),
+/// and links; no script of any kind, no plugins, no framing, no forms posting elsewhere. Sent with every
+/// response, not only HTML, so a feed opened in a browser is held to the same rules.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; \
+     img-src http: https: data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Security headers on every response: the CSP above, no MIME sniffing (a feed whose text looks like HTML must
+/// never be run as a page), no framing for old browsers that ignore `frame-ancestors`, and no referrer leaking
+/// which page a reader came from to the outlets they click through to.
+fn harden(headers: &mut HeaderMap) {
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
 }
 
 async fn respond(
@@ -268,14 +297,21 @@ async fn search(
 
 async fn health(state: Arc<ServerState>) -> Response {
     let status = tokio::task::spawn_blocking(move || {
+        // Reasons are short and never name a file: the answer goes to whoever asks.
+        if let Some((since, reason)) = state.engine.write_health.failing() {
+            let since = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            return Err(format!("database writes failing since {since}: {reason}"));
+        }
         let store = state
             .reader
             .lock()
             .map_err(|_| "reader lock poisoned".to_string())?;
-        store.ping().map_err(|e| e.to_string())?;
+        store.ping().map_err(|e| e.public_reason())?;
         let enabled = state.engine.config().enabled_ids();
-        let failing = store.failing_among(&enabled).map_err(|e| e.to_string())?;
-        let (items, stories) = store.counts().map_err(|e| e.to_string())?;
+        let failing = store
+            .failing_among(&enabled)
+            .map_err(|e| e.public_reason())?;
+        let (items, stories) = store.counts().map_err(|e| e.public_reason())?;
         Ok::<_, String>(serde_json::json!({
             "status": "ok",
             "sources": enabled.len(),
@@ -285,7 +321,7 @@ async fn health(state: Arc<ServerState>) -> Response {
         }))
     })
     .await
-    .unwrap_or_else(|e| Err(e.to_string()));
+    .unwrap_or_else(|_| Err("internal error".to_string()));
     let (code, body) = match status {
         Ok(json) => (StatusCode::OK, json),
         Err(e) => (
@@ -315,17 +351,30 @@ const DRAIN: Duration = Duration::from_secs(5);
 
 /// Accepts connections until `stop` turns true, each served over HTTP/1.1 with header-size and header-time limits
 /// (which `axum::serve` does not set), then lets open connections finish briefly.
+///
+/// At most `max_connections` are open at once: beyond that, new connections wait in the kernel's accept queue
+/// until one closes, so a flood costs neither memory nor file descriptors. Idle keep-alive connections and slow
+/// request heads are closed after [`HEADER_READ_TIMEOUT`] (hyper times the wait for every request head), and a
+/// client that reads a response too slowly is dropped ([`SlowReaderGuard`]), so a few hundred slow readers cannot
+/// hold every slot for long.
 pub async fn serve_http(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     mut stop: tokio::sync::watch::Receiver<bool>,
+    max_connections: usize,
 ) -> std::io::Result<()> {
     use hyper_util::rt::{TokioIo, TokioTimer};
     use hyper_util::server::graceful::GracefulShutdown;
     use hyper_util::service::TowerToHyperService;
 
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(max_connections.max(1)));
     loop {
+        // Waiting for a free slot before accepting leaves further clients in the accept queue.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            _ = stopped(&mut stop) => break,
+        };
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
@@ -344,10 +393,12 @@ pub async fn serve_http(
             .timer(TokioTimer::new())
             .header_read_timeout(HEADER_READ_TIMEOUT)
             .max_buf_size(MAX_REQUEST_HEAD.max(8192));
+        let stream = SlowReaderGuard::new(stream);
         let conn = builder.serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             let _ = conn.await;
+            drop(slot);
         });
     }
     drop(listener);

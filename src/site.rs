@@ -84,6 +84,9 @@ fn brotli(bytes: &[u8]) -> Vec<u8> {
 #[derive(Default)]
 pub struct Site {
     docs: RwLock<Arc<HashMap<String, Document>>>,
+    /// The ETag of the RSS feed last written to `[feed] output`: a failed write is retried at the next publish
+    /// even when the feed has not changed since.
+    written: std::sync::Mutex<Option<String>>,
 }
 
 impl Site {
@@ -214,6 +217,16 @@ fn render_slice(
 
 type Renderer = fn(&FeedMeta, &[StoryView], DateTime<Utc>) -> String;
 
+/// What a publish did.
+#[derive(Debug)]
+pub struct Published {
+    /// The public URLs of the feeds whose content changed since the previous publish of this process (none on the
+    /// first), for WebSub pings.
+    pub changed_feeds: Vec<String>,
+    /// Whether `[feed] output` could be written. The served documents are up to date either way.
+    pub output: Result<()>,
+}
+
 /// The document `render` makes of the newest stories that fit in `max_bytes` (`[limits] max_document_bytes`): all
 /// of them normally; when they are too large, fewer, estimated from the size of the last try (a few renders at
 /// most). Readers are better served by a shorter feed than by one so large that they give up on it.
@@ -244,17 +257,17 @@ fn render_within(
 }
 
 /// Renders every document from the stories (newest first, at least `max_items` of them when there are so many),
-/// writes the RSS feed to `[feed] output` atomically when it changed, and swaps the set served from memory.
+/// swaps the set served from memory, then writes the RSS feed to `[feed] output` atomically.
 ///
-/// Returns the public URLs of the feeds whose content changed since the previous rebuild in this process (none
-/// on the first), for WebSub pings.
+/// Serving never depends on the file: an unwritable output (full disk, removed directory) is reported in
+/// [`Published::output`] after the new documents are already served, and retried at the next rebuild.
 pub fn rebuild(
     site: &Site,
     config: &Config,
     gazetteer: &Gazetteer,
     stories: &[StoryView],
     now: DateTime<Utc>,
-) -> Result<Vec<String>> {
+) -> Result<Published> {
     let max = config.feed.max_items;
     let entities = gazetteer.entities();
     let mut docs = HashMap::new();
@@ -288,7 +301,7 @@ pub fn rebuild(
         .map(|s| OpmlSource {
             id: s.id().to_string(),
             name: s.name.clone(),
-            url: s.url.to_string(),
+            url: crate::redact::redacted(&s.url).to_string(),
             site: None,
         })
         .collect();
@@ -313,14 +326,20 @@ pub fn rebuild(
             None => doc.compress(),
         }
     }
-    let rss = &docs["/feed.xml"];
-    let changed = old.get("/feed.xml").is_none_or(|o| o.etag != rss.etag);
-    let output = &config.feed.output;
-    if changed || !output.exists() {
-        write_atomically(output, &rss.body)?;
-    }
+    let rss = docs["/feed.xml"].clone();
     site.replace(docs);
-    Ok(changed_feeds)
+    let output = &config.feed.output;
+    let mut written = site.written.lock().unwrap_or_else(|e| e.into_inner());
+    let result = if written.as_deref() != Some(rss.etag.as_str()) || !output.exists() {
+        *written = None;
+        write_atomically(output, &rss.body).map(|()| *written = Some(rss.etag.clone()))
+    } else {
+        Ok(())
+    };
+    Ok(Published {
+        changed_feeds,
+        output: result,
+    })
 }
 
 /// The guids of every story some published document carries: the main feed's and each country slice's newest
@@ -360,9 +379,14 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(err)?;
     }
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    let mut file = std::fs::File::create(&tmp).map_err(err)?;
-    file.write_all(bytes)
-        .and_then(|_| file.sync_all())
-        .map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    let written = std::fs::File::create(&tmp).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    });
+    if written.is_err() {
+        // A full disk must not also collect half-written temporary files.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map_err(err)
 }

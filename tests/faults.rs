@@ -50,6 +50,10 @@ fn every_fault_is_contained_to_its_source() {
             "on-localhost",
             format!("http://localhost:{port}/feeds/outlet-a.xml"),
         ),
+        (
+            "localhost-guarded",
+            format!("http://localhost:{port}/feeds/no-guid.xml"),
+        ),
     ];
     let config = write_config_with(
         dir.path(),
@@ -57,6 +61,12 @@ fn every_fault_is_contained_to_its_source() {
         &sources,
         "max_body_bytes = 1048576\nconcurrency = 24",
     );
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = text.replace(
+        "id = \"on-localhost\"\n",
+        "id = \"on-localhost\"\nallow_private = true\n",
+    );
+    std::fs::write(&config, text).unwrap();
 
     let started = Instant::now();
     let (out, peak_kb) = poll_measured(&config);
@@ -126,10 +136,11 @@ fn every_fault_is_contained_to_its_source() {
     failed("truncated", &[]);
     // A DTD declaring entities (the billion-laughs shape) is refused for that source alone.
     failed("entity-bomb", &["doctype declares its own entities"]);
-    // Configured on a name that resolves to loopback: the operator's explicit choice, fetched. (A public source
-    // redirecting or resolving to a private address is refused: see the fetch module's SSRF tests, which pin a
-    // public-looking name to 127.0.0.1.)
+    // Configured on a name that resolves to loopback: fetched only with `allow_private = true` on the source; what
+    // a name resolves to never grants the exemption. (A public source redirecting to a private address is refused:
+    // see the fetch module's SSRF tests, which pin a public-looking name to 127.0.0.1.)
     ok("on-localhost", 3);
+    failed("localhost-guarded", &["refused", "allow_private"]);
 
     // Arabic came through every encoding without mojibake.
     let stories: Value = serde_json::from_str(&stdout(&qafila(

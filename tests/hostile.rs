@@ -63,9 +63,13 @@ fn feed_xml(dir: &Path) -> String {
 #[test]
 fn item_count_caps_bound_memory_and_disk() {
     let server = FixtureServer::start();
-    for (case, items) in [("items", EMPTY_ITEMS), ("guids", GUID_ITEMS)] {
+    for (case, items) in [
+        ("items", EMPTY_ITEMS),
+        ("guids", GUID_ITEMS),
+        ("json-items", EMPTY_ITEMS),
+    ] {
         let dir = tempfile::tempdir().unwrap();
-        let config = config_for(dir.path(), &server, case, "");
+        let config = config_for(dir.path(), &server, case, "max_body_bytes = 20000000");
         let (out, kib) = qafila_measured(&config, &["poll"]);
         let text = stdout(&out);
         assert!(out.status.success(), "{text}\n{}", stderr(&out));

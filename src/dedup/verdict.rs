@@ -120,10 +120,12 @@ fn other_place(a: &ItemFeatures, b: &ItemFeatures) -> Option<(String, String)> {
         return None;
     }
     let named_in = |p: &String, x: &ItemFeatures| {
+        let token = p.replace(' ', "_");
         x.title_places.iter().any(|q| subject::same_place(p, q))
-            || x.text_tokens
-                .iter()
-                .any(|t| subject::same_place(&p.replace(' ', "_"), t))
+            || x.text_tokens.iter().any(|t| {
+                // Lengths further apart than two edits cannot be one place: skip the distance.
+                t.len().abs_diff(token.len()) <= 4 && subject::same_place(&token, t)
+            })
     };
     let a_alone = a.title_places.iter().all(|p| !named_in(p, b));
     let b_alone = b.title_places.iter().all(|p| !named_in(p, a));

@@ -1,8 +1,11 @@
-//! The SSRF guard: refuses to connect to loopback, private, link-local, unique-local and unspecified addresses.
+//! The SSRF guard: refuses to connect to any address that is not globally reachable unicast ([`is_non_public`]).
 //!
-//! A feed URL comes from configuration, but every redirect target comes from a server we do not control, so a
-//! public-looking feed could bounce the daemon to `http://127.0.0.1:…/admin` or into the LAN. The guard sits in two
-//! places so that a DNS answer cannot slip past it:
+//! A feed URL comes from configuration, but every redirect target comes from a server we do not control, and so
+//! does the DNS of every name: a public-looking feed could bounce the daemon to `http://127.0.0.1:…/admin`, or
+//! its name could be pointed at 10/8 or 169.254.169.254, and the answer would be republished. So the exemption is
+//! decided once, from the config alone ([`private_allowed`]): a source configured on a non-public IP literal, or
+//! one marked `allow_private = true`. Every other fetch is checked on every poll and every hop, a stored
+//! permanent-redirect target included. The guard sits in two places so that a DNS answer cannot slip past it:
 //! - [`GuardedResolver`] is reqwest's DNS resolver: it checks the very addresses the connection will use (no
 //!   second lookup that a rebinding DNS server could answer differently);
 //! - [`check_literal`] checks hosts written as IP literals, which reqwest never hands to a resolver.
@@ -11,7 +14,7 @@
 //! them first) and are therefore trusted: that is how tests make `news.example` stand for a public host while it
 //! actually lives on 127.0.0.1.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::{Host, Url};
@@ -20,10 +23,10 @@ use url::{Host, Url};
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Refused {
     #[error(
-        "{host} resolves to the non-public address {ip}; refused (set allow_private to permit it)"
+        "{host} resolves to the non-public address {ip}; refused (set allow_private = true on the source to permit it)"
     )]
     Resolved { host: String, ip: IpAddr },
-    #[error("the non-public address {0} is refused for a source not configured on one (set allow_private to permit it)")]
+    #[error("the non-public address {0} is refused for a source not configured on one (set allow_private = true on the source to permit it)")]
     Literal(IpAddr),
 }
 
@@ -35,35 +38,60 @@ pub(crate) struct DnsFailure {
     pub reason: String,
 }
 
-/// True for addresses a feed fetcher must not reach unless the operator allows it.
+/// True for addresses a feed fetcher must not reach unless the operator allows it: everything that is not
+/// globally reachable unicast (loopback, private, shared, link-local, documentation, benchmarking, reserved,
+/// multicast, broadcast, unspecified), and IPv6 forms that lead to such an IPv4 address (mapped, compatible,
+/// NAT64, 6to4).
 pub(crate) fn is_non_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_non_public_v4(v4),
-        IpAddr::V6(v6) => {
-            // An IPv4-mapped address (::ffff:10.0.0.1) reaches the IPv4 host: judge that one.
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_non_public_v4(v4);
-            }
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
-                || (first & 0xffc0) == 0xfe80 // link local fe80::/10
-        }
+        IpAddr::V6(v6) => is_non_public_v6(v6),
     }
 }
 
 fn is_non_public_v4(v4: Ipv4Addr) -> bool {
-    let [a, b, ..] = v4.octets();
-    v4.is_loopback()
-        || v4.is_private()
-        || v4.is_link_local()
+    let [a, b, c, _] = v4.octets();
+    v4.is_loopback() // 127.0.0.0/8
+        || v4.is_private() // 10/8, 172.16/12, 192.168/16
+        || v4.is_link_local() // 169.254/16 (cloud metadata lives here)
         || v4.is_unspecified()
         || v4.is_broadcast()
-        || v4.is_multicast()
+        || v4.is_multicast() // 224/4
         || a == 0 // "this network" 0.0.0.0/8
-        || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT 100.64.0.0/10
+        || a >= 240 // reserved 240.0.0.0/4
+        || (a == 100 && (64..128).contains(&b)) // shared (carrier-grade NAT) 100.64.0.0/10
+        || (a == 192 && b == 0 && c == 0) // IETF protocol assignments 192.0.0.0/24
+        || (a == 192 && b == 0 && c == 2) // TEST-NET-1 192.0.2.0/24
+        || (a == 192 && b == 88 && c == 99) // 6to4 relay anycast 192.88.99.0/24
+        || (a == 198 && (b & 0xfe) == 18) // benchmarking 198.18.0.0/15
+        || (a == 198 && b == 51 && c == 100) // TEST-NET-2 198.51.100.0/24
+        || (a == 203 && b == 0 && c == 113) // TEST-NET-3 203.0.113.0/24
+}
+
+fn is_non_public_v6(v6: Ipv6Addr) -> bool {
+    let s = v6.segments();
+    let embedded = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    // Forms that carry an IPv4 address reach that host: judge the IPv4 address.
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return is_non_public_v4(v4); // ::ffff:0:0/96
+    }
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return is_non_public_v4(embedded(s[6], s[7])); // NAT64 64:ff9b::/96
+    }
+    if s[0] == 0x2002 {
+        return is_non_public_v4(embedded(s[1], s[2])); // 6to4 2002::/16
+    }
+    if s[..6] == [0; 6] {
+        return true; // ::/96: unspecified, loopback and the deprecated IPv4-compatible form
+    }
+    // Only global unicast (2000::/3) can be public; inside it, the ranges that are not.
+    (s[0] & 0xe000) != 0x2000
+        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation 2001:db8::/32
+        || (s[0] == 0x2001 && s[1] == 0) // Teredo 2001::/32 (tunnels to an obfuscated IPv4 host)
+        || (s[0] == 0x2001 && s[1] == 2 && s[2] == 0) // benchmarking 2001:2::/48
+        || (s[0] == 0x2001 && (s[1] & 0xfff0) == 0x0010) // ORCHID 2001:10::/28
+        || (s[0] == 0x2001 && (s[1] & 0xfff0) == 0x0020) // ORCHIDv2 2001:20::/28
+        || (s[0] & 0xfff0) == 0x3ff0 // documentation 3fff::/20
 }
 
 /// The URL's host when it is an IP literal.
@@ -75,27 +103,17 @@ fn literal_ip(url: &Url) -> Option<IpAddr> {
     }
 }
 
-/// True when the URL names a non-public address literally (`http://127.0.0.1:8080/feed`). Such a configured
-/// source URL is the operator's explicit choice, so its fetches (including redirects) are exempt from the guard.
+/// True when the URL names a non-public address literally (`http://127.0.0.1:8080/feed`).
 pub(crate) fn is_non_public_literal(url: &Url) -> bool {
     literal_ip(url).is_some_and(is_non_public)
 }
 
-/// True when the URL's host is a name that resolves only to non-public addresses (`localhost`, an intranet
-/// name): the operator configured the source there on purpose. A name that fails to resolve is not exempt.
-pub(crate) async fn resolves_non_public(url: &Url) -> bool {
-    let Some(url::Host::Domain(host)) = url.host() else {
-        return false;
-    };
-    let lookup = tokio::net::lookup_host((host, url.port_or_known_default().unwrap_or(80)));
-    // A resolver that hangs must not hold the fetch up: then the source is simply not exempt.
-    match tokio::time::timeout(std::time::Duration::from_secs(5), lookup).await {
-        Ok(Ok(addrs)) => {
-            let addrs: Vec<SocketAddr> = addrs.collect();
-            !addrs.is_empty() && addrs.iter().all(|a| is_non_public(a.ip()))
-        }
-        _ => false,
-    }
+/// Whether a source's fetches (every hop, and its stored permanent-redirect target) may reach non-public
+/// addresses, decided from the config only: its configured URL is a non-public IP literal (written on purpose by
+/// the operator), or the source says `allow_private = true`. What a name resolves to never decides it: whoever
+/// controls that DNS would decide.
+pub fn private_allowed(configured_url: &Url, source_allow_private: bool) -> bool {
+    source_allow_private || is_non_public_literal(configured_url)
 }
 
 /// Refuses an IP-literal host that is not public. Domain names are checked by [`GuardedResolver`].
@@ -156,6 +174,36 @@ mod tests {
     fn classifies_addresses() {
         for bad in [
             "127.0.0.1",
+            "127.255.0.9",
+            "198.18.0.1",
+            "198.19.255.255",
+            "240.0.0.1",
+            "255.255.255.255",
+            "100.127.255.255",
+            "192.0.0.8",
+            "192.0.2.1",
+            "198.51.100.7",
+            "203.0.113.9",
+            "224.0.0.1",
+            "0.1.2.3",
+            "64:ff9b::a00:1",
+            "64:ff9b::127.0.0.1",
+            "64:ff9b:1::808:808",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "::8.8.8.8",
+            "2002:a00:1::1",
+            "2002:7f00:1::",
+            "2002:a9fe:a9fe::1",
+            "2001:db8::1",
+            "2001::1",
+            "2001:2::1",
+            "2001:10::1",
+            "3fff::1",
+            "ff02::1",
+            "fec0::1",
+            "100::1",
+            "5f00::1",
             "10.1.2.3",
             "172.16.0.1",
             "172.31.255.255",
@@ -178,6 +226,13 @@ mod tests {
             "100.128.0.1",
             "2a00:1450::1",
             "::ffff:1.1.1.1",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+            "2001:4860:4860::8888",
+            "198.20.0.1",
+            "192.0.3.1",
+            "203.0.114.1",
+            "223.255.255.254",
         ] {
             assert!(!is_non_public(ip(good)), "{good} must be allowed");
         }

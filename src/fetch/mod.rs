@@ -9,6 +9,7 @@
 //! - requests to one host are spaced and limited ([`politeness`]), however many sources share that host.
 
 mod guard;
+pub use guard::private_allowed;
 mod headers;
 mod interpret;
 mod politeness;
@@ -118,43 +119,20 @@ impl Fetcher {
     pub async fn fetch(&self, req: &FetchRequest) -> FetchOutcome {
         match self.run(req).await {
             Ok(outcome) => outcome,
-            Err(failure) => FetchOutcome::Failed(failure),
+            // The message is logged and stored (and shown by `qafila sources`): no credentials in it.
+            Err(failure) => FetchOutcome::Failed(FetchFailure {
+                message: crate::redact::public_text(&failure.message),
+                ..failure
+            }),
         }
-    }
-
-    /// Fetches a URL found inside a document fetched from `found_on` (a feed a page advertises, a sitemap an index
-    /// lists). The link is trusted only as far as that document is: a public page pointing at a loopback or private
-    /// address is refused, as a redirect there would be, whatever the link's own address.
-    pub async fn fetch_linked(&self, req: &FetchRequest, found_on: &Url) -> FetchOutcome {
-        let exempt = self.exempt(found_on).await;
-        match self.run_with(req, exempt).await {
-            Ok(outcome) => outcome,
-            Err(failure) => FetchOutcome::Failed(failure),
-        }
-    }
-
-    /// A source configured on a non-public address — an IP literal, or a name that resolves to one (an intranet
-    /// host, localhost) — is the operator's explicit choice: its fetches, redirects included, are exempt. A public
-    /// source that redirects or resolves to such an address is refused.
-    async fn exempt(&self, configured: &Url) -> bool {
-        self.inner.settings.allow_private
-            || guard::is_non_public_literal(configured)
-            || guard::resolves_non_public(configured).await
     }
 
     async fn run(&self, req: &FetchRequest) -> Result<FetchOutcome, FetchFailure> {
-        check_url(&req.url)?;
-        let exempt = self.exempt(&req.url).await;
-        self.run_with(req, exempt).await
-    }
-
-    async fn run_with(
-        &self,
-        req: &FetchRequest,
-        exempt: bool,
-    ) -> Result<FetchOutcome, FetchFailure> {
         let settings = &self.inner.settings;
         check_url(&req.url)?;
+        // Decided from the config by the caller (see `guard::private_allowed`), never from what a name resolves to
+        // now nor from the URL being fetched, which may be a stored redirect target or a link found on a page.
+        let exempt = settings.allow_private || req.allow_private;
         let mut budget = settings.timeout;
         let mut url = req.url.clone();
         let mut seen = HashSet::from([url.clone()]);
@@ -218,6 +196,42 @@ impl Fetcher {
                 meta: ResponseMeta { bytes, ..meta },
                 body,
             });
+        }
+    }
+
+    /// POSTs a form (a WebSub ping) through the same SSRF guard as fetches, following no redirect: a hub that
+    /// answers 3xx is a failed ping. The hub counts as configured on a non-public address only when its URL is
+    /// such an IP literal (or `[fetch] allow_private` is set). Returns the status of a response.
+    pub async fn post_form(&self, url: &Url, form: String) -> Result<StatusCode, FetchFailure> {
+        check_url(url)?;
+        let exempt = self.inner.settings.allow_private || private_allowed(url, false);
+        if !exempt {
+            guard::check_literal(url).map_err(|e| {
+                let message = crate::redact::public_text(&format!("{url}: {e}"));
+                FetchFailure::new(FailureKind::PrivateAddress, message)
+            })?;
+        }
+        let client = if exempt {
+            &self.inner.open_client
+        } else {
+            &self.inner.client
+        };
+        let send = client
+            .post(url.clone())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(form)
+            .send();
+        let timeout = self.inner.settings.timeout;
+        match tokio::time::timeout(timeout, send).await {
+            Ok(Ok(response)) => Ok(response.status()),
+            Ok(Err(e)) => {
+                let failure = classify(&e, url);
+                Err(FetchFailure {
+                    message: crate::redact::public_text(&failure.message),
+                    ..failure
+                })
+            }
+            Err(_) => Err(timed_out(url, timeout)),
         }
     }
 

@@ -36,8 +36,11 @@ pub(super) async fn serve(router: Router) -> SocketAddr {
 }
 
 pub(super) fn req(addr: SocketAddr, path: &str) -> FetchRequest {
+    let url = Url::parse(&format!("http://{addr}{path}")).unwrap();
     FetchRequest {
-        url: Url::parse(&format!("http://{addr}{path}")).unwrap(),
+        // Configured on the loopback literal: exempt, as the pipeline decides for such a source.
+        allow_private: private_allowed(&url, false),
+        url,
         etag: None,
         last_modified: None,
     }

@@ -173,6 +173,7 @@ async fn ssrf_guard_refuses_redirect_from_public_host_to_loopback() {
     let fetcher = Fetcher::with_host_overrides(settings(), &overrides).unwrap();
     let public = |path: &str| FetchRequest {
         url: Url::parse(&format!("http://news.example:{}{path}", addr.port())).unwrap(),
+        allow_private: false,
         etag: None,
         last_modified: None,
     };
@@ -187,13 +188,29 @@ async fn ssrf_guard_refuses_redirect_from_public_host_to_loopback() {
     let f = failure(fetcher.fetch(&public("/to-localhost")).await);
     assert_eq!(f.kind, FailureKind::PrivateAddress, "{}", f.message);
     assert!(f.message.contains("localhost"), "{}", f.message);
-    // A source configured on such a name is the operator's choice: allowed.
-    let local_name = FetchRequest {
-        url: Url::parse(&format!("http://localhost:{}/feed", addr.port())).unwrap(),
+    // A source configured on a name that resolves to loopback is refused: the name's DNS, not the operator,
+    // would decide. Only `allow_private` on the source permits it.
+    let local_url = Url::parse(&format!("http://localhost:{}/feed", addr.port())).unwrap();
+    let mut local_name = FetchRequest {
+        allow_private: private_allowed(&local_url, false),
+        url: local_url.clone(),
         etag: None,
         last_modified: None,
     };
+    let f = failure(fetcher.fetch(&local_name).await);
+    assert_eq!(f.kind, FailureKind::PrivateAddress, "{}", f.message);
+    local_name.allow_private = private_allowed(&local_url, true);
     fetched(fetcher.fetch(&local_name).await);
+    local_name.allow_private = false;
+    // A stored permanent-redirect target is fetched as the source's URL, but the exemption comes from the
+    // configured URL: a public source's `moved_to` on a loopback literal is refused like any hop.
+    let configured = Url::parse("http://news.example/feed").unwrap();
+    let moved_to = FetchRequest {
+        allow_private: private_allowed(&configured, false),
+        ..req(addr, "/feed")
+    };
+    let f = failure(fetcher.fetch(&moved_to).await);
+    assert_eq!(f.kind, FailureKind::PrivateAddress, "{}", f.message);
 
     let open = FetchSettings {
         allow_private: true,
@@ -256,6 +273,7 @@ async fn bad_urls_and_dead_ports() {
     let fetcher = Fetcher::new(settings()).unwrap();
     let ftp = FetchRequest {
         url: Url::parse("ftp://news.example/feed").unwrap(),
+        allow_private: false,
         etag: None,
         last_modified: None,
     };

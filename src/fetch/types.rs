@@ -38,7 +38,7 @@ pub struct FetchSettings {
     pub user_agent: String,
     /// Most redirects followed; one more is [`FailureKind::TooManyRedirects`].
     pub max_redirects: usize,
-    /// Turns the SSRF guard off (for deployments that poll feeds on the LAN).
+    /// Turns the SSRF guard off for every source (for deployments that poll only feeds on the LAN).
     pub allow_private: bool,
     /// Requests in flight to one host at a time (at least 1).
     pub per_host_concurrency: usize,
@@ -74,6 +74,8 @@ pub enum FetchSetupError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FetchRequest {
     pub url: Url,
+    /// This source may reach non-public addresses ([`crate::fetch::private_allowed`] of its configured URL).
+    pub allow_private: bool,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
 }

@@ -14,7 +14,7 @@ const MAX_GUID_BYTES: usize = 1024;
 
 pub(crate) fn feed(mut feed: Feed, base: &Url, limits: &ParseLimits) -> ParsedFeed {
     let atom = feed.feed_type == FeedType::Atom;
-    // XML feeds were cut before feed-rs (see `prescan`); JSON Feeds are cut here, newest first by date.
+    // Feeds were cut before feed-rs (see `prescan`); this only acts if that scan read the document differently.
     let over_cap = feed.entries.len().saturating_sub(limits.max_items);
     if over_cap > 0 {
         let mut ranked: Vec<(usize, Entry)> = feed.entries.drain(..).enumerate().collect();

@@ -127,10 +127,7 @@ pub fn parse_feed_with(
     {
         prescan::prescan(&text, limits.max_items.max(1))?
     } else {
-        prescan::Prescanned {
-            text: std::borrow::Cow::Borrowed(text.as_ref()),
-            items_over_cap: 0,
-        }
+        prescan::prescan_json(&text, limits.max_items.max(1))
     };
     let items_over_cap = scanned.items_over_cap;
     let text = scanned.text;

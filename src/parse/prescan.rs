@@ -10,6 +10,9 @@
 //!
 //! "Newest" is by the item's own date (`pubDate`, `dc:date`, `published`, `updated`); items without a readable
 //! date rank after dated ones, earlier in the document first (feeds list newest first).
+//!
+//! A JSON Feed gets the same treatment from [`prescan_json`]: serde_json streams over its `items` one at a time,
+//! keeping the newest `max_items` (by `date_published`, else `date_modified`), so feed-rs never sees the rest.
 
 use std::borrow::Cow;
 use std::cmp::Reverse;
@@ -170,6 +173,129 @@ pub(super) fn prescan(text: &str, max_items: usize) -> Result<Prescanned<'_>, Pa
     })
 }
 
+/// One kept JSON Feed item, ordered by its rank only.
+struct JsonKept {
+    rank: (i64, Reverse<usize>),
+    value: serde_json::Value,
+}
+
+impl PartialEq for JsonKept {
+    fn eq(&self, other: &Self) -> bool {
+        self.rank == other.rank
+    }
+}
+impl Eq for JsonKept {}
+impl PartialOrd for JsonKept {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for JsonKept {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank.cmp(&other.rank)
+    }
+}
+
+/// Reads a JSON array keeping the newest `max` elements: (kept, in array order; how many there were).
+struct CappedItems {
+    max: usize,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for CappedItems {
+    type Value = (Vec<serde_json::Value>, usize);
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for CappedItems {
+    type Value = (Vec<serde_json::Value>, usize);
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON Feed's items array")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut kept: BinaryHeap<Reverse<JsonKept>> = BinaryHeap::new();
+        let mut count = 0;
+        while let Some(value) = seq.next_element::<serde_json::Value>()? {
+            let date = ["date_published", "date_modified"]
+                .iter()
+                .find_map(|k| value.get(*k)?.as_str().and_then(parse_date))
+                .unwrap_or(i64::MIN);
+            kept.push(Reverse(JsonKept {
+                rank: (date, Reverse(count)),
+                value,
+            }));
+            if kept.len() > self.max {
+                kept.pop();
+            }
+            count += 1;
+        }
+        let mut kept: Vec<JsonKept> = kept.into_iter().map(|Reverse(k)| k).collect();
+        kept.sort_by_key(|k| (k.rank.1).0);
+        Ok((kept.into_iter().map(|k| k.value).collect(), count))
+    }
+}
+
+/// Reads a JSON Feed's top-level object, its `items` through [`CappedItems`].
+struct CappedFeed {
+    max: usize,
+}
+
+type CappedDocument = (serde_json::Map<String, serde_json::Value>, usize);
+
+impl<'de> serde::de::DeserializeSeed<'de> for CappedFeed {
+    type Value = CappedDocument;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for CappedFeed {
+    type Value = CappedDocument;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON Feed object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        let mut count = 0;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "items" {
+                let (items, n) = map.next_value_seed(CappedItems { max: self.max })?;
+                count = n;
+                out.insert(key, serde_json::Value::Array(items));
+            } else {
+                let value = map.next_value::<serde_json::Value>()?;
+                out.insert(key, value);
+            }
+        }
+        Ok((out, count))
+    }
+}
+
+/// Cuts a JSON Feed to its newest `max_items` items. Anything that does not read as a JSON object with an `items`
+/// array is passed on unchanged, for feed-rs to diagnose.
+pub(super) fn prescan_json(text: &str, max_items: usize) -> Prescanned<'_> {
+    use serde::de::DeserializeSeed;
+    let unchanged = Prescanned {
+        text: Cow::Borrowed(text),
+        items_over_cap: 0,
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let Ok((object, count)) = (CappedFeed { max: max_items }).deserialize(&mut de) else {
+        return unchanged;
+    };
+    if count <= max_items {
+        return unchanged;
+    }
+    match serde_json::to_string(&object) {
+        Ok(cut) => Prescanned {
+            text: Cow::Owned(cut),
+            items_over_cap: count - max_items,
+        },
+        Err(_) => unchanged,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +379,38 @@ mod tests {
             rss("<item/>")
         );
         assert!(prescan(&netscape, 10).is_ok());
+    }
+
+    #[test]
+    fn json_feeds_keep_their_newest_items() {
+        let items: Vec<String> = (0..6)
+            .map(|i| {
+                format!(
+                    r#"{{"id":"{i}","date_published":"2026-11-2{}T10:00:00Z"}}"#,
+                    [3, 7, 1, 5, 2, 6][i]
+                )
+            })
+            .collect();
+        let text = format!(
+            r#"{{"version":"https://jsonfeed.org/version/1.1","title":"ت","items":[{}]}}"#,
+            items.join(",")
+        );
+        let p = prescan_json(&text, 3);
+        assert_eq!(p.items_over_cap, 3);
+        let v: serde_json::Value = serde_json::from_str(&p.text).unwrap();
+        let ids: Vec<&str> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["1", "3", "5"]);
+        assert_eq!(v["title"], "ت");
+        assert!(matches!(prescan_json(&text, 6).text, Cow::Borrowed(_)));
+        assert!(matches!(
+            prescan_json("{\"items\": [", 1).text,
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -59,8 +59,12 @@ pub(super) async fn read_body(
     now: DateTime<Utc>,
     limits: ParseLimits,
 ) -> Result<std::result::Result<BodyRead, (String, Discovery)>> {
+    // Pages and sitemaps lead to further fetches; they get the source's SSRF exemption, decided from its config.
+    let allow_private = crate::fetch::private_allowed(&source.url, source.allow_private);
     let read = match source.kind() {
-        SourceKind::Feed => read_feed(fetcher, meta, body, using_discovered, limits).await,
+        SourceKind::Feed => {
+            read_feed(fetcher, allow_private, meta, body, using_discovered, limits).await
+        }
         SourceKind::Html => {
             let select = source.select.clone().ok_or_else(|| {
                 Error::Internal(
@@ -71,7 +75,7 @@ pub(super) async fn read_body(
         }
         SourceKind::Sitemap => {
             let since = now - Duration::days(i64::from(source.sitemap_days()));
-            read_sitemap(fetcher, meta, body, since).await
+            read_sitemap(fetcher, allow_private, meta, body, since).await
         }
     }?;
     Ok(read.map(|mut read| {
@@ -120,6 +124,7 @@ async fn parse_feed_body(
 
 async fn read_feed(
     fetcher: &Fetcher,
+    allow_private: bool,
     meta: ResponseMeta,
     body: Vec<u8>,
     using_discovered: bool,
@@ -149,9 +154,17 @@ async fn read_feed(
         )));
     }
     let page = meta.final_url.clone();
-    match discover(fetcher, &page, &body, meta.content_type.as_deref()).await? {
+    match discover(
+        fetcher,
+        allow_private,
+        &page,
+        &body,
+        meta.content_type.as_deref(),
+    )
+    .await?
+    {
         Some(found) => {
-            tracing::info!(page = %page, feed = %found.url, "found the page's feed; polling it from now on");
+            tracing::info!(page = %crate::redact::redacted(&page), feed = %crate::redact::redacted(&found.url), "found the page's feed; polling it from now on");
             let url = found.url.to_string();
             Ok(Ok(BodyRead::of_feed(found.feed, found.meta, Discovery::Found(url))))
         }
@@ -179,6 +192,7 @@ pub struct FoundFeed {
 /// preferred one (for `qafila discover`); otherwise stop at the first Arabic feed.
 pub async fn discover_feeds(
     fetcher: &Fetcher,
+    allow_private: bool,
     page: &Url,
     html: &[u8],
     content_type: Option<&str>,
@@ -193,7 +207,7 @@ pub async fn discover_feeds(
     advertised.sort_by_key(|f| !f.looks_arabic());
     let mut found: Vec<FoundFeed> = Vec::new();
     for link in advertised.iter().take(MAX_ADVERTISED_PROBES) {
-        if let Some(feed) = probe(fetcher, link, page).await? {
+        if let Some(feed) = probe(fetcher, allow_private, link).await? {
             let arabic = feed.arabic;
             found.push(feed);
             if arabic && !all {
@@ -208,7 +222,7 @@ pub async fn discover_feeds(
                 title: None,
                 lang: None,
             };
-            if let Some(feed) = probe(fetcher, &link, page).await? {
+            if let Some(feed) = probe(fetcher, allow_private, &link).await? {
                 // The usual paths are guesses: the first Arabic feed there is the site's Arabic feed; a feed in
                 // another language is kept as the fallback while the remaining places are tried.
                 let arabic = feed.arabic;
@@ -226,25 +240,31 @@ pub async fn discover_feeds(
 
 async fn discover(
     fetcher: &Fetcher,
+    allow_private: bool,
     page: &Url,
     html: &[u8],
     content_type: Option<&str>,
 ) -> Result<Option<FoundFeed>> {
-    let mut found = discover_feeds(fetcher, page, html, content_type, false).await?;
+    let mut found = discover_feeds(fetcher, allow_private, page, html, content_type, false).await?;
     let preferred = found.iter().position(|f| f.arabic).unwrap_or(0);
     Ok((!found.is_empty()).then(|| found.swap_remove(preferred)))
 }
 
-/// Fetches one candidate found on `page` (trusted only as far as the page is: the SSRF guard applies to links from
-/// a public page); `Some` when it is a feed. A feed is Arabic when the page said so or most of its item titles (or
-/// its title) are in Arabic.
-async fn probe(fetcher: &Fetcher, link: &FeedLink, page: &Url) -> Result<Option<FoundFeed>> {
+/// Fetches one candidate found on a page (with the source's SSRF exemption: a public page's link to a private
+/// address is refused); `Some` when it is a feed. A feed is Arabic when the page said so or most of
+/// its item titles (or its title) are in Arabic.
+async fn probe(
+    fetcher: &Fetcher,
+    allow_private: bool,
+    link: &FeedLink,
+) -> Result<Option<FoundFeed>> {
     let request = FetchRequest {
         url: link.url.clone(),
+        allow_private,
         etag: None,
         last_modified: None,
     };
-    let FetchOutcome::Fetched { meta, body } = fetcher.fetch_linked(&request, page).await else {
+    let FetchOutcome::Fetched { meta, body } = fetcher.fetch(&request).await else {
         return Ok(None);
     };
     // A probe only tells whether a URL is a feed; the read that follows caps its items by the config.
@@ -315,6 +335,7 @@ async fn parse_sitemap_body(
 
 async fn read_sitemap(
     fetcher: &Fetcher,
+    allow_private: bool,
     meta: ResponseMeta,
     body: Vec<u8>,
     since: DateTime<Utc>,
@@ -337,10 +358,11 @@ async fn read_sitemap(
             for child in &children {
                 let request = FetchRequest {
                     url: child.clone(),
+                    allow_private,
                     etag: None,
                     last_modified: None,
                 };
-                match fetcher.fetch_linked(&request, &base).await {
+                match fetcher.fetch(&request).await {
                     FetchOutcome::Fetched { meta, body } => {
                         match parse_sitemap_body(body, &meta).await? {
                             Ok(Sitemap::Urls(more)) => entries.extend(more),

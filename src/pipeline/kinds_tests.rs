@@ -47,9 +47,18 @@ async fn a_public_page_cannot_lead_discovery_to_a_private_address() {
         r#"<link rel="alternate" type="application/rss+xml" hreflang="ar" href="http://127.0.0.1:{port}/ar.xml">
            <link rel="alternate" type="application/rss+xml" href="/en.xml">"#
     );
-    let found = discover_feeds(&fetcher(addr), &page, html.as_bytes(), None, true)
-        .await
-        .unwrap();
+    // A source configured on the public page: no exemption.
+    let allow_private = crate::fetch::private_allowed(&page, false);
+    let found = discover_feeds(
+        &fetcher(addr),
+        allow_private,
+        &page,
+        html.as_bytes(),
+        None,
+        true,
+    )
+    .await
+    .unwrap();
     let urls: Vec<String> = found.iter().map(|f| f.url.to_string()).collect();
     // The Arabic feed on the loopback address is refused; the public English one is all there is.
     assert_eq!(urls, [format!("http://news.example:{port}/en.xml")]);
@@ -62,9 +71,18 @@ async fn a_page_on_a_private_address_may_lead_to_its_neighbours_and_arabic_wins(
     let page = Url::parse(&format!("http://{addr}/")).unwrap();
     let html = r#"<link rel="alternate" type="application/rss+xml" href="/en.xml">
                   <link rel="alternate" type="application/rss+xml" href="/ar.xml">"#;
-    let found = discover_feeds(&fetcher(addr), &page, html.as_bytes(), None, false)
-        .await
-        .unwrap();
+    // A source configured on the loopback literal: exempt, and so are the links its page gives.
+    let allow_private = crate::fetch::private_allowed(&page, false);
+    let found = discover_feeds(
+        &fetcher(addr),
+        allow_private,
+        &page,
+        html.as_bytes(),
+        None,
+        false,
+    )
+    .await
+    .unwrap();
     let arabic: Vec<(String, bool)> = found
         .iter()
         .map(|f| (f.url.path().to_string(), f.arabic))

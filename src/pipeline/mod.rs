@@ -21,11 +21,13 @@ use crate::store::{Discovery, FetchRecord, IncomingItem};
 
 mod kinds;
 mod views;
+mod write_health;
 mod writer;
 
 pub use kinds::{discover_feeds, FoundFeed};
 
 pub use views::story_views;
+pub use write_health::WriteHealth;
 pub use writer::{open_store, Writer};
 
 /// What one poll of one source did, for the log line and the `poll` summary.
@@ -77,6 +79,8 @@ pub struct Engine {
     pub last_maintenance: Mutex<Option<DateTime<Utc>>>,
     pub writer: Arc<Mutex<Writer>>,
     pub gazetteer: Arc<Gazetteer>,
+    /// Whether results could be stored lately (and the backoff of sources whose results could not).
+    pub write_health: WriteHealth,
     /// Published descriptions, sanitized once and kept between rounds.
     pub sanitized: Arc<crate::publish::SanitizeCache>,
 }
@@ -96,6 +100,7 @@ impl Engine {
             last_maintenance: Mutex::new(None),
             writer: Arc::new(Mutex::new(writer)),
             gazetteer,
+            write_health: WriteHealth::default(),
             sanitized: Default::default(),
         }
     }
@@ -105,7 +110,8 @@ impl Engine {
         self.config.read().expect("config lock").clone()
     }
 
-    fn fetcher(&self) -> Fetcher {
+    /// The fetcher in force (its SSRF-guarded client also sends the WebSub pings).
+    pub fn fetcher(&self) -> Fetcher {
         self.fetcher.read().expect("fetcher lock").clone()
     }
 
@@ -117,13 +123,17 @@ impl Engine {
             .iter()
             .map(|s| (s.id().to_string(), s.url.to_string()))
             .collect();
+        let max_size = config.storage.max_database_bytes;
         self.with_writer(move |w| {
+            // First: raising the size cap is how an operator lets a full database write again.
+            w.store.set_max_size(max_size)?;
             w.store
                 .sync_sources(sources.iter().map(|(i, u)| (i.as_str(), u.as_str())))
         })
         .await?;
         *self.fetcher.write().expect("fetcher lock") = fetcher;
         *self.config.write().expect("config lock") = config;
+        self.write_health.release_held();
         self.reloaded.notify_one();
         Ok(())
     }
@@ -155,10 +165,13 @@ impl Engine {
             .unwrap_or_else(|| source.url.clone());
         let request = FetchRequest {
             url: url.clone(),
+            allow_private: crate::fetch::private_allowed(&source.url, source.allow_private),
             etag: state.as_ref().and_then(|s| s.etag.clone()),
             last_modified: state.as_ref().and_then(|s| s.last_modified.clone()),
         };
-        let failures = state.as_ref().map_or(0, |s| s.consecutive_failures);
+        // Failures the database could not record count too, so a write failure backs off like any other.
+        let failures = state.as_ref().map_or(0, |s| s.consecutive_failures)
+            + self.write_health.failures_of(&id);
         let now = Utc::now();
         let mut record = FetchRecord {
             at: now,
@@ -228,17 +241,39 @@ impl Engine {
             }
         }
         record.next_due = Some(self.next_due(source, now, record.error.is_some(), failures, floor));
-        let error = record.error.clone();
+        let mut error = record.error.clone();
         let status = record.status;
-        let next_due = record.next_due;
-        let (counts, change) = self
+        let mut next_due = record.next_due;
+        let stored = self
             .with_writer({
                 let id = id.clone();
                 move |w| w.ingest(&id, items, &record)
             })
-            .await?;
+            .await;
+        let (counts, change) = match stored {
+            Ok(done) => {
+                self.write_health.succeeded(&id);
+                done
+            }
+            Err(e) => {
+                // The next poll time was not saved either: hold it here, with backoff, or the source would look
+                // due at once and be fetched again and again.
+                let due = self.next_due(source, now, true, failures, floor);
+                tracing::error!(source = %id, error = %e, next = %due, "cannot store the fetch result; the source backs off");
+                self.write_health
+                    .failed(&id, e.public_reason(), due, Utc::now());
+                self.metrics.add_database_write_failure();
+                error = Some(format!("cannot store the result: {e}"));
+                next_due = Some(due);
+                Default::default()
+            }
+        };
         if let Some(moved) = &change.moved_to {
-            tracing::warn!(source = %id, from = %url, to = %moved, "source moved permanently; polling the new URL (config file unchanged: update it)");
+            let (from, to) = (
+                crate::redact::redacted(&url),
+                crate::redact::public_url(moved),
+            );
+            tracing::warn!(source = %id, %from, %to, "source moved permanently; polling the new URL (config file unchanged: update it)");
         }
         let report = PollReport {
             source_id: id,

@@ -19,11 +19,15 @@ pub fn story_views(
     sanitized: &SanitizeCache,
 ) -> Vec<StoryView> {
     let max_content = config.limits.max_content_bytes;
-    let sources: HashMap<&str, &SourceConfig> =
-        config.sources.iter().map(|s| (s.id(), s)).collect();
+    // Credentials in a configured URL are for the fetch only: the published one is redacted (once per source).
+    let sources: HashMap<&str, (&SourceConfig, String)> = config
+        .sources
+        .iter()
+        .map(|s| (s.id(), (s, crate::redact::redacted(&s.url).to_string())))
+        .collect();
     let report = |item: &crate::store::StoredItem| {
         let (name, url) = match sources.get(item.source_id.as_str()) {
-            Some(s) => (s.name.clone(), s.url.to_string()),
+            Some((s, public)) => (s.name.clone(), public.clone()),
             None => (item.source_id.clone(), String::new()),
         };
         ReportView {

@@ -9,11 +9,13 @@ use crate::config::Config;
 use crate::dedup::{self, ItemFeatures, StoryIndex};
 use crate::error::Result;
 use crate::regions::Gazetteer;
-use crate::store::{FetchRecord, IncomingItem, Store, StoryPlacer, WindowItem};
+use crate::store::{FetchRecord, IncomingItem, Store, StoryPlacer, WindowItem, WriterLock};
 
 /// The single writer: the database connection together with the story index, which must change in step with it.
 pub struct Writer {
     pub store: Store,
+    /// This process is the database's only writer while the writer lives.
+    _lock: WriterLock,
     index: StoryIndex,
     gazetteer: Arc<Gazetteer>,
     settings: dedup::DedupSettings,
@@ -30,6 +32,8 @@ pub fn open_store(config: &Config) -> Result<Store> {
 impl Writer {
     /// Opens the store, re-tags items if the gazetteer changed, and rebuilds the story index from recent items.
     pub fn open(config: &Config, gazetteer: Arc<Gazetteer>) -> Result<Writer> {
+        // Before anything is written (even the source list): a second writer must change nothing.
+        let lock = WriterLock::acquire(&config.storage.database)?;
         let mut store = open_store(config)?;
         let g = gazetteer.clone();
         let retagged = store.retag(&gazetteer.fingerprint(), &move |title, summary, content| {
@@ -45,12 +49,17 @@ impl Writer {
         let settings = config.dedup.clone();
         let mut writer = Writer {
             store,
+            _lock: lock,
             index: StoryIndex::new(settings.clone()),
             gazetteer,
             settings,
             window,
         };
         writer.rebuild_index(Utc::now())?;
+        // Last, so that opening never fails for the size cap: only new data can.
+        writer
+            .store
+            .set_max_size(config.storage.max_database_bytes)?;
         Ok(writer)
     }
 

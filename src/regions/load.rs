@@ -120,11 +120,12 @@ pub(crate) fn phrase_words(phrase: &str) -> Vec<String> {
     normalize::words_with(phrase, &|_| false)
 }
 
-/// Feminine and plural endings of a nisba adjective (الكازاخي → الكازاخية، الكازاخيون، الكازاخيين، الكازاخيتان).
+/// Feminine, dual and plural endings of a nisba adjective (الكازاخي → الكازاخية، الكازاخيان، الكازاخيون،
+/// الكازاخيين، الكازاخيتان).
 fn inflections(words: &[String]) -> Vec<Vec<String>> {
     let mut out = vec![words.to_vec()];
     if let Some(last) = words.last().filter(|w| w.ends_with('ي')) {
-        for suffix in ["ه", "ون", "ين", "تين", "تان"] {
+        for suffix in ["ه", "ان", "ون", "ين", "تين", "تان"] {
             let mut v = words.to_vec();
             *v.last_mut().expect("non-empty") = format!("{last}{suffix}");
             out.push(v);

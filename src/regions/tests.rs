@@ -47,6 +47,8 @@ fn variants_cities_and_demonyms_match() {
     assert_eq!(ids(&g, "الرئيس الكازاخستاني في بيشكيك"), ["kz", "kg"]);
     assert_eq!(ids(&g, "وفد أوزبيكي يزور عشق أباد"), ["tm", "uz"]);
     assert_eq!(ids(&g, "الوزيرة الأذربيجانية"), ["az"]);
+    assert_eq!(ids(&g, "مقتل عاملين أذربيجانيين"), ["az"]);
+    assert_eq!(ids(&g, "قتل عاملان أذربيجانيان"), ["az"], "the dual");
     assert_eq!(ids(&g, "الكرج"), ["ge"]);
     assert_eq!(ids(&g, "محجّ قلعة عاصمة داغستان"), ["dagestan"]);
 }

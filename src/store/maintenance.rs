@@ -190,6 +190,24 @@ impl Store {
         Ok(std::fs::metadata(dest).map_err(io_err(dest))?.len())
     }
 
+    /// Caps the size of the database file on this connection (`PRAGMA max_page_count`; `None` lifts the cap). A
+    /// write that would grow it beyond fails like on a full disk. A cap below the current size holds it there.
+    pub fn set_max_size(&self, bytes: Option<u64>) -> Result<()> {
+        // SQLite's own default and largest value.
+        const UNCAPPED: i64 = 4_294_967_294;
+        let page: i64 = self
+            .conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let pages = bytes.map_or(UNCAPPED, |b| {
+            (i64::try_from(b).unwrap_or(i64::MAX) / page.max(1)).clamp(1, UNCAPPED)
+        });
+        self.conn
+            .pragma_update_and_check(None, "max_page_count", pages, |r| r.get::<_, i64>(0))
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
     /// Size in bytes of the database (page_count * page_size), without its WAL.
     pub fn size_bytes(&self) -> Result<u64> {
         self.conn
@@ -221,6 +239,14 @@ pub fn restore(backup: &Path, db_path: &Path) -> Result<()> {
             source,
         })?;
     }
+    // A running writer (`run`, `poll`, `prune`) holds this lock; holding it here also keeps one from starting
+    // while the file is swapped.
+    let _lock = super::WriterLock::acquire(db_path).map_err(|e| match e {
+        Error::DatabaseLocked { .. } => Error::DatabaseInUse {
+            path: db_path.to_owned(),
+        },
+        other => other,
+    })?;
     ensure_unused(db_path)?;
     let tmp = sibling(db_path, "restore");
     let result = (|| {

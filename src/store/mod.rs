@@ -10,6 +10,7 @@ mod ingest;
 mod maintenance;
 mod query;
 mod search;
+mod writer_lock;
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,7 @@ pub use ingest::{Discovery, FetchRecord, IncomingItem, IngestCounts, StateChange
 pub use maintenance::{restore, PruneReport};
 pub use query::{SourceState, StoredItem, StoredStory, WindowItem};
 pub use search::{SearchHit, SearchReader};
+pub use writer_lock::{lock_path, WriterLock};
 
 /// The schema, one migration per entry. Append only: never edit or reorder a shipped entry.
 const MIGRATIONS: &[&str] = &[

@@ -5,6 +5,7 @@
 //! | --- | --- |
 //! | `nested` | one item whose description is `<div>` × 100,000 + `x` + `</div>` × 100,000 (1.1 MB, in CDATA) |
 //! | `items` | 1,000,000 empty `<item/>` (7 MB) |
+//! | `json-items` | a JSON Feed of 1,000,000 items `{"id":"n"}` (16 MB; the test raises the body cap) |
 //! | `title` | one item whose 9 MB title names every country of the region, over and over |
 //! | `guids` | 331,141 items with only a `<guid>` (10 MB) |
 //! | `laughs` | a DOCTYPE declaring nested entities (billion laughs), an item titled `&lol9;` |
@@ -68,6 +69,13 @@ fn generate(case: &str) -> Option<String> {
             )
         }
         "items" => rss("", &"<item/>".repeat(EMPTY_ITEMS)),
+        "json-items" => format!(
+            "{{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"t\",\"items\":[{}]}}",
+            (0..EMPTY_ITEMS)
+                .map(|i| format!("{{\"id\":\"{i}\"}}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
         "title" => {
             let words = COUNTRIES.join(" ") + " ";
             let title = words.repeat(TITLE_BYTES / words.len() + 1);
@@ -146,12 +154,17 @@ pub(super) async fn hostile(Path(case): Path<String>) -> Response {
             };
             let body = Bytes::from(text);
             // Cached: repeated fetches in one test process see the same document.
-            cache.lock().unwrap().insert(case, body.clone());
+            cache.lock().unwrap().insert(case.clone(), body.clone());
             body
         }
     };
+    let content_type = if case.starts_with("json") {
+        "application/feed+json"
+    } else {
+        "application/rss+xml; charset=utf-8"
+    };
     Response::builder()
-        .header(header::CONTENT_TYPE, "application/rss+xml; charset=utf-8")
+        .header(header::CONTENT_TYPE, content_type)
         .body(Body::from(body))
         .unwrap()
 }
