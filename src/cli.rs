@@ -1,18 +1,15 @@
-//! The read-only commands: `stories`, `search`, `sources` and `explain`. They open the database with a connection of their
-//! own (WAL lets them run beside a live daemon) and print plain text or JSON.
+//! The read-only commands: `stories`, `search`, `sources` and `explain`. They open the database with a connection
+//! of their own (WAL lets them run beside a live daemon) and print plain text or JSON.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use crate::config::Config;
 use crate::daemon::load_gazetteer;
 use crate::dedup;
 use crate::error::{Error, Result};
+use crate::publish::rfc3339;
 use crate::store::{Store, StoredItem};
-
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
 
 fn open(config: &Config) -> Result<Store> {
     crate::pipeline::open_store(config)
@@ -331,18 +328,6 @@ pub async fn discover(config: &Config, url: &str) -> Result<String> {
 
 /// `qafila export-opml`: the configured sources as OPML 2.0.
 pub fn export_opml(config: &Config) -> Result<()> {
-    let sources: Vec<crate::publish::OpmlSource> = config
-        .enabled_sources()
-        .map(|s| crate::publish::OpmlSource {
-            id: s.id().to_string(),
-            name: s.name.clone(),
-            url: crate::redact::redacted(&s.url).to_string(),
-            site: None,
-        })
-        .collect();
-    print!(
-        "{}",
-        crate::publish::render_opml(&config.feed.title, &sources, Utc::now())
-    );
+    print!("{}", crate::site::sources_opml(config, Utc::now()));
     Ok(())
 }

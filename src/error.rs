@@ -86,6 +86,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// A database error with the path of the database it happened in: the one way the store wraps SQLite errors.
+    pub(crate) fn from_db(path: &std::path::Path, source: rusqlite::Error) -> Error {
+        Error::Database {
+            path: path.to_owned(),
+            source,
+        }
+    }
+
     /// The process exit code for this error: 2 for configuration and usage problems, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {

@@ -103,10 +103,7 @@ pub fn hash_hex(parts: &[&str]) -> String {
         hasher.update(part.as_bytes());
         hasher.update([0u8]); // so ("ab","c") and ("a","bc") differ
     }
-    hasher.finalize()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::text::hex(&hasher.finalize()[..16])
 }
 
 /// The key of an entry within its source: guid, else canonical link, else title + content.

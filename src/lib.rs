@@ -27,4 +27,5 @@ pub mod search;
 pub mod serve;
 pub mod site;
 pub mod store;
+mod text;
 pub mod websub;

@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use crate::identity::canonical_url;
+use crate::text::{decode_entities, Entities};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum OpmlError {
@@ -250,43 +251,8 @@ fn local_name(name: &str) -> &str {
 /// ampersand in a URL, an HTML entity) is kept as written. Whitespace characters become spaces, as XML's
 /// attribute-value normalization does.
 fn decode(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        rest = &rest[amp..];
-        let entity = rest[1..]
-            .find(';')
-            .filter(|&n| n > 0 && n <= 10)
-            .map(|n| &rest[1..1 + n]);
-        let decoded = entity.and_then(|e| match e {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            _ => {
-                let num = e.strip_prefix('#')?;
-                let code = match num.strip_prefix(['x', 'X']) {
-                    Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                    None => num.parse().ok()?,
-                };
-                char::from_u32(code).filter(|&c| c != '\0')
-            }
-        });
-        match (decoded, entity) {
-            (Some(c), Some(e)) => {
-                out.push(c);
-                rest = &rest[e.len() + 2..];
-            }
-            _ => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out.chars()
+    decode_entities(raw, Entities::Xml)
+        .chars()
         .map(|c| {
             if matches!(c, '\t' | '\n' | '\r') {
                 ' '

@@ -90,7 +90,11 @@ impl Gazetteer {
                 known.extend(p.iter().filter(|w| !normalize::is_stopword(w)).cloned());
             }
             for x in &e.excludes {
-                known.extend(x.iter().filter(|w| !normalize::is_stopword(w)).cloned());
+                known.extend(
+                    x.iter()
+                        .filter(|w| !normalize::is_stopword(w) && *w != load::WILDCARD)
+                        .cloned(),
+                );
             }
         }
         let mut h = Sha256::new();
@@ -99,7 +103,7 @@ impl Gazetteer {
             normalize::VERSION
         ));
         h.update(src.as_bytes());
-        let fingerprint = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let fingerprint = crate::text::hex(&h.finalize());
         Ok(Gazetteer {
             entries,
             by_first,
@@ -242,8 +246,16 @@ impl Gazetteer {
         self.entries[m.entry]
             .excludes
             .iter()
-            .any(|x| (lo.saturating_sub(x.len() - 1)..hi).any(|s| words[s..].starts_with(x)))
+            .any(|x| (lo.saturating_sub(x.len() - 1)..hi).any(|s| phrase_at(&words[s..], x)))
     }
+}
+
+/// Whether `words` starts with the exclude phrase `x` (a `*` word matches any one word).
+fn phrase_at(words: &[String], x: &[String]) -> bool {
+    words.len() >= x.len()
+        && x.iter()
+            .zip(words)
+            .all(|(p, w)| p == load::WILDCARD || p == w)
 }
 
 fn tag_of(e: &Entry) -> EntityTag {

@@ -296,17 +296,8 @@ pub fn rebuild(
         };
         render_slice(&mut docs, config, &entities, &slice, now);
     }
-    let sources: Vec<OpmlSource> = config
-        .enabled_sources()
-        .map(|s| OpmlSource {
-            id: s.id().to_string(),
-            name: s.name.clone(),
-            url: crate::redact::redacted(&s.url).to_string(),
-            site: None,
-        })
-        .collect();
     let opml_time = DateTime::<Utc>::UNIX_EPOCH; // the list changes with the config, not the clock
-    let opml = publish::render_opml(&config.feed.title, &sources, opml_time);
+    let opml = sources_opml(config, opml_time);
     docs.insert("/sources.opml".into(), Document::new(opml, OPML_TYPE, now));
 
     let old = site.snapshot();
@@ -340,6 +331,21 @@ pub fn rebuild(
         changed_feeds,
         output: result,
     })
+}
+
+/// The enabled sources as an OPML 2.0 subscription list: `/sources.opml` and `qafila export-opml`.
+pub fn sources_opml(config: &Config, built_at: DateTime<Utc>) -> String {
+    let sources: Vec<OpmlSource> = config
+        .enabled_sources()
+        .map(|s| OpmlSource {
+            id: s.id().to_string(),
+            name: s.name.clone(),
+            // Credentials in a source URL stay in the config and the fetch: never published.
+            url: crate::redact::redacted(&s.url).to_string(),
+            site: None,
+        })
+        .collect();
+    publish::render_opml(&config.feed.title, &sources, built_at)
 }
 
 /// The guids of every story some published document carries: the main feed's and each country slice's newest

@@ -266,6 +266,10 @@ fn clustering_holds_on_a_dense_week() {
     let o = evaluate("dedup_dense_week.toml");
     assert_eq!(o.published_off, 0, "off-region items must not be published");
     assert_eq!(
+        o.tagged_off, 0,
+        "…nor tagged with the region entity their word sounds like"
+    );
+    assert_eq!(
         o.merged_negatives, 0,
         "hard negatives must end in different stories"
     );

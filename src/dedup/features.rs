@@ -93,11 +93,11 @@ impl ItemFeatures {
 /// The text an item is matched on besides its headline: its summary, or its full content when the feed gives
 /// no summary (or an empty one, such as a lone picture). Feed HTML is stripped.
 pub fn text_to_match(summary: Option<&str>, content: Option<&str>) -> String {
-    let summary = summary.map(strip_html).unwrap_or_default();
+    let summary = summary.map(crate::text::plain_text).unwrap_or_default();
     if !summary.trim().is_empty() {
         return summary;
     }
-    content.map(strip_html).unwrap_or_default()
+    content.map(crate::text::plain_text).unwrap_or_default()
 }
 
 /// An item's features from what the store and the parser hold: title, summary, content. The one entry point for
@@ -117,7 +117,7 @@ pub fn item_features(
 pub fn features(title: &str, summary: Option<&str>, gazetteer: &Gazetteer) -> ItemFeatures {
     compute(
         title,
-        summary.map(strip_html).unwrap_or_default(),
+        summary.map(crate::text::plain_text).unwrap_or_default(),
         gazetteer,
     )
 }
@@ -202,61 +202,6 @@ fn compute(title: &str, summary_text: String, gazetteer: &Gazetteer) -> ItemFeat
 /// Spells out percent signs so that "12%" and "12 بالمئة" quantify the same unit.
 fn prepare(text: &str) -> String {
     text.replace(['%', '٪'], " بالمئة ")
-}
-
-/// Drops tags and decodes the entities feeds actually use; good enough for matching (never for display).
-pub(crate) fn strip_html(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            _ if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    decode_entities(&out)
-}
-
-fn decode_entities(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        let decoded = rest.find(';').filter(|&j| j <= 10).and_then(|j| {
-            let c = match &rest[1..j] {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                "nbsp" => Some(' '),
-                e if e.starts_with("#x") || e.starts_with("#X") => u32::from_str_radix(&e[2..], 16)
-                    .ok()
-                    .and_then(char::from_u32),
-                e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
-                _ => None,
-            };
-            c.map(|c| (c, j))
-        });
-        match decoded {
-            Some((c, j)) => {
-                out.push(c);
-                rest = &rest[j + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// The form a content word is compared in: the conjunction و dropped, then [`stem`]. The gazetteer strips و only

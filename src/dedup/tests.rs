@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-use super::features::strip_html;
 use super::*;
 use crate::regions::Gazetteer;
 
@@ -178,7 +177,7 @@ fn explanation_shows_the_evidence() {
 #[test]
 fn html_is_stripped_for_matching() {
     assert_eq!(
-        strip_html("<p>باكو&nbsp;&#1610;<b>x</b></p>")
+        super::text_to_match(Some("<p>باكو&nbsp;&#1610;</p><p>x</p>"), None)
             .split_whitespace()
             .collect::<Vec<_>>(),
         ["باكو", "ي", "x"]

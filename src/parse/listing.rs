@@ -22,8 +22,8 @@ use url::Url;
 
 use super::arabic_date::parse_arabic_date;
 use super::map::absolute_http;
-use super::text::{escape_html, strip_forbidden};
 use crate::model::ParsedItem;
+use crate::text::{drop_non_xml_chars, escape_markup};
 
 /// The compiled selectors of one source.
 #[derive(Debug, Clone)]
@@ -164,7 +164,7 @@ pub fn parse_listing(
             .and_then(|s| element.select(s).next())
             .map(text_of)
             .filter(|s| !s.is_empty())
-            .map(|s| escape_html(&s));
+            .map(|s| escape_markup(&s));
         let image = selectors
             .image
             .as_ref()
@@ -209,7 +209,7 @@ fn text_of(el: ElementRef<'_>) -> String {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.push_str(&strip_forbidden(word));
+        out.push_str(&drop_non_xml_chars(word));
     }
     out
 }

@@ -3,9 +3,9 @@
 use feed_rs::model::{Content, Entry, Feed, FeedType, Link, Text};
 use url::Url;
 
-use super::text::{cut_bytes, cut_chars, escape_html, plain_text, strip_forbidden};
 use super::ParseLimits;
 use crate::model::{ParsedFeed, ParsedItem};
+use crate::text::{cut_bytes, cut_chars, drop_non_xml_chars, escape_markup, plain_text};
 
 /// Links longer than this are dropped: no real article URL is this long, and each one is stored and published.
 const MAX_LINK_BYTES: usize = 4096;
@@ -42,7 +42,7 @@ pub(crate) fn feed(mut feed: Feed, base: &Url, limits: &ParseLimits) -> ParsedFe
 
 fn item(entry: Entry, base: &Url, atom: bool, limits: &ParseLimits) -> ParsedItem {
     // feed-rs was told to leave missing ids empty, so a non-empty id is the feed's own.
-    let guid = Some(strip_forbidden(entry.id.trim()).into_owned())
+    let guid = Some(drop_non_xml_chars(entry.id.trim()).into_owned())
         .filter(|g| !g.is_empty())
         .map(|g| {
             if g.len() > MAX_GUID_BYTES {
@@ -124,7 +124,7 @@ fn pick_link(links: &[Link], base: &Url) -> Option<String> {
 
 /// `href` made absolute against `base`; only http(s) survives (no `javascript:` or `data:` links downstream).
 pub(super) fn absolute_http(href: &str, base: &Url) -> Option<String> {
-    let href = strip_forbidden(href.trim()).into_owned();
+    let href = drop_non_xml_chars(href.trim()).into_owned();
     if href.is_empty() || href.len() > MAX_LINK_BYTES {
         return None;
     }
@@ -139,7 +139,7 @@ pub(super) fn absolute_http(href: &str, base: &Url) -> Option<String> {
 fn title_text(t: &Text, atom: bool) -> String {
     if atom && is_plain(t.content_type.as_str()) {
         let words: Vec<&str> = t.content.split_whitespace().collect();
-        strip_forbidden(&words.join(" ")).into_owned()
+        drop_non_xml_chars(&words.join(" ")).into_owned()
     } else {
         plain_text(&t.content)
     }
@@ -155,22 +155,22 @@ fn is_plain(media_type: &str) -> bool {
 /// A summary as HTML: HTML stays as the outlet wrote it, plain text (Atom `type="text"`, JSON Feed `summary`)
 /// is escaped so that downstream can treat every summary as HTML.
 fn text_as_html(t: &Text) -> Option<String> {
-    let body = strip_forbidden(t.content.trim());
+    let body = drop_non_xml_chars(t.content.trim());
     if body.is_empty() {
         None
     } else if is_plain(t.content_type.as_str()) {
-        Some(escape_html(&body))
+        Some(escape_markup(&body))
     } else {
         Some(body.into_owned())
     }
 }
 
 fn content_as_html(c: &Content) -> Option<String> {
-    let body = strip_forbidden(c.body.as_deref()?.trim());
+    let body = drop_non_xml_chars(c.body.as_deref()?.trim());
     if body.is_empty() {
         None
     } else if is_plain(c.content_type.as_str()) {
-        Some(escape_html(&body))
+        Some(escape_markup(&body))
     } else {
         Some(body.into_owned())
     }

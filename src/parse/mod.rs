@@ -23,10 +23,7 @@ mod prescan;
 pub mod sitemap;
 #[cfg(test)]
 mod tests;
-mod text;
 mod upgrade;
-
-pub(crate) use text::plain_text;
 
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 use url::Url;
@@ -83,19 +80,19 @@ pub fn parse_feed(
 /// Cuts an item's title, author, summary and content to `limits` (what the feed parser does as it maps; for items
 /// read from other kinds of sources).
 pub fn cap_item(item: &mut crate::model::ParsedItem, limits: &ParseLimits) {
-    item.title = text::cut_chars(std::mem::take(&mut item.title), limits.max_title_chars);
+    item.title = crate::text::cut_chars(std::mem::take(&mut item.title), limits.max_title_chars);
     item.author = item
         .author
         .take()
-        .map(|a| text::cut_chars(a, limits.max_title_chars));
+        .map(|a| crate::text::cut_chars(a, limits.max_title_chars));
     item.summary = item
         .summary
         .take()
-        .map(|s| text::cut_bytes(s, limits.max_content_bytes));
+        .map(|s| crate::text::cut_bytes(s, limits.max_content_bytes));
     item.content = item
         .content
         .take()
-        .map(|s| text::cut_bytes(s, limits.max_content_bytes));
+        .map(|s| crate::text::cut_bytes(s, limits.max_content_bytes));
 }
 
 /// [`parse_feed`] with the configured limits.

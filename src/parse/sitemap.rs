@@ -13,8 +13,8 @@ use url::Url;
 
 use super::arabic_date::machine_date;
 use super::map::absolute_http;
-use super::text::plain_text;
 use crate::model::ParsedItem;
+use crate::text::plain_text;
 
 /// One `<url>` of a news sitemap.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -1,17 +1,17 @@
 //! Atom 1.0 (RFC 4287), written by hand.
 //!
-//! The document is small and fixed in shape, so a few `format!`s with one escaping function ([`esc`]) are easier
-//! to audit than a writer crate: every interpolated value goes through `esc`, which also drops XML-forbidden
-//! characters. Entry content is the same sanitized HTML as RSS, carried as escaped text (`type="html"`).
+//! The document is small and fixed in shape, so a few `format!`s with one escaping function
+//! ([`crate::text::escape_markup`]) are easier to audit than a writer crate: every interpolated value goes through
+//! it, which also drops XML-forbidden characters. Entry content is the same sanitized HTML as RSS, carried as escaped text (`type="html"`).
 
 use chrono::{DateTime, Utc};
 use std::fmt::Write as _;
 
-use super::escape::esc;
 use super::{
     clean_text, entry_id, report_title, rfc3339, safe_link, story_author, story_html, FeedMeta,
 };
 use crate::model::StoryView;
+use crate::text::escape_markup;
 
 /// The date part of the feed's `tag:` id. Fixed forever: changing it would change the feed's id and make readers
 /// treat it as a new feed.
@@ -25,34 +25,38 @@ pub fn render_atom(meta: &FeedMeta, stories: &[StoryView], built_at: DateTime<Ut
     let _ = writeln!(
         x,
         "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">",
-        esc(&lang)
+        escape_markup(&lang)
     );
-    let _ = writeln!(x, "  <id>{}</id>", esc(&feed_id(&meta.self_url)));
+    let _ = writeln!(x, "  <id>{}</id>", escape_markup(&feed_id(&meta.self_url)));
     let _ = writeln!(
         x,
         "  <title type=\"text\">{}</title>",
-        esc(&clean_text(&meta.title))
+        escape_markup(&clean_text(&meta.title))
     );
     let desc = clean_text(&meta.description);
     if !desc.is_empty() {
-        let _ = writeln!(x, "  <subtitle type=\"text\">{}</subtitle>", esc(&desc));
+        let _ = writeln!(
+            x,
+            "  <subtitle type=\"text\">{}</subtitle>",
+            escape_markup(&desc)
+        );
     }
     let _ = writeln!(x, "  <updated>{}</updated>", rfc3339(built_at));
     let _ = writeln!(
         x,
         "  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>",
-        esc(&clean_text(&meta.self_url))
+        escape_markup(&clean_text(&meta.self_url))
     );
     let _ = writeln!(
         x,
         "  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>",
-        esc(&clean_text(&meta.link))
+        escape_markup(&clean_text(&meta.link))
     );
     if let Some(hub) = meta.websub_hub.as_deref() {
         let _ = writeln!(
             x,
             "  <link rel=\"hub\" href=\"{}\"/>",
-            esc(&clean_text(hub))
+            escape_markup(&clean_text(hub))
         );
     }
     x.push_str("  <generator>qafila</generator>\n");
@@ -69,17 +73,17 @@ fn entry(x: &mut String, s: &StoryView) {
     let link = lead.link.as_deref().and_then(safe_link);
     let published = rfc3339(lead.published);
     x.push_str("  <entry>\n");
-    let _ = writeln!(x, "    <id>{}</id>", esc(&entry_id(&s.guid)));
+    let _ = writeln!(x, "    <id>{}</id>", escape_markup(&entry_id(&s.guid)));
     let _ = writeln!(
         x,
         "    <title type=\"text\">{}</title>",
-        esc(&report_title(lead))
+        escape_markup(&report_title(lead))
     );
     if let Some(u) = &link {
         let _ = writeln!(
             x,
             "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>",
-            esc(u.as_str())
+            escape_markup(u.as_str())
         );
     }
     // The story's original date for both: a story that another outlet joins later must not look new.
@@ -88,14 +92,14 @@ fn entry(x: &mut String, s: &StoryView) {
     let _ = writeln!(
         x,
         "    <author><name>{}</name></author>",
-        esc(&story_author(s))
+        escape_markup(&story_author(s))
     );
     for e in &s.entities {
         let _ = writeln!(
             x,
             "    <category term=\"{}\" label=\"{}\"/>",
-            esc(&clean_text(&e.id)),
-            esc(&clean_text(&e.name))
+            escape_markup(&clean_text(&e.id)),
+            escape_markup(&clean_text(&e.name))
         );
     }
     let body = story_html(s);
@@ -105,11 +109,15 @@ fn entry(x: &mut String, s: &StoryView) {
         let _ = writeln!(
             x,
             "    <summary type=\"text\">{}</summary>",
-            esc(&report_title(lead))
+            escape_markup(&report_title(lead))
         );
     }
     if !body.is_empty() || link.is_none() {
-        let _ = writeln!(x, "    <content type=\"html\">{}</content>", esc(&body));
+        let _ = writeln!(
+            x,
+            "    <content type=\"html\">{}</content>",
+            escape_markup(&body)
+        );
     }
     x.push_str("  </entry>\n");
 }

@@ -2,20 +2,20 @@
 //!
 //! No JavaScript and no remote fonts: the page must load fast on a phone on a slow network and cannot leak
 //! readers to third parties. The font stack names fonts phones and desktops ship with Arabic coverage, ending in
-//! `sans-serif`. Every interpolated string goes through [`esc`]; the outlets' descriptions are not shown (the page is
-//! an index; the article is one tap away), so no outlet HTML reaches the page at all.
+//! `sans-serif`. Every interpolated string goes through [`crate::text::escape_markup`]; the outlets' descriptions
+//! are not shown (the page is an index; the article is one tap away), so no outlet HTML reaches the page at all.
 
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::escape::esc;
 use super::timefmt::{absolute_ar, relative_ar};
 use super::{
     clean_text, outlet_link_html, report_title, rfc3339, safe_link, FeedMeta, PageLink, ALSO_LABEL,
     AR_COMMA,
 };
 use crate::model::{EntityTag, StoryView};
+use crate::text::escape_markup;
 
 /// Small, phone-first styles; dark mode follows the system.
 const CSS: &str = "\
@@ -96,33 +96,41 @@ pub(crate) fn render_page(
         "<!DOCTYPE html>\n<html lang=\"ar\" dir=\"rtl\">\n<head>\n<meta charset=\"utf-8\">\n",
     );
     x.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    let _ = writeln!(x, "<title>{}</title>", esc(&title));
+    let _ = writeln!(x, "<title>{}</title>", escape_markup(&title));
     let desc = clean_text(&meta.description);
     if !desc.is_empty() {
-        let _ = writeln!(x, "<meta name=\"description\" content=\"{}\">", esc(&desc));
+        let _ = writeln!(
+            x,
+            "<meta name=\"description\" content=\"{}\">",
+            escape_markup(&desc)
+        );
     }
     for a in alternates {
         let _ = writeln!(
             x,
             "<link rel=\"alternate\" type=\"{}\" title=\"{}\" href=\"{}\">",
-            esc(a.mime),
-            esc(&clean_text(&a.title)),
-            esc(&clean_text(&a.href))
+            escape_markup(a.mime),
+            escape_markup(&clean_text(&a.title)),
+            escape_markup(&clean_text(&a.href))
         );
     }
     let _ = write!(x, "<style>\n{CSS}</style>\n</head>\n<body>\n<header>\n");
     let _ = writeln!(
         x,
         "<p class=\"site\"><a href=\"{}\">{}</a></p>",
-        esc(&clean_text(&meta.link)),
-        esc(&site)
+        escape_markup(&clean_text(&meta.link)),
+        escape_markup(&site)
     );
-    let _ = writeln!(x, "<h1>{}</h1>", esc(&heading));
+    let _ = writeln!(x, "<h1>{}</h1>", escape_markup(&heading));
     search_form(&mut x, extras.query);
     nav(&mut x, entity_links);
     x.push_str("</header>\n<main>\n");
     if let Some(notice) = extras.notice {
-        let _ = writeln!(x, "<p class=\"notice\">{}</p>", esc(&clean_text(notice)));
+        let _ = writeln!(
+            x,
+            "<p class=\"notice\">{}</p>",
+            escape_markup(&clean_text(notice))
+        );
     }
     if stories.is_empty() && extras.notice.is_none() {
         x.push_str("<p class=\"empty\">لا توجد أخبار بعد.</p>\n");
@@ -147,7 +155,7 @@ fn search_form(x: &mut String, query: &str) {
          <input type=\"search\" name=\"q\" value=\"{}\" maxlength=\"{}\" dir=\"auto\" \
          placeholder=\"ابحث في الأخبار\" aria-label=\"ابحث في الأخبار\">\n\
          <button type=\"submit\">بحث</button>\n</form>",
-        esc(&clean_text(query)),
+        escape_markup(&clean_text(query)),
         crate::search::query::MAX_QUERY_CHARS
     );
 }
@@ -169,8 +177,8 @@ fn country_href(id: &str) -> String {
 fn country_link(e: &EntityTag) -> String {
     format!(
         "<a href=\"{}\">{}</a>",
-        esc(&country_href(&e.id)),
-        esc(&clean_text(&e.name))
+        escape_markup(&country_href(&e.id)),
+        escape_markup(&clean_text(&e.name))
     )
 }
 
@@ -188,7 +196,7 @@ fn nav(x: &mut String, entities: &[EntityTag]) {
 
 fn story(x: &mut String, s: &StoryView, now: DateTime<Utc>) {
     let lead = &s.lead;
-    let title = esc(&report_title(lead));
+    let title = escape_markup(&report_title(lead));
     x.push_str("<li class=\"story\">\n");
     // dir="auto": a Latin-script headline reads left to right inside the right-to-left page.
     match lead.link.as_deref().and_then(safe_link) {
@@ -196,7 +204,7 @@ fn story(x: &mut String, s: &StoryView, now: DateTime<Utc>) {
             let _ = writeln!(
                 x,
                 "<h2 dir=\"auto\"><a href=\"{}\">{title}</a></h2>",
-                esc(u.as_str())
+                escape_markup(u.as_str())
             );
         }
         None => {
@@ -206,7 +214,7 @@ fn story(x: &mut String, s: &StoryView, now: DateTime<Utc>) {
     let _ = writeln!(
         x,
         "<p class=\"meta\"><span class=\"outlet\">{}</span>{DOT}<time datetime=\"{}\">{}</time>{DOT}<span class=\"ago\">{}</span></p>",
-        esc(&clean_text(&lead.source_name)),
+        escape_markup(&clean_text(&lead.source_name)),
         rfc3339(lead.published),
         absolute_ar(lead.published),
         relative_ar(lead.published, now)
@@ -233,9 +241,9 @@ fn footer(x: &mut String, alternates: &[PageLink]) {
         .map(|a| {
             format!(
                 "<a href=\"{}\" type=\"{}\">{}</a>",
-                esc(&clean_text(&a.href)),
-                esc(a.mime),
-                esc(&clean_text(&a.title))
+                escape_markup(&clean_text(&a.href)),
+                escape_markup(a.mime),
+                escape_markup(&clean_text(&a.title))
             )
         })
         .collect();

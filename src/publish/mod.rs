@@ -11,7 +11,6 @@
 mod atom;
 mod bidi;
 mod bound;
-mod escape;
 mod html;
 mod json;
 mod opml;
@@ -31,7 +30,7 @@ pub use search_page::render_search_page;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::model::{ReportView, StoryView};
-use escape::esc;
+use crate::text::escape_markup;
 
 /// What a feed says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,11 +134,11 @@ fn also_html(also: &[ReportView]) -> String {
 
 /// The outlet's name linked to its article (plain name when it has no safe link).
 pub(crate) fn outlet_link_html(r: &ReportView) -> String {
-    let name = esc(&clean_text(&r.source_name));
+    let name = escape_markup(&clean_text(&r.source_name));
     match r.link.as_deref().and_then(safe_link) {
         Some(u) => format!(
             "<a href=\"{}\" rel=\"noopener noreferrer\">{name}</a>",
-            esc(u.as_str())
+            escape_markup(u.as_str())
         ),
         None => name,
     }

@@ -4,26 +4,30 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::escape::esc;
 use super::{clean_text, rfc822, OpmlSource};
+use crate::text::escape_markup;
 
 /// Renders the sources as OPML 2.0 (UTF-8, two-space indent). `built_at` becomes `dateCreated`.
 pub fn render_opml(title: &str, sources: &[OpmlSource], built_at: DateTime<Utc>) -> String {
     let mut x = String::from(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n  <head>\n",
     );
-    let _ = writeln!(x, "    <title>{}</title>", esc(&clean_text(title)));
+    let _ = writeln!(
+        x,
+        "    <title>{}</title>",
+        escape_markup(&clean_text(title))
+    );
     let _ = writeln!(x, "    <dateCreated>{}</dateCreated>", rfc822(built_at));
     x.push_str("  </head>\n  <body>\n");
     for s in sources {
-        let name = esc(&clean_text(&s.name));
+        let name = escape_markup(&clean_text(&s.name));
         let _ = write!(
             x,
             "    <outline type=\"rss\" text=\"{name}\" title=\"{name}\" xmlUrl=\"{}\"",
-            esc(&clean_text(&s.url))
+            escape_markup(&clean_text(&s.url))
         );
         if let Some(site) = s.site.as_deref().map(clean_text).filter(|u| !u.is_empty()) {
-            let _ = write!(x, " htmlUrl=\"{}\"", esc(&site));
+            let _ = write!(x, " htmlUrl=\"{}\"", escape_markup(&site));
         }
         x.push_str("/>\n");
     }

@@ -141,7 +141,7 @@ mod tests {
     #[test]
     fn no_forbidden_chars_and_single_escaping() {
         let xml = render_rss(&meta(), &stories(), crate::publish::tests::built_at());
-        assert!(xml.chars().all(crate::publish::sanitize::is_allowed_char));
+        assert!(xml.chars().all(crate::text::is_xml_char));
         assert!(xml.contains("أستانا &amp; بيشكيك") && !xml.contains("&amp;amp;"));
     }
 

@@ -21,27 +21,7 @@ use ammonia::{Builder, UrlRelative};
 
 use super::bidi::balance_bidi;
 use super::bound::bound_markup;
-
-/// Whether `c` may appear in an XML 1.0 document and is worth keeping in published text.
-///
-/// Beyond what XML forbids outright, this drops what XML 1.0 "discourages" (DEL, C1 controls, non-characters)
-/// and a stray U+FEFF: none of them carries meaning in a headline, and some validators warn about them.
-/// Bidi marks (U+200E/F, U+202A–U+202E, U+2066–U+2069) and ZWJ/ZWNJ are kept: Arabic and Persian text needs them.
-pub(crate) fn is_allowed_char(c: char) -> bool {
-    let u = c as u32;
-    match u {
-        0x09 | 0x0A | 0x0D => true,
-        0x00..=0x1F | 0x7F..=0x9F => false,
-        0xFEFF => false,
-        0xFDD0..=0xFDEF => false,
-        _ => (u & 0xFFFE) != 0xFFFE,
-    }
-}
-
-/// Removes characters that would make an XML document ill-formed (or that XML discourages); keeps whitespace as is.
-pub(crate) fn strip_forbidden(s: &str) -> String {
-    s.chars().filter(|&c| is_allowed_char(c)).collect()
-}
+use crate::text::{drop_non_xml_chars, is_xml_char};
 
 /// Plain text for titles, names and the like: forbidden characters removed, runs of whitespace (newlines included)
 /// collapsed to one space, ends trimmed, bidi controls balanced.
@@ -56,7 +36,7 @@ pub fn clean_text(s: &str) -> String {
 fn collapse_space(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for word in s.split(|c: char| c.is_whitespace()) {
-        let word: String = word.chars().filter(|&c| is_allowed_char(c)).collect();
+        let word: String = word.chars().filter(|&c| is_xml_char(c)).collect();
         if word.is_empty() {
             continue;
         }
@@ -92,9 +72,9 @@ fn policy(base: Option<&url::Url>) -> Builder<'static> {
 /// The output is an HTML fragment with no XML-forbidden characters (character references such as `&#1;` are
 /// decoded by the HTML parser, so the output is cleaned too, not only the input).
 pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
-    let bounded = bound_markup(&strip_forbidden(html));
+    let bounded = bound_markup(&drop_non_xml_chars(html));
     let cleaned = policy(base).clean(&bounded).to_string();
-    balance_bidi(&strip_forbidden(cleaned.trim())).into_owned()
+    balance_bidi(&drop_non_xml_chars(cleaned.trim())).into_owned()
 }
 
 /// An outlet's HTML after [`sanitize_html`]: the only form of outlet HTML the renderers accept.
@@ -269,7 +249,7 @@ mod tests {
         #[test]
         fn clean_text_output_is_xml_safe(s in any::<String>()) {
             let out = clean_text(&s);
-            prop_assert!(out.chars().all(is_allowed_char));
+            prop_assert!(out.chars().all(is_xml_char));
             prop_assert!(!out.contains("  "));
         }
 
@@ -293,7 +273,7 @@ mod tests {
             let input = parts.concat();
             let b = base();
             let out = sanitize_html(&input, with_base.then_some(&b));
-            prop_assert!(out.chars().all(is_allowed_char));
+            prop_assert!(out.chars().all(is_xml_char));
             prop_assert!(!out.to_ascii_lowercase().contains("<script"), "{}", out);
             for tag in tags(&out) {
                 prop_assert!(!tag.contains("javascript:"), "{}", out);

@@ -115,6 +115,23 @@ pub(crate) struct Entry {
     pub excludes: Vec<Vec<String>>,
 }
 
+/// In an exclude phrase, a word `*` stands for any one word ("أبو * الأوزبكي": a nom de guerre).
+pub(crate) const WILDCARD: &str = "*";
+
+/// Folds an exclude phrase, keeping its wildcards.
+fn exclude_words(phrase: &str) -> Vec<String> {
+    phrase
+        .split_whitespace()
+        .flat_map(|w| {
+            if w == WILDCARD {
+                vec![WILDCARD.to_string()]
+            } else {
+                phrase_words(w)
+            }
+        })
+        .collect()
+}
+
 /// Folds one gazetteer phrase the way text is folded, so both meet in the same form.
 pub(crate) fn phrase_words(phrase: &str) -> Vec<String> {
     normalize::words_with(phrase, &|_| false)
@@ -256,8 +273,8 @@ pub(crate) fn parse(src: &str, path: &Path) -> Result<Vec<Entry>, GazetteerError
             &raw.common.exclude[..]
         };
         for x in e.exclude.iter().chain(common) {
-            let words = phrase_words(x.get_ref());
-            if words.is_empty() {
+            let words = exclude_words(x.get_ref());
+            if words.iter().all(|w| w == WILDCARD) {
                 return Err(invalid(
                     x.span(),
                     "exclude",

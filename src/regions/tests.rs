@@ -86,6 +86,13 @@ fn excludes_suppress_nearby_matches() {
     assert_eq!(ids(&g, "رئيس وزراء جورجيا في تبليسي"), ["ge"]);
     assert_eq!(ids(&g, "مدينة بخارى الأوزبكية"), ["uz"]);
     assert!(ids(&g, "التركمان في سوريا").is_empty());
+    // Wildcards: a nom de guerre, whatever the first name.
+    assert!(ids(&g, "اعتقال أبو عمر الأوزبكي في إدلب").is_empty());
+    assert!(ids(&g, "مقتل أبو حمزة الشيشاني").is_empty());
+    assert_eq!(ids(&g, "أبو ظبي تستقبل الرئيس الأوزبكي"), ["uz"]);
+    // Communities abroad and origins ([common] exclude).
+    assert!(ids(&g, "الجالية الأوزبكية في إسطنبول").is_empty());
+    assert!(ids(&g, "شاب من أصل شيشاني").is_empty());
 }
 
 #[test]

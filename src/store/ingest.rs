@@ -5,7 +5,7 @@ use rusqlite::{params, OptionalExtension};
 
 use super::query::items_between;
 use super::{to_secs, Store, WindowItem};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::identity;
 use crate::model::{ParsedItem, RegionTags};
 
@@ -321,15 +321,4 @@ fn record_fetch(
         params![source_id, target, streak],
     )?;
     Ok(StateChange::default())
-}
-
-use crate::error::Error;
-
-impl Error {
-    pub(crate) fn from_db(path: &std::path::Path, source: rusqlite::Error) -> Error {
-        Error::Database {
-            path: path.to_owned(),
-            source,
-        }
-    }
 }

@@ -198,14 +198,14 @@ impl Store {
         let page: i64 = self
             .conn
             .query_row("PRAGMA page_size", [], |r| r.get(0))
-            .map_err(|e| self.err(e))?;
+            .map_err(|e| Error::from_db(&self.path, e))?;
         let pages = bytes.map_or(UNCAPPED, |b| {
             (i64::try_from(b).unwrap_or(i64::MAX) / page.max(1)).clamp(1, UNCAPPED)
         });
         self.conn
             .pragma_update_and_check(None, "max_page_count", pages, |r| r.get::<_, i64>(0))
             .map(|_| ())
-            .map_err(|e| self.err(e))
+            .map_err(|e| Error::from_db(&self.path, e))
     }
 
     /// Size in bytes of the database (page_count * page_size), without its WAL.
@@ -217,7 +217,7 @@ impl Store {
                 |r| r.get::<_, i64>(0),
             )
             .map(|n| n.max(0) as u64)
-            .map_err(|e| self.err(e))
+            .map_err(|e| Error::from_db(&self.path, e))
     }
 }
 

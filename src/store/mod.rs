@@ -138,10 +138,7 @@ impl Store {
                 source,
             })?;
         }
-        let db_err = |source| Error::Database {
-            path: path.to_owned(),
-            source,
-        };
+        let db_err = |source| Error::from_db(path, source);
         let mut conn = Connection::open(path).map_err(db_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(db_err)?;
@@ -162,33 +159,23 @@ impl Store {
         &self.path
     }
 
-    fn err(&self, source: rusqlite::Error) -> Error {
-        Error::Database {
-            path: self.path.clone(),
-            source,
-        }
-    }
-
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
     pub fn integrity_check(&self) -> Result<String> {
         self.conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .map_err(|e| self.err(e))
+            .map_err(|e| Error::from_db(&self.path, e))
     }
 
     /// Cheap liveness probe for `/healthz`.
     pub fn ping(&self) -> Result<()> {
         self.conn
             .query_row("SELECT 1", [], |_| Ok(()))
-            .map_err(|e| self.err(e))
+            .map_err(|e| Error::from_db(&self.path, e))
     }
 }
 
 fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
-    let db_err = |source| Error::Database {
-        path: path.to_owned(),
-        source,
-    };
+    let db_err = |source| Error::from_db(path, source);
     let known = MIGRATIONS.len() as i64;
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)

@@ -76,7 +76,7 @@ fn allocate_key(conn: &Connection, sort_time: i64) -> rusqlite::Result<i64> {
 /// The folded words to index for an item: (title, body).
 fn index_texts(title: &str, summary: Option<&str>, content: Option<&str>) -> (String, String) {
     let folded = |html: Option<&str>| {
-        html.map(|h| words::index_words(&crate::parse::plain_text(h)).join(" "))
+        html.map(|h| words::index_words(&crate::text::plain_text(h)).join(" "))
             .unwrap_or_default()
     };
     let (summary, content) = (folded(summary), folded(content));
@@ -311,12 +311,12 @@ impl Store {
         limit: usize,
         filtered_sources: &[String],
     ) -> Result<Vec<SearchHit>> {
-        run(&self.conn, query, limit, filtered_sources).map_err(|e| self.err(e))
+        run(&self.conn, query, limit, filtered_sources).map_err(|e| Error::from_db(&self.path, e))
     }
 
     /// Changes whenever items are added, removed or re-tagged.
     pub fn search_generation(&self) -> Result<i64> {
-        generation(&self.conn).map_err(|e| self.err(e))
+        generation(&self.conn).map_err(|e| Error::from_db(&self.path, e))
     }
 }
 

@@ -1,38 +1,84 @@
-//! Text clean-up for parsed feeds: plain-text titles, characters XML 1.0 forbids, and HTML escaping.
+//! The text helpers every stage shares, one of each: which characters may stand in our XML, markup escaping, HTML
+//! to plain text (tags stripped, entities decoded once), cutting to a size, and hex.
 //!
 //! feed-rs undoes the XML escaping but leaves the HTML layer alone: a title written `&amp;amp;` arrives as `&amp;`,
 //! `&nbsp;` arrives literally (the XML parser does not know HTML entities) and `<b>` tags arrive as tags. Titles
-//! are plain text in our model, so tags are stripped and HTML entities decoded exactly once here. Every function is
-//! a single pass over its input (no quadratic behaviour on hostile text).
+//! are plain text in our model, so tags are stripped and HTML entities decoded exactly once, by [`plain_text`]; the
+//! dedup stage reads summaries through the same function. Every function is a single pass over its input (no
+//! quadratic behaviour on hostile text).
 
 use std::borrow::Cow;
 
-/// True for characters XML 1.0 allows: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
-fn xml_allowed(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
-}
-
-/// Removes characters XML 1.0 forbids (control characters, U+FFFE, U+FFFF), which would make our own output feed
-/// ill-formed. Borrows when there is nothing to remove, which is nearly always.
-pub(crate) fn strip_forbidden(s: &str) -> Cow<'_, str> {
-    if s.chars().all(xml_allowed) {
-        Cow::Borrowed(s)
-    } else {
-        Cow::Owned(s.chars().filter(|c| xml_allowed(*c)).collect())
+/// Whether `c` may appear in an XML 1.0 document and is worth keeping in text we store or publish.
+///
+/// Beyond what XML forbids outright (C0 controls other than tab/LF/CR, U+FFFE/U+FFFF), this drops what XML 1.0
+/// "discourages" (DEL, C1 controls, non-characters) and a stray U+FEFF: none of them carries meaning in a headline,
+/// and some validators warn about them. Bidi marks (U+200E/F, U+202A–U+202E, U+2066–U+2069) and ZWJ/ZWNJ are
+/// kept: Arabic and Persian text needs them.
+pub(crate) fn is_xml_char(c: char) -> bool {
+    let u = c as u32;
+    match u {
+        0x09 | 0x0A | 0x0D => true,
+        0x00..=0x1F | 0x7F..=0x9F => false,
+        0xFEFF => false,
+        0xFDD0..=0xFDEF => false,
+        _ => (u & 0xFFFE) != 0xFFFE,
     }
 }
 
-/// An HTML fragment as plain text: tags (and the content of `<script>`/`<style>`) removed, entities decoded once,
-/// forbidden characters removed, whitespace runs collapsed to one space and trimmed.
+/// `s` without the characters [`is_xml_char`] refuses; whitespace is kept as it is. Borrows when there is nothing
+/// to remove, which is nearly always.
+pub(crate) fn drop_non_xml_chars(s: &str) -> Cow<'_, str> {
+    if s.chars().all(is_xml_char) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.chars().filter(|c| is_xml_char(*c)).collect())
+    }
+}
+
+/// Escapes `s` for use as XML/HTML text or a quoted attribute value, dropping what [`is_xml_char`] refuses.
+///
+/// Escaping `&`, `<`, `>`, `"` and `'` everywhere is valid in XML text, XML attributes and HTML alike, so one
+/// function serves all three and there is no variant to pick wrongly.
+pub(crate) fn escape_markup(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if is_xml_char(c) => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Lower-case hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xF)] as char);
+    }
+    out
+}
+
+/// An HTML fragment as plain text: tags (and the content of `<script>`/`<style>`) removed, a line break or block
+/// boundary kept as a space, HTML entities decoded once, characters [`is_xml_char`] refuses removed, whitespace runs
+/// collapsed to one space and trimmed.
 pub(crate) fn plain_text(s: &str) -> String {
     let untagged = strip_tags(s);
-    let decoded = decode_entities(&untagged);
+    let decoded = decode_entities(&untagged, Entities::Html);
     let mut out = String::with_capacity(decoded.len());
     for word in decoded.split(char::is_whitespace).filter(|w| !w.is_empty()) {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.extend(word.chars().filter(|c| xml_allowed(*c)));
+        out.extend(word.chars().filter(|c| is_xml_char(*c)));
     }
     out
 }
@@ -64,22 +110,38 @@ pub(crate) fn cut_bytes(mut s: String, max: usize) -> String {
     s
 }
 
-/// Escapes plain text so it can be carried as HTML (for Atom/JSON text that is declared plain).
-pub(crate) fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + s.len() / 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
+/// Elements that end a line or a block when rendered: removing their tags must leave a space, or the words on
+/// either side would run together ("باكو<br>أستانا").
+const BREAKING: [&str; 16] = [
+    "br",
+    "p",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "tr",
+    "td",
+    "th",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+];
+
+/// Whether the tag text after `<` (`br/`, `/p`, `div class="x"`) opens or closes a [`BREAKING`] element.
+fn breaks_line(tag: &str) -> bool {
+    let name = tag.trim_start_matches('/');
+    let end = name
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(name.len());
+    BREAKING.iter().any(|b| name[..end].eq_ignore_ascii_case(b))
 }
 
-/// Removes HTML tags and comments. A `<` that does not start a tag (`5 < 6`) is kept as text.
+/// Removes HTML tags and comments, leaving a space for a line or block break. A `<` that does not start a tag
+/// (`5 < 6`) is kept as text.
 fn strip_tags(s: &str) -> Cow<'_, str> {
     if !s.contains('<') {
         return Cow::Borrowed(s);
@@ -112,6 +174,9 @@ fn strip_tags(s: &str) -> Cow<'_, str> {
         };
         let tag = &after[..end];
         rest = &after[end..];
+        if breaks_line(tag) {
+            out.push(' ');
+        }
         // The text inside <script> and <style> is code, not words of the title.
         for element in ["script", "style"] {
             let name = tag.as_bytes();
@@ -139,9 +204,19 @@ fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
         .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
-/// Decodes HTML character references once: numeric (`&#1604;`, `&#x644;`) and the named ones news feeds use.
-/// Unknown names are left as they are, so that text like `&foo;` survives.
-pub(crate) fn decode_entities(s: &str) -> Cow<'_, str> {
+/// Which named references [`decode_entities`] knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Entities {
+    /// The five XML predefines (`&amp;` `&lt;` `&gt;` `&quot;` `&apos;`): for XML attribute values, where an HTML
+    /// name such as `&copy;` is not a reference and stays as written.
+    Xml,
+    /// The XML five and the HTML names news feeds use (`&nbsp;`, `&hellip;`, `&laquo;` …).
+    Html,
+}
+
+/// Decodes character references once: numeric (`&#1604;`, `&#x644;`) and the named ones of `names`. Unknown names
+/// and bare ampersands are left as they are, so that text like `&foo;` or `a=1&b=2` survives.
+pub(crate) fn decode_entities(s: &str, names: Entities) -> Cow<'_, str> {
     if !s.contains('&') {
         return Cow::Borrowed(s);
     }
@@ -156,7 +231,7 @@ pub(crate) fn decode_entities(s: &str) -> Cow<'_, str> {
         let decoded = window
             .iter()
             .position(|b| *b == b';')
-            .and_then(|semi| Some((reference(&after[..semi])?, semi)));
+            .and_then(|semi| Some((reference(&after[..semi], names)?, semi)));
         match decoded {
             Some((c, semi)) => {
                 out.push(c);
@@ -173,7 +248,7 @@ pub(crate) fn decode_entities(s: &str) -> Cow<'_, str> {
 }
 
 /// The character a reference (the text between `&` and `;`) stands for.
-fn reference(name: &str) -> Option<char> {
+fn reference(name: &str, names: Entities) -> Option<char> {
     if let Some(num) = name.strip_prefix('#') {
         let code = match num.strip_prefix(['x', 'X']) {
             Some(hex) => u32::from_str_radix(hex, 16).ok()?,
@@ -186,12 +261,18 @@ fn reference(name: &str) -> Option<char> {
                 .unwrap_or('\u{FFFD}'),
         );
     }
+    let xml = match name {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => None,
+    };
+    if xml.is_some() || names == Entities::Xml {
+        return xml;
+    }
     let c = match name {
-        "amp" => '&',
-        "lt" => '<',
-        "gt" => '>',
-        "quot" => '"',
-        "apos" => '\'',
         "nbsp" => '\u{A0}',
         "shy" => '\u{AD}',
         "zwnj" => '\u{200C}',
@@ -312,9 +393,51 @@ mod tests {
     }
 
     #[test]
-    fn forbidden_characters_and_escaping() {
-        assert!(matches!(strip_forbidden("نص عادي"), Cow::Borrowed(_)));
-        assert_eq!(strip_forbidden("a\u{0}b\u{8}c\u{FFFF}\td"), "abc\td");
-        assert_eq!(escape_html("a < b & \"c\""), "a &lt; b &amp; &quot;c&quot;");
+    fn breaks_between_words_stay_spaces() {
+        assert_eq!(plain_text("باكو<br>أستانا<br/>طشقند"), "باكو أستانا طشقند");
+        assert_eq!(plain_text("<p>قمة</p><p>باكو</p>"), "قمة باكو");
+        assert_eq!(
+            plain_text("أذر<b>بيجان</b>"),
+            "أذربيجان",
+            "inline tags join"
+        );
+        assert_eq!(plain_text("<p>باكو&nbsp;&#1610;<b>x</b></p>"), "باكو يx");
+    }
+
+    #[test]
+    fn xml_names_only_where_html_names_mean_nothing() {
+        assert_eq!(
+            decode_entities("a&amp;b &copy; &#1604; &nbsp;", Entities::Xml),
+            "a&b &copy; ل &nbsp;"
+        );
+        assert_eq!(
+            decode_entities("a&amp;b &copy; &#1604;", Entities::Html),
+            "a&b © ل"
+        );
+        assert!(matches!(
+            decode_entities("?a=1&b=2", Entities::Xml),
+            Cow::Owned(s) if s == "?a=1&b=2"
+        ));
+    }
+
+    #[test]
+    fn non_xml_characters_escaping_and_hex() {
+        assert!(matches!(drop_non_xml_chars("نص عادي"), Cow::Borrowed(_)));
+        assert_eq!(
+            drop_non_xml_chars("a\u{0}b\u{8}c\u{FFFF}\td\u{85}\u{FEFF}"),
+            "abc\td"
+        );
+        assert!(drop_non_xml_chars("\u{200F}\u{202B}\u{200D}") == "\u{200F}\u{202B}\u{200D}");
+        assert_eq!(
+            escape_markup(r#"a&b<c>"d'e"#),
+            "a&amp;b&lt;c&gt;&quot;d&#39;e"
+        );
+        assert_eq!(
+            escape_markup("&amp;"),
+            "&amp;amp;",
+            "text is escaped, never interpreted"
+        );
+        assert_eq!(escape_markup("x\u{1}y\u{FFFF}"), "xy");
+        assert_eq!(hex(&[0x00, 0x9f, 0xff]), "009fff");
     }
 }
