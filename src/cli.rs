@@ -143,6 +143,9 @@ pub fn sources(config: &Config, as_json: bool) -> Result<()> {
             r["next_due"].as_str().unwrap_or("now"),
             status
         );
+        if let Some(feed) = r["discovered"].as_str() {
+            println!("{:<20} feed found on the page: {feed}", "");
+        }
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -338,6 +339,10 @@ pub struct SelectConfig {
     /// A picture: its `src` (or `data-src`, `srcset`, `content`).
     #[serde(default)]
     pub image: Option<Spanned<String>>,
+    /// The zone the page writes its times in, such as `"+04:00"` (default UTC); dates that say their zone, and
+    /// relative ones ("منذ ساعتين"), are not affected.
+    #[serde(default)]
+    pub utc_offset: Option<Spanned<String>>,
 }
 
 /// `sitemap_days` when unset.
@@ -488,6 +493,17 @@ impl SourceConfig {
                 ));
             }
             (Some(select), SourceKind::Html) => {
+                if let Some(offset) = &select.utc_offset {
+                    if crate::parse::arabic_date::parse_offset(offset.get_ref()).is_none() {
+                        return Err((
+                            offset.span(),
+                            format!(
+                                "key `{at}.select.utc_offset`: `{}` is not a UTC offset such as \"+04:00\"",
+                                offset.get_ref()
+                            ),
+                        ));
+                    }
+                }
                 for (key, selector) in select.selectors() {
                     if let Err(e) = scraper::Selector::parse(selector.get_ref()) {
                         return Err((
@@ -542,6 +558,27 @@ impl SelectConfig {
         ]
         .into_iter()
         .filter_map(|(key, value)| value.map(|v| (key, v)))
+    }
+}
+
+/// The config in force, shared by the engine (which replaces it on reload) and the HTTP server (which only reads
+/// it). Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SharedConfig(Arc<RwLock<Arc<Config>>>);
+
+impl SharedConfig {
+    pub fn new(config: Arc<Config>) -> SharedConfig {
+        SharedConfig(Arc::new(RwLock::new(config)))
+    }
+
+    /// The config in force now; a reload replaces it whole, so a caller keeps a consistent one.
+    pub fn get(&self) -> Arc<Config> {
+        // A panic while the lock was held cannot leave a half-replaced `Arc`: the value is still whole.
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn replace(&self, config: Arc<Config>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = config;
     }
 }
 

@@ -25,7 +25,7 @@ use crate::pipeline::{Engine, PollReport, Writer};
 use crate::regions::Gazetteer;
 use crate::serve::{self, ServerState};
 use crate::site::{self, Site};
-use crate::store::Store;
+use crate::store::HealthReader;
 use crate::websub;
 
 /// How long in-flight fetches may finish after a shutdown signal before they are cancelled.
@@ -115,10 +115,11 @@ pub async fn run(config: Arc<Config>, config_path: PathBuf) -> Result<()> {
         })?;
     let state = Arc::new(ServerState {
         site: site.clone(),
-        reader: Mutex::new(Store::open(&config.storage.database)?),
+        reader: Mutex::new(HealthReader::open(&config.storage.database)?),
         max_age: cache_max_age(&config),
         metrics: engine.metrics.clone(),
-        engine: engine.clone(),
+        config: engine.shared_config(),
+        write_health: engine.write_health.clone(),
         search: Arc::new(crate::search::SearchService::new(
             &config.storage.database,
             engine.gazetteer.clone(),

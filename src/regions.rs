@@ -37,7 +37,7 @@ pub const EXCLUDE_WINDOW: usize = 3;
 
 /// Bumped whenever the way matches become an item's tags or its relevance changes (exclusions, one sense per
 /// item, the weighing of mentions), so items stored under older rules are re-tagged like a gazetteer change.
-pub const RULES_VERSION: u32 = 2;
+pub(crate) const RULES_VERSION: u32 = 2;
 
 const BUILTIN: &str = include_str!("../data/regions.toml");
 

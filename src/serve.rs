@@ -16,20 +16,24 @@ use chrono::{DateTime, Utc};
 use crate::metrics::{self, Metrics};
 
 mod slow_reader;
+use crate::config::SharedConfig;
+use crate::pipeline::WriteHealth;
 use crate::site::{Document, Site};
-use crate::store::Store;
+use crate::store::HealthReader;
 pub use slow_reader::{SlowReaderGuard, WRITE_STALL};
 
 /// What the request handlers share.
 pub struct ServerState {
     pub site: Arc<Site>,
-    /// A connection of its own, so health checks never wait for the writer.
-    pub reader: Mutex<Store>,
+    /// A read-only connection of its own, so health checks never wait for the writer (and cannot write).
+    pub reader: Mutex<HealthReader>,
     /// `Cache-Control: max-age` for documents, matched to the poll schedule.
     pub max_age: Duration,
     pub metrics: Arc<Metrics>,
-    /// For the config in force (sources come and go on reload).
-    pub engine: Arc<crate::pipeline::Engine>,
+    /// The config in force (sources come and go on reload).
+    pub config: SharedConfig,
+    /// Whether the engine's writes succeed, for `/healthz`.
+    pub write_health: Arc<WriteHealth>,
     /// `/search` and the topic feeds, on a read-only connection of their own.
     pub search: Arc<crate::search::SearchService>,
 }
@@ -263,7 +267,7 @@ async fn search(
 ) -> Response {
     use crate::search::Answer;
     let query = crate::search::query_param(uri.query());
-    let (service, config) = (state.search.clone(), state.engine.config());
+    let (service, config) = (state.search.clone(), state.config.get());
     let answer = tokio::task::spawn_blocking(move || {
         service.answer(&config, format, query.as_deref(), Utc::now())
     })
@@ -298,7 +302,7 @@ async fn search(
 async fn health(state: Arc<ServerState>) -> Response {
     let status = tokio::task::spawn_blocking(move || {
         // Reasons are short and never name a file: the answer goes to whoever asks.
-        if let Some((since, reason)) = state.engine.write_health.failing() {
+        if let Some((since, reason)) = state.write_health.failing() {
             let since = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
             return Err(format!("database writes failing since {since}: {reason}"));
         }
@@ -307,7 +311,7 @@ async fn health(state: Arc<ServerState>) -> Response {
             .lock()
             .map_err(|_| "reader lock poisoned".to_string())?;
         store.ping().map_err(|e| e.public_reason())?;
-        let enabled = state.engine.config().enabled_ids();
+        let enabled = state.config.get().enabled_ids();
         let failing = store
             .failing_among(&enabled)
             .map_err(|e| e.public_reason())?;

@@ -238,6 +238,12 @@ fn kind_keys_out_of_place_are_errors() {
         "{MINIMAL}\n[[source]]\nid = \"x\"\nname = \"x\"\nurl = \"https://x.example/\"\nkind = \"sitemap\"\nsitemap_days = 0\n"
     );
     assert!(error_of(&zero).contains("out of range: use 1 to 365"));
+    let offset = format!(
+        "{MINIMAL}\n[[source]]\nid = \"x\"\nname = \"x\"\nurl = \"https://x.example/\"\nkind = \"html\"\n\
+         select = {{ item = \"li\", title = \"a\", utc_offset = \"Asia/Baku\" }}\n"
+    );
+    assert!(error_of(&offset)
+        .contains("key `source[2].select.utc_offset`: `Asia/Baku` is not a UTC offset"));
     let unknown = format!(
         "{MINIMAL}\n[[source]]\nid = \"x\"\nname = \"x\"\nurl = \"https://x.example/\"\nkind = \"rss\"\n"
     );

@@ -10,7 +10,7 @@ use crate::regions::{Gazetteer, Kind, Match, PhraseKind};
 
 /// What a qualified head word names; two headlines are compared only on heads of the same class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Head {
+pub(crate) enum Head {
     /// قانون …: which law.
     Law,
     /// وزير/وزارة …: which portfolio.
@@ -38,9 +38,9 @@ fn head_of(word: &str) -> Option<Head> {
 /// A head word of the headline and the stemmed content words that follow it (entities, numbers and generic
 /// news words skipped).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Qualified {
-    pub head: Head,
-    pub complement: Vec<String>,
+pub(crate) struct Qualified {
+    pub(crate) head: Head,
+    pub(crate) complement: Vec<String>,
 }
 
 /// The qualified heads of a headline.
@@ -85,7 +85,7 @@ pub(crate) fn other_qualifier(a: &[Qualified], b: &[Qualified]) -> Option<(Head,
 
 /// How far a law has got, when the headline says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
+pub(crate) enum Stage {
     /// Passed in the n-th reading.
     Reading(u8),
     /// Signed by the head of state.

@@ -11,28 +11,55 @@
 //! - relative times: `منذ 5 دقائق`, `منذ ساعتين`, `قبل 3 ساعات`, `منذ يوم`, `أمس`, `اليوم 10:15`, `الآن`;
 //! - a `ص`/`م` (صباحاً/مساءً) after a time.
 //!
-//! A date without a zone is read as UTC: a listing page rarely says its zone, and being a few hours off only moves
-//! an item a little in the merged feed. A date without a year takes the current one (the previous one if that
+//! A date without a zone is read in the page's zone (`select.utc_offset`, e.g. `"+04:00"` for Baku), UTC when
+//! none is given: a listing page rarely says its zone. A date without a year takes the current one (the previous one if that
 //! would put it more than a day in the future, as on the first days of January).
 //!
 //! Parsing never fails loudly: a text that holds no date gives `None` and the item is dated when first seen.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 /// Reads the date in `text` (see the module doc); `now` anchors relative times and year-less dates.
 pub fn parse_arabic_date(text: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    parse_arabic_date_in(text, now, FixedOffset::east_opt(0).expect("zero offset"))
+}
+
+/// [`parse_arabic_date`] for a page that writes its times in the zone `offset` (a date that names its own zone,
+/// or a relative one, is not affected).
+pub fn parse_arabic_date_in(
+    text: &str,
+    now: DateTime<Utc>,
+    offset: FixedOffset,
+) -> Option<DateTime<Utc>> {
     let text = normalize(text);
     let text = text.trim();
     if text.is_empty() {
         return None;
     }
-    if let Some(t) = machine_date(text) {
+    if let Some(t) = zoned_machine_date(text) {
         return Some(t);
     }
+    // Everything below reads wall-clock time: work in the page's zone, then go back to UTC. A relative time comes
+    // out unchanged ((now + offset − 2 h) − offset).
+    let shift = Duration::seconds(i64::from(offset.local_minus_utc()));
+    let local_now = now + shift;
     let tokens = tokenize(text);
-    relative(&tokens, now)
-        .or_else(|| named_month(&tokens, now))
-        .or_else(|| numeric(&tokens))
+    let local = naive_machine_date(text)
+        .or_else(|| relative(&tokens, local_now))
+        .or_else(|| named_month(&tokens, local_now))
+        .or_else(|| numeric(&tokens))?;
+    Some(local - shift)
+}
+
+/// A `utc_offset` value such as `+04:00`, `-03:30` or `+05`.
+pub fn parse_offset(text: &str) -> Option<FixedOffset> {
+    let text = text.trim();
+    let full = if text.len() == 3 {
+        format!("{text}:00")
+    } else {
+        text.to_owned()
+    };
+    full.parse::<FixedOffset>().ok()
 }
 
 /// Western digits for Arabic-Indic and extended Arabic-Indic ones; letters folded so month spellings meet
@@ -54,6 +81,11 @@ fn normalize(text: &str) -> String {
 
 /// RFC 3339 / ISO 8601 forms, as in a `datetime` attribute or a sitemap.
 pub(crate) fn machine_date(text: &str) -> Option<DateTime<Utc>> {
+    zoned_machine_date(text).or_else(|| naive_machine_date(text))
+}
+
+/// Machine dates that say their zone.
+fn zoned_machine_date(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.with_timezone(&Utc));
@@ -67,9 +99,14 @@ pub(crate) fn machine_date(text: &str) -> Option<DateTime<Utc>> {
             return Some(t.with_timezone(&Utc));
         }
     }
-    if let Ok(t) = DateTime::parse_from_rfc2822(text) {
-        return Some(t.with_timezone(&Utc));
-    }
+    DateTime::parse_from_rfc2822(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Machine dates without a zone, as wall-clock time.
+fn naive_machine_date(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
     for format in [
         "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%dT%H:%M",
@@ -445,6 +482,24 @@ mod tests {
         assert_eq!(p("27/11/2026 14:05"), utc(2026, 11, 27, 14, 5));
         assert_eq!(p("٢٧.١١.٢٠٢٦"), utc(2026, 11, 27, 0, 0));
         assert_eq!(p("2026/11/27"), utc(2026, 11, 27, 0, 0));
+    }
+
+    #[test]
+    fn a_page_zone_moves_wall_clock_dates_only() {
+        let baku = parse_offset("+04:00").unwrap();
+        let p = |s: &str| parse_arabic_date_in(s, now(), baku);
+        assert_eq!(p("27 نوفمبر 2026 - 14:30"), utc(2026, 11, 27, 10, 30));
+        assert_eq!(p("2026-11-27 14:30"), utc(2026, 11, 27, 10, 30));
+        assert_eq!(p("اليوم 10:15"), utc(2026, 11, 28, 6, 15));
+        // Already absolute: a zone of its own, or a time relative to now.
+        assert_eq!(p("2026-11-27T14:30:00+05:00"), utc(2026, 11, 27, 9, 30));
+        assert_eq!(p("منذ ساعتين"), Some(now() - Duration::hours(2)));
+        assert_eq!(parse_offset("+05"), FixedOffset::east_opt(5 * 3600));
+        assert_eq!(
+            parse_offset("-03:30"),
+            FixedOffset::east_opt(-(3 * 3600 + 1800))
+        );
+        assert_eq!(parse_offset("Asia/Baku"), None);
     }
 
     #[test]

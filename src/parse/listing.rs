@@ -16,11 +16,11 @@
 //! items by their canonical link), so the same article keeps its id from poll to poll whatever else changes.
 //! A page that yields no item is an error naming the selector, because that is what a site redesign looks like.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
-use super::arabic_date::parse_arabic_date;
+use super::arabic_date::{parse_arabic_date_in, parse_offset};
 use super::map::absolute_http;
 use crate::model::ParsedItem;
 use crate::text::{drop_non_xml_chars, escape_markup};
@@ -34,6 +34,8 @@ pub struct ListingSelectors {
     date: Option<Selector>,
     summary: Option<Selector>,
     image: Option<Selector>,
+    /// The zone the page's wall-clock times are in.
+    offset: FixedOffset,
 }
 
 /// The selector texts of one source, as configured (`item` and `title` required).
@@ -45,6 +47,8 @@ pub struct SelectorTexts<'a> {
     pub date: Option<&'a str>,
     pub summary: Option<&'a str>,
     pub image: Option<&'a str>,
+    /// `+04:00`…; UTC when unset.
+    pub utc_offset: Option<&'a str>,
 }
 
 /// An item read from a listing page, with the picture its card shows (for the media support to carry).
@@ -59,6 +63,8 @@ pub struct ListedItem {
 pub enum ListingError {
     #[error("the response body is empty")]
     Empty,
+    #[error("utc_offset = `{0}` is not a UTC offset such as \"+04:00\"")]
+    BadOffset(String),
     #[error("`{key}` = `{selector}` is not a valid CSS selector ({reason})")]
     BadSelector {
         key: &'static str,
@@ -91,7 +97,14 @@ impl ListingSelectors {
             })
         };
         let optional = |key, text: Option<&str>| text.map(|t| parse(key, t)).transpose();
+        let offset = match texts.utc_offset {
+            None => FixedOffset::east_opt(0).expect("zero offset"),
+            Some(text) => {
+                parse_offset(text).ok_or_else(|| ListingError::BadOffset(text.to_owned()))?
+            }
+        };
         Ok(ListingSelectors {
+            offset,
             item: (texts.item.to_owned(), parse("item", texts.item)?),
             title: (texts.title.to_owned(), parse("title", texts.title)?),
             link: optional("link", texts.link)?,
@@ -157,7 +170,7 @@ pub fn parse_listing(
             Some(date) => element.select(date).next(),
             None => element.select(&time).next(),
         };
-        let published = date_el.and_then(|el| date_of(el, &time, now));
+        let published = date_el.and_then(|el| date_of(el, &time, now, selectors.offset));
         let summary = selectors
             .summary
             .as_ref()
@@ -222,15 +235,20 @@ fn href_of<'a>(el: ElementRef<'a>, any_link: &Selector) -> Option<&'a str> {
         .filter(|h| !h.trim().is_empty())
 }
 
-fn date_of(el: ElementRef<'_>, time: &Selector, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+fn date_of(
+    el: ElementRef<'_>,
+    time: &Selector,
+    now: DateTime<Utc>,
+    offset: FixedOffset,
+) -> Option<DateTime<Utc>> {
     let attribute = el
         .value()
         .attr("datetime")
         .or_else(|| el.select(time).next()?.value().attr("datetime"))
         .or_else(|| el.value().attr("content"));
     attribute
-        .and_then(|a| parse_arabic_date(a, now))
-        .or_else(|| parse_arabic_date(&text_of(el), now))
+        .and_then(|a| parse_arabic_date_in(a, now, offset))
+        .or_else(|| parse_arabic_date_in(&text_of(el), now, offset))
 }
 
 fn image_of<'a>(el: ElementRef<'a>, img: &Selector) -> Option<&'a str> {

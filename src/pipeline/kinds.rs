@@ -304,6 +304,7 @@ async fn read_listing(
             date: select.date.as_ref().map(|s| s.get_ref().as_str()),
             summary: select.summary.as_ref().map(|s| s.get_ref().as_str()),
             image: select.image.as_ref().map(|s| s.get_ref().as_str()),
+            utc_offset: select.utc_offset.as_ref().map(|s| s.get_ref().as_str()),
         };
         let selectors = ListingSelectors::compile(&texts)?;
         parse_listing(&body, content_type.as_deref(), &base, &selectors, now)

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{Config, SourceConfig, SourceKind};
+use crate::config::{Config, SharedConfig, SourceConfig, SourceKind};
 use crate::dedup::{self, ItemFeatures};
 use crate::error::{Error, Result};
 use crate::fetch::{FetchOutcome, FetchRequest, Fetcher};
@@ -70,7 +70,7 @@ impl PollReport {
 
 /// Everything a poll needs, shared by the daemon's tasks.
 pub struct Engine {
-    config: RwLock<Arc<Config>>,
+    config: SharedConfig,
     fetcher: RwLock<Fetcher>,
     pub metrics: Arc<Metrics>,
     /// Wakes the scheduler when the config changed, so added sources start at once.
@@ -80,7 +80,7 @@ pub struct Engine {
     pub writer: Arc<Mutex<Writer>>,
     pub gazetteer: Arc<Gazetteer>,
     /// Whether results could be stored lately (and the backoff of sources whose results could not).
-    pub write_health: WriteHealth,
+    pub write_health: Arc<WriteHealth>,
     /// Published descriptions, sanitized once and kept between rounds.
     pub sanitized: Arc<crate::publish::SanitizeCache>,
 }
@@ -93,21 +93,26 @@ impl Engine {
         gazetteer: Arc<Gazetteer>,
     ) -> Engine {
         Engine {
-            config: RwLock::new(config),
+            config: SharedConfig::new(config),
             fetcher: RwLock::new(fetcher),
             metrics: Arc::new(Metrics::default()),
             reloaded: tokio::sync::Notify::new(),
             last_maintenance: Mutex::new(None),
             writer: Arc::new(Mutex::new(writer)),
             gazetteer,
-            write_health: WriteHealth::default(),
+            write_health: Arc::new(WriteHealth::default()),
             sanitized: Default::default(),
         }
     }
 
+    /// The config in force, for a reader that must follow reloads (the HTTP server).
+    pub fn shared_config(&self) -> SharedConfig {
+        self.config.clone()
+    }
+
     /// The config in force (replaced whole on reload).
     pub fn config(&self) -> Arc<Config> {
-        self.config.read().expect("config lock").clone()
+        self.config.get()
     }
 
     /// The fetcher in force (its SSRF-guarded client also sends the WebSub pings).
@@ -132,7 +137,7 @@ impl Engine {
         })
         .await?;
         *self.fetcher.write().expect("fetcher lock") = fetcher;
-        *self.config.write().expect("config lock") = config;
+        self.config.replace(config);
         self.write_health.release_held();
         self.reloaded.notify_one();
         Ok(())

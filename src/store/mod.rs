@@ -174,6 +174,43 @@ impl Store {
     }
 }
 
+/// The HTTP server's view of the database: a read-only connection that answers the health questions and nothing
+/// else, so that "the server never writes the database" holds by type. Open it after the writer has created and
+/// migrated the file.
+pub struct HealthReader(Store);
+
+impl HealthReader {
+    pub fn open(path: &Path) -> Result<HealthReader> {
+        let db_err = |source| Error::from_db(path, source);
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(db_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db_err)?;
+        Ok(HealthReader(Store {
+            conn,
+            path: path.to_owned(),
+        }))
+    }
+
+    /// See [`Store::ping`].
+    pub fn ping(&self) -> Result<()> {
+        self.0.ping()
+    }
+
+    /// See [`Store::failing_among`].
+    pub fn failing_among(&self, ids: &[String]) -> Result<usize> {
+        self.0.failing_among(ids)
+    }
+
+    /// See [`Store::counts`].
+    pub fn counts(&self) -> Result<(u64, u64)> {
+        self.0.counts()
+    }
+}
+
 fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     let db_err = |source| Error::from_db(path, source);
     let known = MIGRATIONS.len() as i64;
