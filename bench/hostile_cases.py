@@ -223,7 +223,7 @@ def main():
                 healthz, atom, rss_run = run_daemon(args.bin, cfg, listen, args.timeout, ready)
                 print(f"title: body {size:.1f} MB; run: /healthz after "
                       f"{'%.1f s' % healthz if healthz is not None else 'never'}, "
-                      f"/feed.atom {atom / 1e6 if atom else float('nan'):.2f} MB, peak RSS {rss_run:.0f} MB")
+                      f"/feed.atom {atom if atom else float('nan')} bytes, peak RSS {rss_run:.0f} MB")
     server.shutdown()
 
 

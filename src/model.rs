@@ -24,6 +24,63 @@ pub struct ParsedItem {
     pub author: Option<String>,
     pub published: Option<DateTime<Utc>>,
     pub updated: Option<DateTime<Utc>>,
+    /// Pictures, sound and video that come with the item, in the feed's order (absolute http(s) URLs only).
+    pub media: Vec<Media>,
+}
+
+/// One picture, sound or video file attached to an item (`<enclosure>`, `media:content`, `media:thumbnail`,
+/// `itunes:image`, Atom `link rel="enclosure"`, JSON Feed `image`/`attachments`, or the first `<img>` of the
+/// content).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Media {
+    /// Absolute http(s) URL.
+    pub url: String,
+    /// MIME type as the feed gave it (`image/jpeg`, `audio/mpeg`), if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime: Option<String>,
+    /// Size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// Whether the feed called it a picture (a thumbnail, `medium="image"`, `itunes:image`, an `<img>`) when the
+    /// MIME type does not say.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub picture: bool,
+}
+
+impl Media {
+    /// A picture: by MIME type, by what the feed called it, else by the file extension.
+    pub fn is_image(&self) -> bool {
+        match self.mime.as_deref().map(str::to_ascii_lowercase) {
+            Some(m) if m.starts_with("image/") => true,
+            Some(m) if m.starts_with("audio/") || m.starts_with("video/") => false,
+            _ => {
+                self.picture || {
+                    let path = self.url.split(['?', '#']).next().unwrap_or_default();
+                    let ext = path
+                        .rsplit('.')
+                        .next()
+                        .unwrap_or_default()
+                        .to_ascii_lowercase();
+                    matches!(
+                        ext.as_str(),
+                        "jpg" | "jpeg" | "png" | "gif" | "webp" | "avif"
+                    )
+                }
+            }
+        }
+    }
+
+    /// Sound or video (a podcast episode): published as an enclosure, never as the story's picture.
+    pub fn is_audio_or_video(&self) -> bool {
+        self.mime.as_deref().is_some_and(|m| {
+            let m = m.to_ascii_lowercase();
+            m.starts_with("audio/") || m.starts_with("video/")
+        })
+    }
 }
 
 /// A whole feed document as parsed.
@@ -50,6 +107,8 @@ pub struct StoryView {
     pub also: Vec<ReportView>,
     /// The region entities the story mentions, in gazetteer order.
     pub entities: Vec<EntityTag>,
+    /// The story's picture: the lead report's first, else the first of any other report.
+    pub picture: Option<Media>,
 }
 
 /// A region entity of the gazetteer, as a story is tagged with it.
@@ -77,6 +136,8 @@ pub struct ReportView {
     pub source_name: String,
     /// The outlet's feed URL (for RSS `<source url>`).
     pub source_url: String,
+    /// The item's pictures, sound and video.
+    pub media: Vec<Media>,
 }
 
 /// What the gazetteer says about one item: the region entities it mentions, and whether the region is its

@@ -72,12 +72,14 @@ fn through_the_pipeline(bytes: &[u8]) {
                     source_id: "fuzz".into(),
                     source_name: feed.title.clone().unwrap_or_else(|| "منفذ".into()),
                     source_url: base().to_string(),
+                    media: item.media.clone(),
                 },
                 also: Vec::new(),
                 entities: vec![EntityTag {
                     id: "kz".into(),
                     name: "كازاخستان".into(),
                 }],
+                picture: item.media.iter().find(|m| m.is_image()).cloned(),
             }
         })
         .collect();

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, TimeZone, Utc};
-use qafila::model::{EntityTag, ReportView, StoryView};
+use qafila::model::{EntityTag, Media, ReportView, StoryView};
 use qafila::publish::*;
 
 fn at(d: u32, h: u32, m: u32) -> DateTime<Utc> {
@@ -54,6 +54,18 @@ fn report(
         source_id: source_id.into(),
         source_name: source_name.into(),
         source_url: format!("https://{source_id}.example/rss.xml"),
+        media: vec![],
+    }
+}
+
+fn media(url: &str, mime: &str, size: Option<u64>, dims: Option<(u32, u32)>) -> Media {
+    Media {
+        url: url.into(),
+        mime: Some(mime.into()),
+        size,
+        width: dims.map(|d| d.0),
+        height: dims.map(|d| d.1),
+        picture: false,
     }
 }
 
@@ -118,12 +130,25 @@ fn stories() -> Vec<StoryView> {
         at(23, 8, 30),
     );
     s4.description = described(&s4, "<p>جولة جديدة ]]&gt; من المحادثات\u{1}</p>");
+    // A podcast episode: its sound survives as an enclosure.
+    s4.media = vec![media(
+        "https://oc-media.example/audio/talks.mp3",
+        "audio/mpeg",
+        Some(3_145_728),
+        None,
+    )];
     let mut also4 = report("rudaw", "رووداو", "x", "", at(24, 9, 0));
     also4.link = None;
     vec![
         StoryView {
             guid: "qafila:story:3f2a9c".into(),
             lead: s1,
+            picture: Some(media(
+                "https://wafa.example/img/water.jpg",
+                "image/jpeg",
+                Some(48213),
+                Some((800, 450)),
+            )),
             also: vec![
                 report(
                     "aljazeera",
@@ -147,18 +172,26 @@ fn stories() -> Vec<StoryView> {
             lead: s2,
             also: vec![],
             entities: vec![tag("kg", "قيرغيزستان")],
+            picture: None,
         },
         StoryView {
             guid: "qafila:story:a0c551".into(),
             lead: s3,
             also: vec![],
             entities: vec![tag("ge", "جورجيا")],
+            picture: None,
         },
         StoryView {
             guid: "qafila:story:d94e02".into(),
             lead: s4,
             also: vec![also4],
             entities: vec![tag("az", "أذربيجان"), tag("am", "أرمينيا")],
+            // A member's picture (the lead has none), without dimensions.
+            picture: Some(Media {
+                url: "https://oc-media.example/photo/baku.png".into(),
+                picture: true,
+                ..Media::default()
+            }),
         },
     ]
 }

@@ -3,8 +3,9 @@
 use feed_rs::model::{Content, Entry, Feed, FeedType, Link, Text};
 use url::Url;
 
+use super::media::ScannedItem;
 use super::ParseLimits;
-use crate::model::{ParsedFeed, ParsedItem};
+use crate::model::{Media, ParsedFeed, ParsedItem};
 use crate::text::{cut_bytes, cut_chars, drop_non_xml_chars, escape_markup, plain_text};
 
 /// Links longer than this are dropped: no real article URL is this long, and each one is stored and published.
@@ -12,16 +13,29 @@ const MAX_LINK_BYTES: usize = 4096;
 /// A longer guid is replaced by its hash (it stays a stable identity without being stored at any length).
 const MAX_GUID_BYTES: usize = 1024;
 
-pub(crate) fn feed(mut feed: Feed, base: &Url, limits: &ParseLimits) -> ParsedFeed {
+/// Maps a parsed feed; `media` is what [`super::media`] found per item of the same text.
+pub(crate) fn feed(
+    mut feed: Feed,
+    base: &Url,
+    limits: &ParseLimits,
+    media: Vec<ScannedItem>,
+) -> ParsedFeed {
     let atom = feed.feed_type == FeedType::Atom;
+    let ids: Vec<&str> = feed.entries.iter().map(|e| e.id.trim()).collect();
+    let mut media = super::media::for_entries(media, &ids);
     // Feeds were cut before feed-rs (see `prescan`); this only acts if that scan read the document differently.
     let over_cap = feed.entries.len().saturating_sub(limits.max_items);
     if over_cap > 0 {
-        let mut ranked: Vec<(usize, Entry)> = feed.entries.drain(..).enumerate().collect();
-        ranked.sort_by_key(|(i, e)| (std::cmp::Reverse(e.published.or(e.updated)), *i));
+        let mut ranked: Vec<(usize, (Entry, Vec<Media>))> = feed
+            .entries
+            .drain(..)
+            .zip(media.drain(..))
+            .enumerate()
+            .collect();
+        ranked.sort_by_key(|(i, (e, _))| (std::cmp::Reverse(e.published.or(e.updated)), *i));
         ranked.truncate(limits.max_items);
         ranked.sort_by_key(|(i, _)| *i);
-        feed.entries = ranked.into_iter().map(|(_, e)| e).collect();
+        (feed.entries, media) = ranked.into_iter().map(|(_, pair)| pair).unzip();
     }
     ParsedFeed {
         title: feed
@@ -34,13 +48,20 @@ pub(crate) fn feed(mut feed: Feed, base: &Url, limits: &ParseLimits) -> ParsedFe
         items: feed
             .entries
             .into_iter()
-            .map(|e| item(e, base, atom, limits))
+            .zip(media)
+            .map(|(e, media)| item(e, base, atom, limits, media))
             .collect(),
         items_over_cap: over_cap,
     }
 }
 
-fn item(entry: Entry, base: &Url, atom: bool, limits: &ParseLimits) -> ParsedItem {
+fn item(
+    entry: Entry,
+    base: &Url,
+    atom: bool,
+    limits: &ParseLimits,
+    mut media: Vec<Media>,
+) -> ParsedItem {
     // feed-rs was told to leave missing ids empty, so a non-empty id is the feed's own.
     let guid = Some(drop_non_xml_chars(entry.id.trim()).into_owned())
         .filter(|g| !g.is_empty())
@@ -69,6 +90,27 @@ fn item(entry: Entry, base: &Url, atom: bool, limits: &ParseLimits) -> ParsedIte
             .find_map(|m| m.description.as_ref())
             .and_then(text_as_html)
     };
+    let summary = entry
+        .summary
+        .as_ref()
+        .and_then(text_as_html)
+        .or_else(|| entry.content.is_none().then(media_description).flatten())
+        .map(|s| cut_bytes(s, limits.max_content_bytes));
+    let content = entry
+        .content
+        .as_ref()
+        .and_then(content_as_html)
+        .map(|s| cut_bytes(s, limits.max_content_bytes));
+    if !media.iter().any(Media::is_image) {
+        // No picture declared: the first <img> of the text, resolved against the content's xml:base if any.
+        let content_base = entry.base.as_deref().and_then(|b| base.join(b).ok());
+        let html_base = content_base.as_ref().unwrap_or(base);
+        let img = [content.as_deref(), summary.as_deref()]
+            .into_iter()
+            .flatten()
+            .find_map(|html| super::media::first_img(html, html_base));
+        media.extend(img);
+    }
     ParsedItem {
         guid,
         link,
@@ -77,17 +119,8 @@ fn item(entry: Entry, base: &Url, atom: bool, limits: &ParseLimits) -> ParsedIte
             .as_ref()
             .map(|t| cut_chars(title_text(t, atom), limits.max_title_chars))
             .unwrap_or_default(),
-        summary: entry
-            .summary
-            .as_ref()
-            .and_then(text_as_html)
-            .or_else(|| entry.content.is_none().then(media_description).flatten())
-            .map(|s| cut_bytes(s, limits.max_content_bytes)),
-        content: entry
-            .content
-            .as_ref()
-            .and_then(content_as_html)
-            .map(|s| cut_bytes(s, limits.max_content_bytes)),
+        summary,
+        content,
         author: entry
             .authors
             .iter()
@@ -96,6 +129,7 @@ fn item(entry: Entry, base: &Url, atom: bool, limits: &ParseLimits) -> ParsedIte
             .map(|a| cut_chars(a, limits.max_title_chars)),
         published: entry.published,
         updated: entry.updated,
+        media,
     }
 }
 

@@ -19,6 +19,7 @@ pub mod discover;
 mod encoding;
 pub mod listing;
 mod map;
+mod media;
 mod prescan;
 pub mod sitemap;
 #[cfg(test)]
@@ -131,8 +132,8 @@ pub fn parse_feed_with(
     // Old dialects (Atom 0.3, RSS 0.90, CDF…) are rewritten first; see `upgrade`.
     let upgraded = upgrade::upgrade(&text, false);
     let first = upgraded.as_deref().unwrap_or(&text);
-    let feed = match run_feed_rs(first, base) {
-        Ok(feed) => feed,
+    let (feed, parsed_text) = match run_feed_rs(first, base) {
+        Ok(feed) => (feed, std::borrow::Cow::Borrowed(first)),
         Err(err) => {
             // Then the repairs, each tried once more through the rewrite (which now also fixes what feed-rs
             // rejects in modern feeds, such as an Atom title of a type it does not know).
@@ -143,17 +144,22 @@ pub fn parse_feed_with(
                 repaired.clone(),
                 upgrade::upgrade(retry, true),
             ];
-            match attempts
-                .into_iter()
-                .flatten()
-                .find_map(|candidate| run_feed_rs(&candidate, base).ok())
-            {
-                Some(feed) => feed,
+            match attempts.into_iter().flatten().find_map(|candidate| {
+                let feed = run_feed_rs(&candidate, base).ok()?;
+                Some((feed, std::borrow::Cow::Owned(candidate)))
+            }) {
+                Some(read) => read,
                 None => return Err(diagnose(&text, Some(err))),
             }
         }
     };
-    let mut parsed = map::feed(feed, base, limits);
+    // Pictures, sound and video, from the very text feed-rs read (see `media`).
+    let media = if feed.feed_type == feed_rs::model::FeedType::JSON {
+        media::scan_json(&parsed_text, base)
+    } else {
+        media::scan_xml(&parsed_text, base)
+    };
+    let mut parsed = map::feed(feed, base, limits, media);
     parsed.items_over_cap += items_over_cap;
     Ok(parsed)
 }

@@ -312,8 +312,19 @@ async fn read_listing(
     .await?;
     Ok(match listed {
         Ok(items) => Ok(BodyRead {
-            // The card's picture (`ListedItem::image`) waits for the media the store will carry.
-            items: items.into_iter().map(|l| l.item).collect(),
+            // The card's picture becomes the item's picture.
+            items: items
+                .into_iter()
+                .map(|l| {
+                    let mut item = l.item;
+                    item.media.extend(l.image.map(|url| crate::model::Media {
+                        url,
+                        picture: true,
+                        ..Default::default()
+                    }));
+                    item
+                })
+                .collect(),
             items_over_cap: 0,
             ttl_minutes: None,
             meta: Some(meta),

@@ -39,6 +39,7 @@ pub fn story_views(
             source_id: item.source_id.clone(),
             source_name: name,
             source_url: url,
+            media: item.media.clone(),
         }
     };
     let views = stories
@@ -73,11 +74,18 @@ pub fn story_views(
                 .into_iter()
                 .filter(|e| ids.contains(&e.id.as_str()))
                 .collect();
+            // One picture per story: the first report's, else the first any other report has.
+            let picture = story
+                .items
+                .iter()
+                .find_map(|i| i.media.iter().find(|m| m.is_image()))
+                .cloned();
             StoryView {
                 guid: story.guid,
                 lead: lead_view,
                 also,
                 entities,
+                picture,
             }
         })
         .collect();

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use std::fmt::Write as _;
 
 use super::{
-    clean_text, entry_id, report_title, rfc3339, safe_link, story_author, story_html, FeedMeta,
+    clean_text, entry_id, report_title, rfc3339, safe_link, story_author, story_html, story_media,
+    FeedMeta,
 };
 use crate::model::StoryView;
 use crate::text::escape_markup;
@@ -85,6 +86,22 @@ fn entry(x: &mut String, s: &StoryView) {
             "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>",
             escape_markup(u.as_str())
         );
+    }
+    // The picture and any sound or video, as enclosures.
+    let media = story_media(s);
+    for m in media.picture.iter().chain(&media.audio_video) {
+        let _ = write!(
+            x,
+            "    <link rel=\"enclosure\" href=\"{}\"",
+            escape_markup(&m.url)
+        );
+        if let Some(mime) = &m.mime {
+            let _ = write!(x, " type=\"{}\"", escape_markup(mime));
+        }
+        if let Some(size) = m.size {
+            let _ = write!(x, " length=\"{size}\"");
+        }
+        x.push_str("/>\n");
     }
     // The story's original date for both: a story that another outlet joins later must not look new.
     let _ = writeln!(x, "    <published>{published}</published>");

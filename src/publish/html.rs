@@ -2,8 +2,11 @@
 //!
 //! No JavaScript and no remote fonts: the page must load fast on a phone on a slow network and cannot leak
 //! readers to third parties. The font stack names fonts phones and desktops ship with Arabic coverage, ending in
-//! `sans-serif`. Every interpolated string goes through [`crate::text::escape_markup`]; the outlets' descriptions
-//! are not shown (the page is an index; the article is one tap away), so no outlet HTML reaches the page at all.
+//! `sans-serif`. Every interpolated string goes through [`crate::text::escape_markup`]. Of an outlet's
+//! description only a plain-text snippet is shown (about two lines: the page is an index, the article is one tap
+//! away), so no outlet HTML reaches the page at all. The story's picture sits beside it with its `width`/`height`
+//! (so nothing moves when it arrives), `loading="lazy"` and an empty `alt` (it illustrates the headline next to
+//! it).
 
 use std::fmt::Write as _;
 
@@ -11,8 +14,8 @@ use chrono::{DateTime, Utc};
 
 use super::timefmt::{absolute_ar, relative_ar};
 use super::{
-    clean_text, outlet_link_html, report_title, rfc3339, safe_link, FeedMeta, PageLink, ALSO_LABEL,
-    AR_COMMA,
+    clean_text, outlet_link_html, report_title, rfc3339, safe_link, FeedMeta, PageLink,
+    PublishedMedia, ALSO_LABEL, AR_COMMA,
 };
 use crate::model::{EntityTag, StoryView};
 use crate::text::escape_markup;
@@ -34,7 +37,12 @@ h1{font-size:1.5rem;margin:.25rem 0 .5rem}
 .notice{margin:.8rem 0;color:#5b5b5b}
 nav ul{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem;font-size:.95rem}
 .stories{list-style:none;margin:0;padding:0}
-.story{padding:.8rem 0;border-bottom:1px solid #8883}
+.story{padding:.8rem 0;border-bottom:1px solid #8883;display:flow-root}
+.pic{float:left;width:6.5rem;height:auto;margin:.3rem .8rem .2rem 0;border-radius:.3rem;object-fit:cover;\
+background:#8882}
+.snippet{margin:.1rem 0;font-size:.95rem;display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical;\
+overflow:hidden}
+@media (min-width:40rem){.pic{width:9rem}}
 .story h2{font-size:1.15rem;font-weight:600;margin:0 0 .2rem}
 .meta,.also,.tags{margin:.1rem 0;font-size:.9rem;color:#5b5b5b}
 .tags a{display:inline-block;padding:0 .6rem;margin-inline-end:.3rem;border:1px solid #8886;border-radius:1rem}
@@ -194,10 +202,53 @@ fn nav(x: &mut String, entities: &[EntityTag]) {
     x.push_str("</ul>\n</nav>\n");
 }
 
+/// Characters of a story's snippet: about two lines on a phone; CSS clamps it to two lines anyway.
+const SNIPPET_CHARS: usize = 180;
+
+/// The first words of a story's description as plain text, cut at a word boundary, with "…" when cut.
+fn snippet(s: &StoryView) -> Option<String> {
+    // A space before each tag keeps the words of two paragraphs apart ("…مبكرة.</p><p>اضغط").
+    let spaced = s.lead.description.as_ref()?.as_str().replace('<', " <");
+    let text = crate::text::plain_text(&spaced);
+    let cut = if text.chars().count() <= SNIPPET_CHARS {
+        text
+    } else {
+        let head: String = text.chars().take(SNIPPET_CHARS).collect();
+        let at_word = head
+            .rfind(' ')
+            .filter(|i| *i > SNIPPET_CHARS / 2)
+            .unwrap_or(head.len());
+        format!("{}…", head[..at_word].trim_end())
+    };
+    // Cleaned after cutting, so that bidi controls the cut separated are balanced again.
+    Some(clean_text(&cut)).filter(|t| !t.is_empty() && t != "…")
+}
+
+/// The story's picture: sized from its own dimensions when the feed gave them (else 4:3), so the layout is
+/// fixed before it loads.
+fn picture(x: &mut String, s: &StoryView) {
+    let Some(p) = s.picture.as_ref().and_then(Option::<PublishedMedia>::from) else {
+        return;
+    };
+    const WIDTH: u32 = 144;
+    let height = match (p.width, p.height) {
+        (Some(w), Some(h)) => {
+            (u64::from(WIDTH) * u64::from(h) / u64::from(w)).clamp(48, 288) as u32
+        }
+        _ => WIDTH * 3 / 4,
+    };
+    let _ = writeln!(
+        x,
+        "<img class=\"pic\" src=\"{}\" width=\"{WIDTH}\" height=\"{height}\" loading=\"lazy\" decoding=\"async\" alt=\"\">",
+        escape_markup(&p.url)
+    );
+}
+
 fn story(x: &mut String, s: &StoryView, now: DateTime<Utc>) {
     let lead = &s.lead;
     let title = escape_markup(&report_title(lead));
     x.push_str("<li class=\"story\">\n");
+    picture(x, s);
     // dir="auto": a Latin-script headline reads left to right inside the right-to-left page.
     match lead.link.as_deref().and_then(safe_link) {
         Some(u) => {
@@ -219,6 +270,13 @@ fn story(x: &mut String, s: &StoryView, now: DateTime<Utc>) {
         absolute_ar(lead.published),
         relative_ar(lead.published, now)
     );
+    if let Some(text) = snippet(s) {
+        let _ = writeln!(
+            x,
+            "<p class=\"snippet\" dir=\"auto\">{}</p>",
+            escape_markup(&text)
+        );
+    }
     if !s.also.is_empty() {
         let links: Vec<String> = s.also.iter().map(outlet_link_html).collect();
         let _ = writeln!(

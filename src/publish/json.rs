@@ -7,7 +7,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{clean_text, report_title, rfc3339, safe_link, story_author, story_html, FeedMeta};
+use super::{
+    clean_text, report_title, rfc3339, safe_link, story_author, story_html, story_media, FeedMeta,
+};
 use crate::model::{ReportView, StoryView};
 
 const VERSION: &str = "https://jsonfeed.org/version/1.1";
@@ -44,8 +46,22 @@ struct Entry {
     authors: Vec<Author>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tags: Vec<String>,
+    /// The story's picture.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<String>,
+    /// Sound and video, and the picture when its type is known (`mime_type` is required).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<Attachment>,
     #[serde(rename = "_qafila")]
     qafila: Ext,
+}
+
+#[derive(Serialize)]
+struct Attachment {
+    url: String,
+    mime_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size_in_bytes: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -96,7 +112,22 @@ pub fn render_json(meta: &FeedMeta, stories: &[StoryView], built_at: DateTime<Ut
 }
 
 fn entry(s: &StoryView) -> Entry {
+    let media = story_media(s);
+    let attachments = media
+        .audio_video
+        .iter()
+        .chain(&media.picture)
+        .filter_map(|m| {
+            Some(Attachment {
+                url: m.url.clone(),
+                mime_type: m.mime.clone()?,
+                size_in_bytes: m.size,
+            })
+        })
+        .collect();
     Entry {
+        image: media.picture.as_ref().map(|p| p.url.clone()),
+        attachments,
         id: clean_text(&s.guid),
         url: s.lead.link.as_deref().and_then(safe_link).map(String::from),
         title: report_title(&s.lead),

@@ -29,7 +29,7 @@ pub use search_page::render_search_page;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::model::{ReportView, StoryView};
+use crate::model::{Media, ReportView, StoryView};
 use crate::text::escape_markup;
 
 /// What a feed says about itself.
@@ -84,6 +84,74 @@ const AR_COMMA: &str = "، ";
 pub(crate) fn safe_link(s: &str) -> Option<url::Url> {
     let u = url::Url::parse(s.trim()).ok()?;
     matches!(u.scheme(), "http" | "https").then_some(u)
+}
+
+/// A story's media as every format publishes them: its picture (safe URL, MIME type when known or evident from
+/// the file name) and the lead report's sound and video (podcast episodes), each URL once.
+pub(crate) struct StoryMedia {
+    pub picture: Option<PublishedMedia>,
+    pub audio_video: Vec<PublishedMedia>,
+}
+
+/// One media file, ready to write: an http(s) URL, escaped by each writer.
+pub(crate) struct PublishedMedia {
+    pub url: String,
+    pub mime: Option<String>,
+    pub size: Option<u64>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
+impl From<&Media> for Option<PublishedMedia> {
+    fn from(m: &Media) -> Self {
+        let mut url = safe_link(&m.url)?;
+        // Stored before credentials were stripped at parse time, or a feed naming them itself: never published.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        let mime = m
+            .mime
+            .as_deref()
+            .map(clean_text)
+            .filter(|t| t.contains('/') && !t.contains(char::is_whitespace))
+            .or_else(|| m.is_image().then(|| image_mime(url.path())).flatten());
+        Some(PublishedMedia {
+            url: url.to_string(),
+            mime,
+            size: m.size,
+            width: m.width,
+            height: m.height,
+        })
+    }
+}
+
+/// The image MIME type a file name makes evident.
+fn image_mime(path: &str) -> Option<String> {
+    let ext = path.rsplit('.').next()?.to_ascii_lowercase();
+    let mime = match ext.as_str() {
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "avif" => "image/avif",
+        _ => return None,
+    };
+    Some(mime.to_owned())
+}
+
+pub(crate) fn story_media(s: &StoryView) -> StoryMedia {
+    let picture = s.picture.as_ref().and_then(Option::<PublishedMedia>::from);
+    let mut audio_video: Vec<PublishedMedia> = Vec::new();
+    for m in s.lead.media.iter().filter(|m| m.is_audio_or_video()) {
+        if let Some(p) = Option::<PublishedMedia>::from(m) {
+            if !audio_video.iter().any(|a| a.url == p.url) {
+                audio_video.push(p);
+            }
+        }
+    }
+    StoryMedia {
+        picture,
+        audio_video,
+    }
 }
 
 /// The report's title as plain text, never empty.

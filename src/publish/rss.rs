@@ -8,9 +8,13 @@
 use chrono::{DateTime, Utc};
 use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
-use rss::{Category, Channel, Guid, Item, Source};
+use rss::extension::{Extension, ExtensionMap};
+use rss::{Category, Channel, Enclosure, Guid, Item, Source};
+use std::collections::BTreeMap;
 
-use super::{clean_text, report_title, rfc822, safe_link, story_html, FeedMeta};
+use super::{
+    clean_text, report_title, rfc822, safe_link, story_html, story_media, FeedMeta, PublishedMedia,
+};
 use crate::model::StoryView;
 
 /// Names the software, as RSS `<generator>`.
@@ -23,11 +27,15 @@ pub fn render_rss(meta: &FeedMeta, stories: &[StoryView], built_at: DateTime<Utc
         link: clean_text(&meta.link),
         description: clean_text(&meta.description),
         language: Some(clean_text(&meta.language)),
-        last_build_date: Some(rfc822(built_at)),
+        // `built_at` is the newest report's time; an empty feed has none, and "1970" would be a lie.
+        last_build_date: (!stories.is_empty()).then(|| rfc822(built_at)),
         generator: Some(GENERATOR.to_string()),
         items: stories.iter().map(item).collect(),
         ..Channel::default()
     };
+    // Declared once on the channel (even when no item has a picture: readers do not mind, and the document's
+    // shape does not change with its content).
+    channel.namespaces.insert("media".into(), MEDIA_NS.into());
     let mut links = vec![Link {
         href: clean_text(&meta.self_url),
         rel: "self".into(),
@@ -53,9 +61,60 @@ pub fn render_rss(meta: &FeedMeta, stories: &[StoryView], built_at: DateTime<Utc
     out
 }
 
+const MEDIA_NS: &str = "http://search.yahoo.com/mrss/";
+
+/// The one `<enclosure>` RSS allows: a podcast item's sound or video, else the story's picture when its type is
+/// known (`type` and `length` are required; an unknown size is written as 0, as the RSS profile allows).
+fn enclosure(media: &super::StoryMedia) -> Option<Enclosure> {
+    let chosen = media
+        .audio_video
+        .first()
+        .or(media.picture.as_ref().filter(|p| p.mime.is_some()))?;
+    Some(Enclosure {
+        url: chosen.url.clone(),
+        length: chosen.size.unwrap_or(0).to_string(),
+        mime_type: chosen.mime.clone().unwrap_or_default(),
+    })
+}
+
+/// `media:content` (with `medium="image"`) and `media:thumbnail` for the story's picture.
+fn media_extensions(picture: &PublishedMedia) -> ExtensionMap {
+    let mut attrs = BTreeMap::new();
+    attrs.insert("url".to_string(), picture.url.clone());
+    let mut thumb_attrs = attrs.clone();
+    attrs.insert("medium".to_string(), "image".to_string());
+    if let Some(mime) = &picture.mime {
+        attrs.insert("type".to_string(), mime.clone());
+    }
+    if let Some(size) = picture.size {
+        attrs.insert("fileSize".to_string(), size.to_string());
+    }
+    for (name, value) in [("width", picture.width), ("height", picture.height)] {
+        if let Some(v) = value {
+            attrs.insert(name.to_string(), v.to_string());
+            thumb_attrs.insert(name.to_string(), v.to_string());
+        }
+    }
+    let element = |name: &str, attrs| Extension {
+        name: name.to_string(),
+        attrs,
+        ..Extension::default()
+    };
+    let mut by_name = BTreeMap::new();
+    by_name.insert("content".to_string(), vec![element("media:content", attrs)]);
+    by_name.insert(
+        "thumbnail".to_string(),
+        vec![element("media:thumbnail", thumb_attrs)],
+    );
+    let mut map = ExtensionMap::new();
+    map.insert("media".to_string(), by_name);
+    map
+}
+
 /// One story as an RSS `<item>`.
 fn item(s: &StoryView) -> Item {
     let lead = &s.lead;
+    let media = story_media(s);
     let body = story_html(s);
     let author = lead
         .author
@@ -88,6 +147,12 @@ fn item(s: &StoryView) -> Item {
             creators: vec![a],
             ..Default::default()
         }),
+        enclosure: enclosure(&media),
+        extensions: media
+            .picture
+            .as_ref()
+            .map(media_extensions)
+            .unwrap_or_default(),
         ..Item::default()
     }
 }
@@ -143,6 +208,40 @@ mod tests {
         let xml = render_rss(&meta(), &stories(), crate::publish::tests::built_at());
         assert!(xml.chars().all(crate::text::is_xml_char));
         assert!(xml.contains("أستانا &amp; بيشكيك") && !xml.contains("&amp;amp;"));
+    }
+
+    #[test]
+    fn empty_feed_has_no_1970_build_date() {
+        let xml = render_rss(&meta(), &[], crate::publish::tests::built_at());
+        assert!(!xml.contains("lastBuildDate"), "{xml}");
+    }
+
+    #[test]
+    fn picture_is_enclosure_and_media_content() {
+        let ch = parsed();
+        let it = &ch.items()[0];
+        let enc = it.enclosure().unwrap();
+        assert_eq!(enc.url(), "https://wafa.example/img/water.jpg");
+        assert_eq!(enc.mime_type(), "image/jpeg");
+        let content = &it.extensions()["media"]["content"][0];
+        assert_eq!(content.attrs()["medium"], "image");
+        assert_eq!(content.attrs()["width"], "800");
+        assert!(it.extensions()["media"].contains_key("thumbnail"));
+        assert_eq!(ch.namespaces()["media"], MEDIA_NS);
+        // No picture, no media elements.
+        assert!(ch.items()[1].enclosure().is_none());
+        assert!(ch.items()[1].extensions().is_empty());
+    }
+
+    #[test]
+    fn unsafe_media_url_is_not_published() {
+        let mut s = stories();
+        s[0].picture.as_mut().unwrap().url = "javascript:alert(1)".into();
+        let xml = render_rss(&meta(), &s[..1], crate::publish::tests::built_at());
+        assert!(
+            !xml.contains("javascript") && !xml.contains("<enclosure"),
+            "{xml}"
+        );
     }
 
     #[test]

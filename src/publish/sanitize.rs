@@ -232,6 +232,34 @@ mod tests {
     }
 
     #[test]
+    fn the_cache_sanitizes_each_description_once_and_forgets_unused_ones() {
+        let cache = SanitizeCache::default();
+        let b = base();
+        let first = cache.sanitize("<p>نص <b>الخبر</b></p>", Some(&b), 1 << 16);
+        let again = cache.sanitize("<p>نص <b>الخبر</b></p>", Some(&b), 1 << 16);
+        assert!(Arc::ptr_eq(&first.0, &again.0), "served from the cache");
+        let other_base = url::Url::parse("https://other.example/a").unwrap();
+        let elsewhere = cache.sanitize("<p>نص <b>الخبر</b></p>", Some(&other_base), 1 << 16);
+        assert!(
+            !Arc::ptr_eq(&first.0, &elsewhere.0),
+            "the base is part of the key"
+        );
+        cache.end_round();
+        // Used in the next round: carried over, still the same value.
+        let next = cache.sanitize("<p>نص <b>الخبر</b></p>", Some(&b), 1 << 16);
+        assert!(Arc::ptr_eq(&first.0, &next.0));
+        cache.end_round();
+        cache.end_round();
+        assert!(cache.is_empty(), "unused entries are dropped");
+        let cut = cache.sanitize(&"ب".repeat(100), None, 11);
+        assert_eq!(
+            cut.as_str(),
+            "ببببب",
+            "cut at a character boundary before sanitizing"
+        );
+    }
+
+    #[test]
     fn sanitize_strips_forbidden_chars_from_character_references() {
         let out = sanitize_html("a&#1;b\u{1}c&#xFFFE;d", None);
         assert_eq!(out, "abcd");

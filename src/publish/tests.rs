@@ -33,6 +33,18 @@ pub(crate) fn report(title: &str, source: &str, link: &str, hour: u32) -> Report
         source_id: source.into(),
         source_name: source.into(),
         source_url: format!("https://{source}.example/rss"),
+        media: vec![],
+    }
+}
+
+/// A picture as a feed gives it.
+pub(crate) fn picture(url: &str, width: u32, height: u32) -> crate::model::Media {
+    crate::model::Media {
+        url: url.into(),
+        mime: Some("image/jpeg".into()),
+        width: Some(width),
+        height: Some(height),
+        ..Default::default()
     }
 }
 
@@ -58,12 +70,14 @@ pub(crate) fn stories() -> Vec<StoryView> {
                 id: "kz".into(),
                 name: "كازاخستان".into(),
             }],
+            picture: Some(picture("https://wafa.example/img/water.jpg", 800, 450)),
         },
         StoryView {
             guid: "qafila:story:0002".into(),
             lead: report("Tbilisi\u{1} talks", "civil", "https://civil.example/b", 9),
             also: vec![],
             entities: vec![],
+            picture: None,
         },
     ]
 }

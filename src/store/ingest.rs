@@ -215,8 +215,8 @@ impl Store {
             tx.execute(
                 "INSERT INTO items (url_key, story_id, source_id, guid, link, title, summary, content, author,
                                     published, first_seen, sort_time, entities, region_match, gazetteer,
-                                    search_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                                    search_key, media)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                 params![
                     incoming.url_key,
                     story_id,
@@ -234,6 +234,7 @@ impl Store {
                     incoming.tags.region_match,
                     gazetteer,
                     search_key,
+                    serde_json::to_string(&it.media).expect("media serialize"),
                 ],
             )
             .map_err(e)?;

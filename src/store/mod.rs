@@ -115,7 +115,12 @@ const MIGRATIONS: &[&str] = &[
         UPDATE search_state SET generation = generation + 1;
     END;
     "#,
-    // 4: a search match is resolved to its story from the index alone: an item row holds its text before
+    // 4: each item's pictures, sound and video (`model::Media` as a JSON array; a handful per item, read only
+    // with the item, so a column rather than a table).
+    r#"
+    ALTER TABLE items ADD COLUMN media TEXT NOT NULL DEFAULT '[]';
+    "#,
+    // 5: a search match is resolved to its story from the index alone: an item row holds its text before
     // `region_match`, so reading the row meant walking its overflow pages for every match streamed.
     r#"
     DROP INDEX items_search_key;

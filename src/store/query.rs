@@ -25,6 +25,8 @@ pub struct StoredItem {
     pub first_seen: DateTime<Utc>,
     pub entities: Vec<String>,
     pub region_match: bool,
+    /// Pictures, sound and video (empty for items stored before media were kept).
+    pub media: Vec<crate::model::Media>,
 }
 
 /// A story with its visible items, first report first.
@@ -69,7 +71,7 @@ pub struct WindowItem {
 
 pub(super) const ITEM_COLUMNS: &str =
     "id, story_id, source_id, guid, link, title, summary, content, author, sort_time,
-                            first_seen, entities, region_match";
+                            first_seen, entities, region_match, media";
 
 pub(super) fn item_from_row(r: &Row) -> rusqlite::Result<StoredItem> {
     let entities: String = r.get(11)?;
@@ -91,6 +93,8 @@ pub(super) fn item_from_row(r: &Row) -> rusqlite::Result<StoredItem> {
             .map(String::from)
             .collect(),
         region_match: r.get(12)?,
+        // A value this version cannot read (written by a newer one) loses the media, never the item.
+        media: serde_json::from_str(&r.get::<_, String>(13)?).unwrap_or_default(),
     })
 }
 
