@@ -34,6 +34,12 @@ for href in $(grep -o 'href="/country/[a-z-]*"' "$out/page.dom.html" | sort -u |
   check "country link $href answers 200" "curl -fsS -o /dev/null '$base$href'"
 done
 check 'story titles link to the articles' "grep -q 'href=\"https://asia.example/news/101\"' '$out/page.dom.html'"
+pics=$(grep -c '<img class="pic"' "$out/page.dom.html" || true)
+check "pictures are shown beside their stories ($pics)" "[ '$pics' -ge 3 ]"
+check 'every picture is sized, lazy and has an alt' "! grep '<img class=\"pic\"' '$out/page.dom.html' | grep -v 'width=\"[0-9]*\" height=\"[0-9]*\" loading=\"lazy\" decoding=\"async\" alt=\"\"'"
+check 'pictures load (served by the fixture server)' "curl -fsS -o /dev/null \"\$(grep -o 'src=\"[^\"]*caspian.png\"' '$out/page.dom.html' | head -1 | sed 's/src=\"//; s/\"\$//')\""
+check 'stories show a snippet of their text' "grep -q '<p class=\"snippet\" dir=\"auto\">بحث وزيرا الطاقة' '$out/page.dom.html'"
+check 'no data: or javascript: picture' "! grep -Eq '<img[^>]+src=\"(data|javascript):' '$out/page.dom.html'"
 check 'screenshots were taken' "[ -s '$out/page-phone.png' ] && [ -s '$out/page-desktop.png' ]"
 echo "screenshots: $out/page-phone.png $out/page-desktop.png"
 exit $fail

@@ -1,6 +1,6 @@
 # Sourced by the hand-run checks (browser_check.sh, validate_feeds.sh): builds qafila, serves tests/fixtures/e2e/
-# on a loopback port, starts the real daemon polling five fixture sources, and waits until its feed carries all 8
-# stories. Sets: work (temporary folder, removed on exit), base (the daemon's URL), items (stories in /feed.xml).
+# on a loopback port, starts the real daemon polling six fixture sources (one with pictures and a podcast episode), and waits until
+# its feed carries all 11 stories. Sets: work (temporary folder, removed on exit), base (the daemon's URL), items (stories in /feed.xml).
 # The daemon's log goes to $work/qafila.log.
 
 cargo build --quiet
@@ -47,13 +47,17 @@ url = "http://127.0.0.1:$fport/iso-8859-6.xml"
 id = "tbilisi"
 name = "أخبار تبليسي"
 url = "http://127.0.0.1:$fport/no-guid.xml"
+[[source]]
+id = "pictures"
+name = "صور القوافل"
+url = "http://127.0.0.1:$fport/pictures.xml"
 TOML
 RUST_LOG=warn target/debug/qafila --config "$work/qafila.toml" run 2>"$work/qafila.log" &
 qafila_pid=$!
 items=0
 for _ in $(seq 100); do
   items=$(curl -fsS "$base/feed.xml" 2>/dev/null | grep -c "<item>" || true)
-  [ "${items:-0}" -ge 8 ] && break
+  [ "${items:-0}" -ge 11 ] && break
   sleep 0.1
 done
 echo "feed items: $items"
