@@ -49,22 +49,31 @@ pub const DEFAULT_MAX_CACHE_FLOOR: Duration = Duration::from_secs(6 * 3600);
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// `[feed]`.
     pub feed: FeedConfig,
     #[serde(default)]
+    /// `[server]`.
     pub server: ServerConfig,
     #[serde(default)]
+    /// `[storage]`.
     pub storage: StorageConfig,
     #[serde(default)]
+    /// `[fetch]`.
     pub fetch: FetchConfig,
     #[serde(default)]
+    /// `[dedup]`.
     pub dedup: crate::dedup::DedupSettings,
     #[serde(default)]
+    /// `[limits]`.
     pub limits: LimitsConfig,
     #[serde(default)]
+    /// `[regions]`.
     pub regions: RegionsConfig,
     #[serde(default)]
+    /// `[log]`.
     pub log: LogConfig,
     #[serde(default, rename = "source")]
+    /// Every `[[source]]`, in file order.
     pub sources: Vec<SourceConfig>,
 }
 
@@ -72,7 +81,9 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FeedConfig {
+    /// The merged feed's title (Arabic).
     pub title: String,
+    /// The merged feed's description (Arabic).
     pub description: String,
     /// The public site or page the feed belongs to (http or https).
     #[serde(deserialize_with = "http_url")]
@@ -81,6 +92,7 @@ pub struct FeedConfig {
     #[serde(deserialize_with = "http_url")]
     pub self_url: Url,
     #[serde(default = "default_language")]
+    /// The feed's language tag (`ar`).
     pub language: String,
     /// 1 to 10,000.
     #[serde(
@@ -89,6 +101,7 @@ pub struct FeedConfig {
     )]
     pub max_items: usize,
     #[serde(default = "default_output")]
+    /// Where the RSS feed file is written after each round.
     pub output: PathBuf,
     /// A WebSub hub to advertise and ping after each change (http or https).
     #[serde(default, deserialize_with = "optional_http_url")]
@@ -100,6 +113,7 @@ pub struct FeedConfig {
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     #[serde(default = "default_listen", deserialize_with = "listen_addr")]
+    /// The address and port the HTTP server listens on.
     pub listen: SocketAddr,
     /// Most HTTP connections open at once, 1 to 65,536; more wait in the accept queue until one closes.
     #[serde(
@@ -114,6 +128,7 @@ pub struct ServerConfig {
 #[serde(deny_unknown_fields)]
 pub struct StorageConfig {
     #[serde(default = "default_database")]
+    /// The SQLite database file.
     pub database: PathBuf,
     /// Items and stories older than this are pruned, except those still in the published feed. 1 to 36,500.
     #[serde(
@@ -263,7 +278,9 @@ pub struct RegionsConfig {
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     #[default]
+    /// One line per event.
     Text,
+    /// One JSON object per event.
     Json,
 }
 
@@ -272,6 +289,7 @@ pub enum LogFormat {
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
     #[serde(default)]
+    /// `text` or `json`.
     pub format: LogFormat,
 }
 
@@ -287,6 +305,7 @@ pub struct SourceConfig {
     #[serde(deserialize_with = "http_url")]
     pub url: Url,
     #[serde(default = "default_true")]
+    /// A disabled source stays in the config and the database but is not polled or published.
     pub enabled: bool,
     /// Overrides `[fetch] schedule` for this source.
     #[serde(default)]
@@ -315,8 +334,11 @@ pub struct SourceConfig {
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     #[default]
+    /// RSS, Atom or JSON Feed (an HTML page there is searched for its feed).
     Feed,
+    /// A listing page read with `select`.
     Html,
+    /// A Google News sitemap, or a sitemap index pointing to one.
     Sitemap,
 }
 
@@ -335,6 +357,7 @@ pub struct SelectConfig {
     #[serde(default)]
     pub date: Option<Spanned<String>>,
     #[serde(default)]
+    /// The item's summary inside the item.
     pub summary: Option<Spanned<String>>,
     /// A picture: its `src` (or `data-src`, `srcset`, `content`).
     #[serde(default)]
@@ -461,9 +484,11 @@ impl FetchConfig {
 }
 
 impl SourceConfig {
+    /// The source's id.
     pub fn id(&self) -> &str {
         self.id.get_ref()
     }
+    /// What the source's URL answers (`feed` when unset).
     pub fn kind(&self) -> SourceKind {
         self.kind
             .as_ref()
@@ -567,6 +592,7 @@ impl SelectConfig {
 pub struct SharedConfig(Arc<RwLock<Arc<Config>>>);
 
 impl SharedConfig {
+    /// Shares `config` as the config in force.
     pub fn new(config: Arc<Config>) -> SharedConfig {
         SharedConfig(Arc::new(RwLock::new(config)))
     }
@@ -673,6 +699,7 @@ impl Config {
         self.enabled_sources().map(|s| s.id().to_string()).collect()
     }
 
+    /// The sources that are polled and published.
     pub fn enabled_sources(&self) -> impl Iterator<Item = &SourceConfig> {
         self.sources.iter().filter(|s| s.enabled)
     }

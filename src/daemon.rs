@@ -33,6 +33,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// The scheduler looks at the clock at least this often, so a changed system clock is noticed.
 const MAX_SLEEP: Duration = Duration::from_secs(30);
 
+/// The gazetteer `[regions] gazetteer` names, else the built-in one.
 pub fn load_gazetteer(config: &Config) -> Result<Gazetteer> {
     match &config.regions.gazetteer {
         Some(path) => Gazetteer::load(path).map_err(|e| Error::Usage(e.to_string())),

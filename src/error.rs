@@ -7,27 +7,38 @@
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
+/// Why a command stopped; `Display` is the message for the operator.
 pub enum Error {
     /// A config problem located in the file; `Display` is the `PATH:LINE:COL: message` line `check` prints.
     #[error("{path}:{line}:{col}: {message}")]
     Config {
+        /// The config file.
         path: PathBuf,
+        /// 1-based line of the problem.
         line: usize,
+        /// 1-based column, in characters.
         col: usize,
+        /// What is wrong, naming the key.
         message: String,
     },
 
     #[error("cannot read config file {path}: {source} (pass --config PATH or set QAFILA_CONFIG)")]
+    /// The config file could not be read.
     ConfigUnreadable {
+        /// The config file.
         path: PathBuf,
         #[source]
+        /// Why it could not be read.
         source: std::io::Error,
     },
 
     #[error("database {path}: {source}")]
+    /// SQLite failed on the database.
     Database {
+        /// The database file.
         path: PathBuf,
         #[source]
+        /// SQLite's error.
         source: rusqlite::Error,
     },
 
@@ -35,16 +46,23 @@ pub enum Error {
         "database {path} was written by a newer qafila (schema version {found}, this binary knows up to {known}); \
          upgrade qafila or restore a backup"
     )]
+    /// The database has a schema newer than this binary.
     DatabaseTooNew {
+        /// The database file.
         path: PathBuf,
+        /// The schema version in the file.
         found: i64,
+        /// The newest schema version this binary knows.
         known: i64,
     },
 
     #[error("cannot create directory {path} for the database: {source}")]
+    /// The database's directory could not be created.
     DatabaseDir {
+        /// The directory.
         path: PathBuf,
         #[source]
+        /// Why it could not be created.
         source: std::io::Error,
     },
 
@@ -52,36 +70,60 @@ pub enum Error {
         "database {path} is in use (locked by another connection): stop the daemon first \
          (systemctl stop qafila) and retry"
     )]
-    DatabaseInUse { path: PathBuf },
+    /// The database is locked by another connection.
+    DatabaseInUse {
+        /// The database file.
+        path: PathBuf,
+    },
 
     #[error(
         "database {path} is being written by another qafila (process {holder}): only one `run`, `poll` or `prune` \
          may use a database at a time; stop the other one first (systemctl stop qafila), or give this one its own \
          [storage] database. `stories`, `sources`, `explain` and `backup` work beside it"
     )]
-    DatabaseLocked { path: PathBuf, holder: String },
+    /// Another qafila process holds the database's writer lock.
+    DatabaseLocked {
+        /// The database file.
+        path: PathBuf,
+        /// The process holding the lock, as the lock file names it.
+        holder: String,
+    },
 
     #[error("cannot restore from {backup}: {reason}; the current database was left untouched")]
-    Restore { backup: PathBuf, reason: String },
+    /// A backup could not be restored.
+    Restore {
+        /// The backup file given.
+        backup: PathBuf,
+        /// Why it was refused.
+        reason: String,
+    },
 
     #[error("cannot write {path}: {source}")]
+    /// The feed file could not be written.
     WriteOutput {
+        /// The file.
         path: PathBuf,
         #[source]
+        /// Why it could not be written.
         source: std::io::Error,
     },
 
     #[error("cannot listen on {addr}: {source} (is another qafila or server using the port? change [server] listen)")]
+    /// The HTTP server could not bind its address.
     Listen {
+        /// The address from `[server] listen`.
         addr: String,
         #[source]
+        /// Why it could not be bound.
         source: std::io::Error,
     },
 
     #[error("{0}")]
+    /// A command-line or input problem, said in full.
     Usage(String),
 
     #[error("internal error: {0}")]
+    /// A fault of qafila itself (a task that panicked, a poisoned lock).
     Internal(String),
 }
 
@@ -103,6 +145,7 @@ impl Error {
     }
 }
 
+/// The result of qafila's own operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {

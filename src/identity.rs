@@ -48,7 +48,7 @@ fn is_tracking(name: &str) -> bool {
 }
 
 /// The form of an article URL under which equal articles compare equal, or `None` for a non-http(s) link.
-pub fn canonical_url(link: &str) -> Option<String> {
+pub(crate) fn canonical_url(link: &str) -> Option<String> {
     let url = Url::parse(link.trim()).ok()?;
     if !matches!(url.scheme(), "http" | "https") {
         return None;
@@ -77,7 +77,7 @@ pub fn canonical_url(link: &str) -> Option<String> {
 
 /// The link as readers should get it: the outlet's own URL without tracking parameters or fragment noise
 /// (`utm_*`, `fbclid`…); scheme, host and the other parameters untouched. Anything unparsable is returned as is.
-pub fn clean_link(link: &str) -> String {
+pub(crate) fn clean_link(link: &str) -> String {
     let Ok(mut url) = Url::parse(link.trim()) else {
         return link.to_string();
     };
@@ -97,7 +97,7 @@ pub fn clean_link(link: &str) -> String {
 }
 
 /// 128 bits of SHA-256 as hex: short enough to index cheaply, long enough never to collide in practice.
-pub fn hash_hex(parts: &[&str]) -> String {
+pub(crate) fn hash_hex(parts: &[&str]) -> String {
     let mut hasher = Sha256::new();
     for part in parts {
         hasher.update(part.as_bytes());
@@ -107,7 +107,7 @@ pub fn hash_hex(parts: &[&str]) -> String {
 }
 
 /// The key of an entry within its source: guid, else canonical link, else title + content.
-pub fn source_key(
+pub(crate) fn source_key(
     guid: Option<&str>,
     link: Option<&str>,
     title: &str,
@@ -123,13 +123,13 @@ pub fn source_key(
 }
 
 /// The key under which an article is one item across sources: its canonical URL.
-pub fn url_key(link: Option<&str>) -> Option<String> {
+pub(crate) fn url_key(link: Option<&str>) -> Option<String> {
     link.and_then(canonical_url).map(|c| hash_hex(&["url", &c]))
 }
 
 /// The published guid of a story, derived from the key of the item that started it; it never changes when
 /// later reports join. It is a URN so that it is also a valid Atom id.
-pub fn story_guid(first_item_key: &str) -> String {
+pub(crate) fn story_guid(first_item_key: &str) -> String {
     format!("urn:qafila:story:{}", hash_hex(&["story", first_item_key]))
 }
 

@@ -5,27 +5,29 @@
 //! config → schedule → fetch → parse → normalize → dedup → store → publish → serve,
 //! with `pipeline` tying one poll of one source together and `daemon` running it on the schedule.
 
+#![warn(unreachable_pub, missing_docs)]
+
 pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod dedup;
 pub mod error;
-pub mod fetch;
-pub mod identity;
-pub mod metrics;
+mod fetch;
+mod identity;
+mod metrics;
 pub mod model;
 pub mod normalize;
-pub mod notify;
-pub mod opml_import;
+mod notify;
+mod opml_import;
 pub mod parse;
-pub mod pipeline;
+mod pipeline;
 pub mod publish;
-pub mod redact;
+mod redact;
 pub mod regions;
-pub mod schedule;
-pub mod search;
-pub mod serve;
-pub mod site;
-pub mod store;
+mod schedule;
+mod search;
+mod serve;
+mod site;
+mod store;
 mod text;
-pub mod websub;
+mod websub;

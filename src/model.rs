@@ -18,11 +18,17 @@ pub struct ParsedItem {
     pub guid: Option<String>,
     /// The article's URL, made absolute against the feed URL.
     pub link: Option<String>,
+    /// Plain text, HTML stripped and entities decoded once.
     pub title: String,
+    /// The outlet's summary HTML, as sent (sanitized when published).
     pub summary: Option<String>,
+    /// The outlet's full-content HTML, as sent.
     pub content: Option<String>,
+    /// The author's name, plain text.
     pub author: Option<String>,
+    /// When the item was published, if the feed says.
     pub published: Option<DateTime<Utc>>,
+    /// When the item was last updated, if the feed says.
     pub updated: Option<DateTime<Utc>>,
     /// Pictures, sound and video that come with the item, in the feed's order (absolute http(s) URLs only).
     pub media: Vec<Media>,
@@ -41,8 +47,10 @@ pub struct Media {
     /// Size in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
+    /// Width in pixels, when the feed says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,
+    /// Height in pixels, when the feed says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
     /// Whether the feed called it a picture (a thumbnail, `medium="image"`, `itunes:image`, an `<img>`) when the
@@ -86,11 +94,13 @@ impl Media {
 /// A whole feed document as parsed.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ParsedFeed {
+    /// The feed's own title.
     pub title: Option<String>,
     /// The outlet's home page, when the feed names one.
     pub site_link: Option<String>,
     /// RSS `<ttl>` in minutes: a floor on how soon the source should be polled again.
     pub ttl_minutes: Option<u32>,
+    /// The entries, in feed order.
     pub items: Vec<ParsedItem>,
     /// Items the feed carried beyond `[limits] max_items_per_fetch`: not parsed, not stored, reported.
     pub items_over_cap: usize,
@@ -123,14 +133,18 @@ pub struct EntityTag {
 /// One stored item, with the outlet that delivered it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportView {
+    /// The report's headline.
     pub title: String,
+    /// The report's article URL.
     pub link: Option<String>,
     /// The outlet's HTML content or summary, sanitized against the article's URL (done once, when the view is
     /// built: see `publish::SanitizeCache`).
     pub description: Option<crate::publish::SafeHtml>,
+    /// The report's author.
     pub author: Option<String>,
     /// The item's date, else when qafila first saw it.
     pub published: DateTime<Utc>,
+    /// The id of the source that sent it.
     pub source_id: String,
     /// The outlet's display name (Arabic).
     pub source_name: String,
@@ -145,6 +159,8 @@ pub struct ReportView {
 /// about the region.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RegionTags {
+    /// The region entity ids the story mentions.
     pub entities: Vec<String>,
+    /// Whether the story is about the region (not only a passing mention).
     pub region_match: bool,
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// Sends one notification; returns whether a socket was there to send it to. Errors are logged, never fatal:
 /// a missed notification must not stop the daemon.
-pub fn notify(state: &str) -> bool {
+pub(crate) fn notify(state: &str) -> bool {
     let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
         return false;
     };
@@ -41,24 +41,24 @@ fn send_abstract(_: &UnixDatagram, _: &str, _: &str) -> std::io::Result<()> {
     ))
 }
 
-pub fn ready(status: &str) {
+pub(crate) fn ready(status: &str) {
     notify(&format!("READY=1\nSTATUS={}", one_line(status)));
 }
 
-pub fn status(status: &str) {
+pub(crate) fn status(status: &str) {
     notify(&format!("STATUS={}", one_line(status)));
 }
 
-pub fn stopping() {
+pub(crate) fn stopping() {
     notify("STOPPING=1\nSTATUS=stopping");
 }
 
-pub fn watchdog() {
+pub(crate) fn watchdog() {
     notify("WATCHDOG=1");
 }
 
 /// How often to send `WATCHDOG=1`: half of `$WATCHDOG_USEC`, when systemd asks for it (and it is meant for us).
-pub fn watchdog_interval() -> Option<Duration> {
+pub(crate) fn watchdog_interval() -> Option<Duration> {
     if let Some(pid) = std::env::var("WATCHDOG_PID")
         .ok()
         .and_then(|p| p.parse::<u32>().ok())

@@ -16,7 +16,7 @@ use crate::identity::canonical_url;
 use crate::text::{decode_entities, Entities};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum OpmlError {
+pub(crate) enum OpmlError {
     #[error("not an OPML file: no <opml> element found")]
     NotOpml,
     #[error("line {line}: {message}")]
@@ -29,7 +29,7 @@ pub enum OpmlError {
 /// `xmlUrl`, at any depth): `id` from the title or else the host (lowercase `[a-z0-9-]+`, unique among
 /// `existing` ids and each other), `name` = title or text, `url` = xmlUrl. Feeds whose URL is already configured
 /// (`existing` is `(id, url)`), listed twice, or not http(s) are skipped with a comment line saying so.
-pub fn opml_to_toml(opml: &str, existing: &[(String, String)]) -> Result<String, OpmlError> {
+pub(crate) fn opml_to_toml(opml: &str, existing: &[(String, String)]) -> Result<String, OpmlError> {
     let outlines = scan(opml)?;
     if !outlines.iter().any(|o| o.xml_url.is_some()) {
         return Err(OpmlError::NoFeeds);

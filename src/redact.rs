@@ -51,7 +51,7 @@ const SECRET_FRAGMENTS: &[&str] = &[
 ];
 
 /// True when a query parameter of this name probably carries a secret.
-pub fn is_secret_param(name: &str) -> bool {
+pub(crate) fn is_secret_param(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     SECRET_FRAGMENTS.iter().any(|f| name.contains(f))
         || name
@@ -62,7 +62,7 @@ pub fn is_secret_param(name: &str) -> bool {
 /// The URL without its user name, password and secret-looking query parameters; everything else (including the
 /// encoding of the parameters kept) is untouched. A value that is not a URL is returned as is, but with anything
 /// before an `@` in its authority removed, so that even a malformed `user:pass@host` is not shown.
-pub fn public_url(url: &str) -> String {
+pub(crate) fn public_url(url: &str) -> String {
     match Url::parse(url) {
         Ok(parsed) => redacted(&parsed).to_string(),
         Err(_) => strip_userinfo_text(url),
@@ -70,7 +70,7 @@ pub fn public_url(url: &str) -> String {
 }
 
 /// [`public_url`] for a parsed URL.
-pub fn redacted(url: &Url) -> Url {
+pub(crate) fn redacted(url: &Url) -> Url {
     let mut out = url.clone();
     // Both fail only for URLs that cannot have credentials (`mailto:`, `data:`): nothing to hide there.
     let _ = out.set_username("");
@@ -97,7 +97,7 @@ pub fn redacted(url: &Url) -> Url {
 
 /// `text` with every `http://` or `https://` URL in it passed through [`public_url`]: for messages (fetch errors,
 /// log lines) that quote URLs among other words.
-pub fn public_text(text: &str) -> String {
+pub(crate) fn public_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     let next_url = |s: &str| {

@@ -27,7 +27,8 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use load::Entry;
-pub use load::{GazetteerError, Kind, PhraseKind};
+pub use load::GazetteerError;
+pub(crate) use load::{Kind, PhraseKind};
 
 use crate::model::EntityTag;
 use crate::normalize;

@@ -144,7 +144,7 @@ fn day_number(s: &str) -> Result<usize, String> {
 
 /// A random delay added to each due time so that sources sharing a schedule do not all fire in the same second:
 /// up to a tenth of the period, at most 30 seconds.
-pub fn jitter(period: Duration) -> Duration {
+pub(crate) fn jitter(period: Duration) -> Duration {
     let max = (period / 10).min(Duration::from_secs(30));
     if max.is_zero() {
         return Duration::ZERO;

@@ -6,12 +6,12 @@
 //! `qafila search` prints them like `qafila stories`; the server renders them as the Arabic page `/search?q=…`
 //! and as topic feeds `/search.xml|.atom|.json?q=…` ([`SearchService`]), cached until the stored items change.
 
-pub mod query;
+pub(crate) mod query;
 mod service;
-pub mod words;
+pub(crate) mod words;
 
-pub use query::{Query, QueryError};
-pub use service::{query_param, Answer, Format, SearchService};
+pub(crate) use query::{Query, QueryError};
+pub(crate) use service::{query_param, Answer, Format, SearchService};
 
 use crate::config::Config;
 use crate::model::StoryView;
@@ -21,14 +21,14 @@ use crate::store::SearchHit;
 
 /// Parses `raw` against the gazetteer: `country:` takes its region ids, and a proclitic in front of a word it
 /// knows is stripped.
-pub fn parse(raw: &str, gazetteer: &Gazetteer) -> Result<Query, QueryError> {
+pub(crate) fn parse(raw: &str, gazetteer: &Gazetteer) -> Result<Query, QueryError> {
     let ids: Vec<String> = gazetteer.entities().into_iter().map(|e| e.id).collect();
     Query::parse(raw, &ids, &|w| gazetteer.is_known_word(w))
 }
 
 /// Search hits as the publisher renders stories, each led by the report that matched (its title and link), the
 /// story's other outlets after it.
-pub fn hit_views(
+pub(crate) fn hit_views(
     config: &Config,
     gazetteer: &Gazetteer,
     hits: Vec<SearchHit>,

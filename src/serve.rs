@@ -20,10 +20,10 @@ use crate::config::SharedConfig;
 use crate::pipeline::WriteHealth;
 use crate::site::{Document, Site};
 use crate::store::HealthReader;
-pub use slow_reader::{SlowReaderGuard, WRITE_STALL};
+pub(crate) use slow_reader::SlowReaderGuard;
 
 /// What the request handlers share.
-pub struct ServerState {
+pub(crate) struct ServerState {
     pub site: Arc<Site>,
     /// A read-only connection of its own, so health checks never wait for the writer (and cannot write).
     pub reader: Mutex<HealthReader>,
@@ -38,7 +38,7 @@ pub struct ServerState {
     pub search: Arc<crate::search::SearchService>,
 }
 
-pub fn router(state: Arc<ServerState>) -> axum::Router {
+pub(crate) fn router(state: Arc<ServerState>) -> axum::Router {
     axum::Router::new().fallback(handle).with_state(state)
 }
 
@@ -58,7 +58,7 @@ async fn handle(
 /// What every page needs and nothing more: its own inline `<style>`, pictures from the outlets (http or https),
 /// and links; no script of any kind, no plugins, no framing, no forms posting elsewhere. Sent with every
 /// response, not only HTML, so a feed opened in a browser is held to the same rules.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; \
+pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; \
      img-src http: https: data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Security headers on every response: the CSP above, no MIME sniffing (a feed whose text looks like HTML must
@@ -349,7 +349,7 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Request line plus headers may not exceed this; longer requests are answered 431 by hyper.
 const MAX_REQUEST_HEAD: usize = 16 * 1024;
 /// Longest URL accepted (414 beyond).
-pub const MAX_URL_LEN: usize = 2048;
+pub(crate) const MAX_URL_LEN: usize = 2048;
 /// How long open connections may finish after shutdown begins.
 const DRAIN: Duration = Duration::from_secs(5);
 
@@ -361,7 +361,7 @@ const DRAIN: Duration = Duration::from_secs(5);
 /// request heads are closed after [`HEADER_READ_TIMEOUT`] (hyper times the wait for every request head), and a
 /// client that reads a response too slowly is dropped ([`SlowReaderGuard`]), so a few hundred slow readers cannot
 /// hold every slot for long.
-pub async fn serve_http(
+pub(crate) async fn serve_http(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     mut stop: tokio::sync::watch::Receiver<bool>,

@@ -22,11 +22,11 @@ use crate::model::{EntityTag, StoryView};
 use crate::publish::{self, FeedMeta, OpmlSource, PageLink};
 use crate::regions::Gazetteer;
 
-pub const RSS_TYPE: &str = "application/rss+xml; charset=utf-8";
-pub const ATOM_TYPE: &str = "application/atom+xml; charset=utf-8";
-pub const JSON_TYPE: &str = "application/feed+json; charset=utf-8";
-pub const HTML_TYPE: &str = "text/html; charset=utf-8";
-pub const OPML_TYPE: &str = "text/x-opml; charset=utf-8";
+pub(crate) const RSS_TYPE: &str = "application/rss+xml; charset=utf-8";
+pub(crate) const ATOM_TYPE: &str = "application/atom+xml; charset=utf-8";
+pub(crate) const JSON_TYPE: &str = "application/feed+json; charset=utf-8";
+pub(crate) const HTML_TYPE: &str = "text/html; charset=utf-8";
+pub(crate) const OPML_TYPE: &str = "text/x-opml; charset=utf-8";
 
 /// One rendered document, with its compressed forms made once.
 #[derive(Debug, Clone)]
@@ -121,7 +121,7 @@ fn meta(config: &Config, title: &str, path: &str) -> FeedMeta {
 }
 
 /// The public URL of `path`: `[feed] self_url` is the RSS feed's URL, the other documents live beside it.
-pub fn public_url(config: &Config, path: &str) -> String {
+pub(crate) fn public_url(config: &Config, path: &str) -> String {
     let self_url = &config.feed.self_url;
     if path == "/feed.xml" {
         return self_url.to_string();
@@ -133,7 +133,7 @@ pub fn public_url(config: &Config, path: &str) -> String {
 }
 
 /// The time of the newest report among the stories (the epoch for an empty feed, which never changes either).
-pub fn newest_report(stories: &[StoryView]) -> DateTime<Utc> {
+pub(crate) fn newest_report(stories: &[StoryView]) -> DateTime<Utc> {
     stories
         .iter()
         .flat_map(|s| std::iter::once(&s.lead).chain(&s.also))
@@ -219,7 +219,7 @@ type Renderer = fn(&FeedMeta, &[StoryView], DateTime<Utc>) -> String;
 
 /// What a publish did.
 #[derive(Debug)]
-pub struct Published {
+pub(crate) struct Published {
     /// The public URLs of the feeds whose content changed since the previous publish of this process (none on the
     /// first), for WebSub pings.
     pub changed_feeds: Vec<String>,
@@ -261,7 +261,7 @@ fn render_within(
 ///
 /// Serving never depends on the file: an unwritable output (full disk, removed directory) is reported in
 /// [`Published::output`] after the new documents are already served, and retried at the next rebuild.
-pub fn rebuild(
+pub(crate) fn rebuild(
     site: &Site,
     config: &Config,
     gazetteer: &Gazetteer,
@@ -334,7 +334,7 @@ pub fn rebuild(
 }
 
 /// The enabled sources as an OPML 2.0 subscription list: `/sources.opml` and `qafila export-opml`.
-pub fn sources_opml(config: &Config, built_at: DateTime<Utc>) -> String {
+pub(crate) fn sources_opml(config: &Config, built_at: DateTime<Utc>) -> String {
     let sources: Vec<OpmlSource> = config
         .enabled_sources()
         .map(|s| OpmlSource {
@@ -350,7 +350,7 @@ pub fn sources_opml(config: &Config, built_at: DateTime<Utc>) -> String {
 
 /// The guids of every story some published document carries: the main feed's and each country slice's newest
 /// `max_items`. Retention must keep these.
-pub fn published_guids(
+pub(crate) fn published_guids(
     config: &Config,
     gazetteer: &Gazetteer,
     stories: &[StoryView],
@@ -370,13 +370,13 @@ pub fn published_guids(
 }
 
 /// How many stories to read from the store so that every country slice can be filled.
-pub fn stories_needed(config: &Config) -> usize {
+pub(crate) fn stories_needed(config: &Config) -> usize {
     config.feed.max_items.saturating_mul(10).max(500)
 }
 
 /// Writes to a temporary file beside `path`, syncs it and renames it over `path`, so that a reader of the file or
 /// a crash never sees half a feed.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let err = |source| Error::WriteOutput {
         path: path.to_owned(),
         source,

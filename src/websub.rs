@@ -10,7 +10,7 @@ use crate::fetch::Fetcher;
 use crate::redact::public_url;
 
 /// Pings `hub` about each of `feeds`.
-pub async fn ping(fetcher: &Fetcher, hub: &str, feeds: &[String]) {
+pub(crate) async fn ping(fetcher: &Fetcher, hub: &str, feeds: &[String]) {
     let shown = public_url(hub);
     let Ok(hub_url) = url::Url::parse(hub) else {
         return tracing::warn!(hub = %shown, "WebSub: the hub is not a URL");

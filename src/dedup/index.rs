@@ -63,6 +63,7 @@ fn from_secs(s: i64) -> DateTime<Utc> {
 }
 
 impl StoryIndex {
+    /// An empty index with these settings.
     pub fn new(settings: DedupSettings) -> StoryIndex {
         StoryIndex {
             settings,
@@ -78,6 +79,7 @@ impl StoryIndex {
         }
     }
 
+    /// The settings the index was built with.
     pub fn settings(&self) -> &DedupSettings {
         &self.settings
     }
@@ -274,6 +276,7 @@ impl StoryIndex {
         self.by_item.len()
     }
 
+    /// Whether the index holds no item.
     pub fn is_empty(&self) -> bool {
         self.by_item.is_empty()
     }

@@ -48,7 +48,9 @@ pub enum Reason {
 /// The outcome of comparing two items.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
+    /// Whether the two items report the same story.
     pub same: bool,
+    /// The rule that decided.
     pub reason: Reason,
     /// Human-readable specifics of the reason (which country, which figures…).
     pub detail: String,
@@ -260,9 +262,13 @@ pub fn same_story(
 /// Everything that went into one decision, for operators wondering why two items were (not) merged.
 #[derive(Debug, Clone)]
 pub struct Explanation {
+    /// The first item's features.
     pub a: ItemFeatures,
+    /// The second item's features.
     pub b: ItemFeatures,
+    /// Hours between the two items' publication times.
     pub gap_hours: f64,
+    /// What [`same_story`] decided, and why.
     pub verdict: Verdict,
 }
 

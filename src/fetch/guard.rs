@@ -112,7 +112,7 @@ pub(crate) fn is_non_public_literal(url: &Url) -> bool {
 /// addresses, decided from the config only: its configured URL is a non-public IP literal (written on purpose by
 /// the operator), or the source says `allow_private = true`. What a name resolves to never decides it: whoever
 /// controls that DNS would decide.
-pub fn private_allowed(configured_url: &Url, source_allow_private: bool) -> bool {
+pub(crate) fn private_allowed(configured_url: &Url, source_allow_private: bool) -> bool {
     source_allow_private || is_non_public_literal(configured_url)
 }
 

@@ -9,7 +9,7 @@
 //! - requests to one host are spaced and limited ([`politeness`]), however many sources share that host.
 
 mod guard;
-pub use guard::private_allowed;
+pub(crate) use guard::private_allowed;
 mod headers;
 mod interpret;
 mod politeness;
@@ -19,7 +19,7 @@ mod test_server;
 mod tests;
 mod types;
 
-pub use types::{
+pub(crate) use types::{
     FailureKind, FetchFailure, FetchOutcome, FetchRequest, FetchSettings, FetchSetupError,
     ResponseMeta, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_REDIRECTS,
     DEFAULT_PER_HOST_CONCURRENCY, DEFAULT_PER_HOST_MIN_GAP, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,

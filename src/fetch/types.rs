@@ -7,19 +7,19 @@ use std::time::Duration;
 use url::Url;
 
 /// Total time for one fetch, redirects and body included.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Time to open a connection.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest body accepted, after decompression: 10 MiB.
-pub const DEFAULT_MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
 /// Redirects followed before giving up.
-pub const DEFAULT_MAX_REDIRECTS: usize = 5;
+pub(crate) const DEFAULT_MAX_REDIRECTS: usize = 5;
 /// Requests in flight to one host.
-pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 1;
+pub(crate) const DEFAULT_PER_HOST_CONCURRENCY: usize = 1;
 /// Time between the starts of two requests to one host.
-pub const DEFAULT_PER_HOST_MIN_GAP: Duration = Duration::from_secs(1);
+pub(crate) const DEFAULT_PER_HOST_MIN_GAP: Duration = Duration::from_secs(1);
 /// How qafila introduces itself to the servers it polls.
-pub const DEFAULT_USER_AGENT: &str = concat!(
+pub(crate) const DEFAULT_USER_AGENT: &str = concat!(
     "qafila/",
     env!("CARGO_PKG_VERSION"),
     " (Arabic news aggregator; +https://github.com/qafila/qafila)"

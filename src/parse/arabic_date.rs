@@ -19,14 +19,16 @@
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
-/// Reads the date in `text` (see the module doc); `now` anchors relative times and year-less dates.
-pub fn parse_arabic_date(text: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+/// Reads the date in `text` (see the module doc); `now` anchors relative times and year-less dates. The tests
+/// read in UTC through it; pages go through [`parse_arabic_date_in`] with their own zone.
+#[cfg(test)]
+pub(crate) fn parse_arabic_date(text: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     parse_arabic_date_in(text, now, FixedOffset::east_opt(0).expect("zero offset"))
 }
 
-/// [`parse_arabic_date`] for a page that writes its times in the zone `offset` (a date that names its own zone,
-/// or a relative one, is not affected).
-pub fn parse_arabic_date_in(
+/// Reads the date in `text` (see the module doc) for a page that writes its times in the zone `offset` (a date
+/// that names its own zone, or a relative one, is not affected); `now` anchors relative times and year-less dates.
+pub(crate) fn parse_arabic_date_in(
     text: &str,
     now: DateTime<Utc>,
     offset: FixedOffset,
@@ -52,7 +54,7 @@ pub fn parse_arabic_date_in(
 }
 
 /// A `utc_offset` value such as `+04:00`, `-03:30` or `+05`.
-pub fn parse_offset(text: &str) -> Option<FixedOffset> {
+pub(crate) fn parse_offset(text: &str) -> Option<FixedOffset> {
     let text = text.trim();
     let full = if text.len() == 3 {
         format!("{text}:00")

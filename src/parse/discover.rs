@@ -15,7 +15,7 @@ use super::map::absolute_http;
 
 /// A feed a page advertises, with what the page says about its language.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FeedLink {
+pub(crate) struct FeedLink {
     pub url: Url,
     pub title: Option<String>,
     /// `hreflang` of the link, else `lang` of the link.
@@ -24,7 +24,7 @@ pub struct FeedLink {
 
 impl FeedLink {
     /// True when the page marks this feed as Arabic: its `hreflang`/`lang` is `ar…`, or its title is in Arabic.
-    pub fn looks_arabic(&self) -> bool {
+    pub(crate) fn looks_arabic(&self) -> bool {
         self.lang.as_deref().is_some_and(is_arabic_tag)
             || self.title.as_deref().is_some_and(is_mostly_arabic)
     }
@@ -41,7 +41,7 @@ const FEED_TYPES: &[&str] = &[
 ];
 
 /// The feeds a page advertises, in document order, each once.
-pub fn advertised_feeds(html: &str, page: &Url) -> Vec<FeedLink> {
+pub(crate) fn advertised_feeds(html: &str, page: &Url) -> Vec<FeedLink> {
     let document = Html::parse_document(html);
     let base_sel = Selector::parse("base[href]").expect("a constant selector");
     let base = document
@@ -108,7 +108,7 @@ const USUAL_PATHS: &[&str] = &[
 ];
 
 /// The usual feed URLs for a page: under the page's directory (when it is not the root), then at the root.
-pub fn usual_feed_urls(page: &Url) -> Vec<Url> {
+pub(crate) fn usual_feed_urls(page: &Url) -> Vec<Url> {
     let mut dirs = Vec::new();
     let path = page.path();
     let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
@@ -137,13 +137,13 @@ pub fn usual_feed_urls(page: &Url) -> Vec<Url> {
 }
 
 /// `ar`, `ar-SA`, `ar_EG`…
-pub fn is_arabic_tag(tag: &str) -> bool {
+pub(crate) fn is_arabic_tag(tag: &str) -> bool {
     let tag = tag.trim().to_ascii_lowercase();
     tag == "ar" || tag.starts_with("ar-") || tag.starts_with("ar_")
 }
 
 /// More than half of the letters are Arabic script.
-pub fn is_mostly_arabic(text: &str) -> bool {
+pub(crate) fn is_mostly_arabic(text: &str) -> bool {
     let (mut arabic, mut letters) = (0usize, 0usize);
     for c in text.chars().filter(|c| c.is_alphabetic()) {
         letters += 1;

@@ -27,7 +27,7 @@ use crate::text::{drop_non_xml_chars, escape_markup};
 
 /// The compiled selectors of one source.
 #[derive(Debug, Clone)]
-pub struct ListingSelectors {
+pub(crate) struct ListingSelectors {
     item: (String, Selector),
     title: (String, Selector),
     link: Option<Selector>,
@@ -40,7 +40,7 @@ pub struct ListingSelectors {
 
 /// The selector texts of one source, as configured (`item` and `title` required).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct SelectorTexts<'a> {
+pub(crate) struct SelectorTexts<'a> {
     pub item: &'a str,
     pub title: &'a str,
     pub link: Option<&'a str>,
@@ -53,14 +53,14 @@ pub struct SelectorTexts<'a> {
 
 /// An item read from a listing page, with the picture its card shows (for the media support to carry).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ListedItem {
+pub(crate) struct ListedItem {
     pub item: ParsedItem,
     pub image: Option<String>,
 }
 
 /// Why a listing page gave nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ListingError {
+pub(crate) enum ListingError {
     #[error("the response body is empty")]
     Empty,
     #[error("utc_offset = `{0}` is not a UTC offset such as \"+04:00\"")]
@@ -88,7 +88,7 @@ pub enum ListingError {
 }
 
 impl ListingSelectors {
-    pub fn compile(texts: &SelectorTexts<'_>) -> Result<ListingSelectors, ListingError> {
+    pub(crate) fn compile(texts: &SelectorTexts<'_>) -> Result<ListingSelectors, ListingError> {
         let parse = |key: &'static str, text: &str| {
             Selector::parse(text).map_err(|e| ListingError::BadSelector {
                 key,
@@ -116,7 +116,7 @@ impl ListingSelectors {
 }
 
 /// Reads the items of a listing page. `base` is the page's final URL; `now` anchors relative dates.
-pub fn parse_listing(
+pub(crate) fn parse_listing(
     body: &[u8],
     content_type: Option<&str>,
     base: &Url,

@@ -14,14 +14,14 @@
 //! Sources that are not feeds are read here too: listing pages with CSS selectors ([`listing`], dates by
 //! [`arabic_date`]), news sitemaps ([`sitemap`]), and the feed links of an HTML page ([`discover`]).
 
-pub mod arabic_date;
-pub mod discover;
+pub(crate) mod arabic_date;
+pub(crate) mod discover;
 mod encoding;
-pub mod listing;
+pub(crate) mod listing;
 mod map;
 mod media;
 mod prescan;
-pub mod sitemap;
+pub(crate) mod sitemap;
 #[cfg(test)]
 mod tests;
 mod upgrade;
@@ -35,6 +35,7 @@ use crate::model::ParsedFeed;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     #[error("the response body is empty")]
+    /// The body is empty.
     Empty,
     /// The body is something else: the text says what, e.g. "an HTML page, not a feed".
     #[error("not a feed: the body is {0}")]

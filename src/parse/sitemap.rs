@@ -18,7 +18,7 @@ use crate::text::plain_text;
 
 /// One `<url>` of a news sitemap.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct NewsEntry {
+pub(crate) struct NewsEntry {
     pub loc: String,
     pub title: Option<String>,
     pub published: Option<DateTime<Utc>>,
@@ -27,20 +27,20 @@ pub struct NewsEntry {
 
 /// One `<sitemap>` of a sitemap index.
 #[derive(Debug, Clone, PartialEq)]
-pub struct IndexEntry {
+pub(crate) struct IndexEntry {
     pub loc: String,
     pub lastmod: Option<DateTime<Utc>>,
 }
 
 /// What a sitemap document is.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Sitemap {
+pub(crate) enum Sitemap {
     Urls(Vec<NewsEntry>),
     Index(Vec<IndexEntry>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SitemapError {
+pub(crate) enum SitemapError {
     #[error("the response body is empty")]
     Empty,
     #[error("not a sitemap: the root element is <{0}>, not <urlset> or <sitemapindex>")]
@@ -50,7 +50,10 @@ pub enum SitemapError {
 }
 
 /// Reads a sitemap or sitemap index.
-pub fn parse_sitemap(body: &[u8], content_type: Option<&str>) -> Result<Sitemap, SitemapError> {
+pub(crate) fn parse_sitemap(
+    body: &[u8],
+    content_type: Option<&str>,
+) -> Result<Sitemap, SitemapError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(SitemapError::Empty);
     }
@@ -158,7 +161,11 @@ pub fn parse_sitemap(body: &[u8], content_type: Option<&str>) -> Result<Sitemap,
 /// The entries worth publishing: with a title and an http(s) link, published at or after `since` (entries without
 /// any date are left out: a news sitemap must date its entries), and — when the sitemap marks any entry Arabic —
 /// only the Arabic ones (agencies often list every language edition in one sitemap).
-pub fn news_items(entries: Vec<NewsEntry>, base: &Url, since: DateTime<Utc>) -> Vec<ParsedItem> {
+pub(crate) fn news_items(
+    entries: Vec<NewsEntry>,
+    base: &Url,
+    since: DateTime<Utc>,
+) -> Vec<ParsedItem> {
     let is_arabic = |e: &NewsEntry| {
         e.language
             .as_deref()
@@ -182,7 +189,7 @@ pub fn news_items(entries: Vec<NewsEntry>, base: &Url, since: DateTime<Utc>) -> 
 
 /// Which children of a sitemap index to read: those modified since `since` (or undated), news sitemaps first, at
 /// most `max` of them, as absolute http(s) URLs.
-pub fn index_children(
+pub(crate) fn index_children(
     entries: &[IndexEntry],
     base: &Url,
     since: DateTime<Utc>,

@@ -180,7 +180,7 @@ async fn read_feed(
 }
 
 /// A feed found by discovery.
-pub struct FoundFeed {
+pub(crate) struct FoundFeed {
     pub url: Url,
     pub feed: ParsedFeed,
     pub meta: ResponseMeta,
@@ -190,7 +190,7 @@ pub struct FoundFeed {
 /// The feeds of an HTML page, by the module's rules: advertised ones first (those the page marks as Arabic
 /// first), then the usual paths; every candidate is fetched and must parse as a feed. `all`: keep going after the
 /// preferred one (for `qafila discover`); otherwise stop at the first Arabic feed.
-pub async fn discover_feeds(
+pub(crate) async fn discover_feeds(
     fetcher: &Fetcher,
     allow_private: bool,
     page: &Url,

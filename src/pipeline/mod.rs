@@ -24,11 +24,11 @@ mod views;
 mod write_health;
 mod writer;
 
-pub use kinds::{discover_feeds, FoundFeed};
+pub(crate) use kinds::{discover_feeds, FoundFeed};
 
-pub use views::story_views;
-pub use write_health::WriteHealth;
-pub use writer::{open_store, Writer};
+pub(crate) use views::story_views;
+pub(crate) use write_health::WriteHealth;
+pub(crate) use writer::{open_store, Writer};
 
 /// What one poll of one source did, for the log line and the `poll` summary.
 #[derive(Debug, Clone)]
@@ -403,7 +403,7 @@ impl Engine {
 }
 
 /// Exponential backoff with jitter: 1, 2, 4 … minutes after the 1st, 2nd, 3rd failure, capped.
-pub fn backoff(failures: u32, cap: Duration) -> Duration {
+pub(crate) fn backoff(failures: u32, cap: Duration) -> Duration {
     let base = Duration::from_secs(60).saturating_mul(1u32 << failures.saturating_sub(1).min(20));
     let capped = base.min(cap);
     // ±10 % so that sources failing together do not retry together.

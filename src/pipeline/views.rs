@@ -12,7 +12,7 @@ use crate::store::StoredStory;
 /// gazetteer, one "also reported by" entry per other outlet, and the lead's description sanitized (once per item:
 /// `sanitized` keeps it from one round to the next; items stored before `[limits] max_content_bytes` existed are
 /// cut to it first).
-pub fn story_views(
+pub(crate) fn story_views(
     config: &Config,
     gazetteer: &Gazetteer,
     stories: Vec<StoredStory>,

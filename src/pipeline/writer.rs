@@ -23,7 +23,7 @@ pub struct Writer {
 }
 
 /// Opens the configured database with every configured source registered.
-pub fn open_store(config: &Config) -> Result<Store> {
+pub(crate) fn open_store(config: &Config) -> Result<Store> {
     let mut store = Store::open(&config.storage.database)?;
     store.sync_sources(config.sources.iter().map(|s| (s.id(), s.url.as_str())))?;
     Ok(store)

@@ -35,7 +35,9 @@ use crate::text::escape_markup;
 /// What a feed says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedMeta {
+    /// The feed's title.
     pub title: String,
+    /// The feed's description.
     pub description: String,
     /// The site/page URL.
     pub link: String,
@@ -50,7 +52,9 @@ pub struct FeedMeta {
 /// A feed the HTML page advertises with `<link rel="alternate">` and in its footer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageLink {
+    /// The link's text.
     pub title: String,
+    /// Where it points.
     pub href: String,
     /// `application/rss+xml`, `application/atom+xml` or `application/feed+json`.
     pub mime: &'static str,
@@ -59,7 +63,9 @@ pub struct PageLink {
 /// One outlet as listed in `/sources.opml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpmlSource {
+    /// The source's id.
     pub id: String,
+    /// The outlet's display name.
     pub name: String,
     /// The outlet's feed URL.
     pub url: String,

@@ -87,6 +87,7 @@ impl SafeHtml {
         SafeHtml(Arc::from(sanitize_html(html, base)))
     }
 
+    /// The sanitized HTML.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -145,6 +146,7 @@ impl SanitizeCache {
         rounds.previous.len() + rounds.current.len()
     }
 
+    /// Whether the cache holds nothing.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -14,22 +14,34 @@ use crate::normalize;
 #[derive(Debug, thiserror::Error)]
 pub enum GazetteerError {
     #[error("cannot read gazetteer file {path}: {source} (check the configured gazetteer path, or remove the setting to use the built-in gazetteer)")]
+    /// The gazetteer file could not be read.
     Read {
+        /// The gazetteer file.
         path: PathBuf,
         #[source]
+        /// Why it could not be read.
         source: std::io::Error,
     },
     #[error("{path}:{line}: {message} (fix the TOML there; the comments at the top of the shipped data/regions.toml describe the format)")]
+    /// The file is not valid TOML.
     Syntax {
+        /// The gazetteer file.
         path: PathBuf,
+        /// 1-based line of the problem.
         line: usize,
+        /// The parser's message.
         message: String,
     },
     #[error("{path}:{line}: key `{key}`: {message}")]
+    /// An entry breaks a rule.
     Invalid {
+        /// The gazetteer file.
         path: PathBuf,
+        /// 1-based line of the entry.
         line: usize,
+        /// The key at fault.
         key: String,
+        /// What is wrong.
         message: String,
     },
 }
@@ -37,7 +49,7 @@ pub enum GazetteerError {
 /// How an entity counts when tagging and comparing stories.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Kind {
+pub(crate) enum Kind {
     Country,
     Republic,
     /// A wider area (Central Asia, the Caucasus): tags items, never "another partner country".
@@ -89,7 +101,7 @@ struct RawEntity {
 /// What a phrase of an entity names: how much its mention says about the entity, and whether story matching
 /// keeps its own words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum PhraseKind {
+pub(crate) enum PhraseKind {
     /// The entity's own name (كازاخستان).
     Name,
     /// A capital, city, province or site inside it.

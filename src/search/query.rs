@@ -17,11 +17,11 @@ use std::fmt;
 use super::words::{lookup_forms, query_words, stem};
 
 /// Longest query accepted, in characters.
-pub const MAX_QUERY_CHARS: usize = 256;
+pub(crate) const MAX_QUERY_CHARS: usize = 256;
 /// Most words a query may hold (phrases count each word; excluded words count too).
-pub const MAX_WORDS: usize = 12;
+pub(crate) const MAX_WORDS: usize = 12;
 /// Most `country:` filters in one query.
-pub const MAX_COUNTRIES: usize = 6;
+pub(crate) const MAX_COUNTRIES: usize = 6;
 
 /// Why a query cannot be run.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,14 +22,14 @@ use crate::site::{self, Document};
 use crate::store::SearchReader;
 
 /// How long a rendered page (with its "3 hours ago") is served from the cache at most.
-pub const PAGE_TTL: Duration = Duration::from_secs(300);
+pub(super) const PAGE_TTL: Duration = Duration::from_secs(300);
 /// Most answers cached, and most bytes (all representations) they may hold.
 const CACHE_ENTRIES: usize = 256;
 const CACHE_BYTES: usize = 32 << 20;
 
 /// What `/search…` path was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Format {
+pub(crate) enum Format {
     Page,
     Rss,
     Atom,
@@ -38,7 +38,7 @@ pub enum Format {
 
 impl Format {
     /// The format served at `path`, if it is a search path.
-    pub fn of_path(path: &str) -> Option<Format> {
+    pub(crate) fn of_path(path: &str) -> Option<Format> {
         match path {
             "/search" => Some(Format::Page),
             "/search.xml" => Some(Format::Rss),
@@ -50,7 +50,7 @@ impl Format {
 }
 
 /// The `q` parameter of a query string (form-encoded, `+` for spaces), whitespace runs collapsed.
-pub fn query_param(query_string: Option<&str>) -> Option<String> {
+pub(crate) fn query_param(query_string: Option<&str>) -> Option<String> {
     let q = url::form_urlencoded::parse(query_string?.as_bytes())
         .find(|(k, _)| k == "q")?
         .1;
@@ -60,7 +60,7 @@ pub fn query_param(query_string: Option<&str>) -> Option<String> {
 
 /// What a search request gets.
 #[derive(Debug, Clone)]
-pub enum Answer {
+pub(crate) enum Answer {
     /// The page or the feed (`200`, or `304` by its validators).
     Found(Document),
     /// A query that cannot run: `400` with this explanation (the page with the message, or plain text).
@@ -68,7 +68,7 @@ pub enum Answer {
 }
 
 /// The search side of the server: a read-only connection and the cache of rendered answers.
-pub struct SearchService {
+pub(crate) struct SearchService {
     reader: Mutex<SearchReader>,
     cache: Mutex<Cache>,
     gazetteer: Arc<Gazetteer>,
@@ -78,7 +78,7 @@ pub struct SearchService {
 
 impl SearchService {
     /// Opens a read-only connection to the (already migrated) database.
-    pub fn new(database: &Path, gazetteer: Arc<Gazetteer>) -> Result<SearchService> {
+    pub(crate) fn new(database: &Path, gazetteer: Arc<Gazetteer>) -> Result<SearchService> {
         Ok(SearchService {
             reader: Mutex::new(SearchReader::open(database)?),
             cache: Mutex::new(Cache::default()),
@@ -88,7 +88,7 @@ impl SearchService {
     }
 
     /// Answers one request (blocking: run it off the async threads). `Err` only when the database fails.
-    pub fn answer(
+    pub(crate) fn answer(
         &self,
         config: &Config,
         format: Format,

@@ -20,10 +20,10 @@ use crate::normalize;
 
 /// Bumped whenever the words stored for a text change (with [`normalize::VERSION`]): a stored index built by
 /// another version is rebuilt when the database is opened.
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 /// What the index records about the tokenization it was built with.
-pub fn index_version() -> String {
+pub(crate) fn index_version() -> String {
     format!("normalize {} / search {}", normalize::VERSION, VERSION)
 }
 
@@ -37,7 +37,7 @@ const PROCLITICS: &[&str] = &["و", "ب", "ل", "ف", "ك", "وب", "ول", "ف�
 const MIN_STEM: usize = 3;
 
 /// Removes endings from one folded word until none applies or three letters are left (see the module doc).
-pub fn stem(word: &str) -> &str {
+pub(crate) fn stem(word: &str) -> &str {
     let mut w = word;
     while let Some(rest) = SUFFIXES
         .iter()
@@ -49,7 +49,7 @@ pub fn stem(word: &str) -> &str {
 }
 
 /// The index words of `text`, in order: folded, stopwords dropped, article stripped, stemmed.
-pub fn index_words(text: &str) -> Vec<String> {
+pub(crate) fn index_words(text: &str) -> Vec<String> {
     normalize::tokens(text)
         .iter()
         .map(|w| stem(w).to_string())
@@ -58,14 +58,14 @@ pub fn index_words(text: &str) -> Vec<String> {
 
 /// The folded, article-stripped (not yet stemmed) words of a query fragment. `is_known` lets a word the gazetteer
 /// knows lose a single-letter proclitic, as in story matching.
-pub fn query_words(text: &str, is_known: &dyn Fn(&str) -> bool) -> Vec<String> {
+pub(crate) fn query_words(text: &str, is_known: &dyn Fn(&str) -> bool) -> Vec<String> {
     normalize::tokens_with(text, is_known)
 }
 
 /// The index words under which a query word (from [`query_words`]) is found: its stem, and the stem of every
 /// proclitic form of it — exactly what [`index_words`] stores for "و"+word, "ب"+word… Numbers and words shorter
 /// than three letters are looked up as they are (a proclitic in front of "5" or "اب" is noise, not a form).
-pub fn lookup_forms(word: &str) -> Vec<String> {
+pub(crate) fn lookup_forms(word: &str) -> Vec<String> {
     let mut forms = vec![stem(word).to_string()];
     let letters = word.chars().filter(|c| c.is_alphabetic()).count();
     if letters < MIN_STEM || word.chars().any(|c| c.is_ascii()) {

@@ -11,14 +11,14 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 /// A client must take at least this many bytes of a pending response…
 const MIN_PROGRESS: usize = 32 * 1024;
 /// …within this time, or its connection is dropped (a reader slower than about 3 KiB/s on a large document).
-pub const WRITE_STALL: Duration = Duration::from_secs(10);
+pub(crate) const WRITE_STALL: Duration = Duration::from_secs(10);
 
 /// Wraps a connection's socket: while a response is being written and the socket does not take it, the client
 /// must accept [`MIN_PROGRESS`] bytes within [`WRITE_STALL`] or the write fails with `TimedOut` and the
 /// connection is dropped. Reading through a tiny TCP window (1 KiB at a time) thus cannot hold a connection and
 /// its slot for hours. The clock starts at the first write the socket cannot take and restarts after each
 /// [`MIN_PROGRESS`] bytes, or when everything queued was handed to the kernel (`flush`).
-pub struct SlowReaderGuard<S> {
+pub(crate) struct SlowReaderGuard<S> {
     inner: S,
     stall: Duration,
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
@@ -27,12 +27,12 @@ pub struct SlowReaderGuard<S> {
 
 impl<S> SlowReaderGuard<S> {
     /// Guards `inner` with the daemon's limit, [`WRITE_STALL`].
-    pub fn new(inner: S) -> Self {
+    pub(crate) fn new(inner: S) -> Self {
         SlowReaderGuard::with_stall(inner, WRITE_STALL)
     }
 
     /// Guards `inner`, allowing `stall` for each [`MIN_PROGRESS`] bytes.
-    pub fn with_stall(inner: S, stall: Duration) -> Self {
+    pub(crate) fn with_stall(inner: S, stall: Duration) -> Self {
         SlowReaderGuard {
             inner,
             stall,

@@ -11,7 +11,7 @@ use crate::model::{ParsedItem, RegionTags};
 
 /// How many polls in a row must see the same permanent redirect before the stored URL follows it: one odd answer
 /// from a misconfigured server must not move a source for good.
-pub const STABLE_REDIRECT_POLLS: i64 = 3;
+pub(super) const STABLE_REDIRECT_POLLS: i64 = 3;
 
 /// One entry of a fetched feed, ready to store.
 #[derive(Debug, Clone)]
@@ -47,7 +47,7 @@ pub trait StoryPlacer {
 /// A placer that starts a new story for every item: the store's own tests use it to check storing without the
 /// story index.
 #[cfg(test)]
-pub struct EachItemItsOwnStory;
+pub(crate) struct EachItemItsOwnStory;
 
 #[cfg(test)]
 impl StoryPlacer for EachItemItsOwnStory {

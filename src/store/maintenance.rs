@@ -225,7 +225,7 @@ impl Store {
 /// then copies it into place at `db_path` atomically (write beside, fsync, rename; stale -wal/-shm removed
 /// first). The daemon must be stopped: a database another connection holds open is refused with
 /// `Error::DatabaseInUse`. On any error before the rename the current database is untouched.
-pub fn restore(backup: &Path, db_path: &Path) -> Result<()> {
+pub(crate) fn restore(backup: &Path, db_path: &Path) -> Result<()> {
     let refuse = |reason: String| Error::Restore {
         backup: backup.to_owned(),
         reason,

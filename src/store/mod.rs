@@ -18,14 +18,16 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
-pub use crate::model::RegionTags;
+pub(crate) use crate::model::RegionTags;
 #[cfg(test)]
-pub use ingest::EachItemItsOwnStory;
-pub use ingest::{Discovery, FetchRecord, IncomingItem, IngestCounts, StateChange, StoryPlacer};
-pub use maintenance::{restore, PruneReport};
-pub use query::{SourceState, StoredItem, StoredStory, WindowItem};
-pub use search::{SearchHit, SearchReader};
-pub use writer_lock::{lock_path, WriterLock};
+pub(crate) use ingest::EachItemItsOwnStory;
+pub(crate) use ingest::{
+    Discovery, FetchRecord, IncomingItem, IngestCounts, StateChange, StoryPlacer,
+};
+pub(crate) use maintenance::{restore, PruneReport};
+pub(crate) use query::{StoredItem, StoredStory, WindowItem};
+pub(crate) use search::{SearchHit, SearchReader};
+pub(crate) use writer_lock::WriterLock;
 
 /// The schema, one migration per entry. Append only: never edit or reorder a shipped entry.
 const MIGRATIONS: &[&str] = &[
@@ -182,10 +184,10 @@ impl Store {
 /// The HTTP server's view of the database: a read-only connection that answers the health questions and nothing
 /// else, so that "the server never writes the database" holds by type. Open it after the writer has created and
 /// migrated the file.
-pub struct HealthReader(Store);
+pub(crate) struct HealthReader(Store);
 
 impl HealthReader {
-    pub fn open(path: &Path) -> Result<HealthReader> {
+    pub(crate) fn open(path: &Path) -> Result<HealthReader> {
         let db_err = |source| Error::from_db(path, source);
         let conn = Connection::open_with_flags(
             path,
@@ -201,17 +203,17 @@ impl HealthReader {
     }
 
     /// See [`Store::ping`].
-    pub fn ping(&self) -> Result<()> {
+    pub(crate) fn ping(&self) -> Result<()> {
         self.0.ping()
     }
 
     /// See [`Store::failing_among`].
-    pub fn failing_among(&self, ids: &[String]) -> Result<usize> {
+    pub(crate) fn failing_among(&self, ids: &[String]) -> Result<usize> {
         self.0.failing_among(ids)
     }
 
     /// See [`Store::counts`].
-    pub fn counts(&self) -> Result<(u64, u64)> {
+    pub(crate) fn counts(&self) -> Result<(u64, u64)> {
         self.0.counts()
     }
 }

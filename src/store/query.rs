@@ -99,7 +99,7 @@ pub(super) fn item_from_row(r: &Row) -> rusqlite::Result<StoredItem> {
 }
 
 /// Tags one stored item from its title, summary and content (the region gazetteer, seen from the store).
-pub type TagItem = dyn Fn(&str, Option<&str>, Option<&str>) -> RegionTags;
+pub(super) type TagItem = dyn Fn(&str, Option<&str>, Option<&str>) -> RegionTags;
 
 impl Store {
     /// The newest stories (by their original date) that have at least one visible item, newest first; `limit` 0

@@ -39,7 +39,7 @@ const SHIFT: u32 = 4;
 const BASE: i64 = 1 << 40;
 
 /// Most body words indexed per item: enough for any news article, a bound for a hostile one.
-pub const MAX_BODY_WORDS: usize = 4000;
+pub(super) const MAX_BODY_WORDS: usize = 4000;
 
 /// A story a search found, with its visible items (first first) and which of them matched.
 #[derive(Debug, Clone, PartialEq)]
@@ -326,14 +326,14 @@ fn generation(conn: &Connection) -> rusqlite::Result<i64> {
 }
 
 /// A read-only connection for searching beside the writer (the HTTP server never writes the database).
-pub struct SearchReader {
+pub(crate) struct SearchReader {
     conn: Connection,
     path: PathBuf,
 }
 
 impl SearchReader {
     /// Opens the database read-only; the writer must have created and migrated it.
-    pub fn open(path: &Path) -> Result<SearchReader> {
+    pub(crate) fn open(path: &Path) -> Result<SearchReader> {
         let err = |source| Error::from_db(path, source);
         let conn = Connection::open_with_flags(
             path,
@@ -348,7 +348,7 @@ impl SearchReader {
     }
 
     /// See [`Store::search`].
-    pub fn search(
+    pub(crate) fn search(
         &self,
         query: &Query,
         limit: usize,
@@ -358,7 +358,7 @@ impl SearchReader {
     }
 
     /// See [`Store::search_generation`].
-    pub fn generation(&self) -> Result<i64> {
+    pub(crate) fn generation(&self) -> Result<i64> {
         generation(&self.conn).map_err(|e| Error::from_db(&self.path, e))
     }
 }

@@ -18,12 +18,12 @@ use crate::error::{Error, Result};
 
 /// Held while alive; the lock is released when it is dropped (or the process ends).
 #[derive(Debug)]
-pub struct WriterLock {
+pub(crate) struct WriterLock {
     _file: File,
 }
 
 /// The lock file of the database at `db_path`.
-pub fn lock_path(db_path: &Path) -> PathBuf {
+pub(crate) fn lock_path(db_path: &Path) -> PathBuf {
     let mut name = db_path.as_os_str().to_owned();
     name.push(".lock");
     PathBuf::from(name)
@@ -31,7 +31,7 @@ pub fn lock_path(db_path: &Path) -> PathBuf {
 
 impl WriterLock {
     /// Takes the database's writer lock, or fails with [`Error::DatabaseLocked`] naming the holder's pid.
-    pub fn acquire(db_path: &Path) -> Result<WriterLock> {
+    pub(crate) fn acquire(db_path: &Path) -> Result<WriterLock> {
         let path = lock_path(db_path);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| Error::DatabaseDir {
