@@ -12,7 +12,9 @@ pip install -q html5lib rdflib feedparser >/dev/null 2>&1 || true
 # shellcheck source=tests/fixture_daemon.sh
 source tests/fixture_daemon.sh
 fail=0
-for path in /feed.xml /feed.atom /country/kz.xml /country/ge.atom; do
+# The topic feeds: أذربيجان -"محادثات السلام", form-encoded as a reader subscribes to it.
+topic="q=%D8%A3%D8%B0%D8%B1%D8%A8%D9%8A%D8%AC%D8%A7%D9%86+-%22%D9%85%D8%AD%D8%A7%D8%AF%D8%AB%D8%A7%D8%AA+%D8%A7%D9%84%D8%B3%D9%84%D8%A7%D9%85%22"
+for path in /feed.xml /feed.atom /country/kz.xml /country/ge.atom "/search.xml?$topic" "/search.atom?$topic"; do
   curl -fsS "$base$path" > "$work/doc"
   echo "== W3C validator: $path"
   python3 tests/tools/w3c_validate.py "$work/doc" "$base$path" || fail=1

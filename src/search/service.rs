@@ -72,7 +72,7 @@ pub(crate) struct SearchService {
     reader: Mutex<SearchReader>,
     cache: Mutex<Cache>,
     gazetteer: Arc<Gazetteer>,
-    /// Descriptions sanitized for the cached answers; forgotten a generation after they were last used.
+    /// Descriptions sanitized for the answers (`story_views` keeps what the last two answers used).
     sanitized: SanitizeCache,
 }
 
@@ -106,7 +106,6 @@ impl SearchService {
             let mut cache = self.cache();
             if cache.generation != generation {
                 cache.reset(generation);
-                self.sanitized.end_round();
             }
             if let Some(doc) = cache.get(&key) {
                 return Ok(Answer::Found(doc));

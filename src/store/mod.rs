@@ -122,6 +122,12 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE items ADD COLUMN media TEXT NOT NULL DEFAULT '[]';
     "#,
+    // 5: a search match is resolved to its story from the index alone: an item row holds its text before
+    // `region_match`, so reading the row meant walking its overflow pages for every match streamed.
+    r#"
+    DROP INDEX items_search_key;
+    CREATE INDEX items_search_key ON items(search_key, story_id, region_match, source_id);
+    "#,
 ];
 
 /// An open database.

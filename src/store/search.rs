@@ -12,7 +12,8 @@
 //! (`(BASE - sort_time) << SHIFT`, 16 slots a second, filled from the top down); a second whose slots are full
 //! spills into the slots of the next *newer* second. So a key never sorts after its own second's slots, and every
 //! match after key `K` has `sort_time <= BASE - (K >> SHIFT)`: a story not yet met is at most that new (its
-//! `published` is its earliest item's time). The key is stored in `items.search_key` (unique).
+//! `published` is its earliest item's time). The key is stored in `items.search_key`, indexed together with what a
+//! match is resolved to (story, visibility), so streaming matches never reads the items' text.
 //!
 //! The writer indexes an item in the transaction that inserts it (`ingest`); a trigger removes its row when the
 //! item is deleted (retention), and `retag` re-indexes items whose region tags changed. `search_state` records the
@@ -44,7 +45,8 @@ pub(super) const MAX_BODY_WORDS: usize = 4000;
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchHit {
     pub story: StoredStory,
-    /// Index in `story.items` of the newest item that matched the query.
+    /// Index in `story.items` of the newest item that matched the query; only that item carries its summary and
+    /// content (it leads the story; the other reports are listed, not shown).
     pub matched: usize,
 }
 
@@ -195,6 +197,18 @@ pub(super) fn ensure_index(conn: &Connection) -> rusqlite::Result<Option<usize>>
     Ok(Some(indexed))
 }
 
+/// The item columns with the summary and content of the matched item (`?3`) only: a hit is led by it and only a
+/// lead's description is published, and reading every report's text would cost more than the search itself.
+fn lead_text_only() -> String {
+    let columns = ITEM_COLUMNS.replacen(
+        "summary, content",
+        "CASE WHEN id = ?3 THEN summary END, CASE WHEN id = ?3 THEN content END",
+        1,
+    );
+    assert_ne!(columns, ITEM_COLUMNS, "ITEM_COLUMNS lists summary, content");
+    columns
+}
+
 /// A story met while streaming matches.
 struct Found {
     story_id: i64,
@@ -258,14 +272,18 @@ fn run(
     }
     let filtered_json = serde_json::to_string(filtered_sources).expect("strings serialize");
     let mut items_of = conn.prepare_cached(&format!(
-        "SELECT {ITEM_COLUMNS} FROM items i WHERE i.story_id = ?2
+        "SELECT {} FROM items i WHERE i.story_id = ?2
            AND (i.region_match = 1 OR i.source_id NOT IN (SELECT value FROM json_each(?1)))
-         ORDER BY i.sort_time, i.id"
+         ORDER BY i.sort_time, i.id",
+        lead_text_only()
     ))?;
     let mut hits = Vec::with_capacity(found.len());
     for f in found {
         let items: Vec<_> = items_of
-            .query_map(params![filtered_json, f.story_id], item_from_row)?
+            .query_map(
+                params![filtered_json, f.story_id, f.matched_item],
+                item_from_row,
+            )?
             .collect::<rusqlite::Result<_>>()?;
         let matched = items
             .iter()

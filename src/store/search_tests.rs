@@ -254,6 +254,10 @@ fn one_hit_per_story_newest_first_led_by_the_matching_report() {
         Some("s1-later"),
         "the newest matching report leads"
     );
+    // Only the report that leads carries its text (the only description published).
+    let lead = &hits[1].story.items[hits[1].matched];
+    let other = &hits[1].story.items[1 - hits[1].matched];
+    assert!(lead.title.contains("موسكو") && other.summary.is_none() && other.content.is_none());
     let gas = store.search(&parse("الغاز"), 0, &[]).unwrap();
     assert_eq!(
         gas[1].story.items[gas[1].matched].guid.as_deref(),
@@ -330,6 +334,13 @@ fn keys_are_unique_and_bound_their_item_time() {
         .collect::<rusqlite::Result<_>>()
         .unwrap();
     assert_eq!(keys.len(), 40);
+    let distinct: i64 = store
+        .conn
+        .query_row("SELECT COUNT(DISTINCT search_key) FROM items", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(distinct, 40);
     for (key, sort_time) in &keys {
         assert!(*sort_time <= newest_after(*key));
     }
