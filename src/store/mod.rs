@@ -162,6 +162,7 @@ impl Store {
         })
     }
 
+    /// The database file this store has open.
     pub fn path(&self) -> &Path {
         &self.path
     }
