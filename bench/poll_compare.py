@@ -149,7 +149,7 @@ def main():
         return
     print(f"qafila/floor={med['qafila'][0] / med['floor'][0]:.2f}x (goal <= 2)  "
           f"python/qafila={med['python'][0] / med['qafila'][0]:.1f}x (goal >= 10)  "
-          f"qafila_peak_rss_mb={med['qafila'][1]:.1f} (goal <= 64)")
+          f"qafila_peak_rss_mb={med['qafila'][2]:.1f} (goal <= 64)")
 
 
 if __name__ == "__main__":

@@ -139,6 +139,9 @@ pub async fn run(config: Arc<Config>, config_path: PathBuf) -> Result<()> {
         "serving on {addr}, {} sources",
         config.enabled_sources().count()
     ));
+    // Signals are taken before the first publish: a SIGTERM while it renders stops the daemon cleanly once it is
+    // done (the scheduler sees the stop at once) instead of killing it with the default action.
+    tokio::spawn(handle_signals(engine.clone(), config_path, stop_tx));
     if let Err(e) = publish_and_ping(&engine, &site).await {
         tracing::error!(error = %e, "publishing what is stored failed; the feed appears after the first round");
     }
@@ -147,7 +150,6 @@ pub async fn run(config: Arc<Config>, config_path: PathBuf) -> Result<()> {
         tokio::spawn(watchdog(engine.clone(), heartbeat.clone(), every));
     }
 
-    tokio::spawn(handle_signals(engine.clone(), config_path, stop_tx));
     let result = schedule_loop(&engine, &site, stop_rx, &heartbeat).await;
     notify::stopping();
     result?;
