@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -44,6 +44,21 @@ impl Drop for LoggedDaemon {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// A daemon on a free port polling the one healthy fixture outlet, once its first publish is served:
+/// the config, the daemon and the base URL.
+async fn one_source_daemon(server: &FixtureServer, dir: &Path) -> (PathBuf, Daemon, String) {
+    let port = free_port();
+    let config = write_config(
+        dir,
+        &format!("127.0.0.1:{port}"),
+        &[("a", server.url("/feeds/outlet-a.xml"))],
+    );
+    let daemon = Daemon::start(&config);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_for(&base, "/", 200, "the first publish").await;
+    (config, daemon, base)
 }
 
 /// Waits until `GET base/path` answers with `status`, returning the body.
@@ -152,15 +167,7 @@ async fn credentials_in_source_urls_are_never_published() {
 async fn every_response_carries_security_headers_and_no_file_paths() {
     let server = FixtureServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let config = write_config(
-        dir.path(),
-        &format!("127.0.0.1:{port}"),
-        &[("a", server.url("/feeds/outlet-a.xml"))],
-    );
-    let _daemon = Daemon::start(&config);
-    let base = format!("http://127.0.0.1:{port}");
-    wait_for(&base, "/", 200, "the first publish").await;
+    let (_config, _daemon, base) = one_source_daemon(&server, dir.path()).await;
     for (path, status) in [
         ("/", 200),
         ("/feed.xml", 200),
@@ -416,15 +423,7 @@ async fn serving_does_not_depend_on_the_feed_file() {
 async fn a_second_writer_is_refused_and_readers_keep_working() {
     let server = FixtureServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let config = write_config(
-        dir.path(),
-        &format!("127.0.0.1:{port}"),
-        &[("a", server.url("/feeds/outlet-a.xml"))],
-    );
-    let daemon = Daemon::start(&config);
-    let base = format!("http://127.0.0.1:{port}");
-    wait_for(&base, "/", 200, "the first publish").await;
+    let (config, daemon, _base) = one_source_daemon(&server, dir.path()).await;
     for command in ["poll", "run", "prune"] {
         let out = qafila(&config, &[command]);
         assert_eq!(out.status.code(), Some(1), "{command}: {}", stdout(&out));
