@@ -452,3 +452,7 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     }
     written.map_err(err)
 }
+
+#[cfg(test)]
+#[path = "site_tests.rs"]
+mod tests;
