@@ -7,6 +7,7 @@
 
 #![warn(unreachable_pub, missing_docs)]
 
+pub mod bench_api;
 pub mod cli;
 pub mod config;
 pub mod daemon;
