@@ -38,7 +38,7 @@ use crate::config::{Config, SourceConfig};
 
 mod expression;
 
-pub use expression::CronSchedule;
+pub(crate) use expression::CronSchedule;
 
 /// The scheduler looks at the clock at least this often, so a changed system clock is noticed.
 pub(crate) const MAX_SLEEP: Duration = Duration::from_secs(30);

@@ -70,7 +70,7 @@ impl PollReport {
 }
 
 /// Everything a poll needs, shared by the daemon's tasks.
-pub struct Engine {
+pub(crate) struct Engine {
     config: SharedConfig,
     fetcher: RwLock<Fetcher>,
     pub metrics: Arc<Metrics>,
@@ -87,7 +87,7 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(
+    pub(crate) fn new(
         config: Arc<Config>,
         fetcher: Fetcher,
         writer: Writer,
@@ -107,23 +107,23 @@ impl Engine {
     }
 
     /// The config in force, for a reader that must follow reloads (the HTTP server).
-    pub fn shared_config(&self) -> SharedConfig {
+    pub(crate) fn shared_config(&self) -> SharedConfig {
         self.config.clone()
     }
 
     /// The config in force (replaced whole on reload).
-    pub fn config(&self) -> Arc<Config> {
+    pub(crate) fn config(&self) -> Arc<Config> {
         self.config.get()
     }
 
     /// The fetcher in force (its SSRF-guarded client also sends the WebSub pings).
-    pub fn fetcher(&self) -> Fetcher {
+    pub(crate) fn fetcher(&self) -> Fetcher {
         self.fetcher.read().expect("fetcher lock").clone()
     }
 
     /// Puts a new, already validated config in force: sources are registered (added ones fall due at once), fetch
     /// settings apply to the next fetches. In-flight polls finish with the settings they started with.
-    pub async fn reload(&self, config: Arc<Config>, fetcher: Fetcher) -> Result<()> {
+    pub(crate) async fn reload(&self, config: Arc<Config>, fetcher: Fetcher) -> Result<()> {
         let sources: Vec<(String, String)> = config
             .sources
             .iter()
@@ -145,7 +145,7 @@ impl Engine {
     }
 
     /// Polls one source and records the outcome. Never fails for a source's fault; only a database error is `Err`.
-    pub async fn poll_source(&self, source: &SourceConfig) -> Result<PollReport> {
+    pub(crate) async fn poll_source(&self, source: &SourceConfig) -> Result<PollReport> {
         let started = Instant::now();
         let id = source.id().to_string();
         let state = self
@@ -355,7 +355,7 @@ impl Engine {
     /// Takes the writer lock — waiting for any write in progress — and runs `f` with it on a blocking thread
     /// (SQLite calls block). Every database access of the engine goes through here, reads included, so keep `f`
     /// short.
-    pub async fn with_writer<T: Send + 'static>(
+    pub(crate) async fn with_writer<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Writer) -> Result<T> + Send + 'static,
     ) -> Result<T> {
@@ -371,7 +371,7 @@ impl Engine {
     }
 
     /// The stories to publish, newest first, as the publisher wants them.
-    pub async fn stories_to_publish(&self, limit: usize) -> Result<Vec<StoryView>> {
+    pub(crate) async fn stories_to_publish(&self, limit: usize) -> Result<Vec<StoryView>> {
         let filtered = self.config().region_filtered_ids();
         let stored = self
             .with_writer(move |w| w.store.latest_stories(limit, &filtered))

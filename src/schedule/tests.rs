@@ -332,7 +332,8 @@ fn a_clock_set_back_is_noticed_within_the_longest_sleep() {
     // every MAX_SLEEP, so setting the clock forward again is seen at once.
     let c = config();
     let now = at(10, 7, 0);
-    let ahead = Some(now + chrono::Duration::days(1));
+    let tomorrow = now + chrono::Duration::days(1);
+    let ahead = Some(tomorrow);
     let times = stored(&[
         ("quarterly", ahead),
         ("hourly", ahead),
@@ -341,7 +342,7 @@ fn a_clock_set_back_is_noticed_within_the_longest_sleep() {
     let turn = Scheduler::default().turn(&c, now, &times, |_| None, &HashSet::new());
     assert!(turn.due.is_empty());
     assert_eq!(turn.wake_at, now + to_chrono(MAX_SLEEP));
-    let turn = Scheduler::default().turn(&c, ahead.unwrap(), &times, |_| None, &HashSet::new());
+    let turn = Scheduler::default().turn(&c, tomorrow, &times, |_| None, &HashSet::new());
     assert_eq!(due_ids(&turn), ["quarterly", "hourly", "until-2099"]);
 }
 
