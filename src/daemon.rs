@@ -125,6 +125,10 @@ pub async fn run(config: Arc<Config>, config_path: PathBuf) -> Result<()> {
             &config.storage.database,
             engine.gazetteer.clone(),
         )?),
+        archive: Arc::new(crate::archive::ArchiveService::new(
+            &config.storage.database,
+            engine.gazetteer.clone(),
+        )?),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let server_stop = stop_rx.clone();

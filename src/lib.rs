@@ -7,6 +7,7 @@
 
 #![warn(unreachable_pub, missing_docs)]
 
+mod archive;
 pub mod cli;
 pub mod config;
 pub mod daemon;
