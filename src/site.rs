@@ -31,7 +31,7 @@ pub(crate) const OPML_TYPE: &str = "text/x-opml; charset=utf-8";
 
 /// One rendered document, with its compressed forms made once.
 #[derive(Debug, Clone)]
-pub struct Document {
+pub(crate) struct Document {
     pub body: Arc<[u8]>,
     pub gzip: Arc<[u8]>,
     pub brotli: Arc<[u8]>,
@@ -44,7 +44,11 @@ pub struct Document {
 }
 
 impl Document {
-    pub fn new(body: String, content_type: &'static str, last_modified: DateTime<Utc>) -> Document {
+    pub(crate) fn new(
+        body: String,
+        content_type: &'static str,
+        last_modified: DateTime<Utc>,
+    ) -> Document {
         let etag = format!("\"{}\"", identity::hash_hex(&[&body]));
         Document {
             body: Arc::from(body.into_bytes()),
@@ -83,7 +87,7 @@ fn brotli(bytes: &[u8]) -> Vec<u8> {
 
 /// The documents by URL path, swapped whole after each publish so readers never see a half-updated set.
 #[derive(Default)]
-pub struct Site {
+pub(crate) struct Site {
     docs: RwLock<Arc<HashMap<String, Document>>>,
     /// The ETag of the RSS feed last written to `[feed] output`: a failed write is retried at the next publish
     /// even when the feed has not changed since.
@@ -91,12 +95,12 @@ pub struct Site {
 }
 
 impl Site {
-    pub fn get(&self, path: &str) -> Option<Document> {
+    pub(crate) fn get(&self, path: &str) -> Option<Document> {
         self.docs.read().expect("site lock").get(path).cloned()
     }
 
     /// Whether a publish has filled the site yet.
-    pub fn is_published(&self) -> bool {
+    pub(crate) fn is_published(&self) -> bool {
         !self.docs.read().expect("site lock").is_empty()
     }
 
