@@ -11,13 +11,13 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::archive::ArchiveService;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::fetch::Fetcher;
 use crate::pipeline::{Engine, Writer};
 use crate::regions::Gazetteer;
 use crate::schedule;
-use crate::archive::ArchiveService;
 use crate::search::SearchService;
 use crate::serve::{self, ServerState};
 use crate::site::Site;
