@@ -8,6 +8,7 @@
 
 #![warn(unreachable_pub, missing_docs)]
 
+mod archive;
 pub mod bench_api;
 pub mod cli;
 pub mod config;

@@ -250,6 +250,7 @@ pub(crate) fn route(path: &str) -> &'static str {
         "/sources.opml" => "/sources.opml",
         "/healthz" => "/healthz",
         "/metrics" => "/metrics",
+        p if crate::archive::day_path(p).is_some() => "/day/*",
         p => match p.strip_prefix("/country/") {
             Some(rest)
                 if !rest.is_empty()

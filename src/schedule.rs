@@ -22,10 +22,11 @@
 //! 6. **Each turn of the daemon** ([`Scheduler::turn`]) polls every enabled source whose time has come and is not
 //!    already being polled. Its time is the `next_due` stored with its last result, or, when that result could not
 //!    be stored, the later time held in memory (`WriteHealth`): otherwise a full disk would make a source look due
-//!    at once, again and again. A source never polled (or with no stored time) is due at once, so after a restart
-//!    new and overdue sources go first and the others keep the times the last process stored. The daemon then
-//!    sleeps until the earliest time, but never longer than [`MAX_SLEEP`], so that a changed system clock, in
-//!    either direction, is noticed within that.
+//!    at once, again and again (a reload releases those, since the operator may have freed space). A source never
+//!    polled (or with no stored time) is due at once, so after a restart new and overdue sources go first and the
+//!    others keep the times the last process stored; a reload wakes the loop, so added sources start at once. The
+//!    daemon then sleeps until the earliest time, but never longer than [`MAX_SLEEP`], so that a changed system
+//!    clock, in either direction, is noticed within that.
 //! 7. **What readers are told** ([`served_max_age`]): served documents may be cached for half the global period,
 //!    between 30 s and an hour, so a reader sees a round's result soon after it.
 

@@ -6,7 +6,8 @@
 //! a restart — gives the very same bytes and validators, and readers' conditional requests keep answering `304`.
 //!
 //! Paths: `/feed.xml`, `/feed.atom`, `/feed.json`, `/` (the Arabic page), `/country/{id}` and
-//! `/country/{id}.xml|.atom|.json` for each gazetteer entity, `/sources.opml`.
+//! `/country/{id}.xml|.atom|.json` for each gazetteer entity, `/sources.opml`. The day archive (`/day/…`) is
+//! rendered on request instead (`archive`): the home page links to the day of its oldest story.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -157,6 +158,8 @@ struct Slice<'a> {
     /// The page's heading.
     heading: String,
     stories: &'a [StoryView],
+    /// Whether the page ends with a link into the day archive (`/day/…` holds every story, not one country's).
+    archive_link: bool,
 }
 
 /// Renders a slice's three feed formats and its page into `docs`.
@@ -214,7 +217,20 @@ fn render_slice(
     }
     let page_meta = meta(config, &config.feed.title, &slice.page);
     let page = render_within(max_bytes, &slice.page, stories, |s| {
-        publish::render_html(&page_meta, &slice.heading, s, &alternates, entities, now)
+        let older = slice.archive_link.then(|| publish::older_than(s)).flatten();
+        let extras = publish::PageExtras {
+            pager: older.as_ref(),
+            ..publish::PageExtras::default()
+        };
+        publish::render_page(
+            &page_meta,
+            &slice.heading,
+            s,
+            &alternates,
+            entities,
+            now,
+            &extras,
+        )
     });
     docs.insert(slice.page.clone(), Document::new(page, HTML_TYPE, now));
 }
@@ -234,7 +250,7 @@ pub(crate) struct Published {
 /// The document `render` makes of the newest stories that fit in `max_bytes` (`[limits] max_document_bytes`): all
 /// of them normally; when they are too large, fewer, estimated from the size of the last try (a few renders at
 /// most). Readers are better served by a shorter feed than by one so large that they give up on it.
-fn render_within(
+pub(crate) fn render_within(
     max_bytes: usize,
     path: &str,
     stories: &[StoryView],
@@ -281,6 +297,7 @@ pub(crate) fn rebuild(
         title: config.feed.title.clone(),
         heading: "آخر الأخبار".into(),
         stories: &stories[..stories.len().min(max)],
+        archive_link: true,
     };
     render_slice(&mut docs, config, &entities, &main, now);
     for entity in &entities {
@@ -297,6 +314,7 @@ pub(crate) fn rebuild(
             title: format!("{} — {}", config.feed.title, entity.name),
             heading: format!("أخبار {}", entity.name),
             stories: &selected,
+            archive_link: false,
         };
         render_slice(&mut docs, config, &entities, &slice, now);
     }

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::archive::ArchiveService;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::fetch::Fetcher;
@@ -70,6 +71,10 @@ pub(crate) async fn serve(
         config: engine.shared_config(),
         write_health: engine.write_health.clone(),
         search: Arc::new(SearchService::new(
+            &config.storage.database,
+            engine.gazetteer.clone(),
+        )?),
+        archive: Arc::new(ArchiveService::new(
             &config.storage.database,
             engine.gazetteer.clone(),
         )?),

@@ -8,11 +8,7 @@ use chrono::TimeZone;
 use super::*;
 
 const CONFIG: &str = r#"
-[feed]
-title = "قافلة"
-description = "أخبار"
-link = "https://qafila.example/"
-self_url = "https://qafila.example/feed.xml"
+feed = { title = "قافلة", description = "أخبار", link = "https://q.example/", self_url = "https://q.example/f.xml" }
 
 [fetch]
 schedule = "*/15 * * * *"
@@ -65,6 +61,15 @@ fn poll(at: DateTime<Utc>) -> Poll {
         failed: false,
         failures_before: 0,
         floor: ServerFloor::default(),
+    }
+}
+
+/// A server's floors, in seconds: `max-age`, `<ttl>`, `Retry-After`.
+fn floor(fresh_for: Option<u64>, ttl: Option<u64>, retry_after: Option<u64>) -> ServerFloor {
+    ServerFloor {
+        fresh_for: fresh_for.map(Duration::from_secs),
+        ttl: ttl.map(Duration::from_secs),
+        retry_after: retry_after.map(Duration::from_secs),
     }
 }
 
@@ -180,45 +185,34 @@ fn a_server_floor_beats_the_cron_but_never_brings_a_poll_forward() {
         floor,
         ..poll(at(10, 7, 0))
     };
-    let retry = ServerFloor {
-        retry_after: Some(Duration::from_secs(3600)),
-        ..Default::default()
-    };
+    // Retry-After beats the quarter hour: due exactly then (a floor has no jitter of its own).
+    let retry = floor(None, None, Some(3600));
+    let exactly = |t| (t, t);
     assert_eq!(
         range_of(&c, "quarterly", &with(retry)),
-        (at(11, 7, 0), at(11, 7, 0))
+        exactly(at(11, 7, 0))
     );
     // max-age and <ttl> alike: the longest counts.
-    let cached = ServerFloor {
-        fresh_for: Some(Duration::from_secs(1800)),
-        ttl: Some(Duration::from_secs(2400)),
-        retry_after: None,
-    };
-    assert_eq!(range_of(&c, "quarterly", &with(cached)).0, at(10, 47, 0));
+    let cached = floor(Some(1800), Some(2400), None);
+    assert_eq!(
+        range_of(&c, "quarterly", &with(cached)),
+        exactly(at(10, 47, 0))
+    );
     // Capped at `max_cache_floor_secs` (two hours here): a year of max-age cannot silence a source.
-    let year = ServerFloor {
-        fresh_for: Some(Duration::from_secs(365 * 86_400)),
-        ..Default::default()
-    };
+    let year = floor(Some(365 * 86_400), None, None);
     assert_eq!(
         range_of(&c, "quarterly", &with(year)),
-        (at(12, 7, 0), at(12, 7, 0))
+        exactly(at(12, 7, 0))
     );
     // A floor shorter than the schedule changes nothing.
-    let short = ServerFloor {
-        fresh_for: Some(Duration::from_secs(60)),
-        ..Default::default()
-    };
+    let short = floor(Some(60), None, None);
     assert!(range_of(&c, "quarterly", &with(short)).0 >= at(10, 15, 0));
     // A floor longer than the backoff wins over it too.
     let refused = Poll {
         failed: true,
         ..with(retry)
     };
-    assert_eq!(
-        range_of(&c, "quarterly", &refused),
-        (at(11, 7, 0), at(11, 7, 0))
-    );
+    assert_eq!(range_of(&c, "quarterly", &refused), exactly(at(11, 7, 0)));
 }
 
 #[test]
@@ -229,10 +223,7 @@ fn no_cache_floor_when_the_operator_caps_it_at_zero() {
     )
     .unwrap();
     let p = Poll {
-        floor: ServerFloor {
-            fresh_for: Some(Duration::from_secs(3600)),
-            ..Default::default()
-        },
+        floor: floor(Some(3600), None, None),
         ..poll(at(10, 7, 0))
     };
     let (first, last) = range_of(&c, "quarterly", &p);

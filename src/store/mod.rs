@@ -6,6 +6,7 @@
 //! one transaction (after cargo's `util/sqlite.rs`); a database from a newer qafila is refused rather than
 //! misread. All writes of one fetched source are one transaction (`ingest`), never one per item.
 
+mod day;
 mod ingest;
 mod maintenance;
 mod query;
@@ -20,6 +21,7 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 
 pub(crate) use crate::model::RegionTags;
+pub(crate) use day::DayReader;
 #[cfg(test)]
 pub(crate) use ingest::EachItemItsOwnStory;
 pub(crate) use ingest::{
