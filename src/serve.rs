@@ -2,7 +2,8 @@
 //!
 //! `GET`/`HEAD` only. `ETag` and `Last-Modified` with `304` answers to `If-None-Match` / `If-Modified-Since`, so
 //! readers polling every few minutes cost a header exchange. `/healthz` answers 200 with a short JSON status while
-//! the database answers (503 when it does not). Anything else is 404.
+//! the database answers (503 when it does not). `/search…` and `/day/YYYY-MM-DD` are answered by their services on
+//! read-only connections of their own. Anything else is 404.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -36,6 +37,8 @@ pub(crate) struct ServerState {
     pub write_health: Arc<WriteHealth>,
     /// `/search` and the topic feeds, on a read-only connection of their own.
     pub search: Arc<crate::search::SearchService>,
+    /// `/day/YYYY-MM-DD`, the day archive, on a read-only connection of its own.
+    pub archive: Arc<crate::archive::ArchiveService>,
 }
 
 pub(crate) fn router(state: Arc<ServerState>) -> axum::Router {
@@ -108,6 +111,9 @@ async fn respond(
     }
     if let Some(format) = crate::search::Format::of_path(uri.path()) {
         return search(state, format, uri, headers).await;
+    }
+    if let Some(day) = crate::archive::day_path(uri.path()) {
+        return archive_day(state, day, headers).await;
     }
     match state.site.get(uri.path()) {
         Some(doc) => serve_document(&compressed_for(doc, headers).await, headers, state.max_age),
@@ -316,6 +322,48 @@ async fn search(
             plain(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "search is unavailable right now; try again shortly\n",
+                None,
+            )
+        }
+    }
+}
+
+/// `/day/YYYY-MM-DD`: the day's page (from the archive's cache or rendered off the async threads), served like
+/// any document; `400` for a path that is not a date, `404` for a day outside the archive, each saying why.
+async fn archive_day(
+    state: Arc<ServerState>,
+    day: crate::archive::DayPath,
+    headers: &HeaderMap,
+) -> Response {
+    use crate::archive::{DayAnswer, DayPath};
+    let day = match day {
+        DayPath::Day(day) => day,
+        DayPath::Malformed(why) => return plain(StatusCode::BAD_REQUEST, why, None),
+    };
+    let (archive, config) = (state.archive.clone(), state.config.get());
+    let answer =
+        tokio::task::spawn_blocking(move || archive.answer(&config, day, Utc::now())).await;
+    match answer {
+        Ok(Ok(DayAnswer::Found(doc))) => serve_document(&doc, headers, state.max_age),
+        Ok(Ok(DayAnswer::NotFound(why))) => Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(Body::from(why))
+            .expect("valid response"),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "day archive failed");
+            plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the archive is unavailable right now; try again shortly\n",
+                None,
+            )
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "day archive task failed");
+            plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the archive is unavailable right now; try again shortly\n",
                 None,
             )
         }

@@ -6,7 +6,8 @@
 //! a restart — gives the very same bytes and validators, and readers' conditional requests keep answering `304`.
 //!
 //! Paths: `/feed.xml`, `/feed.atom`, `/feed.json`, `/` (the Arabic page), `/country/{id}` and
-//! `/country/{id}.xml|.atom|.json` for each gazetteer entity, `/sources.opml`.
+//! `/country/{id}.xml|.atom|.json` for each gazetteer entity, `/sources.opml`. The day archive (`/day/…`) is
+//! rendered on request instead (`archive`): the home page links to the day of its oldest story.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -30,7 +31,7 @@ pub(crate) const OPML_TYPE: &str = "text/x-opml; charset=utf-8";
 
 /// One rendered document, with its compressed forms made once, when first wanted.
 #[derive(Debug, Clone)]
-pub struct Document {
+pub(crate) struct Document {
     pub body: Arc<[u8]>,
     /// Shared by every clone: a form made for one request serves all later ones, and a document that did not
     /// change between publishes keeps the forms already made.
@@ -51,7 +52,11 @@ struct Compressed {
 }
 
 impl Document {
-    pub fn new(body: String, content_type: &'static str, last_modified: DateTime<Utc>) -> Document {
+    pub(crate) fn new(
+        body: String,
+        content_type: &'static str,
+        last_modified: DateTime<Utc>,
+    ) -> Document {
         let etag = format!("\"{}\"", identity::hash_hex(&[&body]));
         Document {
             body: Arc::from(body.into_bytes()),
@@ -64,13 +69,13 @@ impl Document {
     }
 
     /// The gzip form (made now if it was not yet: CPU work, call it off the async threads).
-    pub fn gzip(&self) -> Arc<[u8]> {
+    pub(crate) fn gzip(&self) -> Arc<[u8]> {
         let made = self.compressed.gzip.get_or_init(|| gzip(&self.body).into());
         made.clone()
     }
 
     /// The brotli form (made now if it was not yet: CPU work, call it off the async threads).
-    pub fn brotli(&self) -> Arc<[u8]> {
+    pub(crate) fn brotli(&self) -> Arc<[u8]> {
         let made = self
             .compressed
             .brotli
@@ -79,7 +84,7 @@ impl Document {
     }
 
     /// Whether the gzip (`brotli = false`) or brotli form is made already.
-    pub fn has_compressed(&self, brotli: bool) -> bool {
+    pub(crate) fn has_compressed(&self, brotli: bool) -> bool {
         match brotli {
             true => self.compressed.brotli.get().is_some(),
             false => self.compressed.gzip.get().is_some(),
@@ -87,7 +92,7 @@ impl Document {
     }
 
     /// The bytes it holds: the body and the compressed forms made so far.
-    pub fn held_bytes(&self) -> usize {
+    pub(crate) fn held_bytes(&self) -> usize {
         let made = |form: &OnceLock<Arc<[u8]>>| form.get().map_or(0, |f| f.len());
         self.body.len() + made(&self.compressed.gzip) + made(&self.compressed.brotli)
     }
@@ -118,7 +123,7 @@ fn brotli(bytes: &[u8]) -> Vec<u8> {
 
 /// The documents by URL path, swapped whole after each publish so readers never see a half-updated set.
 #[derive(Default)]
-pub struct Site {
+pub(crate) struct Site {
     docs: RwLock<Arc<HashMap<String, Document>>>,
     /// The ETag of the RSS feed last written to `[feed] output`: a failed write is retried at the next publish
     /// even when the feed has not changed since.
@@ -126,12 +131,12 @@ pub struct Site {
 }
 
 impl Site {
-    pub fn get(&self, path: &str) -> Option<Document> {
+    pub(crate) fn get(&self, path: &str) -> Option<Document> {
         self.docs.read().expect("site lock").get(path).cloned()
     }
 
     /// Whether a publish has filled the site yet.
-    pub fn is_published(&self) -> bool {
+    pub(crate) fn is_published(&self) -> bool {
         !self.docs.read().expect("site lock").is_empty()
     }
 
@@ -189,6 +194,8 @@ struct Slice<'a> {
     /// The page's heading.
     heading: String,
     stories: &'a [StoryView],
+    /// Whether the page ends with a link into the day archive (`/day/…` holds every story, not one country's).
+    archive_link: bool,
 }
 
 /// Renders a slice's three feed formats and its page into `docs`.
@@ -246,7 +253,20 @@ fn render_slice(
     }
     let page_meta = meta(config, &config.feed.title, &slice.page);
     let page = render_within(max_bytes, &slice.page, stories, |s| {
-        publish::render_html(&page_meta, &slice.heading, s, &alternates, entities, now)
+        let older = slice.archive_link.then(|| publish::older_than(s)).flatten();
+        let extras = publish::PageExtras {
+            pager: older.as_ref(),
+            ..publish::PageExtras::default()
+        };
+        publish::render_page(
+            &page_meta,
+            &slice.heading,
+            s,
+            &alternates,
+            entities,
+            now,
+            &extras,
+        )
     });
     docs.insert(slice.page.clone(), Document::new(page, HTML_TYPE, now));
 }
@@ -266,7 +286,7 @@ pub(crate) struct Published {
 /// The document `render` makes of the newest stories that fit in `max_bytes` (`[limits] max_document_bytes`): all
 /// of them normally; when they are too large, fewer, estimated from the size of the last try (a few renders at
 /// most). Readers are better served by a shorter feed than by one so large that they give up on it.
-fn render_within(
+pub(crate) fn render_within(
     max_bytes: usize,
     path: &str,
     stories: &[StoryView],
@@ -313,6 +333,7 @@ pub(crate) fn rebuild(
         title: config.feed.title.clone(),
         heading: "آخر الأخبار".into(),
         stories: &stories[..stories.len().min(max)],
+        archive_link: true,
     };
     render_slice(&mut docs, config, &entities, &main, now);
     for entity in &entities {
@@ -329,6 +350,7 @@ pub(crate) fn rebuild(
             title: format!("{} — {}", config.feed.title, entity.name),
             heading: format!("أخبار {}", entity.name),
             stories: &selected,
+            archive_link: false,
         };
         render_slice(&mut docs, config, &entities, &slice, now);
     }

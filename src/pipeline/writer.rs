@@ -13,7 +13,7 @@ use crate::regions::Gazetteer;
 use crate::store::{FetchRecord, IncomingItem, Store, StoryPlacer, WindowItem, WriterLock};
 
 /// The single writer: the database connection together with the story index, which must change in step with it.
-pub struct Writer {
+pub(crate) struct Writer {
     pub store: Store,
     /// This process is the database's only writer while the writer lives.
     _lock: WriterLock,
@@ -32,7 +32,7 @@ pub(crate) fn open_store(config: &Config) -> Result<Store> {
 
 impl Writer {
     /// Opens the store, re-tags items if the gazetteer changed, and rebuilds the story index from recent items.
-    pub fn open(config: &Config, gazetteer: Arc<Gazetteer>) -> Result<Writer> {
+    pub(crate) fn open(config: &Config, gazetteer: Arc<Gazetteer>) -> Result<Writer> {
         // Before anything is written (even the source list): a second writer must change nothing.
         let lock = WriterLock::acquire(&config.storage.database)?;
         let mut store = open_store(config)?;
@@ -86,7 +86,7 @@ impl Writer {
 
     /// Retention: prunes items older than `retention_days` except those of `keep` (the published stories), runs
     /// `PRAGMA optimize` and a WAL checkpoint, and rebuilds the story index so it never points at a pruned story.
-    pub fn maintain(
+    pub(crate) fn maintain(
         &mut self,
         retention_days: u32,
         keep: &[String],

@@ -16,7 +16,7 @@ pub(super) const STABLE_REDIRECT_POLLS: i64 = 3;
 
 /// One entry of a fetched feed, ready to store.
 #[derive(Debug, Clone)]
-pub struct IncomingItem {
+pub(crate) struct IncomingItem {
     /// Identity within the source (`identity::source_key`).
     pub source_key: String,
     /// Identity across sources (`identity::url_key`), when the item has a link.
@@ -30,7 +30,7 @@ pub struct IncomingItem {
 
 /// Decides which story a *new* item joins. Implemented by the story index (`dedup`), so that the store does not
 /// need to know how stories are recognised and the index is updated in step with what is stored.
-pub trait StoryPlacer {
+pub(crate) trait StoryPlacer {
     /// Spans of publication time whose stored items the placer must see before it can place the new item at
     /// `index`, because it does not hold them (a backlog reaching back past what it keeps in memory). The store
     /// reads them with an indexed range query and hands them over through `recall`.
@@ -60,7 +60,7 @@ impl StoryPlacer for EachItemItsOwnStory {
 
 /// The outcome of one fetch, for the source's state row.
 #[derive(Debug, Clone, Default)]
-pub struct FetchRecord {
+pub(crate) struct FetchRecord {
     pub at: DateTime<Utc>,
     /// HTTP status, if the server answered.
     pub status: Option<u16>,
@@ -78,7 +78,7 @@ pub struct FetchRecord {
 
 /// A change to the feed discovered on a source's HTML page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Discovery {
+pub(crate) enum Discovery {
     #[default]
     Unchanged,
     /// The page's feed is at this URL: poll it from now on.
@@ -88,7 +88,7 @@ pub enum Discovery {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct IngestCounts {
+pub(crate) struct IngestCounts {
     /// Items stored for the first time.
     pub new: usize,
     /// Items already known (from this source or, by URL, another one).
@@ -99,7 +99,7 @@ pub struct IngestCounts {
 
 /// What the state update found out beyond the counts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StateChange {
+pub(crate) struct StateChange {
     /// The source's stored URL moved here (after a stable permanent redirect).
     pub moved_to: Option<String>,
 }
@@ -107,7 +107,7 @@ pub struct StateChange {
 impl Store {
     /// Registers the configured sources (new ones are due at once); a source whose configured URL changed forgets
     /// its redirect and validators. Sources no longer configured keep their rows and items.
-    pub fn sync_sources<'a>(
+    pub(crate) fn sync_sources<'a>(
         &mut self,
         sources: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<()> {
@@ -130,7 +130,7 @@ impl Store {
 
     /// Stores one fetch of one source: the items (new ones placed into stories by `placer`) and the fetch state,
     /// all in one transaction. On any error nothing of it is stored and the placer must be rebuilt.
-    pub fn ingest(
+    pub(crate) fn ingest(
         &mut self,
         source_id: &str,
         items: &[IncomingItem],
@@ -147,7 +147,7 @@ impl Store {
     /// Starts a transaction that stores the fetches of several sources at once (group commit: one sync of the
     /// log for all of them). Each source's items and its fetch state are still written together; nothing of the
     /// group is stored until [`IngestGroup::commit`], and dropping the group rolls all of it back.
-    pub fn begin_group(&mut self) -> Result<IngestGroup<'_>> {
+    pub(crate) fn begin_group(&mut self) -> Result<IngestGroup<'_>> {
         let tx = self
             .conn
             .transaction()
@@ -161,7 +161,7 @@ impl Store {
 }
 
 /// The fetches of several sources being stored in one transaction (see [`Store::begin_group`]).
-pub struct IngestGroup<'s> {
+pub(crate) struct IngestGroup<'s> {
     tx: rusqlite::Transaction<'s>,
     path: &'s std::path::Path,
     /// The new items' search index rows, written just before the commit (see `search::PendingRows`).
@@ -177,7 +177,7 @@ impl IngestGroup<'_> {
     /// Writes one fetch of one source into the group: the items (new ones placed into stories by `placer`) and
     /// the fetch state. On an error the whole group must be dropped (rolled back) and the placer rebuilt: the
     /// statements before the failing one are part of the open transaction.
-    pub fn ingest(
+    pub(crate) fn ingest(
         &mut self,
         source_id: &str,
         items: &[IncomingItem],
@@ -205,7 +205,7 @@ impl IngestGroup<'_> {
     }
 
     /// Makes everything written into the group durable at once.
-    pub fn commit(mut self) -> Result<()> {
+    pub(crate) fn commit(mut self) -> Result<()> {
         let path = self.path;
         let e = |source| Error::from_db(path, source);
         self.search_rows.write(&self.tx).map_err(e)?;

@@ -43,7 +43,7 @@ pub(super) const MAX_BODY_WORDS: usize = 4000;
 
 /// A story a search found, with its visible items (first first) and which of them matched.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SearchHit {
+pub(crate) struct SearchHit {
     pub story: StoredStory,
     /// Index in `story.items` of the newest item that matched the query; only that item carries its summary and
     /// content (it leads the story; the other reports are listed, not shown).
@@ -344,7 +344,7 @@ fn run(
 impl Store {
     /// The newest `limit` stories (0: all) matching `query`, newest first; items of `filtered_sources` count only
     /// when they mention the region (as in the feeds).
-    pub fn search(
+    pub(crate) fn search(
         &self,
         query: &Query,
         limit: usize,
@@ -354,7 +354,8 @@ impl Store {
     }
 
     /// Changes whenever items are added, removed or re-tagged.
-    pub fn search_generation(&self) -> Result<i64> {
+    #[cfg(test)]
+    pub(crate) fn search_generation(&self) -> Result<i64> {
         generation(&self.conn).map_err(|e| Error::from_db(&self.path, e))
     }
 }
