@@ -247,7 +247,9 @@ mod tests {
         (p.mime, p.width, p.height, p.picture) = (None, None, None, true);
         let x = render_atom(&meta(), &s[..1], built_at());
         assert!(!x.contains("rel=\"enclosure\""), "{x}");
-        assert!(x.contains("<media:content url=\"https://wafa.example/image?id=7\" medium=\"image\"/>"));
+        assert!(
+            x.contains("<media:content url=\"https://wafa.example/image?id=7\" medium=\"image\"/>")
+        );
         assert!(x.contains("<media:thumbnail url=\"https://wafa.example/image?id=7\"/>"));
     }
 
