@@ -9,6 +9,7 @@
 #![warn(unreachable_pub, missing_docs)]
 
 mod archive;
+pub mod bench_api;
 pub mod cli;
 pub mod config;
 pub mod daemon;

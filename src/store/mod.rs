@@ -11,6 +11,7 @@ mod ingest;
 mod maintenance;
 mod query;
 mod search;
+mod space;
 mod writer_lock;
 
 use std::path::{Path, PathBuf};
