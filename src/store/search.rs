@@ -18,8 +18,8 @@
 //! The writer indexes an item in the transaction that inserts it (`ingest`); a trigger removes its row when the
 //! item is deleted (retention), and `retag` re-indexes items whose region tags changed. `search_state` records the
 //! tokenization the index was built with (rebuilt when the database is opened by a qafila that folds differently)
-//! and a generation counter that every change of items bumps, so that the server knows when cached results are
-//! stale without comparing them.
+//! and a generation counter that every change of items bumps (triggers on delete and re-tagging; an ingest commit
+//! that stored new items, once), so that the server knows when cached results are stale without comparing them.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
