@@ -14,7 +14,7 @@
 
 use std::fmt;
 
-use super::words::{lookup_forms, query_words, stem};
+use super::words::{lookup_forms, query_words};
 
 /// Longest query accepted, in characters.
 pub(crate) const MAX_QUERY_CHARS: usize = 256;
@@ -350,15 +350,46 @@ fn quoted(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-/// A word under each of its index forms, or a phrase whose first word takes each form (a proclitic attaches to
-/// the first word of a phrase; the others keep theirs as typed).
+/// Most FTS5 strings one phrase expands to. Every word of a phrase is looked up under each of its forms, and a
+/// phrase is one FTS5 string per combination, so each word keeps only its likeliest forms when the product would
+/// pass this (two words keep 16 each; three 6; four 4; five to eight 2).
+pub(crate) const MAX_PHRASE_FORMS: usize = 256;
+
+/// How many forms each word of an `n`-word phrase keeps: the most that stay within [`MAX_PHRASE_FORMS`].
+fn forms_per_word(n: usize) -> usize {
+    (2..=MAX_PHRASE_FORMS)
+        .take_while(|k| {
+            k.checked_pow(n as u32)
+                .is_some_and(|v| v <= MAX_PHRASE_FORMS)
+        })
+        .last()
+        .unwrap_or(1)
+}
+
+/// A word under each of its index forms, or a phrase as every combination of its words' forms (a proclitic or a
+/// pronoun may be on any word of it: "ممر الشمال وجنوب", "رئيس حكومتها").
 fn term_match(term: &Term) -> String {
-    let rest: Vec<&str> = term.words[1..].iter().map(|w| stem(w)).collect();
-    any_of(lookup_forms(&term.words[0]).into_iter().map(|first| {
-        let mut phrase = vec![first.as_str()];
-        phrase.extend(&rest);
-        quoted(&phrase.join(" "))
-    }))
+    let forms: Vec<Vec<String>> = term.words.iter().map(|w| lookup_forms(w)).collect();
+    if let [only] = forms.as_slice() {
+        return any_of(only.iter().map(|f| quoted(f)));
+    }
+    let keep = forms_per_word(forms.len());
+    let mut phrases = vec![String::new()];
+    for word_forms in &forms {
+        phrases = phrases
+            .iter()
+            .flat_map(|start| {
+                word_forms
+                    .iter()
+                    .take(keep)
+                    .map(move |f| match start.as_str() {
+                        "" => f.clone(),
+                        _ => format!("{start} {f}"),
+                    })
+            })
+            .collect();
+    }
+    any_of(phrases.iter().map(|p| quoted(p)))
 }
 
 #[cfg(test)]
