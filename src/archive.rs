@@ -221,7 +221,7 @@ enum Lookup {
 }
 
 fn size(doc: &Document) -> usize {
-    doc.body.len() + doc.gzip.len() + doc.brotli.len()
+    doc.held_bytes()
 }
 
 impl Cache {
