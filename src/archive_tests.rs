@@ -190,7 +190,7 @@ fn a_day_page_has_the_days_visible_stories_and_the_nearest_days_with_stories() {
     let (_dir, config, _store, service) = archive();
     let (doc, html) = page(service.answer(&config, date(2026, 11, 20), now()).unwrap());
     assert_eq!(doc.content_type, site::HTML_TYPE);
-    assert!(!doc.gzip.is_empty() && !doc.brotli.is_empty());
+    assert!(doc.has_compressed(false) && doc.has_compressed(true));
     assert!(html.contains("<h1>أخبار ٢٠ نوفمبر ٢٠٢٦</h1>"), "{html}");
     let late = html.find("خبر late").unwrap();
     let early = html.find("خبر early").unwrap();

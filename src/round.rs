@@ -18,12 +18,16 @@ use crate::websub;
 /// How often retention, `PRAGMA optimize` and a WAL checkpoint run.
 const MAINTENANCE_EVERY: chrono::Duration = chrono::Duration::hours(24);
 
-/// `qafila poll`: every enabled source once, then publish.
+/// `qafila poll`: every enabled source once, then the feed file. Nothing is served, so only the merged RSS feed
+/// is rendered (not every format and country slice), and nothing is compressed.
 pub async fn poll_once(config: Arc<Config>) -> Result<Vec<PollReport>> {
     let engine = startup::engine(config.clone())?;
     let sources: Vec<SourceConfig> = config.enabled_sources().cloned().collect();
     let reports = poll_sources(&engine, sources).await?;
-    publish_and_ping(&engine, &Arc::new(Site::default())).await?;
+    let stories = engine.stories_to_publish(config.feed.max_items).await?;
+    tokio::task::spawn_blocking(move || site::write_feed_file(&config, &stories))
+        .await
+        .map_err(|e| Error::Internal(format!("publish task: {e}")))??;
     Ok(reports)
 }
 

@@ -116,7 +116,7 @@ async fn respond(
         return archive_day(state, day, headers).await;
     }
     match state.site.get(uri.path()) {
-        Some(doc) => serve_document(&doc, headers, state.max_age),
+        Some(doc) => serve_document(&compressed_for(doc, headers).await, headers, state.max_age),
         // The daemon listens before its first publish: until then every document is "not yet", not "never".
         None if !state.site.is_published() => {
             let mut r = plain(
@@ -178,22 +178,47 @@ fn negotiate(headers: &HeaderMap) -> Coding {
     }
 }
 
+/// The document with the form this request will get made: the site compresses a document on its first request
+/// in each coding (most country slices are never asked for), on a blocking thread like any CPU work.
+async fn compressed_for(doc: Document, headers: &HeaderMap) -> Document {
+    let brotli = match negotiate(headers) {
+        Coding::Identity => return doc,
+        coding => coding == Coding::Brotli,
+    };
+    if doc.has_compressed(brotli) {
+        return doc;
+    }
+    let made = tokio::task::spawn_blocking({
+        let doc = doc.clone();
+        move || match brotli {
+            true => drop(doc.brotli()),
+            false => drop(doc.gzip()),
+        }
+    })
+    .await;
+    if let Err(e) = made {
+        // Serving still works: the form is made on this thread instead.
+        tracing::error!(error = %e, "compression task failed");
+    }
+    doc
+}
+
 fn serve_document(doc: &Document, headers: &HeaderMap, max_age: Duration) -> Response {
     let last_modified = httpdate::fmt_http_date(doc.last_modified.into());
     let coding = negotiate(headers);
     // Each representation has its own strong validator (RFC 9110 §8.8.3).
     let (body, etag, encoding) = match coding {
         Coding::Brotli => (
-            &doc.brotli,
+            doc.brotli(),
             format!("{}-br\"", doc.etag.trim_end_matches('"')),
             Some("br"),
         ),
         Coding::Gzip => (
-            &doc.gzip,
+            doc.gzip(),
             format!("{}-gz\"", doc.etag.trim_end_matches('"')),
             Some("gzip"),
         ),
-        Coding::Identity => (&doc.body, doc.etag.clone(), None),
+        Coding::Identity => (doc.body.clone(), doc.etag.clone(), None),
     };
     let builder = Response::builder()
         .header(header::ETAG, &etag)
@@ -221,9 +246,7 @@ fn serve_document(doc: &Document, headers: &HeaderMap, max_age: Duration) -> Res
         builder = builder.header(header::CONTENT_ENCODING, encoding);
     }
     builder
-        .body(Body::from(axum::body::Bytes::from_owner(ArcBytes(
-            body.clone(),
-        ))))
+        .body(Body::from(axum::body::Bytes::from_owner(ArcBytes(body))))
         .expect("valid response")
 }
 

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use chrono::{DateTime, Utc};
 
@@ -29,18 +29,26 @@ pub(crate) const JSON_TYPE: &str = "application/feed+json; charset=utf-8";
 pub(crate) const HTML_TYPE: &str = "text/html; charset=utf-8";
 pub(crate) const OPML_TYPE: &str = "text/x-opml; charset=utf-8";
 
-/// One rendered document, with its compressed forms made once.
+/// One rendered document, with its compressed forms made once, when first wanted.
 #[derive(Debug, Clone)]
 pub(crate) struct Document {
     pub body: Arc<[u8]>,
-    pub gzip: Arc<[u8]>,
-    pub brotli: Arc<[u8]>,
+    /// Shared by every clone: a form made for one request serves all later ones, and a document that did not
+    /// change between publishes keeps the forms already made.
+    compressed: Arc<Compressed>,
     pub content_type: &'static str,
     /// Strong validator of the uncompressed bytes (quoted); compressed forms add a suffix.
     pub etag: String,
     pub last_modified: DateTime<Utc>,
     /// `Link` header: the WebSub hub and the feed's own URL, for feeds when a hub is configured.
     pub link: Option<String>,
+}
+
+/// A document's gzip and brotli forms, each made at most once.
+#[derive(Debug, Default)]
+struct Compressed {
+    gzip: OnceLock<Arc<[u8]>>,
+    brotli: OnceLock<Arc<[u8]>>,
 }
 
 impl Document {
@@ -52,8 +60,7 @@ impl Document {
         let etag = format!("\"{}\"", identity::hash_hex(&[&body]));
         Document {
             body: Arc::from(body.into_bytes()),
-            gzip: Arc::from(Vec::new()),
-            brotli: Arc::from(Vec::new()),
+            compressed: Arc::default(),
             content_type,
             etag,
             last_modified,
@@ -61,10 +68,39 @@ impl Document {
         }
     }
 
-    /// Makes the compressed forms: done once per new content, not per request.
+    /// The gzip form (made now if it was not yet: CPU work, call it off the async threads).
+    pub(crate) fn gzip(&self) -> Arc<[u8]> {
+        let made = self.compressed.gzip.get_or_init(|| gzip(&self.body).into());
+        made.clone()
+    }
+
+    /// The brotli form (made now if it was not yet: CPU work, call it off the async threads).
+    pub(crate) fn brotli(&self) -> Arc<[u8]> {
+        let made = self
+            .compressed
+            .brotli
+            .get_or_init(|| brotli(&self.body).into());
+        made.clone()
+    }
+
+    /// Whether the gzip (`brotli = false`) or brotli form is made already.
+    pub(crate) fn has_compressed(&self, brotli: bool) -> bool {
+        match brotli {
+            true => self.compressed.brotli.get().is_some(),
+            false => self.compressed.gzip.get().is_some(),
+        }
+    }
+
+    /// The bytes it holds: the body and the compressed forms made so far.
+    pub(crate) fn held_bytes(&self) -> usize {
+        let made = |form: &OnceLock<Arc<[u8]>>| form.get().map_or(0, |f| f.len());
+        self.body.len() + made(&self.compressed.gzip) + made(&self.compressed.brotli)
+    }
+
+    /// Makes both compressed forms now.
     pub(crate) fn compress(&mut self) {
-        self.gzip = Arc::from(gzip(&self.body));
-        self.brotli = Arc::from(brotli(&self.body));
+        self.gzip();
+        self.brotli();
     }
 }
 
@@ -331,12 +367,15 @@ pub(crate) fn rebuild(
         }
     }
     changed_feeds.sort();
-    // Unchanged documents keep their old compressed forms and Last-Modified (conditional requests stay cheap);
-    // only changed ones are compressed again.
+    // Unchanged documents keep their old compressed forms and Last-Modified (conditional requests stay cheap).
+    // Of the changed ones only the main feeds and page, which nearly every reader asks for, are compressed here
+    // (gzip-9 and brotli-9 of ~200 documents was a fifth of a poll round's CPU); a country slice is compressed on
+    // its first request in each coding, so the many that nobody reads cost neither the time nor the memory.
     for (path, doc) in docs.iter_mut() {
         match old.get(path).filter(|p| p.etag == doc.etag) {
             Some(previous) => *doc = previous.clone(),
-            None => doc.compress(),
+            None if MAIN_DOCUMENTS.contains(&path.as_str()) => doc.compress(),
+            None => {}
         }
     }
     let rss = docs["/feed.xml"].clone();
@@ -353,6 +392,23 @@ pub(crate) fn rebuild(
         changed_feeds,
         output: result,
     })
+}
+
+/// The documents compressed as soon as they are rendered: the merged feed in each format and its page.
+const MAIN_DOCUMENTS: [&str; 4] = ["/feed.xml", "/feed.atom", "/feed.json", "/"];
+
+/// `qafila poll`: renders the merged RSS feed alone — the only document a poll keeps — and writes it to
+/// `[feed] output` atomically. `stories` are the newest first (`max_items` of them are enough); the bytes are
+/// those the daemon writes for the same stories.
+pub(crate) fn write_feed_file(config: &Config, stories: &[StoryView]) -> Result<()> {
+    let stories = &stories[..stories.len().min(config.feed.max_items)];
+    let path = "/feed.xml";
+    let feed_meta = meta(config, &config.feed.title, path);
+    let built = newest_report(stories);
+    let body = render_within(config.limits.max_document_bytes, path, stories, |s| {
+        publish::render_rss(&feed_meta, s, built)
+    });
+    write_atomically(&config.feed.output, body.as_bytes())
 }
 
 /// The enabled sources as an OPML 2.0 subscription list: `/sources.opml` and `qafila export-opml`.
@@ -418,3 +474,7 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     }
     written.map_err(err)
 }
+
+#[cfg(test)]
+#[path = "site_tests.rs"]
+mod tests;

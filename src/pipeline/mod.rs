@@ -29,7 +29,7 @@ pub(crate) use kinds::{discover_feeds, FoundFeed};
 
 pub(crate) use views::story_views;
 pub(crate) use write_health::WriteHealth;
-pub(crate) use writer::{open_store, Writer};
+pub(crate) use writer::{open_store, WriteQueue, Writer};
 
 /// What one poll of one source did, for the log line and the `poll` summary.
 #[derive(Debug, Clone)]
@@ -79,6 +79,8 @@ pub(crate) struct Engine {
     /// When retention last ran in this process (the daemon runs it daily).
     pub last_maintenance: Mutex<Option<DateTime<Utc>>>,
     pub writer: Arc<Mutex<Writer>>,
+    /// Fetch results waiting for the writer, stored in groups (group commit).
+    write_queue: Arc<WriteQueue>,
     pub gazetteer: Arc<Gazetteer>,
     /// Whether results could be stored lately (and the backoff of sources whose results could not).
     pub write_health: Arc<WriteHealth>,
@@ -100,6 +102,7 @@ impl Engine {
             reloaded: tokio::sync::Notify::new(),
             last_maintenance: Mutex::new(None),
             writer: Arc::new(Mutex::new(writer)),
+            write_queue: Default::default(),
             gazetteer,
             write_health: Arc::new(WriteHealth::default()),
             sanitized: Default::default(),
@@ -255,12 +258,7 @@ impl Engine {
         let mut error = record.error.clone();
         let status = record.status;
         let mut next_due = record.next_due;
-        let stored = self
-            .with_writer({
-                let id = id.clone();
-                move |w| w.ingest(&id, items, &record)
-            })
-            .await;
+        let stored = self.store_fetch(id.clone(), items, record).await;
         let (counts, change) = match stored {
             Ok(done) => {
                 self.write_health.succeeded(&id);
@@ -315,6 +313,26 @@ impl Engine {
         self.metrics.add_over_cap(report.over_cap as u64);
         log_report(&report);
         Ok(report)
+    }
+
+    /// Stores one source's fetch (its items and its fetch state) through the write queue, which commits the
+    /// results of every fetch ready at the time together (see [`Writer::store_queued`]); returns once it is durable.
+    async fn store_fetch(
+        &self,
+        id: String,
+        items: Vec<(IncomingItem, ItemFeatures)>,
+        record: FetchRecord,
+    ) -> Result<(crate::store::IngestCounts, crate::store::StateChange)> {
+        let answer = self.write_queue.submit(id, items, record);
+        let queue = self.write_queue.clone();
+        self.with_writer(move |w| {
+            w.store_queued(&queue);
+            Ok(())
+        })
+        .await?;
+        answer
+            .await
+            .map_err(|_| Error::Internal("the writer stopped before storing a fetch".into()))?
     }
 
     /// Keys, date and matching features of one parsed entry.

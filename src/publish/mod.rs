@@ -259,4 +259,4 @@ pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
