@@ -13,6 +13,9 @@
 //! Working on a fully decomposed, mark-free string is what makes the fold idempotent (a second pass finds nothing
 //! left to decompose, drop or compose).
 
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashSet;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
@@ -365,15 +368,20 @@ const ARTICLE_PREFIXES: &[&str] = &[
 /// so they are only removed when the remainder is a word the caller knows (a gazetteer form).
 const PROCLITICS: &[&str] = &["وب", "ول", "فب", "فل", "وك", "و", "ب", "ل", "ف", "ك"];
 
-/// Whether `word` (already normalized) is a stopword.
+/// Whether `word` (already normalized) is a stopword. A hash set: this is asked for every word of every item,
+/// several times, and scanning the list was a visible share of feature extraction.
 pub fn is_stopword(word: &str) -> bool {
-    STOPWORDS.contains(&word)
+    static SET: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| STOPWORDS.iter().copied().collect())
+        .contains(word)
 }
 
 /// Removes clitic prefixes from one normalized word. `is_known` tells which bare words exist (typically gazetteer
 /// forms), allowing a single-letter و/ب/ل/ف/ك to be stripped only in front of such a word.
 pub fn strip_clitics<'a>(word: &'a str, is_known: &dyn Fn(&str) -> bool) -> &'a str {
-    if is_stopword(word) || NO_STRIP.contains(&word) || is_known(word) {
+    static NO_STRIP_SET: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
+    let no_strip = NO_STRIP_SET.get_or_init(|| NO_STRIP.iter().copied().collect());
+    if is_stopword(word) || no_strip.contains(word) || is_known(word) {
         return word;
     }
     for p in ARTICLE_PREFIXES {

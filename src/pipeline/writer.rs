@@ -113,7 +113,7 @@ impl Writer {
         let mut placer = IndexPlacer {
             index: &mut self.index,
             items: &incoming,
-            features,
+            features: features.into_iter().map(Some).collect(),
             gazetteer: &self.gazetteer,
         };
         let fingerprint = self.gazetteer.fingerprint();
@@ -146,7 +146,8 @@ fn stored_features(item: &WindowItem, gazetteer: &Gazetteer) -> ItemFeatures {
 struct IndexPlacer<'a> {
     index: &'a mut StoryIndex,
     items: &'a [IncomingItem],
-    features: Vec<ItemFeatures>,
+    /// Taken by the index once the item is placed (no copy).
+    features: Vec<Option<ItemFeatures>>,
     gazetteer: &'a Gazetteer,
 }
 
@@ -162,14 +163,15 @@ impl StoryPlacer for IndexPlacer<'_> {
         self.index.covered(from, to);
     }
     fn place(&mut self, i: usize) -> Option<i64> {
-        self.index.place(&self.features[i], self.items[i].sort_time)
+        let f = self.features[i]
+            .as_ref()
+            .expect("the store places an item before it is placed");
+        self.index.place(f, self.items[i].sort_time)
     }
     fn placed(&mut self, i: usize, item_id: i64, story_id: i64) {
-        self.index.insert(
-            item_id,
-            story_id,
-            self.features[i].clone(),
-            self.items[i].sort_time,
-        );
+        if let Some(f) = self.features[i].take() {
+            self.index
+                .insert(item_id, story_id, f, self.items[i].sort_time);
+        }
     }
 }
