@@ -12,7 +12,10 @@ fresh database, under /usr/bin/time -v:
   * qafila: `qafila poll` (release build): fetch, parse, normalize and tag, place into stories, store, publish;
   * python: bench/feedparser_aggregator.py fetches, parses with feedparser and stores with sqlite3 (feedparser is
             installed with pip into a cache directory outside the repository at the first run).
-Prints each run, then the median wall time and peak RSS of each, and the ratios the issue asks for.
+  * baseline (with `--baseline PATH`): another qafila binary (e.g. main's, copied aside) polling the same feeds
+            in the same runs, so that a change is measured before and after in one sitting on a shared machine.
+Prints each run, then the median wall time, CPU time (user + system) and peak RSS of each, and the ratios the
+issue asks for. The machine may be shared: compare CPU time as well as wall time.
 """
 import argparse
 import http.server
@@ -71,7 +74,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--no-build", action="store_true", help="use the binaries already in target/release")
-    ap.add_argument("--only", choices=["floor", "qafila", "python"], action="append",
+    ap.add_argument("--baseline", type=Path, help="another qafila binary to run beside target/release/qafila")
+    ap.add_argument("--only", choices=["floor", "qafila", "python", "baseline"], action="append",
                     help="run only these (repeatable)")
     ap.add_argument("--wrap", default="", help="prefix for the qafila command, e.g. 'perf record -g -o q.perf'")
     args = ap.parse_args()
@@ -101,7 +105,7 @@ def main():
         (tmp / "urls.txt").write_text("\n".join(urls) + "\n")
         feed_bytes = sum(p.stat().st_size for p in feeds.iterdir())
 
-        def qafila_config(run: int) -> Path:
+        def qafila_config(run: str) -> Path:
             d = tmp / f"qafila-{run}"
             d.mkdir()
             lines = ["[feed]", 'title = "قافلة"', 'description = "bench"', 'link = "http://127.0.0.1/"',
@@ -114,19 +118,24 @@ def main():
             path.write_text("\n".join(lines) + "\n")
             return path
 
-        only = args.only or ["floor", "qafila", "python"]
+        only = args.only or ["floor", "qafila", "python"] + (["baseline"] if args.baseline else [])
+        if "baseline" in only and not args.baseline:
+            sys.exit("--only baseline needs --baseline PATH")
         results = {k: [] for k in only}
         for run in range(args.runs):
             if "floor" in only:
                 r = timed([str(floor), str(feeds), str(tmp / f"floor-{run}.db")])
                 results["floor"].append(r)
-            if "qafila" in only:
-                r = timed([*args.wrap.split(), str(qafila), "--config", str(qafila_config(run)), "poll"])
+            for name, binary in (("qafila", qafila), ("baseline", args.baseline)):
+                if name not in only:
+                    continue
+                config = qafila_config(f"{name}-{run}")
+                r = timed([*args.wrap.split(), str(binary), "--config", str(config), "poll"])
                 new = sum(int(m.group(1)) for m in re.finditer(r"new (\d+)", r["stdout"]))
                 if new != args.sources * args.items:
-                    sys.exit(f"qafila stored {new} new items, expected {args.sources * args.items}:\n"
+                    sys.exit(f"{name} stored {new} new items, expected {args.sources * args.items}:\n"
                              f"{r['stdout'][-1500:]}")
-                results["qafila"].append(r)
+                results[name].append(r)
             if "python" in only:
                 r = timed([sys.executable, str(ROOT / "bench/feedparser_aggregator.py"), str(tmp / "urls.txt"),
                            str(tmp / f"python-{run}.db")], env={"PYTHONPATH": str(PYLIB)})
@@ -145,7 +154,11 @@ def main():
     for k, (secs, cpu, rss) in med.items():
         print(f"{k:7} wall_seconds={secs:.3f} cpu_seconds={cpu:.3f} us_per_item={secs / items * 1e6:.1f} "
               f"peak_rss_mb={rss:.1f}")
-    if len(med) < 3:
+    if "baseline" in med and "qafila" in med:
+        print(f"qafila/baseline wall={med['qafila'][0] / med['baseline'][0]:.2f}x "
+              f"cpu={med['qafila'][1] / med['baseline'][1]:.2f}x "
+              f"rss={med['qafila'][2] / med['baseline'][2]:.2f}x")
+    if not all(k in med for k in ("floor", "qafila", "python")):
         return
     print(f"qafila/floor={med['qafila'][0] / med['floor'][0]:.2f}x (goal <= 2)  "
           f"python/qafila={med['python'][0] / med['qafila'][0]:.1f}x (goal >= 10)  "

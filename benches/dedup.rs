@@ -249,7 +249,7 @@ fn build_index(n: usize, pool: &[ItemFeatures]) -> StoryIndex {
     let span_secs = 70 * 3600;
     for i in 0..n {
         let t = start() + Duration::seconds((i as i64 * span_secs) / n as i64);
-        index.insert(i as i64, i as i64, pool[i % pool.len()].clone(), t);
+        index.insert(i as i64, i as i64, &pool[i % pool.len()], t);
     }
     index
 }

@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use crate::config::Config;
-use crate::daemon::load_gazetteer;
 use crate::dedup;
 use crate::error::{Error, Result};
 use crate::publish::rfc3339;
+use crate::startup::load_gazetteer;
 use crate::store::{Store, StoredItem};
 
 fn open(config: &Config) -> Result<Store> {

@@ -703,11 +703,6 @@ impl Config {
     pub fn enabled_sources(&self) -> impl Iterator<Item = &SourceConfig> {
         self.sources.iter().filter(|s| s.enabled)
     }
-
-    /// The schedule of one source: its own override, else the global one.
-    pub fn schedule_of<'a>(&'a self, source: &'a SourceConfig) -> &'a CronSchedule {
-        source.schedule.as_ref().unwrap_or(&self.fetch.schedule)
-    }
 }
 
 #[cfg(test)]

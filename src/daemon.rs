@@ -1,139 +1,47 @@
-//! Running the pipeline: once (`qafila poll`) or on the schedule with the HTTP server (`qafila run`).
+//! The daemon (`qafila run`): the scheduler loop, signals and the systemd watchdog.
 //!
-//! The daemon serves what is already stored from the first second, polls right away every source never fetched
-//! or overdue, and then sleeps until the next source is due. A source is never polled twice at once; a round's
-//! sources are fetched concurrently (bounded by `[fetch] concurrency`), and the feed is re-rendered after each
-//! round. On SIGTERM/SIGINT it stops starting fetches, lets in-flight ones finish for a few seconds, cancels the
-//! rest (every source's write is one transaction, so the database stays consistent) and exits 0.
+//! It serves what is already stored from the first second, polls right away every source never fetched or
+//! overdue, and then sleeps until the next source is due (`schedule` decides when). A source is never polled twice
+//! at once; a round's sources are fetched concurrently (bounded by `[fetch] concurrency`), and the feed is
+//! re-rendered after each round (`round`). On SIGTERM/SIGINT it stops starting fetches, lets in-flight ones finish
+//! for a few seconds, cancels the rest (every source's write is one transaction, so the database stays
+//! consistent) and exits 0. What it is built from is assembled in `startup`.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use futures_util::stream::{self, StreamExt};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::config::{Config, SourceConfig};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::fetch::Fetcher;
 use crate::notify;
-use crate::pipeline::{Engine, PollReport, Writer};
-use crate::regions::Gazetteer;
-use crate::serve::{self, ServerState};
-use crate::site::{self, Site};
-use crate::store::HealthReader;
-use crate::websub;
+use crate::pipeline::Engine;
+use crate::round::{after_round, poll_sources, publish_and_ping, round_status};
+use crate::schedule::{Scheduler, MAX_SLEEP};
+use crate::site::Site;
+use crate::startup;
+
+pub use crate::round::{poll_once, prune_now};
 
 /// How long in-flight fetches may finish after a shutdown signal before they are cancelled.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-/// The scheduler looks at the clock at least this often, so a changed system clock is noticed.
-const MAX_SLEEP: Duration = Duration::from_secs(30);
-
-/// The gazetteer `[regions] gazetteer` names, else the built-in one.
-pub fn load_gazetteer(config: &Config) -> Result<Gazetteer> {
-    match &config.regions.gazetteer {
-        Some(path) => Gazetteer::load(path).map_err(|e| Error::Usage(e.to_string())),
-        None => Ok(Gazetteer::builtin()),
-    }
-}
-
-/// Opens the database and builds everything a poll needs.
-pub fn engine(config: Arc<Config>) -> Result<Arc<Engine>> {
-    let gazetteer = Arc::new(load_gazetteer(&config)?);
-    let writer = Writer::open(&config, gazetteer.clone())?;
-    let fetcher =
-        Fetcher::new(config.fetch.client_settings()).map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(Arc::new(Engine::new(config, fetcher, writer, gazetteer)))
-}
-
-/// Polls the given sources concurrently (at most `[fetch] concurrency` at once), in config order of reports.
-pub async fn poll_sources(
-    engine: &Arc<Engine>,
-    sources: Vec<SourceConfig>,
-) -> Result<Vec<PollReport>> {
-    let concurrency = engine.config().fetch.concurrency;
-    let reports: Vec<Result<PollReport>> = stream::iter(sources)
-        .map(|source| {
-            let engine = engine.clone();
-            async move { engine.poll_source(&source).await }
-        })
-        .buffered(concurrency)
-        .collect()
-        .await;
-    reports.into_iter().collect()
-}
-
-/// Reads the stories to publish, rebuilds the served documents and the feed file ([`site::rebuild`]), and pings
-/// the WebSub hub about the feeds that changed. Rendering and compressing are CPU work: they run off the async
-/// threads, so the server keeps answering meanwhile.
-pub async fn publish_and_ping(engine: &Arc<Engine>, site: &Arc<Site>) -> Result<()> {
-    let config = engine.config();
-    let stories = engine
-        .stories_to_publish(site::stories_needed(&config))
-        .await?;
-    let published = tokio::task::spawn_blocking({
-        let (site, config, gazetteer) = (site.clone(), config.clone(), engine.gazetteer.clone());
-        move || site::rebuild(&site, &config, &gazetteer, &stories, Utc::now())
-    })
-    .await
-    .map_err(|e| Error::Internal(format!("publish task: {e}")))??;
-    let changed = published.changed_feeds;
-    if let (Some(hub), false) = (&config.feed.websub_hub, changed.is_empty()) {
-        websub::ping(&engine.fetcher(), hub.as_str(), &changed).await;
-    }
-    published
-        .output
-        .inspect_err(|_| engine.metrics.add_output_write_failure())
-}
-
-/// `qafila poll`: every enabled source once, then publish.
-pub async fn poll_once(config: Arc<Config>) -> Result<Vec<PollReport>> {
-    let engine = engine(config.clone())?;
-    let sources: Vec<SourceConfig> = config.enabled_sources().cloned().collect();
-    let reports = poll_sources(&engine, sources).await?;
-    publish_and_ping(&engine, &Arc::new(Site::default())).await?;
-    Ok(reports)
-}
 
 /// `qafila run`: the daemon, until SIGTERM or SIGINT. SIGHUP re-reads the config at `config_path`.
 ///
 /// The port is bound and `/healthz` answers before anything is rendered: whatever is stored, the first publish
 /// can never keep the service from starting (documents answer 503 until it is done).
 pub async fn run(config: Arc<Config>, config_path: PathBuf) -> Result<()> {
-    let engine = engine(config.clone())?;
+    let engine = startup::engine(config.clone())?;
     let site = Arc::new(Site::default());
-
-    let addr = config.server.listen;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| Error::Listen {
-            addr: addr.to_string(),
-            source,
-        })?;
-    let state = Arc::new(ServerState {
-        site: site.clone(),
-        reader: Mutex::new(HealthReader::open(&config.storage.database)?),
-        max_age: cache_max_age(&config),
-        metrics: engine.metrics.clone(),
-        config: engine.shared_config(),
-        write_health: engine.write_health.clone(),
-        search: Arc::new(crate::search::SearchService::new(
-            &config.storage.database,
-            engine.gazetteer.clone(),
-        )?),
-    });
     let (stop_tx, stop_rx) = watch::channel(false);
-    let server_stop = stop_rx.clone();
-    let server = tokio::spawn(serve::serve_http(
-        listener,
-        serve::router(state),
-        server_stop,
-        config.server.max_connections,
-    ));
+    let server = startup::serve(&config, &engine, site.clone(), stop_rx.clone()).await?;
+    let addr = server.addr;
     tracing::info!(%addr, sources = config.enabled_sources().count(), "qafila is serving /feed.xml and polling");
     notify::ready(&format!(
         "serving on {addr}, {} sources",
@@ -154,81 +62,12 @@ pub async fn run(config: Arc<Config>, config_path: PathBuf) -> Result<()> {
     notify::stopping();
     result?;
     server
+        .task
         .await
         .map_err(|e| Error::Internal(e.to_string()))?
         .map_err(|e| Error::Internal(e.to_string()))?;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// How often retention, `PRAGMA optimize` and a WAL checkpoint run.
-const MAINTENANCE_EVERY: chrono::Duration = chrono::Duration::hours(24);
-
-/// Gauges after a round, and the daily maintenance (the first one after the first round of the process).
-async fn after_round(engine: &Arc<Engine>) -> Result<()> {
-    let config = engine.config();
-    let enabled = config.enabled_ids();
-    let (failing, size) = engine
-        .with_writer(move |w| {
-            Ok((
-                w.store.failing_among(&enabled)? as u64,
-                w.store.size_bytes()?,
-            ))
-        })
-        .await?;
-    engine.metrics.set_sources_failing(failing);
-    engine.metrics.set_database_size(size);
-    let now = Utc::now();
-    let last = engine.last_maintenance.lock().map(|t| *t).unwrap_or(None);
-    if last.is_none_or(|t| now - t >= MAINTENANCE_EVERY) {
-        prune(engine, now).await?;
-        if let Ok(mut t) = engine.last_maintenance.lock() {
-            *t = Some(now);
-        }
-    }
-    Ok(())
-}
-
-/// `qafila prune`: retention and optimization now, without polling.
-pub async fn prune_now(config: Arc<Config>) -> Result<crate::store::PruneReport> {
-    let engine = engine(config)?;
-    prune(&engine, Utc::now()).await
-}
-
-/// Retention now: what `qafila prune` and the daily maintenance run. Stories still published are kept.
-pub async fn prune(
-    engine: &Arc<Engine>,
-    now: chrono::DateTime<Utc>,
-) -> Result<crate::store::PruneReport> {
-    let config = engine.config();
-    let stories = engine
-        .stories_to_publish(site::stories_needed(&config))
-        .await?;
-    let keep = site::published_guids(&config, &engine.gazetteer, &stories);
-    let days = config.storage.retention_days;
-    let report = engine
-        .with_writer(move |w| w.maintain(days, &keep, now))
-        .await?;
-    tracing::info!(
-        items = report.items,
-        stories = report.stories,
-        retention_days = days,
-        "pruned old items"
-    );
-    Ok(report)
-}
-
-/// The one-line `STATUS=` systemd shows after a round.
-fn round_status(reports: &[PollReport]) -> String {
-    let failed = reports.iter().filter(|r| r.failed()).count();
-    let new: usize = reports.iter().map(|r| r.new).sum();
-    format!(
-        "last round {}: {} sources, {} failed, {} new items",
-        Utc::now().format("%H:%M:%S UTC"),
-        reports.len(),
-        failed,
-        new
-    )
 }
 
 /// Sends `WATCHDOG=1` only while the scheduler loop turns and the database answers, so that systemd restarts a
@@ -250,12 +89,6 @@ async fn watchdog(engine: Arc<Engine>, heartbeat: Arc<AtomicI64>, every: Duratio
             );
         }
     }
-}
-
-/// `max-age` for served documents: half the global poll period, so readers see a round's result soon after it.
-fn cache_max_age(config: &Config) -> Duration {
-    let period = config.fetch.schedule.period(Utc::now());
-    (period / 2).clamp(Duration::from_secs(30), Duration::from_secs(3600))
 }
 
 /// SIGTERM/SIGINT ask the scheduler and server to stop (no `process::exit`: everything winds down in order);
@@ -324,35 +157,19 @@ async fn schedule_loop(
     let mut in_flight: HashSet<String> = HashSet::new();
     let mut round_sources: HashMap<tokio::task::Id, Vec<String>> = HashMap::new();
     let mut rounds: JoinSet<()> = JoinSet::new();
-    // Sources whose schedule has no firing left (its year is over), reported once.
-    let mut finished: HashSet<String> = HashSet::new();
+    let mut scheduler = Scheduler::default();
     loop {
         heartbeat.store(Utc::now().timestamp(), Ordering::Relaxed);
-        let next_due = engine.with_writer(|w| w.store.next_due_times()).await?;
+        let stored = engine.with_writer(|w| w.store.next_due_times()).await?;
         let now = Utc::now();
-        let mut due = Vec::new();
-        let mut earliest = now + chrono::Duration::from_std(MAX_SLEEP).expect("small");
-        let config = engine.config();
-        for source in config.enabled_sources() {
-            if in_flight.contains(source.id()) {
-                continue;
-            }
-            let schedule = config.schedule_of(source);
-            if schedule.next_after(now).is_none() {
-                if finished.insert(source.id().to_string()) {
-                    tracing::warn!(source = source.id(), schedule = schedule.expression(), "the schedule has no firing left; the source is not polled until the config gives it one");
-                }
-                continue;
-            }
-            // A source whose last result could not be stored is held back in memory (the database could not
-            // save its next poll time).
-            let stored = next_due.get(source.id()).copied().flatten();
-            let held = engine.write_health.held_until(source.id());
-            match stored.max(held) {
-                Some(t) if t > now => earliest = earliest.min(t),
-                _ => due.push(source.clone()),
-            }
-        }
+        let turn = scheduler.turn(
+            &engine.config(),
+            now,
+            &stored,
+            |id| engine.write_health.held_until(id),
+            &in_flight,
+        );
+        let due = turn.due;
         if !due.is_empty() {
             let ids: Vec<String> = due.iter().map(|s| s.id().to_string()).collect();
             in_flight.extend(ids.iter().cloned());
@@ -375,7 +192,7 @@ async fn schedule_loop(
             round_sources.insert(round.id(), ids);
             continue;
         }
-        let sleep = (earliest - now).to_std().unwrap_or_default();
+        let sleep = (turn.wake_at - now).to_std().unwrap_or_default();
         tokio::select! {
             Some(done) = rounds.join_next_with_id() => {
                 // Finished, panicked or cancelled alike: that round's sources (and only its) may be polled again.

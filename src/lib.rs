@@ -3,10 +3,13 @@
 //!
 //! The modules follow the data flow, one per stage:
 //! config → schedule → fetch → parse → normalize → dedup → store → publish → serve,
-//! with `pipeline` tying one poll of one source together and `daemon` running it on the schedule.
+//! with `pipeline` tying one poll of one source together, `round` polling and publishing a set of sources,
+//! `schedule` deciding when each source is due, `startup` assembling the parts and `daemon` running the loop.
 
 #![warn(unreachable_pub, missing_docs)]
 
+mod archive;
+pub mod bench_api;
 pub mod cli;
 pub mod config;
 pub mod daemon;
@@ -24,10 +27,12 @@ mod pipeline;
 pub mod publish;
 mod redact;
 pub mod regions;
+mod round;
 mod schedule;
 mod search;
 mod serve;
 mod site;
+mod startup;
 mod store;
 mod text;
 mod websub;

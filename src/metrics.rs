@@ -22,14 +22,14 @@ pub(crate) const FETCH_BUCKETS: [f64; 9] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 
 /// How a fetch ended, as the `outcome` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum FetchOutcomeLabel {
+pub(crate) enum FetchOutcomeLabel {
     Ok,
     NotModified,
     Error,
 }
 
 impl FetchOutcomeLabel {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             FetchOutcomeLabel::Ok => "ok",
             FetchOutcomeLabel::NotModified => "not_modified",
@@ -40,7 +40,7 @@ impl FetchOutcomeLabel {
 
 /// All of qafila's metrics. `Default` starts every series at zero; share it via `Arc`.
 #[derive(Debug, Default)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     fetches: Mutex<HashMap<(String, FetchOutcomeLabel), u64>>,
     /// Per-bucket (not cumulative) counts; the last slot is the `+Inf` overflow. The histogram's `_count` is
     /// their sum, so a render racing a `record_fetch` is still self-consistent.
@@ -60,7 +60,12 @@ pub struct Metrics {
 
 impl Metrics {
     /// One fetch of `source` (its config id) ended with `outcome` after `duration`.
-    pub fn record_fetch(&self, source: &str, outcome: FetchOutcomeLabel, duration: Duration) {
+    pub(crate) fn record_fetch(
+        &self,
+        source: &str,
+        outcome: FetchOutcomeLabel,
+        duration: Duration,
+    ) {
         *lock(&self.fetches)
             .entry((source.to_string(), outcome))
             .or_default() += 1;
@@ -78,48 +83,48 @@ impl Metrics {
 
     /// What one `ingest` stored: `IngestCounts::new` items, of which `merged` joined an existing story and the
     /// rest (`new - merged`) started one.
-    pub fn add_ingested(&self, new_items: u64, stories_created: u64, stories_merged: u64) {
+    pub(crate) fn add_ingested(&self, new_items: u64, stories_created: u64, stories_merged: u64) {
         self.items_ingested.fetch_add(new_items, Relaxed);
         self.stories_created.fetch_add(stories_created, Relaxed);
         self.stories_merged.fetch_add(stories_merged, Relaxed);
     }
 
     /// Items a fetch carried beyond `[limits] max_items_per_fetch` (not stored).
-    pub fn add_over_cap(&self, items: u64) {
+    pub(crate) fn add_over_cap(&self, items: u64) {
         self.items_over_cap.fetch_add(items, Relaxed);
     }
 
-    pub fn set_sources_failing(&self, n: u64) {
+    pub(crate) fn set_sources_failing(&self, n: u64) {
         self.sources_failing.store(n, Relaxed);
     }
 
-    pub fn set_last_successful_round(&self, at: DateTime<Utc>) {
+    pub(crate) fn set_last_successful_round(&self, at: DateTime<Utc>) {
         self.last_successful_round.store(at.timestamp(), Relaxed);
     }
 
     /// A poll's result could not be stored (disk full, read-only file system…).
-    pub fn add_database_write_failure(&self) {
+    pub(crate) fn add_database_write_failure(&self) {
         self.database_write_failures.fetch_add(1, Relaxed);
     }
 
     /// The feed file could not be written (the served documents were updated anyway).
-    pub fn add_output_write_failure(&self) {
+    pub(crate) fn add_output_write_failure(&self) {
         self.output_write_failures.fetch_add(1, Relaxed);
     }
 
-    pub fn set_database_size(&self, bytes: u64) {
+    pub(crate) fn set_database_size(&self, bytes: u64) {
         self.database_size.store(bytes, Relaxed);
     }
 
     /// One HTTP request for `path` (the URI path, without query) answered with `status`.
-    pub fn record_request(&self, path: &str, status: u16) {
+    pub(crate) fn record_request(&self, path: &str, status: u16) {
         *lock(&self.requests)
             .entry((route(path), status))
             .or_default() += 1;
     }
 
     /// Every series in the Prometheus text format 0.0.4, families in a fixed order, labelled series sorted.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::with_capacity(4096);
 
         family(
@@ -245,6 +250,7 @@ pub(crate) fn route(path: &str) -> &'static str {
         "/sources.opml" => "/sources.opml",
         "/healthz" => "/healthz",
         "/metrics" => "/metrics",
+        p if crate::archive::day_path(p).is_some() => "/day/*",
         p => match p.strip_prefix("/country/") {
             Some(rest)
                 if !rest.is_empty()

@@ -1,145 +1,103 @@
-//! When each source is due: cron expressions as operators write them, evaluated in UTC.
+//! When each source is due: the one place that decides it.
 //!
-//! The `cron` crate is not Unix cron: it wants 6 or 7 fields (the first is seconds) and numbers the days of the
-//! week 1 = Sunday … 7 = Saturday (the unit tests below pin both). Operators write Unix cron, so we accept the
-//! 5-field form (a seconds field of `0` is added) and read day-of-week numbers the Unix way in every form (0 or 7 =
-//! Sunday, 1 = Monday …), translating them to names, which both agree on. Times are computed in UTC so that a
-//! daylight-saving change can never make a schedule fire twice or go backwards.
+//! The rules, in the order they apply:
+//!
+//! 1. **Which schedule.** A source's own `schedule` wins over `[fetch] schedule` ([`schedule_of`]). Schedules are
+//!    cron expressions written the Unix way and evaluated in UTC ([`CronSchedule`], in `expression`), so a
+//!    daylight-saving change never makes a source fire twice or skip.
+//! 2. **After a poll** ([`next_due`]) the source is due at the schedule's next firing after the poll, plus a random
+//!    *jitter* of up to a tenth of the schedule's period and at most 30 s ([`jitter`]): sources that share a
+//!    schedule would otherwise all hit the network, and often the same host, in the same second.
+//! 3. **The server's word is a floor.** `Cache-Control: max-age` (else `Expires`), an RSS `<ttl>` and a failed
+//!    request's `Retry-After` each say "not before": the source is not due before the poll time plus the largest of
+//!    them ([`ServerFloor`]). A floor only ever postpones, it never brings a poll forward, and it is capped at
+//!    `[fetch] max_cache_floor_secs` so that a server sending `max-age` of a year cannot silence a source.
+//! 4. **A failure backs off.** After the n-th failure in a row (a fetch, a body that cannot be read, or a result
+//!    the database could not store) the source is not due before 1, 2, 4 … minutes, ±10 % so that sources failing
+//!    together do not retry together, never more than `[fetch] backoff_max_secs` ([`backoff`]). The cron and the
+//!    floors still apply: the latest of the three wins, so a failing hourly source still waits for its hour.
+//! 5. **A schedule that is over is never due.** A valid expression can run out of firings (`… 2027` once 2027 is
+//!    past). Such a source is skipped and the operator warned once ([`Scheduler`]); the stored time
+//!    (`now + backoff_max`) only matters if a reload gives it a schedule again.
+//! 6. **Each turn of the daemon** ([`Scheduler::turn`]) polls every enabled source whose time has come and is not
+//!    already being polled. Its time is the `next_due` stored with its last result, or, when that result could not
+//!    be stored, the later time held in memory (`WriteHealth`): otherwise a full disk would make a source look due
+//!    at once, again and again (a reload releases those, since the operator may have freed space). A source never
+//!    polled (or with no stored time) is due at once, so after a restart new and overdue sources go first and the
+//!    others keep the times the last process stored; a reload wakes the loop, so added sources start at once. The
+//!    daemon then sleeps until the earliest time, but never longer than [`MAX_SLEEP`], so that a changed system
+//!    clock, in either direction, is noticed within that.
+//! 7. **What readers are told** ([`served_max_age`]): served documents may be cached for half the global period,
+//!    between 30 s and an hour, so a reader sees a round's result soon after it.
 
-use std::fmt;
-use std::str::FromStr;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-/// A parsed, validated schedule.
-#[derive(Clone)]
-pub struct CronSchedule {
-    expr: String,
-    inner: cron::Schedule,
+use crate::config::{Config, SourceConfig};
+
+mod expression;
+
+pub(crate) use expression::CronSchedule;
+
+/// The scheduler looks at the clock at least this often, so a changed system clock is noticed.
+pub(crate) const MAX_SLEEP: Duration = Duration::from_secs(30);
+
+/// The schedule of one source: its own, else the global `[fetch] schedule`.
+pub(crate) fn schedule_of<'a>(config: &'a Config, source: &'a SourceConfig) -> &'a CronSchedule {
+    source.schedule.as_ref().unwrap_or(&config.fetch.schedule)
 }
 
-impl fmt::Debug for CronSchedule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CronSchedule({:?})", self.expr)
-    }
+/// What a server asked of the next poll; each is a "not before" delay counted from the poll.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ServerFloor {
+    /// `Cache-Control: max-age`, else `Expires`, of a 200 or a 304.
+    pub(crate) fresh_for: Option<Duration>,
+    /// An RSS feed's `<ttl>`.
+    pub(crate) ttl: Option<Duration>,
+    /// `Retry-After` of a refused request (429, 503).
+    pub(crate) retry_after: Option<Duration>,
 }
 
-const DAY_NAMES: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
-
-impl CronSchedule {
-    /// Parses a Unix 5-field expression, a 6-field one with seconds, a 7-field one with a year, or a macro such as
-    /// `@hourly`. The message of an error says what is wrong in words an operator can act on.
-    pub fn parse(expr: &str) -> Result<CronSchedule, String> {
-        let expr = expr.trim();
-        let translated = if expr.starts_with('@') {
-            match expr {
-                "@yearly" | "@annually" | "@monthly" | "@weekly" | "@daily" | "@midnight" | "@hourly" => {
-                    expr.to_string()
-                }
-                _ => return Err(format!("`{expr}` is not supported; use @hourly, @daily, @weekly, @monthly, @yearly or a cron expression")),
-            }
-        } else {
-            let fields: Vec<&str> = expr.split_whitespace().collect();
-            let (mut fields, dow_index) = match fields.len() {
-                5 => {
-                    let mut f = vec!["0"];
-                    f.extend(fields);
-                    (f, 5)
-                }
-                6 | 7 => (fields, 5),
-                n => {
-                    return Err(format!(
-                        "`{expr}` has {n} fields; write 5 (minute hour day month weekday) or 6 (with seconds first)"
-                    ))
-                }
-            };
-            let dow = translate_day_of_week(fields[dow_index])
-                .map_err(|e| format!("day-of-week field `{}`: {e}", fields[dow_index]))?;
-            fields[dow_index] = &dow;
-            fields.join(" ")
-        };
-        let inner = cron::Schedule::from_str(&translated)
-            .map_err(|e| format!("`{expr}` is not a valid cron expression: {e}"))?;
-        // An expression that never fires (30 February) would silently stop a source.
-        if inner.after(&Utc::now()).next().is_none() {
-            return Err(format!("`{expr}` never fires"));
-        }
-        Ok(CronSchedule {
-            expr: expr.to_string(),
-            inner,
-        })
-    }
-
-    /// The first firing strictly after `after`.
-    pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.inner.after(&after).next()
-    }
-
-    /// The typical gap between two firings, used to size jitter and cache headers.
-    pub fn period(&self, from: DateTime<Utc>) -> Duration {
-        let mut upcoming = self.inner.after(&from);
-        match (upcoming.next(), upcoming.next()) {
-            (Some(a), Some(b)) => (b - a).to_std().unwrap_or(Duration::from_secs(900)),
-            _ => Duration::from_secs(900),
-        }
-    }
-
-    pub fn expression(&self) -> &str {
-        &self.expr
+impl ServerFloor {
+    /// The longest delay asked for, if any (uncapped).
+    fn longest(&self) -> Option<Duration> {
+        self.fresh_for.max(self.ttl).max(self.retry_after)
     }
 }
 
-/// Expands a Unix day-of-week field (`1-5`, `0,6`, `*/2`, `MON-FRI`, `7`) into the list of day names the cron
-/// crate reads the same way. `*` and `?` pass through.
-fn translate_day_of_week(field: &str) -> Result<String, String> {
-    if field == "*" || field == "?" {
-        return Ok(field.to_string());
-    }
-    let mut days = [false; 7];
-    for part in field.split(',') {
-        let (range, step) = match part.split_once('/') {
-            Some((r, s)) => (
-                r,
-                s.parse::<usize>()
-                    .map_err(|_| format!("step `{s}` is not a number"))?,
-            ),
-            None => (part, 1),
-        };
-        if step == 0 {
-            return Err("a step of 0 never advances".into());
-        }
-        let (start, end) = if range == "*" {
-            (0, 6)
-        } else if let Some((a, b)) = range.split_once('-') {
-            (day_number(a)?, day_number(b)?)
-        } else {
-            let d = day_number(range)?;
-            (d, if part.contains('/') { 6 } else { d })
-        };
-        if start > end {
-            return Err(format!("range `{range}` runs backwards"));
-        }
-        for d in (start..=end).step_by(step) {
-            days[d % 7] = true; // 7 is Sunday too
-        }
-    }
-    let names: Vec<&str> = (0..7).filter(|&d| days[d]).map(|d| DAY_NAMES[d]).collect();
-    Ok(names.join(","))
+/// One poll of one source, as far as its next time is concerned.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Poll {
+    /// When it started.
+    pub(crate) at: DateTime<Utc>,
+    /// Whether it failed: fetching, reading, or storing the result.
+    pub(crate) failed: bool,
+    /// Failures in a row before this poll (stored ones plus results the database could not store).
+    pub(crate) failures_before: u32,
+    /// What the server asked for.
+    pub(crate) floor: ServerFloor,
 }
 
-fn day_number(s: &str) -> Result<usize, String> {
-    if let Ok(n) = s.parse::<usize>() {
-        return if n <= 7 {
-            Ok(n)
-        } else {
-            Err(format!("day `{n}` is not 0–7 (0 and 7 are Sunday)"))
-        };
+/// When `source` is due after `poll` (rules 2 to 5 above): the latest of the schedule's next firing plus jitter,
+/// the capped server floor, and after a failure the capped backoff.
+pub(crate) fn next_due(config: &Config, source: &SourceConfig, poll: &Poll) -> DateTime<Utc> {
+    let now = poll.at;
+    let schedule = schedule_of(config, source);
+    // A schedule that is over: the scheduler skips the source; this time only matters after a reload.
+    let scheduled = schedule
+        .next_after(now)
+        .unwrap_or(now + to_chrono(config.fetch.backoff_max));
+    let mut due = scheduled + to_chrono(jitter(schedule.period(now)));
+    if let Some(floor) = poll.floor.longest() {
+        due = due.max(now + to_chrono(floor.min(config.fetch.max_cache_floor)));
     }
-    DAY_NAMES
-        .iter()
-        .position(|name| name.eq_ignore_ascii_case(s))
-        .ok_or_else(|| format!("`{s}` is not a day (0–7 or SUN…SAT)"))
+    if poll.failed {
+        let wait = backoff(poll.failures_before + 1, config.fetch.backoff_max);
+        due = due.max(now + to_chrono(wait));
+    }
+    due
 }
 
 /// A random delay added to each due time so that sources sharing a schedule do not all fire in the same second:
@@ -152,83 +110,75 @@ pub(crate) fn jitter(period: Duration) -> Duration {
     Duration::from_millis(fastrand::u64(0..max.as_millis() as u64))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::{Datelike, TimeZone, Timelike, Weekday};
+/// Exponential backoff with jitter: 1, 2, 4 … minutes after the 1st, 2nd, 3rd failure, capped at `cap`.
+pub(crate) fn backoff(failures: u32, cap: Duration) -> Duration {
+    let base = Duration::from_secs(60).saturating_mul(1u32 << failures.saturating_sub(1).min(20));
+    let capped = base.min(cap);
+    // ±10 % so that sources failing together do not retry together.
+    let spread = capped.as_millis() as u64 / 10;
+    let jittered = capped.as_millis() as u64 - spread + fastrand::u64(0..=spread * 2);
+    Duration::from_millis(jittered).min(cap)
+}
 
-    fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()
-    }
+/// `max-age` of served documents (rule 7): half the global poll period, 30 s to an hour.
+pub(crate) fn served_max_age(config: &Config, now: DateTime<Utc>) -> Duration {
+    let period = config.fetch.schedule.period(now);
+    (period / 2).clamp(Duration::from_secs(30), Duration::from_secs(3600))
+}
 
-    #[test]
-    fn five_field_every_fifteen_minutes() {
-        let s = CronSchedule::parse("*/15 * * * *").unwrap();
-        let next = s.next_after(at(2026, 11, 28, 10, 7)).unwrap();
-        assert_eq!((next.hour(), next.minute(), next.second()), (10, 15, 0));
-        assert_eq!(s.period(at(2026, 11, 28, 10, 7)), Duration::from_secs(900));
-    }
+/// What one turn of the daemon's loop decided.
+#[derive(Debug)]
+pub(crate) struct Turn {
+    /// The sources to poll now, in config order.
+    pub(crate) due: Vec<SourceConfig>,
+    /// When to look again if nothing else happens first (at most [`MAX_SLEEP`] ahead).
+    pub(crate) wake_at: DateTime<Utc>,
+}
 
-    #[test]
-    fn unix_weekday_numbers_mean_what_operators_think() {
-        // 1-5 is Monday to Friday in Unix cron; 2026-11-28 is a Saturday.
-        let s = CronSchedule::parse("0 9 * * 1-5").unwrap();
-        let next = s.next_after(at(2026, 11, 28, 12, 0)).unwrap();
-        assert_eq!(next.weekday(), Weekday::Mon);
-        assert_eq!(next.day(), 30);
-        for sunday in ["0 9 * * 0", "0 9 * * 7", "0 9 * * SUN"] {
-            let next = CronSchedule::parse(sunday)
-                .unwrap()
-                .next_after(at(2026, 11, 28, 12, 0))
-                .unwrap();
-            assert_eq!(next.weekday(), Weekday::Sun, "{sunday}");
+/// The daemon's view of the schedule across turns (rule 6): which sources' schedules are over, so each is
+/// reported once.
+#[derive(Debug, Default)]
+pub(crate) struct Scheduler {
+    over: HashSet<String>,
+}
+
+impl Scheduler {
+    /// The sources due at `now`. `stored` is each source's `next_due` as the database has it, `held` the time a
+    /// source is held back in memory after its result could not be stored, `busy` the sources being polled.
+    pub(crate) fn turn(
+        &mut self,
+        config: &Config,
+        now: DateTime<Utc>,
+        stored: &HashMap<String, Option<DateTime<Utc>>>,
+        held: impl Fn(&str) -> Option<DateTime<Utc>>,
+        busy: &HashSet<String>,
+    ) -> Turn {
+        let mut due = Vec::new();
+        let mut wake_at = now + to_chrono(MAX_SLEEP);
+        for source in config.enabled_sources() {
+            if busy.contains(source.id()) {
+                continue;
+            }
+            let schedule = schedule_of(config, source);
+            if schedule.next_after(now).is_none() {
+                if self.over.insert(source.id().to_string()) {
+                    tracing::warn!(source = source.id(), schedule = schedule.expression(), "the schedule has no firing left; the source is not polled until the config gives it one");
+                }
+                continue;
+            }
+            let stored = stored.get(source.id()).copied().flatten();
+            match stored.max(held(source.id())) {
+                Some(t) if t > now => wake_at = wake_at.min(t),
+                _ => due.push(source.clone()),
+            }
         }
-        let weekend = CronSchedule::parse("0 9 * * 6,0").unwrap();
-        assert_eq!(
-            weekend
-                .next_after(at(2026, 11, 27, 12, 0))
-                .unwrap()
-                .weekday(),
-            Weekday::Sat
-        );
-    }
-
-    #[test]
-    fn six_field_form_with_seconds() {
-        let s = CronSchedule::parse("30 */5 * * * *").unwrap();
-        let next = s.next_after(at(2026, 11, 28, 10, 1)).unwrap();
-        assert_eq!((next.minute(), next.second()), (5, 30));
-    }
-
-    #[test]
-    fn macros_and_errors() {
-        assert!(CronSchedule::parse("@hourly").is_ok());
-        assert!(CronSchedule::parse("@every 5m")
-            .unwrap_err()
-            .contains("not supported"));
-        assert!(CronSchedule::parse("* * *")
-            .unwrap_err()
-            .contains("3 fields"));
-        assert!(CronSchedule::parse("0 9 * * 8")
-            .unwrap_err()
-            .contains("0–7"));
-        assert!(CronSchedule::parse("61 * * * *").is_err());
-    }
-
-    #[test]
-    fn a_schedule_whose_year_is_over_is_never_due_and_does_not_panic() {
-        // Valid when the config was read; a long-running daemon outlives its last firing.
-        let s = CronSchedule::parse("0 0 0 1 1 * 2099").unwrap();
-        let after = at(2100, 1, 1, 0, 0);
-        assert_eq!(s.next_after(after), None);
-        assert_eq!(s.period(after), Duration::from_secs(900));
-    }
-
-    #[test]
-    fn jitter_is_bounded() {
-        for _ in 0..100 {
-            assert!(jitter(Duration::from_secs(900)) < Duration::from_secs(30));
-            assert!(jitter(Duration::from_secs(60)) < Duration::from_secs(6));
-        }
+        Turn { due, wake_at }
     }
 }
+
+fn to_chrono(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(365))
+}
+
+#[cfg(test)]
+mod tests;

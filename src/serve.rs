@@ -2,7 +2,8 @@
 //!
 //! `GET`/`HEAD` only. `ETag` and `Last-Modified` with `304` answers to `If-None-Match` / `If-Modified-Since`, so
 //! readers polling every few minutes cost a header exchange. `/healthz` answers 200 with a short JSON status while
-//! the database answers (503 when it does not). Anything else is 404.
+//! the database answers (503 when it does not). `/search…` and `/day/YYYY-MM-DD` are answered by their services on
+//! read-only connections of their own. Anything else is 404.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -36,6 +37,8 @@ pub(crate) struct ServerState {
     pub write_health: Arc<WriteHealth>,
     /// `/search` and the topic feeds, on a read-only connection of their own.
     pub search: Arc<crate::search::SearchService>,
+    /// `/day/YYYY-MM-DD`, the day archive, on a read-only connection of its own.
+    pub archive: Arc<crate::archive::ArchiveService>,
 }
 
 pub(crate) fn router(state: Arc<ServerState>) -> axum::Router {
@@ -109,8 +112,11 @@ async fn respond(
     if let Some(format) = crate::search::Format::of_path(uri.path()) {
         return search(state, format, uri, headers).await;
     }
+    if let Some(day) = crate::archive::day_path(uri.path()) {
+        return archive_day(state, day, headers).await;
+    }
     match state.site.get(uri.path()) {
-        Some(doc) => serve_document(&doc, headers, state.max_age),
+        Some(doc) => serve_document(&compressed_for(doc, headers).await, headers, state.max_age),
         // The daemon listens before its first publish: until then every document is "not yet", not "never".
         None if !state.site.is_published() => {
             let mut r = plain(
@@ -172,22 +178,47 @@ fn negotiate(headers: &HeaderMap) -> Coding {
     }
 }
 
+/// The document with the form this request will get made: the site compresses a document on its first request
+/// in each coding (most country slices are never asked for), on a blocking thread like any CPU work.
+async fn compressed_for(doc: Document, headers: &HeaderMap) -> Document {
+    let brotli = match negotiate(headers) {
+        Coding::Identity => return doc,
+        coding => coding == Coding::Brotli,
+    };
+    if doc.has_compressed(brotli) {
+        return doc;
+    }
+    let made = tokio::task::spawn_blocking({
+        let doc = doc.clone();
+        move || match brotli {
+            true => drop(doc.brotli()),
+            false => drop(doc.gzip()),
+        }
+    })
+    .await;
+    if let Err(e) = made {
+        // Serving still works: the form is made on this thread instead.
+        tracing::error!(error = %e, "compression task failed");
+    }
+    doc
+}
+
 fn serve_document(doc: &Document, headers: &HeaderMap, max_age: Duration) -> Response {
     let last_modified = httpdate::fmt_http_date(doc.last_modified.into());
     let coding = negotiate(headers);
     // Each representation has its own strong validator (RFC 9110 §8.8.3).
     let (body, etag, encoding) = match coding {
         Coding::Brotli => (
-            &doc.brotli,
+            doc.brotli(),
             format!("{}-br\"", doc.etag.trim_end_matches('"')),
             Some("br"),
         ),
         Coding::Gzip => (
-            &doc.gzip,
+            doc.gzip(),
             format!("{}-gz\"", doc.etag.trim_end_matches('"')),
             Some("gzip"),
         ),
-        Coding::Identity => (&doc.body, doc.etag.clone(), None),
+        Coding::Identity => (doc.body.clone(), doc.etag.clone(), None),
     };
     let builder = Response::builder()
         .header(header::ETAG, &etag)
@@ -215,9 +246,7 @@ fn serve_document(doc: &Document, headers: &HeaderMap, max_age: Duration) -> Res
         builder = builder.header(header::CONTENT_ENCODING, encoding);
     }
     builder
-        .body(Body::from(axum::body::Bytes::from_owner(ArcBytes(
-            body.clone(),
-        ))))
+        .body(Body::from(axum::body::Bytes::from_owner(ArcBytes(body))))
         .expect("valid response")
 }
 
@@ -293,6 +322,48 @@ async fn search(
             plain(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "search is unavailable right now; try again shortly\n",
+                None,
+            )
+        }
+    }
+}
+
+/// `/day/YYYY-MM-DD`: the day's page (from the archive's cache or rendered off the async threads), served like
+/// any document; `400` for a path that is not a date, `404` for a day outside the archive, each saying why.
+async fn archive_day(
+    state: Arc<ServerState>,
+    day: crate::archive::DayPath,
+    headers: &HeaderMap,
+) -> Response {
+    use crate::archive::{DayAnswer, DayPath};
+    let day = match day {
+        DayPath::Day(day) => day,
+        DayPath::Malformed(why) => return plain(StatusCode::BAD_REQUEST, why, None),
+    };
+    let (archive, config) = (state.archive.clone(), state.config.get());
+    let answer =
+        tokio::task::spawn_blocking(move || archive.answer(&config, day, Utc::now())).await;
+    match answer {
+        Ok(Ok(DayAnswer::Found(doc))) => serve_document(&doc, headers, state.max_age),
+        Ok(Ok(DayAnswer::NotFound(why))) => Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(Body::from(why))
+            .expect("valid response"),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "day archive failed");
+            plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the archive is unavailable right now; try again shortly\n",
+                None,
+            )
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "day archive task failed");
+            plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the archive is unavailable right now; try again shortly\n",
                 None,
             )
         }

@@ -6,12 +6,13 @@
 //! a restart — gives the very same bytes and validators, and readers' conditional requests keep answering `304`.
 //!
 //! Paths: `/feed.xml`, `/feed.atom`, `/feed.json`, `/` (the Arabic page), `/country/{id}` and
-//! `/country/{id}.xml|.atom|.json` for each gazetteer entity, `/sources.opml`.
+//! `/country/{id}.xml|.atom|.json` for each gazetteer entity, `/sources.opml`. The day archive (`/day/…`) is
+//! rendered on request instead (`archive`): the home page links to the day of its oldest story.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use chrono::{DateTime, Utc};
 
@@ -28,12 +29,13 @@ pub(crate) const JSON_TYPE: &str = "application/feed+json; charset=utf-8";
 pub(crate) const HTML_TYPE: &str = "text/html; charset=utf-8";
 pub(crate) const OPML_TYPE: &str = "text/x-opml; charset=utf-8";
 
-/// One rendered document, with its compressed forms made once.
+/// One rendered document, with its compressed forms made once, when first wanted.
 #[derive(Debug, Clone)]
-pub struct Document {
+pub(crate) struct Document {
     pub body: Arc<[u8]>,
-    pub gzip: Arc<[u8]>,
-    pub brotli: Arc<[u8]>,
+    /// Shared by every clone: a form made for one request serves all later ones, and a document that did not
+    /// change between publishes keeps the forms already made.
+    compressed: Arc<Compressed>,
     pub content_type: &'static str,
     /// Strong validator of the uncompressed bytes (quoted); compressed forms add a suffix.
     pub etag: String,
@@ -42,13 +44,23 @@ pub struct Document {
     pub link: Option<String>,
 }
 
+/// A document's gzip and brotli forms, each made at most once.
+#[derive(Debug, Default)]
+struct Compressed {
+    gzip: OnceLock<Arc<[u8]>>,
+    brotli: OnceLock<Arc<[u8]>>,
+}
+
 impl Document {
-    pub fn new(body: String, content_type: &'static str, last_modified: DateTime<Utc>) -> Document {
+    pub(crate) fn new(
+        body: String,
+        content_type: &'static str,
+        last_modified: DateTime<Utc>,
+    ) -> Document {
         let etag = format!("\"{}\"", identity::hash_hex(&[&body]));
         Document {
             body: Arc::from(body.into_bytes()),
-            gzip: Arc::from(Vec::new()),
-            brotli: Arc::from(Vec::new()),
+            compressed: Arc::default(),
             content_type,
             etag,
             last_modified,
@@ -56,10 +68,39 @@ impl Document {
         }
     }
 
-    /// Makes the compressed forms: done once per new content, not per request.
+    /// The gzip form (made now if it was not yet: CPU work, call it off the async threads).
+    pub(crate) fn gzip(&self) -> Arc<[u8]> {
+        let made = self.compressed.gzip.get_or_init(|| gzip(&self.body).into());
+        made.clone()
+    }
+
+    /// The brotli form (made now if it was not yet: CPU work, call it off the async threads).
+    pub(crate) fn brotli(&self) -> Arc<[u8]> {
+        let made = self
+            .compressed
+            .brotli
+            .get_or_init(|| brotli(&self.body).into());
+        made.clone()
+    }
+
+    /// Whether the gzip (`brotli = false`) or brotli form is made already.
+    pub(crate) fn has_compressed(&self, brotli: bool) -> bool {
+        match brotli {
+            true => self.compressed.brotli.get().is_some(),
+            false => self.compressed.gzip.get().is_some(),
+        }
+    }
+
+    /// The bytes it holds: the body and the compressed forms made so far.
+    pub(crate) fn held_bytes(&self) -> usize {
+        let made = |form: &OnceLock<Arc<[u8]>>| form.get().map_or(0, |f| f.len());
+        self.body.len() + made(&self.compressed.gzip) + made(&self.compressed.brotli)
+    }
+
+    /// Makes both compressed forms now.
     pub(crate) fn compress(&mut self) {
-        self.gzip = Arc::from(gzip(&self.body));
-        self.brotli = Arc::from(brotli(&self.body));
+        self.gzip();
+        self.brotli();
     }
 }
 
@@ -82,7 +123,7 @@ fn brotli(bytes: &[u8]) -> Vec<u8> {
 
 /// The documents by URL path, swapped whole after each publish so readers never see a half-updated set.
 #[derive(Default)]
-pub struct Site {
+pub(crate) struct Site {
     docs: RwLock<Arc<HashMap<String, Document>>>,
     /// The ETag of the RSS feed last written to `[feed] output`: a failed write is retried at the next publish
     /// even when the feed has not changed since.
@@ -90,12 +131,12 @@ pub struct Site {
 }
 
 impl Site {
-    pub fn get(&self, path: &str) -> Option<Document> {
+    pub(crate) fn get(&self, path: &str) -> Option<Document> {
         self.docs.read().expect("site lock").get(path).cloned()
     }
 
     /// Whether a publish has filled the site yet.
-    pub fn is_published(&self) -> bool {
+    pub(crate) fn is_published(&self) -> bool {
         !self.docs.read().expect("site lock").is_empty()
     }
 
@@ -153,6 +194,8 @@ struct Slice<'a> {
     /// The page's heading.
     heading: String,
     stories: &'a [StoryView],
+    /// Whether the page ends with a link into the day archive (`/day/…` holds every story, not one country's).
+    archive_link: bool,
 }
 
 /// Renders a slice's three feed formats and its page into `docs`.
@@ -210,7 +253,20 @@ fn render_slice(
     }
     let page_meta = meta(config, &config.feed.title, &slice.page);
     let page = render_within(max_bytes, &slice.page, stories, |s| {
-        publish::render_html(&page_meta, &slice.heading, s, &alternates, entities, now)
+        let older = slice.archive_link.then(|| publish::older_than(s)).flatten();
+        let extras = publish::PageExtras {
+            pager: older.as_ref(),
+            ..publish::PageExtras::default()
+        };
+        publish::render_page(
+            &page_meta,
+            &slice.heading,
+            s,
+            &alternates,
+            entities,
+            now,
+            &extras,
+        )
     });
     docs.insert(slice.page.clone(), Document::new(page, HTML_TYPE, now));
 }
@@ -230,7 +286,7 @@ pub(crate) struct Published {
 /// The document `render` makes of the newest stories that fit in `max_bytes` (`[limits] max_document_bytes`): all
 /// of them normally; when they are too large, fewer, estimated from the size of the last try (a few renders at
 /// most). Readers are better served by a shorter feed than by one so large that they give up on it.
-fn render_within(
+pub(crate) fn render_within(
     max_bytes: usize,
     path: &str,
     stories: &[StoryView],
@@ -277,6 +333,7 @@ pub(crate) fn rebuild(
         title: config.feed.title.clone(),
         heading: "آخر الأخبار".into(),
         stories: &stories[..stories.len().min(max)],
+        archive_link: true,
     };
     render_slice(&mut docs, config, &entities, &main, now);
     for entity in &entities {
@@ -293,6 +350,7 @@ pub(crate) fn rebuild(
             title: format!("{} — {}", config.feed.title, entity.name),
             heading: format!("أخبار {}", entity.name),
             stories: &selected,
+            archive_link: false,
         };
         render_slice(&mut docs, config, &entities, &slice, now);
     }
@@ -309,12 +367,15 @@ pub(crate) fn rebuild(
         }
     }
     changed_feeds.sort();
-    // Unchanged documents keep their old compressed forms and Last-Modified (conditional requests stay cheap);
-    // only changed ones are compressed again.
+    // Unchanged documents keep their old compressed forms and Last-Modified (conditional requests stay cheap).
+    // Of the changed ones only the main feeds and page, which nearly every reader asks for, are compressed here
+    // (gzip-9 and brotli-9 of ~200 documents was a fifth of a poll round's CPU); a country slice is compressed on
+    // its first request in each coding, so the many that nobody reads cost neither the time nor the memory.
     for (path, doc) in docs.iter_mut() {
         match old.get(path).filter(|p| p.etag == doc.etag) {
             Some(previous) => *doc = previous.clone(),
-            None => doc.compress(),
+            None if MAIN_DOCUMENTS.contains(&path.as_str()) => doc.compress(),
+            None => {}
         }
     }
     let rss = docs["/feed.xml"].clone();
@@ -331,6 +392,23 @@ pub(crate) fn rebuild(
         changed_feeds,
         output: result,
     })
+}
+
+/// The documents compressed as soon as they are rendered: the merged feed in each format and its page.
+const MAIN_DOCUMENTS: [&str; 4] = ["/feed.xml", "/feed.atom", "/feed.json", "/"];
+
+/// `qafila poll`: renders the merged RSS feed alone — the only document a poll keeps — and writes it to
+/// `[feed] output` atomically. `stories` are the newest first (`max_items` of them are enough); the bytes are
+/// those the daemon writes for the same stories.
+pub(crate) fn write_feed_file(config: &Config, stories: &[StoryView]) -> Result<()> {
+    let stories = &stories[..stories.len().min(config.feed.max_items)];
+    let path = "/feed.xml";
+    let feed_meta = meta(config, &config.feed.title, path);
+    let built = newest_report(stories);
+    let body = render_within(config.limits.max_document_bytes, path, stories, |s| {
+        publish::render_rss(&feed_meta, s, built)
+    });
+    write_atomically(&config.feed.output, body.as_bytes())
 }
 
 /// The enabled sources as an OPML 2.0 subscription list: `/sources.opml` and `qafila export-opml`.
@@ -396,3 +474,7 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     }
     written.map_err(err)
 }
+
+#[cfg(test)]
+#[path = "site_tests.rs"]
+mod tests;

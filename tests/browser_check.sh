@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Browser test of the Arabic page: the real daemon serves stories polled from the fixture feeds, headless Chromium
-# (Debian's `chromium`) renders `/`, and we check what a reader sees: right-to-left Arabic, one entry per story,
-# working links. Saves a phone-sized and a desktop screenshot to target/browser/.
+# Browser test of the Arabic pages: the real daemon serves stories polled from the fixture feeds, headless Chromium
+# (Debian's `chromium`) renders `/` and a day of the archive (`/day/2026-11-20`, reached through the home page's
+# link), and we check what a reader sees: right-to-left Arabic, one entry per story, working links. Saves phone-sized
+# and desktop screenshots of both to target/browser/ (the `-full` ones are tall enough to show the links at the end).
 #
 #   bash tests/browser_check.sh
 set -euo pipefail
@@ -41,5 +42,31 @@ check 'pictures load (served by the fixture server)' "curl -fsS -o /dev/null \"\
 check 'stories show a snippet of their text' "grep -q '<p class=\"snippet\" dir=\"auto\">بحث وزيرا الطاقة' '$out/page.dom.html'"
 check 'no data: or javascript: picture' "! grep -Eq '<img[^>]+src=\"(data|javascript):' '$out/page.dom.html'"
 check 'screenshots were taken' "[ -s '$out/page-phone.png' ] && [ -s '$out/page-desktop.png' ]"
-echo "screenshots: $out/page-phone.png $out/page-desktop.png"
+
+# The day archive: the home page's last link leads back in time, one day at a time.
+older=$(grep -o '<a class="older" rel="prev" href="/day/[0-9-]*"' "$out/page.dom.html" | sed 's/.*href="//; s/"$//' || true)
+check "the home page links to older stories by day ($older)" "[ -n '$older' ]"
+check 'that day answers 200' "curl -fsS -o /dev/null '$base$older'"
+day=/day/2026-11-20
+"${chrome[@]}" --dump-dom "$base$day" > "$out/day.dom.html" 2>/dev/null
+"${chrome[@]}" --window-size=412,915 --screenshot="$out/day-phone.png" "$base$day" >/dev/null 2>&1
+"${chrome[@]}" --window-size=1280,900 --screenshot="$out/day-desktop.png" "$base$day" >/dev/null 2>&1
+"${chrome[@]}" --window-size=412,3600 --screenshot="$out/day-phone-full.png" "$base$day" >/dev/null 2>&1
+"${chrome[@]}" --window-size=1280,3000 --screenshot="$out/page-desktop-full.png" "$base/" >/dev/null 2>&1
+day_stories=$(grep -c '<li class="story">' "$out/day.dom.html" || true)
+on_that_day=$(grep -c '<time datetime="2026-11-20T' "$out/day.dom.html" || true)
+check 'the day page renders as right-to-left Arabic' "grep -q '<html lang=\"ar\" dir=\"rtl\">' '$out/day.dom.html'"
+check "the day page has the day's stories ($day_stories), all of that day ($on_that_day)" "[ '$day_stories' -ge 5 ] && [ '$day_stories' = '$on_that_day' ]"
+check 'the day page has no script' "! grep -qi '<script' '$out/day.dom.html'"
+check 'the day page shows sized, lazy pictures' "grep '<img class=\"pic\"' '$out/day.dom.html' | grep -q 'loading=\"lazy\" decoding=\"async\" alt=\"\"'"
+check 'the day page shows snippets' "grep -q '<p class=\"snippet\"' '$out/day.dom.html'"
+check 'the day page has absolute times only' "! grep -q 'class=\"ago\"' '$out/day.dom.html'"
+for rel in prev next; do
+  href=$(grep -o "rel=\"$rel\" href=\"[^\"]*\"" "$out/day.dom.html" | sed 's/.*href="//; s/"$//' || true)
+  check "the day page links to the $rel day with stories ($href) and it answers 200" "[ -n '$href' ] && curl -fsS -o /dev/null '$base$href'"
+done
+check 'a malformed day is 400' "[ \"\$(curl -s -o /dev/null -w '%{http_code}' '$base/day/2026-13-01')\" = 400 ]"
+check 'a day before the archive is 404' "[ \"\$(curl -s -o /dev/null -w '%{http_code}' '$base/day/2000-01-01')\" = 404 ]"
+check 'day screenshots were taken' "[ -s '$out/day-phone.png' ] && [ -s '$out/day-desktop.png' ] && [ -s '$out/day-phone-full.png' ]"
+echo "screenshots: $(ls "$out"/*.png | tr '\n' ' ')"
 exit $fail

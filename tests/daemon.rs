@@ -148,6 +148,17 @@ async fn the_daemon_serves_the_merged_feed_with_validators_and_stops_cleanly() {
         !kz.contains("أرمينيا وأذربيجان تستأنفان"),
         "a story not about Kazakhstan is not in its slice"
     );
+    // A country slice is compressed on its first request in a coding, into the same text.
+    let r = c
+        .get(format!("{base}/country/kz.xml"))
+        .header("Accept-Encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-encoding"], "br");
+    let mut unbrotli = Vec::new();
+    brotli::BrotliDecompress(&mut &r.bytes().await.unwrap()[..], &mut unbrotli).unwrap();
+    assert_eq!(String::from_utf8(unbrotli).unwrap(), kz);
     let page = c
         .get(format!("{base}/"))
         .send()

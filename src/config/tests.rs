@@ -39,7 +39,10 @@ fn minimal_config_gets_the_documented_defaults() {
     assert_eq!(c.sources.len(), 2);
     assert_eq!(c.enabled_sources().count(), 1);
     assert!(c.sources[1].region_filter);
-    assert_eq!(c.schedule_of(&c.sources[1]).expression(), "0 * * * *");
+    assert_eq!(
+        crate::schedule::schedule_of(&c, &c.sources[1]).expression(),
+        "0 * * * *"
+    );
 }
 
 #[test]

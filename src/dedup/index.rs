@@ -347,7 +347,7 @@ impl StoryIndex {
 
     /// Records an item (new, rebuilt at start-up, or read back from the store) as a member of `story`. An item
     /// the index already holds is left as it is.
-    pub fn insert(&mut self, item_id: i64, story: i64, f: ItemFeatures, published: DateTime<Utc>) {
+    pub fn insert(&mut self, item_id: i64, story: i64, f: &ItemFeatures, published: DateTime<Utc>) {
         if self.by_item.contains_key(&item_id) {
             return;
         }
@@ -386,7 +386,7 @@ impl StoryIndex {
             ids: ids.into_boxed_slice(),
             title_len,
             text_total,
-            facts: Box::new(f.facts),
+            facts: Box::new(f.facts.clone()),
         });
     }
 
@@ -526,9 +526,9 @@ mod tests {
         // Recent items first, then a report from a month ago arrives (a backlog).
         for i in 0..50 {
             let f = features(&format!("باكو تستضيف معرضا للكتاب رقم {i}"), None, &g);
-            index.insert(100 + i, 100 + i, f, day(30));
+            index.insert(100 + i, 100 + i, &f, day(30));
         }
-        index.insert(1, 7, a, day(0));
+        index.insert(1, 7, &a, day(0));
         assert_eq!(index.place(&b, day(0) + Duration::hours(3)), Some(7));
         assert_eq!(index.place(&b, day(4)), None, "beyond the window");
         index.evict_older_than(day(10));
@@ -545,7 +545,7 @@ mod tests {
             ..DedupSettings::default()
         };
         let mut index = StoryIndex::new(settings);
-        index.insert(1, 7, a.clone(), day(0));
+        index.insert(1, 7, &a, day(0));
         // Many later items sharing every word, each its own (contradicting: another figure) story.
         for i in 0..40 {
             let f = features(
@@ -553,7 +553,7 @@ mod tests {
                 None,
                 &g,
             );
-            index.insert(100 + i, 100 + i, f, day(0) + Duration::hours(10 + i));
+            index.insert(100 + i, 100 + i, &f, day(0) + Duration::hours(10 + i));
         }
         assert_eq!(index.place(&b, day(0) + Duration::minutes(30)), Some(7));
     }
@@ -591,7 +591,7 @@ mod tests {
             // Every item but one indexed: the probe also has tokens the index never saw.
             let mut index = StoryIndex::new(DedupSettings::default());
             for (i, f) in all.iter().enumerate().filter(|(i, _)| *i != skip) {
-                index.insert(i as i64, i as i64, f.clone(), day(0));
+                index.insert(i as i64, i as i64, f, day(0));
             }
             let probe = index.probe(&all[skip]);
             let mut marks = vec![0u8; index.weights.len()];

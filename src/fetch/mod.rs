@@ -48,7 +48,7 @@ struct Inner {
 
 /// The HTTP fetcher; cheap to clone (shared state behind an `Arc`), one per process.
 #[derive(Clone)]
-pub struct Fetcher {
+pub(crate) struct Fetcher {
     inner: Arc<Inner>,
 }
 
@@ -64,7 +64,7 @@ const ACCEPT: &str = "application/rss+xml, application/atom+xml, application/fee
                       application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5";
 
 impl Fetcher {
-    pub fn new(settings: FetchSettings) -> Result<Fetcher, FetchSetupError> {
+    pub(crate) fn new(settings: FetchSettings) -> Result<Fetcher, FetchSetupError> {
         Fetcher::with_host_overrides(settings, &[])
     }
 
@@ -74,7 +74,7 @@ impl Fetcher {
     /// and redirect hop is still checked like any other. No config key reaches this: the tests use it to make a
     /// public-looking name such as `news.example` reach a server on 127.0.0.1, so that a redirect from it to
     /// `127.0.0.1` can be shown to be refused.
-    pub fn with_host_overrides(
+    pub(crate) fn with_host_overrides(
         settings: FetchSettings,
         overrides: &[(&str, SocketAddr)],
     ) -> Result<Fetcher, FetchSetupError> {
@@ -116,7 +116,7 @@ impl Fetcher {
     }
 
     /// Fetches one feed. Never panics and never returns an error: failures are [`FetchOutcome::Failed`].
-    pub async fn fetch(&self, req: &FetchRequest) -> FetchOutcome {
+    pub(crate) async fn fetch(&self, req: &FetchRequest) -> FetchOutcome {
         match self.run(req).await {
             Ok(outcome) => outcome,
             // The message is logged and stored (and shown by `qafila sources`): no credentials in it.
@@ -202,7 +202,11 @@ impl Fetcher {
     /// POSTs a form (a WebSub ping) through the same SSRF guard as fetches, following no redirect: a hub that
     /// answers 3xx is a failed ping. The hub counts as configured on a non-public address only when its URL is
     /// such an IP literal (or `[fetch] allow_private` is set). Returns the status of a response.
-    pub async fn post_form(&self, url: &Url, form: String) -> Result<StatusCode, FetchFailure> {
+    pub(crate) async fn post_form(
+        &self,
+        url: &Url,
+        form: String,
+    ) -> Result<StatusCode, FetchFailure> {
         check_url(url)?;
         let exempt = self.inner.settings.allow_private || private_allowed(url, false);
         if !exempt {

@@ -63,7 +63,7 @@ impl Default for FetchSettings {
 
 /// The fetcher could not be built (a start-up configuration problem, not a per-feed one).
 #[derive(Debug, thiserror::Error)]
-pub enum FetchSetupError {
+pub(crate) enum FetchSetupError {
     #[error("the user agent {0:?} is not a valid HTTP header value")]
     InvalidUserAgent(String),
     #[error("cannot build the HTTP client: {0}")]
@@ -72,7 +72,7 @@ pub enum FetchSetupError {
 
 /// One fetch to perform, with the validators saved from the previous successful fetch.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FetchRequest {
+pub(crate) struct FetchRequest {
     pub url: Url,
     /// This source may reach non-public addresses ([`crate::fetch::private_allowed`] of its configured URL).
     pub allow_private: bool,
@@ -82,7 +82,7 @@ pub struct FetchRequest {
 
 /// What one fetch gave.
 #[derive(Debug, Clone, PartialEq)]
-pub enum FetchOutcome {
+pub(crate) enum FetchOutcome {
     /// 304: the feed has not changed since the validators were issued; nothing to parse.
     NotModified(ResponseMeta),
     /// 2xx with the decompressed body (at most `max_body_bytes`).
@@ -95,7 +95,7 @@ pub enum FetchOutcome {
 
 /// What the final response said about itself.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ResponseMeta {
+pub(crate) struct ResponseMeta {
     pub status: u16,
     /// The URL after redirects: the base for relative links (unless `content_location` says otherwise).
     pub final_url: Url,
@@ -117,7 +117,7 @@ pub struct ResponseMeta {
 
 impl ResponseMeta {
     /// The base for the body's relative links: its `Content-Location` if it is http(s), else the final URL.
-    pub fn base_url(&self) -> &Url {
+    pub(crate) fn base_url(&self) -> &Url {
         self.content_location
             .as_ref()
             .filter(|u| matches!(u.scheme(), "http" | "https"))
@@ -127,7 +127,7 @@ impl ResponseMeta {
 
 /// Why a fetch failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FailureKind {
+pub(crate) enum FailureKind {
     /// The host name does not resolve.
     Dns,
     /// No TCP connection (refused, unreachable, connect timeout).
@@ -154,7 +154,7 @@ pub enum FailureKind {
 
 /// A failed fetch, ready for logs and the source's `last_error`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FetchFailure {
+pub(crate) struct FetchFailure {
     pub kind: FailureKind,
     pub status: Option<u16>,
     /// One line saying what went wrong and where.
@@ -175,7 +175,7 @@ impl FetchFailure {
 
     /// True when trying again later may well succeed (back off and retry); false when the source itself is wrong
     /// and needs an operator (bad URL, redirect loop, refused address, 404, oversize feed).
-    pub fn is_temporary(&self) -> bool {
+    pub(crate) fn is_temporary(&self) -> bool {
         match self.kind {
             FailureKind::Dns
             | FailureKind::Connect

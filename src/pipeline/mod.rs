@@ -2,7 +2,7 @@
 //! publishing what is stored. This file reads as the whole refresh flow (after Miniflux's `handler.go`).
 //!
 //! A source that fails is a *value* here (`PollReport` with an error): it is recorded against that source, its
-//! next try is pushed back exponentially, and nothing else is affected.
+//! next try is pushed back (when: [`crate::schedule::next_due`]), and nothing else is affected.
 
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -17,6 +17,7 @@ use crate::identity;
 use crate::metrics::{FetchOutcomeLabel, Metrics};
 use crate::model::{ParsedItem, StoryView};
 use crate::regions::Gazetteer;
+use crate::schedule::{self, ServerFloor};
 use crate::store::{Discovery, FetchRecord, IncomingItem};
 
 mod kinds;
@@ -28,7 +29,7 @@ pub(crate) use kinds::{discover_feeds, FoundFeed};
 
 pub(crate) use views::story_views;
 pub(crate) use write_health::WriteHealth;
-pub(crate) use writer::{open_store, Writer};
+pub(crate) use writer::{open_store, WriteQueue, Writer};
 
 /// What one poll of one source did, for the log line and the `poll` summary.
 #[derive(Debug, Clone)]
@@ -69,7 +70,7 @@ impl PollReport {
 }
 
 /// Everything a poll needs, shared by the daemon's tasks.
-pub struct Engine {
+pub(crate) struct Engine {
     config: SharedConfig,
     fetcher: RwLock<Fetcher>,
     pub metrics: Arc<Metrics>,
@@ -78,6 +79,8 @@ pub struct Engine {
     /// When retention last ran in this process (the daemon runs it daily).
     pub last_maintenance: Mutex<Option<DateTime<Utc>>>,
     pub writer: Arc<Mutex<Writer>>,
+    /// Fetch results waiting for the writer, stored in groups (group commit).
+    write_queue: Arc<WriteQueue>,
     pub gazetteer: Arc<Gazetteer>,
     /// Whether results could be stored lately (and the backoff of sources whose results could not).
     pub write_health: Arc<WriteHealth>,
@@ -86,7 +89,7 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(
+    pub(crate) fn new(
         config: Arc<Config>,
         fetcher: Fetcher,
         writer: Writer,
@@ -99,6 +102,7 @@ impl Engine {
             reloaded: tokio::sync::Notify::new(),
             last_maintenance: Mutex::new(None),
             writer: Arc::new(Mutex::new(writer)),
+            write_queue: Default::default(),
             gazetteer,
             write_health: Arc::new(WriteHealth::default()),
             sanitized: Default::default(),
@@ -106,23 +110,23 @@ impl Engine {
     }
 
     /// The config in force, for a reader that must follow reloads (the HTTP server).
-    pub fn shared_config(&self) -> SharedConfig {
+    pub(crate) fn shared_config(&self) -> SharedConfig {
         self.config.clone()
     }
 
     /// The config in force (replaced whole on reload).
-    pub fn config(&self) -> Arc<Config> {
+    pub(crate) fn config(&self) -> Arc<Config> {
         self.config.get()
     }
 
     /// The fetcher in force (its SSRF-guarded client also sends the WebSub pings).
-    pub fn fetcher(&self) -> Fetcher {
+    pub(crate) fn fetcher(&self) -> Fetcher {
         self.fetcher.read().expect("fetcher lock").clone()
     }
 
     /// Puts a new, already validated config in force: sources are registered (added ones fall due at once), fetch
     /// settings apply to the next fetches. In-flight polls finish with the settings they started with.
-    pub async fn reload(&self, config: Arc<Config>, fetcher: Fetcher) -> Result<()> {
+    pub(crate) async fn reload(&self, config: Arc<Config>, fetcher: Fetcher) -> Result<()> {
         let sources: Vec<(String, String)> = config
             .sources
             .iter()
@@ -144,7 +148,7 @@ impl Engine {
     }
 
     /// Polls one source and records the outcome. Never fails for a source's fault; only a database error is `Err`.
-    pub async fn poll_source(&self, source: &SourceConfig) -> Result<PollReport> {
+    pub(crate) async fn poll_source(&self, source: &SourceConfig) -> Result<PollReport> {
         let started = Instant::now();
         let id = source.id().to_string();
         let state = self
@@ -185,14 +189,14 @@ impl Engine {
         let mut items = Vec::new();
         let mut over_cap = 0;
         let mut bytes = 0;
-        let mut floor = None;
+        let mut floor = ServerFloor::default();
         match self.fetcher().fetch(&request).await {
             FetchOutcome::NotModified(meta) => {
                 record.status = Some(meta.status);
                 record.etag = meta.etag;
                 record.last_modified = meta.last_modified;
                 record.permanent_redirect = meta.permanent_redirect.map(String::from);
-                floor = meta.cache_floor;
+                floor.fresh_for = meta.cache_floor;
             }
             FetchOutcome::Fetched { meta, body } => {
                 record.status = Some(meta.status);
@@ -212,16 +216,15 @@ impl Engine {
                         if let Some(meta) = read.meta {
                             record.etag = meta.etag;
                             record.last_modified = meta.last_modified;
-                            floor = meta.cache_floor;
+                            floor.fresh_for = meta.cache_floor;
                         }
                         if matches!(read.discovered, Discovery::Unchanged) {
                             record.permanent_redirect = permanent;
                         }
                         record.discovered = read.discovered;
-                        let ttl = read
+                        floor.ttl = read
                             .ttl_minutes
                             .map(|m| Duration::from_secs(u64::from(m) * 60));
-                        floor = floor.max(ttl);
                         over_cap = read.items_over_cap;
                         items = self.prepare_all(read.items, now).await?;
                     }
@@ -234,23 +237,24 @@ impl Engine {
             FetchOutcome::Failed(failure) => {
                 record.status = failure.status;
                 record.error = Some(failure.message.clone());
-                floor = failure.retry_after;
+                floor.retry_after = failure.retry_after;
                 if using_discovered && !failure.is_temporary() {
                     // The discovered feed is gone (404, refused…): look on the page again next time.
                     record.discovered = Discovery::Forget;
                 }
             }
         }
-        record.next_due = Some(self.next_due(source, now, record.error.is_some(), failures, floor));
+        let poll = schedule::Poll {
+            at: now,
+            failed: record.error.is_some(),
+            failures_before: failures,
+            floor,
+        };
+        record.next_due = Some(schedule::next_due(&self.config(), source, &poll));
         let mut error = record.error.clone();
         let status = record.status;
         let mut next_due = record.next_due;
-        let stored = self
-            .with_writer({
-                let id = id.clone();
-                move |w| w.ingest(&id, items, &record)
-            })
-            .await;
+        let stored = self.store_fetch(id.clone(), items, record).await;
         let (counts, change) = match stored {
             Ok(done) => {
                 self.write_health.succeeded(&id);
@@ -259,7 +263,11 @@ impl Engine {
             Err(e) => {
                 // The next poll time was not saved either: hold it here, with backoff, or the source would look
                 // due at once and be fetched again and again.
-                let due = self.next_due(source, now, true, failures, floor);
+                let failed = schedule::Poll {
+                    failed: true,
+                    ..poll
+                };
+                let due = schedule::next_due(&self.config(), source, &failed);
                 tracing::error!(source = %id, error = %e, next = %due, "cannot store the fetch result; the source backs off");
                 self.write_health
                     .failed(&id, e.public_reason(), due, Utc::now());
@@ -322,37 +330,30 @@ impl Engine {
         .map_err(|e| Error::Internal(format!("feature task: {e}")))
     }
 
-    /// When to poll again: the schedule's next time (plus jitter), but never before a server's caching floor
-    /// (capped), and after a failure not before an exponential backoff (capped) either.
-    fn next_due(
+    /// Stores one source's fetch (its items and its fetch state) through the write queue, which commits the
+    /// results of every fetch ready at the time together (see [`Writer::store_queued`]); returns once it is durable.
+    async fn store_fetch(
         &self,
-        source: &SourceConfig,
-        now: DateTime<Utc>,
-        failed: bool,
-        failures_before: u32,
-        floor: Option<Duration>,
-    ) -> DateTime<Utc> {
-        let config = self.config();
-        let schedule = config.schedule_of(source);
-        // A schedule whose last firing has passed (a year that is over) is never due again: the scheduler skips
-        // such a source, and this stored time only matters if a reload gives it a schedule again.
-        let scheduled = schedule
-            .next_after(now)
-            .unwrap_or(now + to_chrono(config.fetch.backoff_max));
-        let mut due = scheduled + to_chrono(crate::schedule::jitter(schedule.period(now)));
-        if let Some(floor) = floor {
-            due = due.max(now + to_chrono(floor.min(config.fetch.max_cache_floor)));
-        }
-        if failed {
-            due = due.max(now + to_chrono(backoff(failures_before + 1, config.fetch.backoff_max)));
-        }
-        due
+        id: String,
+        items: Vec<(IncomingItem, ItemFeatures)>,
+        record: FetchRecord,
+    ) -> Result<(crate::store::IngestCounts, crate::store::StateChange)> {
+        let answer = self.write_queue.submit(id, items, record);
+        let queue = self.write_queue.clone();
+        self.with_writer(move |w| {
+            w.store_queued(&queue);
+            Ok(())
+        })
+        .await?;
+        answer
+            .await
+            .map_err(|_| Error::Internal("the writer stopped before storing a fetch".into()))?
     }
 
     /// Takes the writer lock — waiting for any write in progress — and runs `f` with it on a blocking thread
     /// (SQLite calls block). Every database access of the engine goes through here, reads included, so keep `f`
     /// short.
-    pub async fn with_writer<T: Send + 'static>(
+    pub(crate) async fn with_writer<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Writer) -> Result<T> + Send + 'static,
     ) -> Result<T> {
@@ -368,7 +369,7 @@ impl Engine {
     }
 
     /// The stories to publish, newest first, as the publisher wants them.
-    pub async fn stories_to_publish(&self, limit: usize) -> Result<Vec<StoryView>> {
+    pub(crate) async fn stories_to_publish(&self, limit: usize) -> Result<Vec<StoryView>> {
         let filtered = self.config().region_filtered_ids();
         let stored = self
             .with_writer(move |w| w.store.latest_stories(limit, &filtered))
@@ -419,20 +420,6 @@ fn prepare(
         },
         features,
     )
-}
-
-/// Exponential backoff with jitter: 1, 2, 4 … minutes after the 1st, 2nd, 3rd failure, capped.
-pub(crate) fn backoff(failures: u32, cap: Duration) -> Duration {
-    let base = Duration::from_secs(60).saturating_mul(1u32 << failures.saturating_sub(1).min(20));
-    let capped = base.min(cap);
-    // ±10 % so that sources failing together do not retry together.
-    let spread = capped.as_millis() as u64 / 10;
-    let jittered = capped.as_millis() as u64 - spread + fastrand::u64(0..=spread * 2);
-    Duration::from_millis(jittered).min(cap)
-}
-
-fn to_chrono(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(365))
 }
 
 fn log_report(r: &PollReport) {

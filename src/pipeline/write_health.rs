@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 /// The state of database writes, shared by the pipeline (which records) and the server (which reports).
 #[derive(Debug, Default)]
-pub struct WriteHealth {
+pub(crate) struct WriteHealth {
     inner: Mutex<Inner>,
 }
 
@@ -31,12 +31,12 @@ impl WriteHealth {
     }
 
     /// Consecutive write failures already held for `source` (0 when its last write succeeded).
-    pub fn failures_of(&self, source: &str) -> u32 {
+    pub(crate) fn failures_of(&self, source: &str) -> u32 {
         self.lock().held.get(source).map_or(0, |(n, _)| *n)
     }
 
     /// A write for `source` failed: it is not fetched again before `next_due`.
-    pub fn failed(
+    pub(crate) fn failed(
         &self,
         source: &str,
         reason: String,
@@ -51,7 +51,7 @@ impl WriteHealth {
     }
 
     /// A write for `source` succeeded: the database accepts writes again.
-    pub fn succeeded(&self, source: &str) {
+    pub(crate) fn succeeded(&self, source: &str) {
         let mut inner = self.lock();
         inner.held.remove(source);
         inner.failing = None;
@@ -60,7 +60,7 @@ impl WriteHealth {
     /// The operator reloaded the config (perhaps after freeing space or raising `max_database_bytes`): sources
     /// held back by a failed write are due again at once. Their failure counts stay, so a write that still fails
     /// backs off further.
-    pub fn release_held(&self) {
+    pub(crate) fn release_held(&self) {
         let now = Utc::now();
         for (_, due) in self.lock().held.values_mut() {
             *due = now;
@@ -68,12 +68,12 @@ impl WriteHealth {
     }
 
     /// When `source` may be fetched next because of a failed write, if it is held back.
-    pub fn held_until(&self, source: &str) -> Option<DateTime<Utc>> {
+    pub(crate) fn held_until(&self, source: &str) -> Option<DateTime<Utc>> {
         self.lock().held.get(source).map(|(_, due)| *due)
     }
 
     /// Since when and why writes fail, while they do.
-    pub fn failing(&self) -> Option<(DateTime<Utc>, String)> {
+    pub(crate) fn failing(&self) -> Option<(DateTime<Utc>, String)> {
         self.lock().failing.clone()
     }
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use tokio::sync::oneshot;
 
 use crate::config::Config;
 use crate::dedup::{self, ItemFeatures, StoryIndex};
@@ -12,7 +13,7 @@ use crate::regions::Gazetteer;
 use crate::store::{FetchRecord, IncomingItem, Store, StoryPlacer, WindowItem, WriterLock};
 
 /// The single writer: the database connection together with the story index, which must change in step with it.
-pub struct Writer {
+pub(crate) struct Writer {
     pub store: Store,
     /// This process is the database's only writer while the writer lives.
     _lock: WriterLock,
@@ -31,7 +32,7 @@ pub(crate) fn open_store(config: &Config) -> Result<Store> {
 
 impl Writer {
     /// Opens the store, re-tags items if the gazetteer changed, and rebuilds the story index from recent items.
-    pub fn open(config: &Config, gazetteer: Arc<Gazetteer>) -> Result<Writer> {
+    pub(crate) fn open(config: &Config, gazetteer: Arc<Gazetteer>) -> Result<Writer> {
         // Before anything is written (even the source list): a second writer must change nothing.
         let lock = WriterLock::acquire(&config.storage.database)?;
         let mut store = open_store(config)?;
@@ -70,7 +71,8 @@ impl Writer {
         let since = now - self.horizon();
         for item in self.store.items_since(since)? {
             let f = stored_features(&item, &self.gazetteer);
-            self.index.insert(item.id, item.story_id, f, item.sort_time);
+            self.index
+                .insert(item.id, item.story_id, &f, item.sort_time);
         }
         self.index.covered(since, DateTime::<Utc>::MAX_UTC);
         Ok(())
@@ -85,7 +87,7 @@ impl Writer {
 
     /// Retention: prunes items older than `retention_days` except those of `keep` (the published stories), runs
     /// `PRAGMA optimize` and a WAL checkpoint, and rebuilds the story index so it never points at a pruned story.
-    pub fn maintain(
+    pub(crate) fn maintain(
         &mut self,
         retention_days: u32,
         keep: &[String],
@@ -98,33 +100,134 @@ impl Writer {
         Ok(report)
     }
 
-    /// Stores one source's fetch; new items are placed into stories through the index.
-    pub(super) fn ingest(
-        &mut self,
-        source_id: &str,
-        items: Vec<(IncomingItem, ItemFeatures)>,
-        record: &FetchRecord,
-    ) -> Result<(crate::store::IngestCounts, crate::store::StateChange)> {
-        if self.index.len() > INDEX_CAPACITY {
-            self.index.evict_older_than(record.at - self.horizon());
+    /// Stores every fetch waiting in `queue` (none, when another call took them first) and answers each.
+    ///
+    /// They are written in one transaction (group commit): one sync of the log for all of them instead of one
+    /// each, and the search index flushes its pending words once. Each source's items and its fetch state
+    /// (validators, next poll) still commit together, so a crash loses nothing that the next poll would not
+    /// fetch again, and an answer is sent only once its fetch is durable. If anything in the group fails, the
+    /// group is rolled back and its fetches are stored one by one, so that one source's failure (the size cap
+    /// reached by a large feed) is its own, as if each had its own transaction from the start.
+    pub(super) fn store_queued(&mut self, queue: &WriteQueue) {
+        let fetches = queue.take();
+        if fetches.is_empty() {
+            return;
         }
-        let (incoming, features): (Vec<IncomingItem>, Vec<ItemFeatures>) =
-            items.into_iter().unzip();
-        let mut placer = IndexPlacer {
-            index: &mut self.index,
-            items: &incoming,
-            features: features.into_iter().map(Some).collect(),
-            gazetteer: &self.gazetteer,
+        let results = match self.store_group(&fetches) {
+            Ok(stored) => stored.into_iter().map(Ok).collect(),
+            Err(e) if fetches.len() == 1 => vec![Err(e)],
+            Err(e) => {
+                tracing::debug!(fetches = fetches.len(), error = %e, "group commit failed; storing its fetches one by one");
+                fetches
+                    .iter()
+                    .map(|f| {
+                        self.store_group(std::slice::from_ref(f))
+                            .map(|mut one| one.remove(0))
+                    })
+                    .collect()
+            }
         };
-        let fingerprint = self.gazetteer.fingerprint();
-        let result = self
-            .store
-            .ingest(source_id, &incoming, record, &fingerprint, &mut placer);
-        if result.is_err() {
-            // The transaction rolled back, but the index may already hold the batch's items.
-            self.rebuild_index(record.at)?;
+        for (fetch, result) in fetches.into_iter().zip(results) {
+            // The poll that queued it may have been cancelled (shutdown): its result is stored all the same.
+            let _ = fetch.reply.send(result);
         }
-        result
+    }
+
+    /// Stores `fetches` in one transaction; new items are placed into stories through the index. On an error
+    /// nothing of them is stored and the index is rebuilt from what is.
+    fn store_group(&mut self, fetches: &[QueuedFetch]) -> Result<Vec<Stored>> {
+        let (fingerprint, horizon) = (self.gazetteer.fingerprint(), self.horizon());
+        let mut stored = Vec::with_capacity(fetches.len());
+        let mut group = self.store.begin_group()?;
+        let mut failed = None;
+        for fetch in fetches {
+            if self.index.len() > INDEX_CAPACITY {
+                self.index.evict_older_than(fetch.record.at - horizon);
+            }
+            let mut placer = IndexPlacer {
+                index: &mut self.index,
+                items: &fetch.items,
+                features: &fetch.features,
+                gazetteer: &self.gazetteer,
+            };
+            match group.ingest(
+                &fetch.source_id,
+                &fetch.items,
+                &fetch.record,
+                &fingerprint,
+                &mut placer,
+            ) {
+                Ok(one) => stored.push(one),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        let result = match failed {
+            Some(e) => {
+                drop(group); // rolls it back
+                Err(e)
+            }
+            None => group.commit(),
+        };
+        if let Err(e) = result {
+            // The index already holds the group's items, which are not stored.
+            self.rebuild_index(fetches[0].record.at)?;
+            return Err(e);
+        }
+        Ok(stored)
+    }
+}
+
+/// What storing one fetch found: its counts and what changed in its source's state.
+type Stored = (crate::store::IngestCounts, crate::store::StateChange);
+
+/// One source's fetch result waiting for the writer.
+struct QueuedFetch {
+    source_id: String,
+    items: Vec<IncomingItem>,
+    features: Vec<ItemFeatures>,
+    record: FetchRecord,
+    reply: oneshot::Sender<Result<Stored>>,
+}
+
+/// Fetch results waiting to be stored: each poll queues its result, then whichever poll gets the writer first
+/// stores everything queued by then in one transaction ([`Writer::store_queued`]). While the writer is busy with
+/// one group, the results of the fetches that finish meanwhile gather into the next; a lone fetch is stored at
+/// once, so a quiet daemon waits for nothing.
+#[derive(Default)]
+pub(crate) struct WriteQueue {
+    pending: std::sync::Mutex<Vec<QueuedFetch>>,
+}
+
+impl WriteQueue {
+    /// Queues one source's fetch; the answer comes once it is stored (or failed to be).
+    pub(super) fn submit(
+        &self,
+        source_id: String,
+        items: Vec<(IncomingItem, ItemFeatures)>,
+        record: FetchRecord,
+    ) -> oneshot::Receiver<Result<Stored>> {
+        let (items, features) = items.into_iter().unzip();
+        let (reply, answer) = oneshot::channel();
+        self.lock().push(QueuedFetch {
+            source_id,
+            items,
+            features,
+            record,
+            reply,
+        });
+        answer
+    }
+
+    fn take(&self) -> Vec<QueuedFetch> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<QueuedFetch>> {
+        // A panic while pushing or taking cannot leave the vector half-changed.
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -146,8 +249,7 @@ fn stored_features(item: &WindowItem, gazetteer: &Gazetteer) -> ItemFeatures {
 struct IndexPlacer<'a> {
     index: &'a mut StoryIndex,
     items: &'a [IncomingItem],
-    /// Taken by the index once the item is placed (no copy).
-    features: Vec<Option<ItemFeatures>>,
+    features: &'a [ItemFeatures],
     gazetteer: &'a Gazetteer,
 }
 
@@ -158,20 +260,26 @@ impl StoryPlacer for IndexPlacer<'_> {
     fn recall(&mut self, from: DateTime<Utc>, to: DateTime<Utc>, items: Vec<WindowItem>) {
         for item in items {
             let f = stored_features(&item, self.gazetteer);
-            self.index.insert(item.id, item.story_id, f, item.sort_time);
+            self.index
+                .insert(item.id, item.story_id, &f, item.sort_time);
         }
         self.index.covered(from, to);
     }
     fn place(&mut self, i: usize) -> Option<i64> {
-        let f = self.features[i]
-            .as_ref()
-            .expect("the store places an item before it is placed");
-        self.index.place(f, self.items[i].sort_time)
+        self.index.place(&self.features[i], self.items[i].sort_time)
     }
     fn placed(&mut self, i: usize, item_id: i64, story_id: i64) {
-        if let Some(f) = self.features[i].take() {
-            self.index
-                .insert(item_id, story_id, f, self.items[i].sort_time);
-        }
+        // The index copies only the facts it keeps (a group that fails is stored again one fetch at a time, so
+        // the features stay with the fetch).
+        self.index.insert(
+            item_id,
+            story_id,
+            &self.features[i],
+            self.items[i].sort_time,
+        );
     }
 }
+
+#[cfg(test)]
+#[path = "writer_tests.rs"]
+mod tests;

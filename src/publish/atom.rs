@@ -25,7 +25,7 @@ pub fn render_atom(meta: &FeedMeta, stories: &[StoryView], built_at: DateTime<Ut
     let lang = clean_text(&meta.language);
     let _ = writeln!(
         x,
-        "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">",
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\" xmlns:media=\"{MEDIA_NS}\" xml:lang=\"{}\">",
         escape_markup(&lang)
     );
     let _ = writeln!(x, "  <id>{}</id>", escape_markup(&feed_id(&meta.self_url)));
@@ -68,6 +68,31 @@ pub fn render_atom(meta: &FeedMeta, stories: &[StoryView], built_at: DateTime<Ut
     x
 }
 
+/// The Media RSS namespace, declared on the feed for the pictures' `media:content` and `media:thumbnail`.
+const MEDIA_NS: &str = "http://search.yahoo.com/mrss/";
+
+/// `media:content medium="image"` (with what is known of it) and `media:thumbnail`, as the RSS feed has them.
+fn media_rss(x: &mut String, p: &super::PublishedMedia) {
+    let url = escape_markup(&p.url);
+    let size = |x: &mut String| {
+        if let (Some(w), Some(h)) = (p.width, p.height) {
+            let _ = write!(x, " width=\"{w}\" height=\"{h}\"");
+        }
+    };
+    let _ = write!(x, "    <media:content url=\"{url}\" medium=\"image\"");
+    if let Some(mime) = &p.mime {
+        let _ = write!(x, " type=\"{}\"", escape_markup(mime));
+    }
+    if let Some(bytes) = p.size {
+        let _ = write!(x, " fileSize=\"{bytes}\"");
+    }
+    size(x);
+    x.push_str("/>\n");
+    let _ = write!(x, "    <media:thumbnail url=\"{url}\"");
+    size(x);
+    x.push_str("/>\n");
+}
+
 /// Appends one story as an `<entry>`.
 fn entry(x: &mut String, s: &StoryView) {
     let lead = &s.lead;
@@ -87,9 +112,15 @@ fn entry(x: &mut String, s: &StoryView) {
             escape_markup(u.as_str())
         );
     }
-    // The picture and any sound or video, as enclosures.
+    // The picture as Media RSS, typed or not (a first `<img>` often has neither type nor extension), and as an
+    // enclosure only when its type is known: readers decide by an enclosure's type what to do with it, and an
+    // untyped one is a download of unknown kind. Sound and video always have a type.
     let media = story_media(s);
-    for m in media.picture.iter().chain(&media.audio_video) {
+    if let Some(p) = &media.picture {
+        media_rss(x, p);
+    }
+    let typed_picture = media.picture.iter().filter(|p| p.mime.is_some());
+    for m in typed_picture.chain(&media.audio_video) {
         let _ = write!(
             x,
             "    <link rel=\"enclosure\" href=\"{}\"",
@@ -187,7 +218,7 @@ mod tests {
     #[test]
     fn entry_has_required_elements() {
         let x = render_atom(&meta(), &stories(), built_at());
-        assert!(x.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"ar\">"));
+        assert!(x.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xmlns:media=\"http://search.yahoo.com/mrss/\" xml:lang=\"ar\">"));
         assert!(x.contains("<id>urn:qafila:qafila:story:0001</id>"));
         assert!(x.contains("<title type=\"text\">أستانا &amp; بيشكيك توقعان اتفاق المياه</title>"));
         assert!(x.contains("<published>2026-11-27T11:00:00Z</published>"));
@@ -200,6 +231,26 @@ mod tests {
             x.contains("<title type=\"text\">Tbilisi talks</title>"),
             "control char stripped"
         );
+    }
+
+    #[test]
+    fn a_picture_is_an_enclosure_only_with_a_known_type() {
+        let x = render_atom(&meta(), &stories(), built_at());
+        assert!(x.contains("<link rel=\"enclosure\" href=\"https://wafa.example/img/water.jpg\" type=\"image/jpeg\"/>"), "{x}");
+        assert!(x.contains("<media:content url=\"https://wafa.example/img/water.jpg\" medium=\"image\" type=\"image/jpeg\" width=\"800\" height=\"450\"/>"));
+        assert!(x.contains("<media:thumbnail url=\"https://wafa.example/img/water.jpg\" width=\"800\" height=\"450\"/>"));
+
+        // A first <img> with neither a type nor an image extension: a picture, never an untyped enclosure.
+        let mut s = stories();
+        let p = s[0].picture.as_mut().unwrap();
+        p.url = "https://wafa.example/image?id=7".into();
+        (p.mime, p.width, p.height, p.picture) = (None, None, None, true);
+        let x = render_atom(&meta(), &s[..1], built_at());
+        assert!(!x.contains("rel=\"enclosure\""), "{x}");
+        assert!(
+            x.contains("<media:content url=\"https://wafa.example/image?id=7\" medium=\"image\"/>")
+        );
+        assert!(x.contains("<media:thumbnail url=\"https://wafa.example/image?id=7\"/>"));
     }
 
     #[test]

@@ -46,6 +46,8 @@ overflow:hidden}
 .story h2{font-size:1.15rem;font-weight:600;margin:0 0 .2rem}
 .meta,.also,.tags{margin:.1rem 0;font-size:.9rem;color:#5b5b5b}
 .tags a{display:inline-block;padding:0 .6rem;margin-inline-end:.3rem;border:1px solid #8886;border-radius:1rem}
+.pager{display:flex;flex-wrap:wrap;gap:.5rem 1rem;margin:1rem 0 0;font-size:1rem}
+.pager .older{margin-inline-start:auto}
 footer{margin-top:1.5rem;font-size:.9rem;color:#5b5b5b}
 @media (prefers-color-scheme:dark){body{color:#e6e4e0;background:#151515}a{color:#8ab8f0}\
 .meta,.also,.tags,footer{color:#aaa}}
@@ -54,13 +56,31 @@ footer{margin-top:1.5rem;font-size:.9rem;color:#5b5b5b}
 /// Separator between items on one line.
 const DOT: &str = " · ";
 
-/// What only some pages carry (the search page).
+/// What only some pages carry (the search page, the day archive, the home page's link to older stories).
 #[derive(Debug, Default)]
 pub(crate) struct PageExtras<'a> {
     /// The search box's text.
     pub query: &'a str,
     /// A line above the stories (a hint, an error, "no results"), shown instead of "no news yet" when empty.
     pub notice: Option<&'a str>,
+    /// Links to newer and older stories, below the list.
+    pub pager: Option<&'a Pager>,
+    /// Absolute times only: an archive page says when, and "3 hours ago" would change its bytes every minute.
+    pub timeless: bool,
+}
+
+/// Where a reader goes from the end of a page: newer stories (shown first, on the right) and older ones.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct Pager {
+    pub newer: Option<NavLink>,
+    pub older: Option<NavLink>,
+}
+
+/// A link of the pager: a path on this site and its Arabic label.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NavLink {
+    pub href: String,
+    pub label: String,
 }
 
 /// Renders the page. `now` is only used for the relative times ("منذ ٣ ساعات").
@@ -122,6 +142,18 @@ pub(crate) fn render_page(
             escape_markup(&clean_text(&a.href))
         );
     }
+    if let Some(pager) = extras.pager {
+        // The same links as the pager at the end, for browsers and crawlers that follow a series.
+        for (rel, link) in [("next", &pager.newer), ("prev", &pager.older)] {
+            if let Some(l) = link {
+                let _ = writeln!(
+                    x,
+                    "<link rel=\"{rel}\" href=\"{}\">",
+                    escape_markup(&clean_text(&l.href))
+                );
+            }
+        }
+    }
     let _ = write!(x, "<style>\n{CSS}</style>\n</head>\n<body>\n<header>\n");
     let _ = writeln!(
         x,
@@ -144,10 +176,14 @@ pub(crate) fn render_page(
         x.push_str("<p class=\"empty\">لا توجد أخبار بعد.</p>\n");
     } else if !stories.is_empty() {
         x.push_str("<ol class=\"stories\">\n");
+        let now = (!extras.timeless).then_some(now);
         for s in stories {
             story(&mut x, s, now);
         }
         x.push_str("</ol>\n");
+    }
+    if let Some(pager) = extras.pager {
+        pager_nav(&mut x, pager);
     }
     x.push_str("</main>\n");
     footer(&mut x, alternates);
@@ -244,7 +280,31 @@ fn picture(x: &mut String, s: &StoryView) {
     );
 }
 
-fn story(x: &mut String, s: &StoryView, now: DateTime<Utc>) {
+/// Newer first (the start of a right-to-left line), older at the end, each arrow pointing the way it leads.
+fn pager_nav(x: &mut String, pager: &Pager) {
+    if pager.newer.is_none() && pager.older.is_none() {
+        return;
+    }
+    x.push_str("<nav class=\"pager\" aria-label=\"أخبار أحدث وأقدم\">\n");
+    let link = |x: &mut String, class: &str, rel: &str, l: &NavLink, text: String| {
+        let _ = writeln!(
+            x,
+            "<a class=\"{class}\" rel=\"{rel}\" href=\"{}\">{}</a>",
+            escape_markup(&clean_text(&l.href)),
+            escape_markup(&text)
+        );
+    };
+    if let Some(l) = &pager.newer {
+        link(x, "newer", "next", l, format!("→ {}", clean_text(&l.label)));
+    }
+    if let Some(l) = &pager.older {
+        link(x, "older", "prev", l, format!("{} ←", clean_text(&l.label)));
+    }
+    x.push_str("</nav>\n");
+}
+
+/// One story; `now` gives its relative time ("منذ ٣ ساعات"), left out when `None`.
+fn story(x: &mut String, s: &StoryView, now: Option<DateTime<Utc>>) {
     let lead = &s.lead;
     let title = escape_markup(&report_title(lead));
     x.push_str("<li class=\"story\">\n");
@@ -262,14 +322,21 @@ fn story(x: &mut String, s: &StoryView, now: DateTime<Utc>) {
             let _ = writeln!(x, "<h2 dir=\"auto\">{title}</h2>");
         }
     }
-    let _ = writeln!(
+    let _ = write!(
         x,
-        "<p class=\"meta\"><span class=\"outlet\">{}</span>{DOT}<time datetime=\"{}\">{}</time>{DOT}<span class=\"ago\">{}</span></p>",
+        "<p class=\"meta\"><span class=\"outlet\">{}</span>{DOT}<time datetime=\"{}\">{}</time>",
         escape_markup(&clean_text(&lead.source_name)),
         rfc3339(lead.published),
         absolute_ar(lead.published),
-        relative_ar(lead.published, now)
     );
+    if let Some(now) = now {
+        let _ = write!(
+            x,
+            "{DOT}<span class=\"ago\">{}</span>",
+            relative_ar(lead.published, now)
+        );
+    }
+    x.push_str("</p>\n");
     if let Some(text) = snippet(s) {
         let _ = writeln!(
             x,

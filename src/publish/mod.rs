@@ -1,7 +1,7 @@
 //! Publish: turns a list of stories into the bytes readers fetch.
 //!
 //! One merged story list is rendered five ways: RSS 2.0 ([`render_rss`]), Atom 1.0 ([`render_atom`]), JSON Feed 1.1
-//! ([`render_json`]), an Arabic right-to-left HTML page ([`render_html`]) and an OPML list of the outlets
+//! ([`render_json`]), an Arabic right-to-left HTML page ([`render_html`], and per day: `render_day_page`) and an OPML list of the outlets
 //! ([`render_opml`]). All renderers are pure functions of their arguments (the clock is passed in), so the same
 //! input gives the same bytes and the golden files in `tests/fixtures/golden/` can pin them.
 //!
@@ -11,6 +11,7 @@
 mod atom;
 mod bidi;
 mod bound;
+mod day_page;
 mod html;
 mod json;
 mod opml;
@@ -20,7 +21,9 @@ mod search_page;
 mod timefmt;
 
 pub use atom::render_atom;
+pub(crate) use day_page::{day_link, day_path, home_link, older_than, render_day_page};
 pub use html::render_html;
+pub(crate) use html::{render_page, PageExtras, Pager};
 pub use json::render_json;
 pub use opml::render_opml;
 pub use rss::render_rss;
@@ -256,4 +259,4 @@ pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -234,6 +234,22 @@ mod tests {
     }
 
     #[test]
+    fn an_untyped_picture_is_media_content_but_no_enclosure() {
+        let mut s = stories();
+        let p = s[0].picture.as_mut().unwrap();
+        p.url = "https://wafa.example/image?id=7".into();
+        (p.mime, p.width, p.height, p.picture) = (None, None, None, true);
+        let xml = render_rss(&meta(), &s[..1], crate::publish::tests::built_at());
+        let ch = Channel::read_from(xml.as_bytes()).unwrap();
+        let it = &ch.items()[0];
+        assert!(it.enclosure().is_none(), "{xml}");
+        let content = &it.extensions()["media"]["content"][0];
+        assert_eq!(content.attrs()["medium"], "image");
+        assert!(!content.attrs().contains_key("type"));
+        assert!(it.extensions()["media"].contains_key("thumbnail"));
+    }
+
+    #[test]
     fn unsafe_media_url_is_not_published() {
         let mut s = stories();
         s[0].picture.as_mut().unwrap().url = "javascript:alert(1)".into();

@@ -29,7 +29,11 @@ pub fn render_search_page(
         alternates,
         entity_links,
         now,
-        &PageExtras { query, notice },
+        &PageExtras {
+            query,
+            notice,
+            ..PageExtras::default()
+        },
     )
 }
 

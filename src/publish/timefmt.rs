@@ -119,6 +119,16 @@ pub(crate) fn absolute_ar(t: DateTime<Utc>) -> String {
     arabic_digits(&s)
 }
 
+/// A calendar day in Arabic: "٢٧ نوفمبر ٢٠٢٦" (the day archive's heading and links).
+pub(crate) fn day_ar(d: chrono::NaiveDate) -> String {
+    arabic_digits(&format!(
+        "{} {} {}",
+        d.day(),
+        MONTHS[d.month0() as usize],
+        d.year()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,6 +177,10 @@ mod tests {
         assert_eq!(
             absolute_ar(Utc.with_ymd_and_hms(2027, 1, 3, 9, 7, 0).unwrap()),
             "٣ يناير ٢٠٢٧، ٠٩:٠٧ ت.ع.م"
+        );
+        assert_eq!(
+            day_ar(chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()),
+            "٢٧ نوفمبر ٢٠٢٦"
         );
     }
 }

@@ -25,7 +25,7 @@ pub(crate) const MAX_COUNTRIES: usize = 6;
 
 /// Why a query cannot be run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum QueryError {
+pub(crate) enum QueryError {
     TooLong { chars: usize },
     TooManyWords { words: usize },
     TooManyCountries { countries: usize },
@@ -82,7 +82,7 @@ impl fmt::Display for QueryError {
 
 impl QueryError {
     /// The message for the Arabic page.
-    pub fn message_ar(&self) -> String {
+    pub(crate) fn message_ar(&self) -> String {
         match self {
             QueryError::TooLong { chars } => {
                 format!("نص البحث طويل جداً ({chars} حرفاً، والحد الأقصى {MAX_QUERY_CHARS}).")
@@ -116,14 +116,14 @@ impl QueryError {
 
 /// A word or a phrase: folded, article-stripped words in order (one word, or a phrase of several).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Term {
+pub(crate) struct Term {
     pub words: Vec<String>,
 }
 
 /// A parsed query: every clause must match (each clause is one or more terms joined by OR), no excluded term may,
 /// and when countries are named the item must be tagged with one of them and with none of the excluded ones.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Query {
+pub(crate) struct Query {
     pub clauses: Vec<Vec<Term>>,
     pub excluded: Vec<Term>,
     pub countries: Vec<String>,
@@ -220,7 +220,7 @@ fn joinable(t: Option<&Token>) -> Result<(), QueryError> {
 impl Query {
     /// Parses `raw`. `known_countries` are the region entity ids `country:` accepts; `is_known` tells which folded
     /// words the gazetteer knows (a proclitic in front of one is stripped, as in story matching).
-    pub fn parse(
+    pub(crate) fn parse(
         raw: &str,
         known_countries: &[String],
         is_known: &dyn Fn(&str) -> bool,
@@ -306,7 +306,7 @@ impl Query {
 
     /// The FTS5 expression for this query over the index's `title`, `body` and `entities` columns. Built only
     /// from folded words (letters, digits, `.`) in double quotes and our own operators.
-    pub fn to_match(&self) -> String {
+    pub(crate) fn to_match(&self) -> String {
         let text = "{title body}";
         let mut required = Vec::new();
         if !self.clauses.is_empty() {

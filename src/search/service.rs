@@ -274,7 +274,7 @@ struct Entry {
 }
 
 fn size(doc: &Document) -> usize {
-    doc.body.len() + doc.gzip.len() + doc.brotli.len()
+    doc.held_bytes()
 }
 
 impl Cache {

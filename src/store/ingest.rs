@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
 use super::query::items_between;
+use super::search::{self, PendingRows};
 use super::{to_secs, Store, WindowItem};
 use crate::error::{Error, Result};
 use crate::identity;
@@ -15,7 +16,7 @@ pub(super) const STABLE_REDIRECT_POLLS: i64 = 3;
 
 /// One entry of a fetched feed, ready to store.
 #[derive(Debug, Clone)]
-pub struct IncomingItem {
+pub(crate) struct IncomingItem {
     /// Identity within the source (`identity::source_key`).
     pub source_key: String,
     /// Identity across sources (`identity::url_key`), when the item has a link.
@@ -29,7 +30,7 @@ pub struct IncomingItem {
 
 /// Decides which story a *new* item joins. Implemented by the story index (`dedup`), so that the store does not
 /// need to know how stories are recognised and the index is updated in step with what is stored.
-pub trait StoryPlacer {
+pub(crate) trait StoryPlacer {
     /// Spans of publication time whose stored items the placer must see before it can place the new item at
     /// `index`, because it does not hold them (a backlog reaching back past what it keeps in memory). The store
     /// reads them with an indexed range query and hands them over through `recall`.
@@ -59,7 +60,7 @@ impl StoryPlacer for EachItemItsOwnStory {
 
 /// The outcome of one fetch, for the source's state row.
 #[derive(Debug, Clone, Default)]
-pub struct FetchRecord {
+pub(crate) struct FetchRecord {
     pub at: DateTime<Utc>,
     /// HTTP status, if the server answered.
     pub status: Option<u16>,
@@ -77,7 +78,7 @@ pub struct FetchRecord {
 
 /// A change to the feed discovered on a source's HTML page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Discovery {
+pub(crate) enum Discovery {
     #[default]
     Unchanged,
     /// The page's feed is at this URL: poll it from now on.
@@ -87,7 +88,7 @@ pub enum Discovery {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct IngestCounts {
+pub(crate) struct IngestCounts {
     /// Items stored for the first time.
     pub new: usize,
     /// Items already known (from this source or, by URL, another one).
@@ -98,7 +99,7 @@ pub struct IngestCounts {
 
 /// What the state update found out beyond the counts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StateChange {
+pub(crate) struct StateChange {
     /// The source's stored URL moved here (after a stable permanent redirect).
     pub moved_to: Option<String>,
 }
@@ -106,7 +107,7 @@ pub struct StateChange {
 impl Store {
     /// Registers the configured sources (new ones are due at once); a source whose configured URL changed forgets
     /// its redirect and validators. Sources no longer configured keep their rows and items.
-    pub fn sync_sources<'a>(
+    pub(crate) fn sync_sources<'a>(
         &mut self,
         sources: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<()> {
@@ -129,7 +130,7 @@ impl Store {
 
     /// Stores one fetch of one source: the items (new ones placed into stories by `placer`) and the fetch state,
     /// all in one transaction. On any error nothing of it is stored and the placer must be rebuilt.
-    pub fn ingest(
+    pub(crate) fn ingest(
         &mut self,
         source_id: &str,
         items: &[IncomingItem],
@@ -137,120 +138,185 @@ impl Store {
         gazetteer: &str,
         placer: &mut dyn StoryPlacer,
     ) -> Result<(IngestCounts, StateChange)> {
-        let path = self.path.clone();
-        let e = |source| Error::from_db(&path, source);
-        let now = to_secs(record.at);
-        let tx = self.conn.transaction().map_err(e)?;
-        let mut counts = IngestCounts::default();
-        for (index, incoming) in items.iter().enumerate() {
-            let known: Option<i64> = tx
-                .query_row(
-                    "SELECT item_id FROM item_sources WHERE source_id = ?1 AND source_key = ?2",
-                    params![source_id, incoming.source_key],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(e)?;
-            if known.is_some() {
-                counts.seen += 1;
-                continue;
-            }
-            let same_url: Option<i64> = match &incoming.url_key {
-                Some(key) => tx
-                    .query_row("SELECT id FROM items WHERE url_key = ?1", [key], |r| {
-                        r.get(0)
-                    })
-                    .optional()
-                    .map_err(e)?,
-                None => None,
-            };
-            if let Some(item_id) = same_url {
-                tx.execute(
-                    "INSERT INTO item_sources (source_id, source_key, item_id, first_seen) VALUES (?1, ?2, ?3, ?4)",
-                    params![source_id, incoming.source_key, item_id, now],
-                )
-                .map_err(e)?;
-                counts.seen += 1;
-                continue;
-            }
-            let sort_time = to_secs(incoming.sort_time);
-            for (from, to) in placer.needs(index) {
-                let stored = items_between(&tx, from, to).map_err(e)?;
-                placer.recall(from, to, stored);
-            }
-            let story_id = match placer.place(index) {
-                Some(story_id) => {
-                    tx.execute(
-                        "UPDATE stories SET updated = ?2, published = MIN(published, ?3) WHERE id = ?1",
-                        params![story_id, now, sort_time],
-                    )
-                    .map_err(e)?;
-                    counts.merged += 1;
-                    story_id
-                }
-                None => {
-                    let first_key = incoming
-                        .url_key
-                        .clone()
-                        .unwrap_or_else(|| format!("{source_id}/{}", incoming.source_key));
-                    tx.execute(
-                        "INSERT INTO stories (guid, published, created, updated) VALUES (?1, ?2, ?3, ?3)",
-                        params![identity::story_guid(&first_key), sort_time, now],
-                    )
-                    .map_err(e)?;
-                    tx.last_insert_rowid()
-                }
-            };
-            let it = &incoming.item;
-            let entities = incoming.tags.entities.join(",");
-            let search_key = super::search::index_new_item(
-                &tx,
-                sort_time,
-                &it.title,
-                it.summary.as_deref(),
-                it.content.as_deref(),
-                &entities,
-            )
-            .map_err(e)?;
-            tx.execute(
-                "INSERT INTO items (url_key, story_id, source_id, guid, link, title, summary, content, author,
-                                    published, first_seen, sort_time, entities, region_match, gazetteer,
-                                    search_key, media)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-                params![
-                    incoming.url_key,
-                    story_id,
-                    source_id,
-                    it.guid,
-                    it.link,
-                    it.title,
-                    it.summary,
-                    it.content,
-                    it.author,
-                    it.published.map(to_secs),
-                    now,
-                    sort_time,
-                    entities,
-                    incoming.tags.region_match,
-                    gazetteer,
-                    search_key,
-                    serde_json::to_string(&it.media).expect("media serialize"),
-                ],
-            )
-            .map_err(e)?;
-            let item_id = tx.last_insert_rowid();
-            tx.execute(
-                "INSERT INTO item_sources (source_id, source_key, item_id, first_seen) VALUES (?1, ?2, ?3, ?4)",
-                params![source_id, incoming.source_key, item_id, now],
-            )
-            .map_err(e)?;
-            placer.placed(index, item_id, story_id);
-            counts.new += 1;
+        let mut group = self.begin_group()?;
+        let stored = group.ingest(source_id, items, record, gazetteer, placer)?;
+        group.commit()?;
+        Ok(stored)
+    }
+
+    /// Starts a transaction that stores the fetches of several sources at once (group commit: one sync of the
+    /// log for all of them). Each source's items and its fetch state are still written together; nothing of the
+    /// group is stored until [`IngestGroup::commit`], and dropping the group rolls all of it back.
+    pub(crate) fn begin_group(&mut self) -> Result<IngestGroup<'_>> {
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|e| Error::from_db(&self.path, e))?;
+        Ok(IngestGroup {
+            tx,
+            path: &self.path,
+            search_rows: PendingRows::default(),
+        })
+    }
+}
+
+/// The fetches of several sources being stored in one transaction (see [`Store::begin_group`]).
+pub(crate) struct IngestGroup<'s> {
+    tx: rusqlite::Transaction<'s>,
+    path: &'s std::path::Path,
+    /// The new items' search index rows, written just before the commit (see `search::PendingRows`).
+    search_rows: PendingRows,
+}
+
+/// Search index rows a group keeps folded in memory before it writes them (a few MB of text at most): a group is
+/// normally a handful of sources, but a backlog can make it large.
+/// (Tiny under test, so that the store's tests also write rows in the middle of a group.)
+const MAX_PENDING_SEARCH_ROWS: usize = if cfg!(test) { 3 } else { 2000 };
+
+impl IngestGroup<'_> {
+    /// Writes one fetch of one source into the group: the items (new ones placed into stories by `placer`) and
+    /// the fetch state. On an error the whole group must be dropped (rolled back) and the placer rebuilt: the
+    /// statements before the failing one are part of the open transaction.
+    pub(crate) fn ingest(
+        &mut self,
+        source_id: &str,
+        items: &[IncomingItem],
+        record: &FetchRecord,
+        gazetteer: &str,
+        placer: &mut dyn StoryPlacer,
+    ) -> Result<(IngestCounts, StateChange)> {
+        let path = self.path;
+        let e = |source| Error::from_db(path, source);
+        let counts = ingest_items(
+            &self.tx,
+            source_id,
+            items,
+            record,
+            gazetteer,
+            placer,
+            &mut self.search_rows,
+        )
+        .map_err(e)?;
+        let change = record_fetch(&self.tx, source_id, record).map_err(e)?;
+        if self.search_rows.len() >= MAX_PENDING_SEARCH_ROWS {
+            self.search_rows.write(&self.tx).map_err(e)?;
         }
-        let change = record_fetch(&tx, source_id, record).map_err(e)?;
-        tx.commit().map_err(e)?;
         Ok((counts, change))
     }
+
+    /// Makes everything written into the group durable at once.
+    pub(crate) fn commit(mut self) -> Result<()> {
+        let path = self.path;
+        let e = |source| Error::from_db(path, source);
+        self.search_rows.write(&self.tx).map_err(e)?;
+        self.tx.commit().map_err(e)
+    }
+}
+
+/// The items of one fetch, in the caller's transaction. Every statement is prepared once per connection
+/// (`prepare_cached`): ingest runs them for every item of every round.
+fn ingest_items(
+    tx: &rusqlite::Transaction,
+    source_id: &str,
+    items: &[IncomingItem],
+    record: &FetchRecord,
+    gazetteer: &str,
+    placer: &mut dyn StoryPlacer,
+    search_rows: &mut PendingRows,
+) -> rusqlite::Result<IngestCounts> {
+    let now = to_secs(record.at);
+    let mut counts = IngestCounts::default();
+    let mut known_here = tx.prepare_cached(
+        "SELECT item_id FROM item_sources WHERE source_id = ?1 AND source_key = ?2",
+    )?;
+    let mut known_url = tx.prepare_cached("SELECT id FROM items WHERE url_key = ?1")?;
+    let mut add_source = tx.prepare_cached(
+        "INSERT INTO item_sources (source_id, source_key, item_id, first_seen) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut join_story = tx.prepare_cached(
+        "UPDATE stories SET updated = ?2, published = MIN(published, ?3) WHERE id = ?1",
+    )?;
+    let mut new_story = tx.prepare_cached(
+        "INSERT INTO stories (guid, published, created, updated) VALUES (?1, ?2, ?3, ?3)",
+    )?;
+    let mut new_item = tx.prepare_cached(
+        "INSERT INTO items (url_key, story_id, source_id, guid, link, title, summary, content, author,
+                            published, first_seen, sort_time, entities, region_match, gazetteer,
+                            search_key, media)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+    )?;
+    for (index, incoming) in items.iter().enumerate() {
+        let known: Option<i64> = known_here
+            .query_row(params![source_id, incoming.source_key], |r| r.get(0))
+            .optional()?;
+        if known.is_some() {
+            counts.seen += 1;
+            continue;
+        }
+        let same_url: Option<i64> = match &incoming.url_key {
+            Some(key) => known_url.query_row([key], |r| r.get(0)).optional()?,
+            None => None,
+        };
+        if let Some(item_id) = same_url {
+            add_source.execute(params![source_id, incoming.source_key, item_id, now])?;
+            counts.seen += 1;
+            continue;
+        }
+        let sort_time = to_secs(incoming.sort_time);
+        for (from, to) in placer.needs(index) {
+            let stored = items_between(tx, from, to)?;
+            placer.recall(from, to, stored);
+        }
+        let story_id = match placer.place(index) {
+            Some(story_id) => {
+                join_story.execute(params![story_id, now, sort_time])?;
+                counts.merged += 1;
+                story_id
+            }
+            None => {
+                let first_key = incoming
+                    .url_key
+                    .clone()
+                    .unwrap_or_else(|| format!("{source_id}/{}", incoming.source_key));
+                new_story.execute(params![identity::story_guid(&first_key), sort_time, now])?;
+                tx.last_insert_rowid()
+            }
+        };
+        let it = &incoming.item;
+        let entities = incoming.tags.entities.join(",");
+        let search_key = search::new_item_key(tx, sort_time)?;
+        search_rows.push(
+            search_key,
+            &it.title,
+            it.summary.as_deref(),
+            it.content.as_deref(),
+            &entities,
+        );
+        new_item.execute(params![
+            incoming.url_key,
+            story_id,
+            source_id,
+            it.guid,
+            it.link,
+            it.title,
+            it.summary,
+            it.content,
+            it.author,
+            it.published.map(to_secs),
+            now,
+            sort_time,
+            entities,
+            incoming.tags.region_match,
+            gazetteer,
+            search_key,
+            serde_json::to_string(&it.media).expect("media serialize"),
+        ])?;
+        let item_id = tx.last_insert_rowid();
+        add_source.execute(params![source_id, incoming.source_key, item_id, now])?;
+        placer.placed(index, item_id, story_id);
+        counts.new += 1;
+    }
+    Ok(counts)
 }
 
 fn record_fetch(
@@ -263,27 +329,31 @@ fn record_fetch(
     match &r.discovered {
         Discovery::Unchanged => {}
         Discovery::Found(url) => {
-            tx.execute(
+            execute_cached(
+                tx,
                 "UPDATE sources SET discovered = ?2 WHERE id = ?1",
                 params![source_id, url],
             )?;
         }
         Discovery::Forget => {
-            tx.execute(
+            execute_cached(
+                tx,
                 "UPDATE sources SET discovered = NULL, etag = NULL, last_modified = NULL WHERE id = ?1",
                 [source_id],
             )?;
         }
     }
     if let Some(error) = &r.error {
-        tx.execute(
+        execute_cached(
+            tx,
             "UPDATE sources SET last_status = ?2, last_error = ?3, consecutive_failures = consecutive_failures + 1,
                  last_attempt = ?4, next_due = ?5 WHERE id = ?1",
             params![source_id, r.status, error, at, next_due],
         )?;
         return Ok(StateChange::default());
     }
-    tx.execute(
+    execute_cached(
+        tx,
         "UPDATE sources SET last_status = ?2, last_error = NULL, consecutive_failures = 0, last_attempt = ?3,
              last_success = ?3, next_due = ?4,
              etag = CASE WHEN ?2 = 304 THEN COALESCE(?5, etag) ELSE ?5 END,
@@ -291,13 +361,12 @@ fn record_fetch(
          WHERE id = ?1",
         params![source_id, r.status, at, next_due, r.etag, r.last_modified],
     )?;
-    let (candidate, streak): (Option<String>, i64) = tx.query_row(
-        "SELECT redirect_candidate, redirect_streak FROM sources WHERE id = ?1",
-        [source_id],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?;
+    let (candidate, streak): (Option<String>, i64) = tx
+        .prepare_cached("SELECT redirect_candidate, redirect_streak FROM sources WHERE id = ?1")?
+        .query_row([source_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
     let Some(target) = &r.permanent_redirect else {
-        tx.execute(
+        execute_cached(
+            tx,
             "UPDATE sources SET redirect_candidate = NULL, redirect_streak = 0 WHERE id = ?1",
             [source_id],
         )?;
@@ -309,7 +378,8 @@ fn record_fetch(
         1
     };
     if streak >= STABLE_REDIRECT_POLLS {
-        tx.execute(
+        execute_cached(
+            tx,
             "UPDATE sources SET moved_to = ?2, redirect_candidate = NULL, redirect_streak = 0 WHERE id = ?1",
             params![source_id, target],
         )?;
@@ -317,9 +387,19 @@ fn record_fetch(
             moved_to: Some(target.clone()),
         });
     }
-    tx.execute(
+    execute_cached(
+        tx,
         "UPDATE sources SET redirect_candidate = ?2, redirect_streak = ?3 WHERE id = ?1",
         params![source_id, target, streak],
     )?;
     Ok(StateChange::default())
+}
+
+/// Runs a statement prepared once per connection: the fetch state is written for every source of every round.
+fn execute_cached(
+    tx: &rusqlite::Transaction,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(params)
 }

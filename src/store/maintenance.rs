@@ -39,7 +39,7 @@ impl Store {
     /// `published` recomputed as the earliest remaining item, the invariant `ingest` maintains. The caller must
     /// not hold story ids of pruned stories afterwards (the daemon's story index): keep `cutoff` older than the
     /// dedup window, or rebuild the index after pruning.
-    pub fn prune(
+    pub(crate) fn prune(
         &mut self,
         cutoff: DateTime<Utc>,
         keep_story_guids: &[String],
@@ -92,7 +92,7 @@ impl Store {
 
     /// `PRAGMA optimize` and `PRAGMA wal_checkpoint(TRUNCATE)`. A checkpoint that a reader kept from finishing
     /// is not an error: the next one catches up.
-    pub fn optimize(&mut self) -> Result<()> {
+    pub(crate) fn optimize(&mut self) -> Result<()> {
         let e = |source| Error::from_db(&self.path, source);
         self.conn.execute_batch("PRAGMA optimize;").map_err(e)?;
         let (busy, log, done): (i64, i64, i64) = self
@@ -113,7 +113,7 @@ impl Store {
 
     /// A consistent copy of the live database at `dest`, safe while the daemon writes. Refuses to overwrite an
     /// existing file. Returns the bytes written.
-    pub fn backup_to(&self, dest: &Path) -> Result<u64> {
+    pub(crate) fn backup_to(&self, dest: &Path) -> Result<u64> {
         if dest.symlink_metadata().is_ok() {
             return Err(Error::Usage(format!(
                 "{} already exists; a backup never overwrites a file: choose another name",
@@ -192,7 +192,7 @@ impl Store {
 
     /// Caps the size of the database file on this connection (`PRAGMA max_page_count`; `None` lifts the cap). A
     /// write that would grow it beyond fails like on a full disk. A cap below the current size holds it there.
-    pub fn set_max_size(&self, bytes: Option<u64>) -> Result<()> {
+    pub(crate) fn set_max_size(&self, bytes: Option<u64>) -> Result<()> {
         // SQLite's own default and largest value.
         const UNCAPPED: i64 = 4_294_967_294;
         let page: i64 = self
@@ -209,7 +209,7 @@ impl Store {
     }
 
     /// Size in bytes of the database (page_count * page_size), without its WAL.
-    pub fn size_bytes(&self) -> Result<u64> {
+    pub(crate) fn size_bytes(&self) -> Result<u64> {
         self.conn
             .query_row(
                 "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",

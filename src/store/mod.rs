@@ -6,10 +6,12 @@
 //! one transaction (after cargo's `util/sqlite.rs`); a database from a newer qafila is refused rather than
 //! misread. All writes of one fetched source are one transaction (`ingest`), never one per item.
 
+mod day;
 mod ingest;
 mod maintenance;
 mod query;
 mod search;
+mod space;
 mod writer_lock;
 
 use std::path::{Path, PathBuf};
@@ -19,6 +21,7 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 
 pub(crate) use crate::model::RegionTags;
+pub(crate) use day::DayReader;
 #[cfg(test)]
 pub(crate) use ingest::EachItemItsOwnStory;
 pub(crate) use ingest::{
@@ -131,14 +134,14 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// An open database.
-pub struct Store {
+pub(crate) struct Store {
     conn: Connection,
     path: PathBuf,
 }
 
 impl Store {
     /// Opens (creating it and its directory if needed) and migrates the database.
-    pub fn open(path: &Path) -> Result<Store> {
+    pub(crate) fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| Error::DatabaseDir {
                 path: dir.to_owned(),
@@ -149,6 +152,9 @@ impl Store {
         let mut conn = Connection::open(path).map_err(db_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(db_err)?;
+        // Ingest alone keeps about 15 statements prepared (`prepare_cached`); the default cache of 16 would
+        // evict and re-prepare them as soon as a query or maintenance statement came between two fetches.
+        conn.set_prepared_statement_cache_capacity(64);
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
@@ -162,20 +168,16 @@ impl Store {
         })
     }
 
-    /// The database file this store has open.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
-    pub fn integrity_check(&self) -> Result<String> {
+    #[cfg(test)]
+    pub(crate) fn integrity_check(&self) -> Result<String> {
         self.conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .map_err(|e| Error::from_db(&self.path, e))
     }
 
     /// Cheap liveness probe for `/healthz`.
-    pub fn ping(&self) -> Result<()> {
+    pub(crate) fn ping(&self) -> Result<()> {
         self.conn
             .query_row("SELECT 1", [], |_| Ok(()))
             .map_err(|e| Error::from_db(&self.path, e))

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 
 /// A stored item, as the publisher and the CLI need it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct StoredItem {
+pub(crate) struct StoredItem {
     pub id: i64,
     pub story_id: i64,
     pub source_id: String,
@@ -31,7 +31,7 @@ pub struct StoredItem {
 
 /// A story with its visible items, first report first.
 #[derive(Debug, Clone, PartialEq)]
-pub struct StoredStory {
+pub(crate) struct StoredStory {
     pub id: i64,
     pub guid: String,
     pub published: DateTime<Utc>,
@@ -40,7 +40,7 @@ pub struct StoredStory {
 
 /// A source's fetch state, for `qafila sources` and the scheduler.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SourceState {
+pub(crate) struct SourceState {
     pub id: String,
     pub url: String,
     pub moved_to: Option<String>,
@@ -60,7 +60,7 @@ pub struct SourceState {
 
 /// A recent item, enough to recompute its matching features when the story index is rebuilt.
 #[derive(Debug, Clone)]
-pub struct WindowItem {
+pub(crate) struct WindowItem {
     pub id: i64,
     pub story_id: i64,
     pub title: String,
@@ -104,7 +104,7 @@ pub(super) type TagItem = dyn Fn(&str, Option<&str>, Option<&str>) -> RegionTags
 impl Store {
     /// The newest stories (by their original date) that have at least one visible item, newest first; `limit` 0
     /// means all. Items of the `filtered_sources` (region filter on) are visible only when they mention the region.
-    pub fn latest_stories(
+    pub(crate) fn latest_stories(
         &self,
         limit: usize,
         filtered_sources: &[String],
@@ -151,7 +151,7 @@ impl Store {
     }
 
     /// All items of one story, first first (whatever the region filter says).
-    pub fn story_items(&self, story_id: i64) -> Result<Vec<StoredItem>> {
+    pub(crate) fn story_items(&self, story_id: i64) -> Result<Vec<StoredItem>> {
         let e = |source| Error::from_db(&self.path, source);
         let mut stmt = self
             .conn
@@ -167,7 +167,7 @@ impl Store {
     }
 
     /// The stored item whose link is `link` (compared canonically), for `qafila explain`.
-    pub fn item_by_link(&self, link: &str) -> Result<Option<StoredItem>> {
+    pub(crate) fn item_by_link(&self, link: &str) -> Result<Option<StoredItem>> {
         let Some(key) = crate::identity::url_key(Some(link)) else {
             return Ok(None);
         };
@@ -182,19 +182,19 @@ impl Store {
     }
 
     /// Items whose date is at or after `since`, oldest first: what the story index holds.
-    pub fn items_since(&self, since: DateTime<Utc>) -> Result<Vec<WindowItem>> {
+    pub(crate) fn items_since(&self, since: DateTime<Utc>) -> Result<Vec<WindowItem>> {
         items_between(&self.conn, since, DateTime::<Utc>::MAX_UTC)
             .map_err(|e| Error::from_db(&self.path, e))
     }
 
     /// Every known source's state, in id order.
-    pub fn source_states(&self) -> Result<Vec<SourceState>> {
+    pub(crate) fn source_states(&self) -> Result<Vec<SourceState>> {
         self.query_source_states(None)
     }
 
     /// How many of `ids` failed their last fetch (cheap: no item counts). Sources no longer configured keep their
     /// rows, so callers pass the enabled ones.
-    pub fn failing_among(&self, ids: &[String]) -> Result<usize> {
+    pub(crate) fn failing_among(&self, ids: &[String]) -> Result<usize> {
         let e = |source| Error::from_db(&self.path, source);
         let ids = serde_json::to_string(ids).expect("strings serialize");
         self.conn
@@ -209,7 +209,7 @@ impl Store {
     }
 
     /// When each source is due next (cheap: the scheduler asks on every turn).
-    pub fn next_due_times(&self) -> Result<HashMap<String, Option<DateTime<Utc>>>> {
+    pub(crate) fn next_due_times(&self) -> Result<HashMap<String, Option<DateTime<Utc>>>> {
         let e = |source| Error::from_db(&self.path, source);
         let mut stmt = self
             .conn
@@ -225,7 +225,7 @@ impl Store {
     }
 
     /// One source's state (one indexed lookup: this runs before every fetch).
-    pub fn source_state(&self, id: &str) -> Result<Option<SourceState>> {
+    pub(crate) fn source_state(&self, id: &str) -> Result<Option<SourceState>> {
         Ok(self.query_source_states(Some(id))?.pop())
     }
 
@@ -266,7 +266,7 @@ impl Store {
     /// Re-tags items tagged with another gazetteer (or never tagged), so that a gazetteer change re-evaluates the
     /// region filter: nothing filtered out is thrown away. `tag` sees what ingest saw (title, summary, content)
     /// and answers the entity ids and whether the item is about the region. Returns how many items changed.
-    pub fn retag(&mut self, fingerprint: &str, tag: &TagItem) -> Result<usize> {
+    pub(crate) fn retag(&mut self, fingerprint: &str, tag: &TagItem) -> Result<usize> {
         let path = self.path.clone();
         let e = |source| Error::from_db(&path, source);
         let tx = self.conn.transaction().map_err(e)?;
@@ -301,7 +301,7 @@ impl Store {
     }
 
     /// (items, stories) stored.
-    pub fn counts(&self) -> Result<(u64, u64)> {
+    pub(crate) fn counts(&self) -> Result<(u64, u64)> {
         self.conn
             .query_row(
                 "SELECT (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM stories)",
@@ -311,8 +311,9 @@ impl Store {
             .map_err(|e| Error::from_db(&self.path, e))
     }
 
-    /// Story id of every item, for tests and diagnostics.
-    pub fn story_of_items(&self) -> Result<HashMap<i64, i64>> {
+    /// Story id of every item, for tests.
+    #[cfg(test)]
+    pub(crate) fn story_of_items(&self) -> Result<HashMap<i64, i64>> {
         let e = |source| Error::from_db(&self.path, source);
         let mut stmt = self
             .conn

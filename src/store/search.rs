@@ -43,7 +43,7 @@ pub(super) const MAX_BODY_WORDS: usize = 4000;
 
 /// A story a search found, with its visible items (first first) and which of them matched.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SearchHit {
+pub(crate) struct SearchHit {
     pub story: StoredStory,
     /// Index in `story.items` of the newest item that matched the query; only that item carries its summary and
     /// content (it leads the story; the other reports are listed, not shown).
@@ -103,26 +103,65 @@ fn insert_row(
     entities: &str,
 ) -> rusqlite::Result<()> {
     let (title, body) = index_texts(title, summary, content);
-    conn.prepare_cached(
-        "INSERT INTO item_search (rowid, title, body, entities) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![key, title, body, entities.replace(',', " ")])?;
+    conn.prepare_cached(INSERT_ROW)?.execute(params![
+        key,
+        title,
+        body,
+        entities.replace(',', " ")
+    ])?;
     Ok(())
 }
 
-/// Reserves a key for a new item of `sort_time` and indexes its text; the caller stores the key with the item in
-/// the same transaction.
-pub(super) fn index_new_item(
-    conn: &Connection,
-    sort_time: i64,
-    title: &str,
-    summary: Option<&str>,
-    content: Option<&str>,
-    entities: &str,
-) -> rusqlite::Result<i64> {
-    let key = allocate_key(conn, sort_time)?;
-    insert_row(conn, key, title, summary, content, entities)?;
-    Ok(key)
+const INSERT_ROW: &str =
+    "INSERT INTO item_search (rowid, title, body, entities) VALUES (?1, ?2, ?3, ?4)";
+
+/// Reserves the key of a new item of `sort_time`; the caller stores it with the item and queues its text in
+/// [`PendingRows`], all in the same transaction.
+pub(super) fn new_item_key(conn: &Connection, sort_time: i64) -> rusqlite::Result<i64> {
+    allocate_key(conn, sort_time)
+}
+
+/// Index rows of new items, written to `item_search` together after the batch's other statements.
+///
+/// Why not one insert per item, beside the item's own: FTS5 keeps inserted words in memory and writes them out as
+/// a new segment of the index whenever the transaction sets a savepoint, and SQLite sets one for every statement
+/// that may have to undo part of itself (the `items` insert, with its trigger, unique and foreign keys; the
+/// `item_sources` insert). Interleaved, every item became its own one-row segment, and FTS5 spent its time merging
+/// thousands of them. Written last, one after another (a single-row insert into the index sets no savepoint), a
+/// batch's words go out as one segment at commit.
+#[derive(Default)]
+pub(super) struct PendingRows {
+    rows: Vec<(i64, String, String, String)>,
+}
+
+impl PendingRows {
+    /// Folds an item's text now (the borrowed text may be gone by the time the rows are written).
+    pub(super) fn push(
+        &mut self,
+        key: i64,
+        title: &str,
+        summary: Option<&str>,
+        content: Option<&str>,
+        entities: &str,
+    ) {
+        let (title, body) = index_texts(title, summary, content);
+        self.rows
+            .push((key, title, body, entities.replace(',', " ")));
+    }
+
+    /// How many rows wait.
+    pub(super) fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Writes the waiting rows into the index, in the caller's transaction.
+    pub(super) fn write(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        let mut insert = conn.prepare_cached(INSERT_ROW)?;
+        for (key, title, body, entities) in self.rows.drain(..) {
+            insert.execute(params![key, title, body, entities])?;
+        }
+        Ok(())
+    }
 }
 
 /// Rewrites the index row of a stored item (after its region tags changed).
@@ -305,7 +344,7 @@ fn run(
 impl Store {
     /// The newest `limit` stories (0: all) matching `query`, newest first; items of `filtered_sources` count only
     /// when they mention the region (as in the feeds).
-    pub fn search(
+    pub(crate) fn search(
         &self,
         query: &Query,
         limit: usize,
@@ -315,7 +354,8 @@ impl Store {
     }
 
     /// Changes whenever items are added, removed or re-tagged.
-    pub fn search_generation(&self) -> Result<i64> {
+    #[cfg(test)]
+    pub(crate) fn search_generation(&self) -> Result<i64> {
         generation(&self.conn).map_err(|e| Error::from_db(&self.path, e))
     }
 }

@@ -335,3 +335,69 @@ fn a_placer_reads_back_stored_days_by_an_indexed_range_query() {
         "{plan:?}"
     );
 }
+
+#[test]
+fn a_group_stores_several_sources_in_one_commit_or_nothing() {
+    let (dir, mut store) = open_temp();
+    let reader = rusqlite::Connection::open(dir.path().join("sub/q.db")).unwrap();
+    let count = |table: &str| -> i64 {
+        reader
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    let a: Vec<IncomingItem> = (0..5)
+        .map(|n| {
+            item(
+                &format!("a{n}"),
+                &format!("https://a.example/{n}"),
+                "قازاخستان",
+                n,
+            )
+        })
+        .collect();
+    let b = vec![item("b0", "https://b.example/0", "أذربيجان", 3)];
+    let with_etag = |etag: &str| FetchRecord {
+        etag: Some(etag.into()),
+        ..ok_record()
+    };
+
+    // Dropped before its commit: none of it is stored, neither items nor fetch state.
+    let mut group = store.begin_group().unwrap();
+    let mut placer = EachItemItsOwnStory;
+    group
+        .ingest("a", &a, &with_etag("\"a1\""), "fp", &mut placer)
+        .unwrap();
+    group
+        .ingest("b", &b, &with_etag("\"b1\""), "fp", &mut placer)
+        .unwrap();
+    drop(group);
+    assert_eq!(store.counts().unwrap(), (0, 0));
+    assert_eq!(store.source_state("a").unwrap().unwrap().etag, None);
+    assert_eq!(count("item_search"), 0);
+
+    // Committed: both sources at once, with their validators and their search rows. Another connection sees
+    // nothing of the group until the commit.
+    let mut group = store.begin_group().unwrap();
+    let (a_counts, _) = group
+        .ingest("a", &a, &with_etag("\"a1\""), "fp", &mut placer)
+        .unwrap();
+    let (b_counts, _) = group
+        .ingest("b", &b, &with_etag("\"b1\""), "fp", &mut placer)
+        .unwrap();
+    assert_eq!((a_counts.new, b_counts.new), (5, 1));
+    assert_eq!(count("items"), 0, "uncommitted items are invisible");
+    group.commit().unwrap();
+    assert_eq!((count("items"), count("item_search")), (6, 6));
+    let etag = |id: &str| store.source_state(id).unwrap().unwrap().etag;
+    assert_eq!(
+        (etag("a").as_deref(), etag("b").as_deref()),
+        (Some("\"a1\""), Some("\"b1\""))
+    );
+    let query = crate::search::Query::parse("أذربيجان", &[], &|_| false).unwrap();
+    let hits = store.search(&query, 0, &[]).unwrap();
+    assert_eq!(
+        hits.len(),
+        1,
+        "the last source's rows were written at the commit"
+    );
+}

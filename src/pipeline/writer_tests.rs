@@ -1,0 +1,120 @@
+use std::path::Path;
+
+use chrono::{TimeZone, Utc};
+
+use super::*;
+use crate::model::ParsedItem;
+
+fn config(dir: &Path) -> Config {
+    let d = dir.display();
+    let mut text = format!(
+        "[feed]\ntitle = \"قافلة\"\ndescription = \"test\"\nlink = \"http://127.0.0.1/\"\n\
+         self_url = \"http://127.0.0.1/feed.xml\"\noutput = \"{d}/feed.xml\"\n\
+         [storage]\ndatabase = \"{d}/q.db\"\n"
+    );
+    for id in ["a", "b", "big"] {
+        text += &format!(
+            "[[source]]\nid = \"{id}\"\nname = \"{id}\"\nurl = \"http://127.0.0.1:9/{id}.xml\"\n"
+        );
+    }
+    Config::parse(&text, Path::new("qafila.toml")).unwrap()
+}
+
+/// `n` items of `source` (distinct stories: each names another country and day), each with `body` as content.
+fn fetched(source: &str, n: usize, body: &str, g: &Gazetteer) -> Vec<(IncomingItem, ItemFeatures)> {
+    let places = ["كازاخستان", "أوزبكستان", "أذربيجان", "أرمينيا", "جورجيا"];
+    (0..n)
+        .map(|i| {
+            let title = format!("{} خبر رقم {i} من {source}", places[i % places.len()]);
+            let at = Utc.with_ymd_and_hms(2026, 11, 1, 8, 0, 0).unwrap()
+                + chrono::Duration::days(i as i64);
+            let link = format!("https://{source}.example/{i}");
+            let features = dedup::item_features(&title, None, Some(body), g);
+            let item = IncomingItem {
+                source_key: crate::identity::source_key(Some(&link), Some(&link), &title, None),
+                url_key: crate::identity::url_key(Some(&link)),
+                item: ParsedItem {
+                    guid: Some(link.clone()),
+                    link: Some(link),
+                    title,
+                    content: Some(body.to_string()),
+                    published: Some(at),
+                    ..Default::default()
+                },
+                sort_time: at,
+                tags: features.region_tags(),
+            };
+            (item, features)
+        })
+        .collect()
+}
+
+fn record(etag: &str) -> FetchRecord {
+    FetchRecord {
+        at: Utc::now(),
+        status: Some(200),
+        etag: Some(etag.into()),
+        ..Default::default()
+    }
+}
+
+fn answer(mut rx: oneshot::Receiver<Result<Stored>>) -> Result<Stored> {
+    rx.try_recv().expect("answered once stored")
+}
+
+#[test]
+fn queued_fetches_are_stored_together_and_each_is_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = Arc::new(Gazetteer::builtin());
+    let mut writer = Writer::open(&config(dir.path()), g.clone()).unwrap();
+    let queue = WriteQueue::default();
+    let a = queue.submit("a".into(), fetched("a", 4, "نص", &g), record("\"a\""));
+    let b = queue.submit("b".into(), fetched("b", 2, "نص", &g), record("\"b\""));
+    writer.store_queued(&queue);
+    assert_eq!(answer(a).unwrap().0.new, 4);
+    assert_eq!(answer(b).unwrap().0.new, 2);
+    assert!(queue.take().is_empty(), "the queue was emptied");
+    assert_eq!(writer.store.counts().unwrap().0, 6);
+    let etag = |id: &str| writer.store.source_state(id).unwrap().unwrap().etag;
+    assert_eq!(etag("b").as_deref(), Some("\"b\""));
+    // Nothing queued: nothing to do.
+    writer.store_queued(&queue);
+    assert_eq!(writer.store.counts().unwrap().0, 6);
+}
+
+#[test]
+fn a_fetch_that_cannot_be_stored_fails_alone_and_the_index_stays_true() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = Arc::new(Gazetteer::builtin());
+    let mut writer = Writer::open(&config(dir.path()), g.clone()).unwrap();
+    // Room for a few small items, not for a large feed (as when the disk fills up mid-round).
+    let size = writer.store.size_bytes().unwrap();
+    writer.store.set_max_size(Some(size + 64 * 1024)).unwrap();
+    let queue = WriteQueue::default();
+    let a = queue.submit("a".into(), fetched("a", 3, "نص", &g), record("\"a\""));
+    let big = "كلمة ".repeat(4_000);
+    let too_big = queue.submit(
+        "big".into(),
+        fetched("big", 10, &big, &g),
+        record("\"big\""),
+    );
+    let b = queue.submit("b".into(), fetched("b", 2, "نص", &g), record("\"b\""));
+    writer.store_queued(&queue);
+    assert_eq!(answer(a).unwrap().0.new, 3);
+    assert_eq!(answer(b).unwrap().0.new, 2);
+    assert!(answer(too_big).is_err());
+    assert_eq!(writer.store.counts().unwrap().0, 5);
+    let state = writer.store.source_state("big").unwrap().unwrap();
+    assert_eq!(
+        (state.etag, state.last_status),
+        (None, None),
+        "its fetch state was not stored either"
+    );
+    // The index holds what is stored and nothing else: the same items again are seen, not new.
+    writer.store.set_max_size(None).unwrap();
+    let again = queue.submit("a".into(), fetched("a", 3, "نص", &g), record("\"a\""));
+    writer.store_queued(&queue);
+    let (counts, _) = answer(again).unwrap();
+    assert_eq!((counts.new, counts.seen), (0, 3));
+    assert_eq!(writer.index.len(), 5);
+}

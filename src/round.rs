@@ -1,0 +1,136 @@
+//! One round: poll some sources concurrently, keep up the gauges and the daily maintenance, publish. `qafila poll`
+//! is one round of every enabled source, `qafila prune` the maintenance alone, and the daemon runs a round for
+//! whichever sources fall due (when: `schedule`).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures_util::stream::{self, StreamExt};
+
+use crate::config::{Config, SourceConfig};
+use crate::error::{Error, Result};
+use crate::pipeline::{Engine, PollReport};
+use crate::site::{self, Site};
+use crate::startup;
+use crate::store::PruneReport;
+use crate::websub;
+
+/// How often retention, `PRAGMA optimize` and a WAL checkpoint run.
+const MAINTENANCE_EVERY: chrono::Duration = chrono::Duration::hours(24);
+
+/// `qafila poll`: every enabled source once, then the feed file. Nothing is served, so only the merged RSS feed
+/// is rendered (not every format and country slice), and nothing is compressed.
+pub async fn poll_once(config: Arc<Config>) -> Result<Vec<PollReport>> {
+    let engine = startup::engine(config.clone())?;
+    let sources: Vec<SourceConfig> = config.enabled_sources().cloned().collect();
+    let reports = poll_sources(&engine, sources).await?;
+    let stories = engine.stories_to_publish(config.feed.max_items).await?;
+    tokio::task::spawn_blocking(move || site::write_feed_file(&config, &stories))
+        .await
+        .map_err(|e| Error::Internal(format!("publish task: {e}")))??;
+    Ok(reports)
+}
+
+/// `qafila prune`: retention and optimization now, without polling.
+pub async fn prune_now(config: Arc<Config>) -> Result<PruneReport> {
+    let engine = startup::engine(config)?;
+    prune(&engine, Utc::now()).await
+}
+
+/// Polls the given sources concurrently (at most `[fetch] concurrency` at once), in config order of reports.
+pub(crate) async fn poll_sources(
+    engine: &Arc<Engine>,
+    sources: Vec<SourceConfig>,
+) -> Result<Vec<PollReport>> {
+    let concurrency = engine.config().fetch.concurrency;
+    let reports: Vec<Result<PollReport>> = stream::iter(sources)
+        .map(|source| {
+            let engine = engine.clone();
+            async move { engine.poll_source(&source).await }
+        })
+        .buffered(concurrency)
+        .collect()
+        .await;
+    reports.into_iter().collect()
+}
+
+/// Reads the stories to publish, rebuilds the served documents and the feed file ([`site::rebuild`]), and pings
+/// the WebSub hub about the feeds that changed. Rendering and compressing are CPU work: they run off the async
+/// threads, so the server keeps answering meanwhile.
+pub(crate) async fn publish_and_ping(engine: &Arc<Engine>, site: &Arc<Site>) -> Result<()> {
+    let config = engine.config();
+    let stories = engine
+        .stories_to_publish(site::stories_needed(&config))
+        .await?;
+    let published = tokio::task::spawn_blocking({
+        let (site, config, gazetteer) = (site.clone(), config.clone(), engine.gazetteer.clone());
+        move || site::rebuild(&site, &config, &gazetteer, &stories, Utc::now())
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("publish task: {e}")))??;
+    let changed = published.changed_feeds;
+    if let (Some(hub), false) = (&config.feed.websub_hub, changed.is_empty()) {
+        websub::ping(&engine.fetcher(), hub.as_str(), &changed).await;
+    }
+    published
+        .output
+        .inspect_err(|_| engine.metrics.add_output_write_failure())
+}
+
+/// Gauges after a round, and the daily maintenance (the first one after the first round of the process).
+pub(crate) async fn after_round(engine: &Arc<Engine>) -> Result<()> {
+    let config = engine.config();
+    let enabled = config.enabled_ids();
+    let (failing, size) = engine
+        .with_writer(move |w| {
+            Ok((
+                w.store.failing_among(&enabled)? as u64,
+                w.store.size_bytes()?,
+            ))
+        })
+        .await?;
+    engine.metrics.set_sources_failing(failing);
+    engine.metrics.set_database_size(size);
+    let now = Utc::now();
+    let last = engine.last_maintenance.lock().map(|t| *t).unwrap_or(None);
+    if last.is_none_or(|t| now - t >= MAINTENANCE_EVERY) {
+        prune(engine, now).await?;
+        if let Ok(mut t) = engine.last_maintenance.lock() {
+            *t = Some(now);
+        }
+    }
+    Ok(())
+}
+
+/// Retention now: what `qafila prune` and the daily maintenance run. Stories still published are kept.
+async fn prune(engine: &Arc<Engine>, now: DateTime<Utc>) -> Result<PruneReport> {
+    let config = engine.config();
+    let stories = engine
+        .stories_to_publish(site::stories_needed(&config))
+        .await?;
+    let keep = site::published_guids(&config, &engine.gazetteer, &stories);
+    let days = config.storage.retention_days;
+    let report = engine
+        .with_writer(move |w| w.maintain(days, &keep, now))
+        .await?;
+    tracing::info!(
+        items = report.items,
+        stories = report.stories,
+        retention_days = days,
+        "pruned old items"
+    );
+    Ok(report)
+}
+
+/// The one-line `STATUS=` systemd shows after a round.
+pub(crate) fn round_status(reports: &[PollReport]) -> String {
+    let failed = reports.iter().filter(|r| r.failed()).count();
+    let new: usize = reports.iter().map(|r| r.new).sum();
+    format!(
+        "last round {}: {} sources, {} failed, {} new items",
+        Utc::now().format("%H:%M:%S UTC"),
+        reports.len(),
+        failed,
+        new
+    )
+}
