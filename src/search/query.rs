@@ -381,15 +381,22 @@ fn forms_per_word(n: usize) -> usize {
 /// A word under each of its index forms, or a phrase as every combination of its words' forms (a proclitic or a
 /// pronoun may be on any word of it: "ممر الشمال وجنوب", "رئيس حكومتها").
 fn term_match(term: &Term, indexed: &mut dyn FnMut(&str) -> bool) -> String {
+    if let [word] = term.words.as_slice() {
+        return any_of(lookup_forms(word).iter().map(|f| quoted(f)));
+    }
+    // Forms are likeliest first, so asking can stop at the first `keep` the index holds.
+    let keep = forms_per_word(term.words.len());
     let forms: Vec<Vec<String>> = term
         .words
         .iter()
         .map(|w| {
             let all = lookup_forms(w);
-            if term.words.len() == 1 {
-                return all;
-            }
-            let held: Vec<String> = all.iter().filter(|f| indexed(f)).cloned().collect();
+            let held: Vec<String> = all
+                .iter()
+                .filter(|f| indexed(f))
+                .take(keep)
+                .cloned()
+                .collect();
             if held.is_empty() {
                 all.into_iter().take(1).collect()
             } else {
@@ -397,22 +404,15 @@ fn term_match(term: &Term, indexed: &mut dyn FnMut(&str) -> bool) -> String {
             }
         })
         .collect();
-    if let [only] = forms.as_slice() {
-        return any_of(only.iter().map(|f| quoted(f)));
-    }
-    let keep = forms_per_word(forms.len());
     let mut phrases = vec![String::new()];
     for word_forms in &forms {
         phrases = phrases
             .iter()
             .flat_map(|start| {
-                word_forms
-                    .iter()
-                    .take(keep)
-                    .map(move |f| match start.as_str() {
-                        "" => f.clone(),
-                        _ => format!("{start} {f}"),
-                    })
+                word_forms.iter().map(move |f| match start.as_str() {
+                    "" => f.clone(),
+                    _ => format!("{start} {f}"),
+                })
             })
             .collect();
     }

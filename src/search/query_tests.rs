@@ -173,3 +173,15 @@ fn only_forms_the_index_holds_are_asked_for() {
         .to_match_in(&mut |_| false);
     assert_eq!(strings(&m), ["رييس حكوم"]);
 }
+
+#[test]
+fn asking_stops_at_the_forms_a_phrase_keeps() {
+    let q = parse("\"الحكومة الجديدة في العاصمة\"").unwrap();
+    let mut asked = 0;
+    let m = q.to_match_in(&mut |_| {
+        asked += 1;
+        true
+    });
+    assert_eq!(asked, 3 * forms_per_word(3));
+    assert_eq!(strings(&m).len(), forms_per_word(3).pow(3));
+}
