@@ -76,8 +76,28 @@ const PRONOUNS: &[&str] = &["ه", "ها", "هم", "هما", "نا", "هن", "ك�
 const LONG_PRONOUNS: &[&str] = &["هما", "ها", "هم", "هن"];
 
 /// The folded query word itself, and the bare noun under an attached pronoun: "عاصمتها" is also "عاصمه" (its ة
-/// came back) and "عاصمت"; "سياساتهم" is also "سياسات".
+/// came back) and "عاصمت"; "سياساتهم" is also "سياسات". A word carrying a pronoun is a noun, so a proclitic in
+/// front of it is taken off as well: "لعاصمتها" is also read as "عاصمتها", "عاصمه", "عاصمت". (A proclitic alone is
+/// never taken off a query word: "كبير" is not "بير".)
 fn readings(word: &str) -> Vec<String> {
+    let mut readings = pronoun_readings(word);
+    if readings.len() > 1 {
+        for rest in PROCLITICS.iter().filter_map(|p| word.strip_prefix(p)) {
+            let under = pronoun_readings(rest);
+            if under.len() > 1 && rest.chars().count() >= MIN_STEM {
+                for r in under {
+                    if !readings.contains(&r) {
+                        readings.push(r);
+                    }
+                }
+            }
+        }
+    }
+    readings
+}
+
+/// The word, and the noun under an attached pronoun (see [`readings`]).
+fn pronoun_readings(word: &str) -> Vec<String> {
     let mut readings = vec![word.to_string()];
     let letters = |w: &str| w.chars().count();
     if let Some(noun) = PRONOUNS
@@ -244,6 +264,9 @@ mod tests {
             ("ولاية", "ولايتهما"),
             ("عاصمتها", "بعاصمتهم"),
             ("حكومتكم", "فبالحكومة"),
+            ("لعاصمتها", "العاصمة"),
+            ("وبعاصمتهم", "عاصمة"),
+            ("وسياساتها", "السياسات"),
         ] {
             assert!(finds(query, surface), "{query} should find {surface}");
         }
@@ -262,6 +285,11 @@ mod tests {
         // Plain words ending like a pronoun keep meaning themselves only.
         assert!(!finds("استانا", "استا"));
         assert!(!finds("تراكم", "ترا"));
+        assert!(
+            !finds("كبير", "بئر"),
+            "a proclitic alone stays on the query word"
+        );
+        assert!(!finds("بيشكيك", "يشكيك"));
     }
 
     #[test]
