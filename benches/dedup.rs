@@ -223,6 +223,25 @@ fn bench_normalize<M: Measurement>(c: &mut Criterion<M>) {
     group.finish();
 }
 
+/// Features of one item (folding, gazetteer words and matches, tokens, figures, subject): what every new item
+/// costs before it is placed.
+fn bench_features<M: Measurement>(c: &mut Criterion<M>) {
+    let g = Gazetteer::builtin();
+    let mut generator = Gen(fastrand::Rng::with_seed(7));
+    let items: Vec<(String, String)> = (0..2000).map(|_| generator.item()).collect();
+    let mut group = c.benchmark_group("features");
+    group.throughput(Throughput::Elements(items.len() as u64));
+    group.sample_size(20);
+    group.bench_function("items", |b| {
+        b.iter(|| {
+            for (t, s) in &items {
+                black_box(features(black_box(t), Some(black_box(s)), &g));
+            }
+        })
+    });
+    group.finish();
+}
+
 /// Builds an index of `n` items spread over the 72-hour window (all within reach of a query at its end).
 /// Features are computed for a pool of distinct items and reused, so building the 1 M index stays affordable.
 fn build_index(n: usize, pool: &[ItemFeatures]) -> StoryIndex {
@@ -230,7 +249,7 @@ fn build_index(n: usize, pool: &[ItemFeatures]) -> StoryIndex {
     let span_secs = 70 * 3600;
     for i in 0..n {
         let t = start() + Duration::seconds((i as i64 * span_secs) / n as i64);
-        index.insert(i as i64, i as i64, pool[i % pool.len()].clone(), t);
+        index.insert(i as i64, i as i64, &pool[i % pool.len()], t);
     }
     index
 }
@@ -340,11 +359,13 @@ fn main() {
             .with_measurement(ThreadCpu)
             .configure_from_args();
         bench_normalize(&mut c);
+        bench_features(&mut c);
         bench_place(&mut c);
         c.final_summary();
     } else {
         let mut c = Criterion::default().configure_from_args();
         bench_normalize(&mut c);
+        bench_features(&mut c);
         bench_place(&mut c);
         c.final_summary();
     }

@@ -288,6 +288,12 @@ fn main() {
         vec!["\"الغاز كازاخستان\"".into(); 50],
     ));
     classes.push(("الغاز كازاخستان", vec!["الغاز كازاخستان".into(); 50]));
+    // A pronoun form (its noun's ة written ت) and a phrase of two ة-nouns: the queries with the most word forms.
+    classes.push(("حكومتها الجديدة", vec!["حكومتها الجديدة".into(); 50]));
+    classes.push((
+        "\"الحكومة الجديدة\" (as one phrase)",
+        vec!["\"الحكومة الجديدة\"".into(); 50],
+    ));
     for limit in [20usize, 100] {
         // One pass to warm the page cache, as a running server's would be.
         for (_, queries) in &classes {

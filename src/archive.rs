@@ -31,8 +31,8 @@ use crate::store::DayReader;
 /// The first day the archive can have (the store's times are seconds since 1970).
 const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
 /// Most day pages cached, and most bytes (all representations) they may hold.
-const CACHE_ENTRIES: usize = 400;
-const CACHE_BYTES: usize = 48 << 20;
+const CACHE_ENTRIES: usize = 256;
+const CACHE_BYTES: usize = 16 << 20;
 
 /// What a `/day…` path asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -21,9 +21,10 @@ mod load;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::{Digest, Sha256};
 
 use load::Entry;
@@ -46,10 +47,15 @@ const BUILTIN: &str = include_str!("../data/regions.toml");
 #[derive(Debug, Clone)]
 pub struct Gazetteer {
     entries: Vec<Entry>,
-    /// First word of a phrase → (entry, phrase) pairs starting with it.
-    by_first: HashMap<String, Vec<(usize, usize)>>,
+    /// First word of a phrase → (entry, phrase) pairs starting with it. (FxHash: the keys are our own folded
+    /// words, looked up for every word of every item.)
+    by_first: FxHashMap<String, Vec<(usize, usize)>>,
     /// Every word that occurs in some phrase: lets a single-letter proclitic be stripped in front of it.
-    known: HashSet<String>,
+    known: FxHashSet<String>,
+    /// The words of exclude phrases (wildcards aside): an exclude can only occur where one of them does.
+    exclude_words: FxHashSet<String>,
+    /// The most words an exclude phrase has.
+    longest_exclude: usize,
     fingerprint: String,
 }
 
@@ -83,14 +89,18 @@ impl Gazetteer {
     /// Parses gazetteer text; `path` is only used in error messages.
     pub fn parse_str(src: &str, path: &Path) -> Result<Gazetteer, GazetteerError> {
         let entries = load::parse(src, path)?;
-        let mut by_first: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
-        let mut known = HashSet::new();
+        let mut by_first: FxHashMap<String, Vec<(usize, usize)>> = FxHashMap::default();
+        let mut known = FxHashSet::default();
+        let mut exclude_words = FxHashSet::default();
+        let mut longest_exclude = 0;
         for (ei, e) in entries.iter().enumerate() {
             for (pi, p) in e.phrases.iter().enumerate() {
                 by_first.entry(p[0].clone()).or_default().push((ei, pi));
                 known.extend(p.iter().filter(|w| !normalize::is_stopword(w)).cloned());
             }
             for x in &e.excludes {
+                longest_exclude = longest_exclude.max(x.len());
+                exclude_words.extend(x.iter().filter(|w| *w != load::WILDCARD).cloned());
                 known.extend(
                     x.iter()
                         .filter(|w| !normalize::is_stopword(w) && *w != load::WILDCARD)
@@ -109,6 +119,8 @@ impl Gazetteer {
             entries,
             by_first,
             known,
+            exclude_words,
+            longest_exclude,
             fingerprint,
         })
     }
@@ -123,7 +135,7 @@ impl Gazetteer {
     pub fn entity(&self, id: &str) -> Option<EntityTag> {
         self.entries
             .iter()
-            .find(|e| e.id == id && e.kind != Kind::Foreign)
+            .find(|e| *e.id == *id && e.kind != Kind::Foreign)
             .map(tag_of)
     }
 
@@ -166,8 +178,13 @@ impl Gazetteer {
     }
 
     /// Wider regions the entry lies in.
-    pub(crate) fn part_of(&self, entry: usize) -> &[String] {
+    pub(crate) fn part_of(&self, entry: usize) -> &Arc<[Arc<str>]> {
         &self.entries[entry].part_of
+    }
+
+    /// The id of the entry (shared, not copied).
+    pub(crate) fn id_at(&self, entry: usize) -> &Arc<str> {
+        &self.entries[entry].id
     }
 
     pub(crate) fn tag_at(&self, entry: usize) -> EntityTag {
@@ -192,7 +209,11 @@ impl Gazetteer {
         let raw: Vec<Vec<Match>> = parts.iter().map(|w| self.raw_matches(w)).collect();
         let mut other_sense: Vec<(usize, usize)> = Vec::new();
         for (words, ms) in parts.iter().zip(&raw) {
-            for m in ms.iter().filter(|m| self.excluded(words, m)) {
+            if ms.is_empty() {
+                continue;
+            }
+            let flags = self.exclude_flags(words);
+            for m in ms.iter().filter(|m| self.excluded(words, &flags, m)) {
                 other_sense.push((m.entry, m.phrase));
             }
         }
@@ -208,7 +229,8 @@ impl Gazetteer {
     /// Non-overlapping phrase matches in `words` (leftmost, then longest), with excluded ones removed.
     pub(crate) fn matches(&self, words: &[String]) -> Vec<Match> {
         let mut found = self.raw_matches(words);
-        found.retain(|m| !self.excluded(words, m));
+        let flags = self.exclude_flags(words);
+        found.retain(|m| !self.excluded(words, &flags, m));
         found
     }
 
@@ -240,9 +262,25 @@ impl Gazetteer {
         found
     }
 
-    fn excluded(&self, words: &[String], m: &Match) -> bool {
+    /// Which of `words` occur in some exclude phrase.
+    fn exclude_flags(&self, words: &[String]) -> Vec<bool> {
+        words
+            .iter()
+            .map(|w| self.exclude_words.contains(w))
+            .collect()
+    }
+
+    /// `flags`: [`Gazetteer::exclude_flags`] of `words`.
+    fn excluded(&self, words: &[String], flags: &[bool], m: &Match) -> bool {
         let lo = m.start.saturating_sub(EXCLUDE_WINDOW);
         let hi = (m.end + EXCLUDE_WINDOW).min(words.len());
+        // Every exclude phrase has a word that is no wildcard, so an occurrence intersecting [lo, hi) has one of
+        // the exclude words within reach; most matches have none (then no phrase is compared at all).
+        let reach =
+            lo.saturating_sub(self.longest_exclude)..(hi + self.longest_exclude).min(words.len());
+        if !flags[reach].contains(&true) {
+            return false;
+        }
         // Any exclude occurrence intersecting [lo, hi) suppresses the match.
         self.entries[m.entry]
             .excludes
@@ -261,7 +299,7 @@ fn phrase_at(words: &[String], x: &[String]) -> bool {
 
 fn tag_of(e: &Entry) -> EntityTag {
     EntityTag {
-        id: e.id.clone(),
+        id: e.id.to_string(),
         name: e.name.clone(),
     }
 }

@@ -44,3 +44,7 @@ pub(crate) fn hit_views(
         .collect();
     crate::pipeline::story_views(config, gazetteer, stories, sanitized)
 }
+
+#[cfg(test)]
+#[path = "search/forms_tests.rs"]
+mod forms_tests;

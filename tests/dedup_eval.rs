@@ -133,7 +133,7 @@ fn evaluate(name: &str) -> Outcome {
     for &i in &order {
         let t = items[i].report.time();
         story[i] = index.place(&feats[i], t).unwrap_or(i as i64);
-        index.insert(i as i64, story[i], feats[i].clone(), t);
+        index.insert(i as i64, story[i], &feats[i], t);
     }
 
     let (mut tp, mut fp, mut fneg) = (0u32, 0u32, 0u32);

@@ -2,7 +2,7 @@
 //! each, region and foreign entities, quantities with their units, and months.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use super::figures::{collect_quantities, months_in};
 use super::relevance;
@@ -15,40 +15,68 @@ use crate::regions::{Gazetteer, Kind, Match};
 /// outlet to outlet and would only dilute similarity.
 const SUMMARY_WORDS: usize = 60;
 
-/// The matching view of one item, computed from its title and summary. Cheap to clone; holds no reference to the
-/// gazetteer.
+/// The matching view of one item, computed from its title and summary. Holds no reference to the gazetteer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ItemFeatures {
-    pub(crate) title_norm: String,
-    pub(crate) summary_norm: String,
     /// Stems of the title's content words, sorted, unique; an entity mention is one `@id` token.
     pub(crate) title_tokens: Vec<String>,
     /// Stems of title and summary together, sorted, unique.
     pub(crate) text_tokens: Vec<String>,
+    /// Region entities named anywhere, gazetteer order.
     pub(crate) entities: Vec<EntityTag>,
-    /// Country/republic entities named in the title (the story's protagonists), each with the wider regions it
-    /// lies in.
-    pub(crate) title_countries: Vec<(String, Vec<String>)>,
-    /// Ids of every region entity (country, republic or region) named anywhere.
-    pub(crate) mentioned: Vec<String>,
-    pub(crate) title_foreign: Vec<String>,
-    pub(crate) foreign: Vec<String>,
-    /// Unit stem → values quantified in that unit ("دولار" → [3000000]).
-    pub(crate) quantities: BTreeMap<String, Vec<f64>>,
-    /// Months named (1–12), sorted.
-    pub(crate) months: Vec<u8>,
-    /// The title reports a failure, refusal, postponement, acquittal or negation.
-    pub(crate) title_negative: bool,
-    /// Ids of the countries and republics named anywhere (not wider regions).
-    pub(crate) countries: Vec<String>,
-    /// Places the headline names (folded words).
-    pub(crate) title_places: Vec<String>,
-    /// Which law, ministry or victims the headline names.
-    pub(crate) title_qualified: Vec<Qualified>,
-    /// How far a law has got, if the headline says it.
-    pub(crate) title_stage: Option<Stage>,
     /// The region is the item's subject, not a passing mention (see `relevance`).
     pub(crate) about_region: bool,
+    /// What the decision reads besides the tokens.
+    pub(crate) facts: Facts,
+}
+
+/// A gazetteer entity id, shared with the gazetteer rather than copied per item.
+pub(crate) type EntityId = Arc<str>;
+
+/// A country named in a headline, with the wider regions it lies in.
+pub(crate) type HeadlineCountry = (EntityId, Arc<[EntityId]>);
+
+/// A unit stem and the values quantified in it.
+pub(crate) type Quantity = (Box<str>, Box<[f64]>);
+
+/// What `verdict::decide` reads of an item besides its tokens: all the story index keeps of an item beyond its
+/// interned token ids, so it is compact — entity ids are shared with the gazetteer (`Arc<str>`), lists are boxed
+/// slices without spare capacity, and nothing is kept that no rule reads.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Facts {
+    /// Country/republic entities named in the title (the story's protagonists), each with the wider regions it
+    /// lies in.
+    pub(crate) title_countries: Box<[HeadlineCountry]>,
+    /// Ids of every region entity (country, republic or region) named anywhere, sorted.
+    pub(crate) mentioned: Box<[EntityId]>,
+    /// Ids of the countries and republics named anywhere (not wider regions), sorted.
+    pub(crate) countries: Box<[EntityId]>,
+    /// Outside partners named in the title, sorted.
+    pub(crate) title_foreign: Box<[EntityId]>,
+    /// Outside partners named anywhere, sorted.
+    pub(crate) foreign: Box<[EntityId]>,
+    /// Unit stem → values quantified in that unit ("دولار" → [3000000]), sorted by unit.
+    pub(crate) quantities: Box<[Quantity]>,
+    /// Months named (1–12), sorted.
+    pub(crate) months: Box<[u8]>,
+    /// The title reports a failure, refusal, postponement, acquittal or negation.
+    pub(crate) title_negative: bool,
+    /// Places the headline names (folded words).
+    pub(crate) title_places: Box<[Box<str>]>,
+    /// Which law, ministry or victims the headline names.
+    pub(crate) title_qualified: Box<[Qualified]>,
+    /// How far a law has got, if the headline says it.
+    pub(crate) title_stage: Option<Stage>,
+}
+
+impl Facts {
+    /// The values quantified in `unit`, if any.
+    pub(crate) fn quantity(&self, unit: &str) -> Option<&[f64]> {
+        self.quantities
+            .binary_search_by(|(u, _)| (**u).cmp(unit))
+            .ok()
+            .map(|i| &*self.quantities[i].1)
+    }
 }
 
 impl ItemFeatures {
@@ -66,24 +94,16 @@ impl ItemFeatures {
         }
     }
 
-    /// The folded title, as compared.
-    pub fn normalized_title(&self) -> &str {
-        &self.title_norm
-    }
-
-    /// Stemmed headline words compared (entity mentions as `@id`), sorted.
-    pub fn title_tokens(&self) -> &[String] {
-        &self.title_tokens
-    }
-
-    /// Stemmed headline + summary words compared, sorted.
-    pub fn text_tokens(&self) -> &[String] {
-        &self.text_tokens
-    }
-
     /// All values quantified in the item, sorted.
-    pub fn numbers(&self) -> Vec<f64> {
-        let mut v: Vec<f64> = self.quantities.values().flatten().copied().collect();
+    #[cfg(test)]
+    pub(crate) fn numbers(&self) -> Vec<f64> {
+        let mut v: Vec<f64> = self
+            .facts
+            .quantities
+            .iter()
+            .flat_map(|(_, v)| v.iter())
+            .copied()
+            .collect();
         v.sort_by(f64::total_cmp);
         v.dedup();
         v
@@ -109,7 +129,7 @@ pub fn item_features(
     content: Option<&str>,
     gazetteer: &Gazetteer,
 ) -> ItemFeatures {
-    compute(title, text_to_match(summary, content), gazetteer)
+    compute(title, &text_to_match(summary, content), gazetteer)
 }
 
 /// Computes features from a headline and the text to match (see [`text_to_match`]; feed HTML is stripped).
@@ -117,16 +137,42 @@ pub fn item_features(
 pub fn features(title: &str, summary: Option<&str>, gazetteer: &Gazetteer) -> ItemFeatures {
     compute(
         title,
-        summary.map(crate::text::plain_text).unwrap_or_default(),
+        &summary.map(crate::text::plain_text).unwrap_or_default(),
         gazetteer,
     )
 }
 
-/// `summary_text` is plain text (HTML already stripped).
-fn compute(title: &str, summary_text: String, gazetteer: &Gazetteer) -> ItemFeatures {
+/// The first [`SUMMARY_WORDS`] words of `text` as the gazetteer matches them. A full article (an item with
+/// content but no summary) is not folded whole: only a prefix long enough to yield that many words, cut at
+/// whitespace (nothing folds across whitespace, so the prefix's words are the text's first words).
+fn lead_words(text: &str, g: &Gazetteer) -> Vec<String> {
+    let enough = SUMMARY_WORDS * 2;
+    let cut = text
+        .char_indices()
+        .filter(|(_, c)| c.is_whitespace())
+        .map(|(i, _)| i)
+        .nth(enough);
+    let mut words = match cut {
+        Some(at) => {
+            let words = g.words(&prepare(&text[..at]));
+            if words.len() >= SUMMARY_WORDS {
+                words
+            } else {
+                // Mostly punctuation or symbols: fold it all.
+                g.words(&prepare(text))
+            }
+        }
+        None => g.words(&prepare(text)),
+    };
+    words.truncate(SUMMARY_WORDS);
+    words
+}
+
+/// `summary_text` is plain text (HTML already stripped). Each text is folded once: the gazetteer's words feed
+/// the matches, the tokens, the figures and the subject alike.
+fn compute(title: &str, summary_text: &str, gazetteer: &Gazetteer) -> ItemFeatures {
     let title_words = gazetteer.words(&prepare(title));
-    let mut summary_words = gazetteer.words(&prepare(&summary_text));
-    summary_words.truncate(SUMMARY_WORDS);
+    let summary_words = lead_words(summary_text, gazetteer);
 
     let mut item_matches = gazetteer.matches_item(&[&title_words, &summary_words]);
     let summary_matches = item_matches.pop().unwrap_or_default();
@@ -137,15 +183,15 @@ fn compute(title: &str, summary_text: String, gazetteer: &Gazetteer) -> ItemFeat
     text_tokens.sort();
     text_tokens.dedup();
 
-    let ids = |ms: &[Match], pick: &dyn Fn(Kind) -> bool| {
-        let mut v: Vec<String> = ms
+    let ids = |ms: &[Match], pick: &dyn Fn(Kind) -> bool| -> Box<[Arc<str>]> {
+        let mut v: Vec<Arc<str>> = ms
             .iter()
             .filter(|m| pick(gazetteer.kind(m.entry)))
-            .map(|m| gazetteer.tag_at(m.entry).id)
+            .map(|m| gazetteer.id_at(m.entry).clone())
             .collect();
         v.sort();
         v.dedup();
-        v
+        v.into_boxed_slice()
     };
     let is_country = |k: Kind| matches!(k, Kind::Country | Kind::Republic);
     let is_foreign = |k: Kind| k == Kind::Foreign;
@@ -163,39 +209,43 @@ fn compute(title: &str, summary_text: String, gazetteer: &Gazetteer) -> ItemFeat
     months.sort();
     months.dedup();
 
+    let title_countries = ids(&title_matches, &is_country)
+        .iter()
+        .map(|id| {
+            let regions = title_matches
+                .iter()
+                .find(|m| gazetteer.id_at(m.entry) == id)
+                .map(|m| gazetteer.part_of(m.entry).clone())
+                .unwrap_or_else(|| Arc::from([]));
+            (id.clone(), regions)
+        })
+        .collect();
+    let facts = Facts {
+        title_countries,
+        mentioned: ids(&all_matches, &|k| k != Kind::Foreign),
+        countries: ids(&all_matches, &is_country),
+        title_foreign: ids(&title_matches, &is_foreign),
+        foreign: ids(&all_matches, &is_foreign),
+        quantities: quantities
+            .into_iter()
+            .map(|(unit, values)| (unit.into_boxed_str(), values.into_boxed_slice()))
+            .collect(),
+        months: months.into_boxed_slice(),
+        title_negative: is_negative(&title_words),
+        title_places: subject::places(&title_words, &title_matches, gazetteer),
+        title_qualified: subject::qualified(&title_words, &title_matches).into_boxed_slice(),
+        title_stage: subject::stage(&title_words),
+    };
     ItemFeatures {
-        title_norm: normalize::normalize(title),
-        summary_norm: normalize::normalize(&summary_text),
         title_tokens,
         text_tokens,
         entities: gazetteer.tags_of(&all_matches, false),
-        title_countries: ids(&title_matches, &is_country)
-            .into_iter()
-            .map(|id| {
-                let m = title_matches
-                    .iter()
-                    .find(|m| gazetteer.tag_at(m.entry).id == id);
-                let regions = m
-                    .map(|m| gazetteer.part_of(m.entry).to_vec())
-                    .unwrap_or_default();
-                (id, regions)
-            })
-            .collect(),
-        mentioned: ids(&all_matches, &|k| k != Kind::Foreign),
-        title_foreign: ids(&title_matches, &is_foreign),
-        foreign: ids(&all_matches, &is_foreign),
-        quantities,
-        months,
-        title_negative: is_negative(&title_words),
-        countries: ids(&all_matches, &is_country),
-        title_places: subject::places(&title_words, &title_matches, gazetteer),
-        title_qualified: subject::qualified(&title_words, &title_matches),
-        title_stage: subject::stage(&title_words),
         about_region: relevance::region_weight(
             (&title_words, &title_matches),
             (&summary_words, &summary_matches),
             gazetteer,
         ) >= relevance::SUBJECT_WEIGHT,
+        facts,
     }
 }
 
@@ -237,7 +287,7 @@ fn content_tokens(words: &[String], matches: &[Match], g: &Gazetteer) -> Vec<Str
     let mut i = 0;
     while i < words.len() {
         if let Some(m) = next.peek().filter(|m| m.start == i) {
-            out.push(format!("@{}", g.tag_at(m.entry).id));
+            out.push(format!("@{}", g.id_at(m.entry)));
             if g.is_specific(m) {
                 // One token per mention, however many words it spells: محج قلعة is one city.
                 out.push(words[m.start..m.end].join("_"));

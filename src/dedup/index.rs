@@ -8,12 +8,13 @@ use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap;
 
 use super::coverage::Coverage;
-use super::features::weight;
-use super::verdict::{decide, Similarity};
+use super::features::{weight, Facts};
+use super::verdict::{decide, Side, Similarity, Tokens};
 use super::{DedupSettings, ItemFeatures, Reason};
 
 /// An indexed item. What every comparison reads is inline or in one allocation (`ids`); the rest of the decision's
-/// inputs sit behind a pointer, read only for candidates whose figures allow a merge.
+/// inputs sit behind a pointer, read only for candidates whose figures allow a merge. No token strings: the rules
+/// that read the other item's words get them through the vocabulary.
 #[derive(Debug)]
 struct Entry {
     item_id: i64,
@@ -24,8 +25,8 @@ struct Entry {
     title_len: u32,
     /// Total weight of the headline + summary tokens.
     text_total: f32,
-    /// Everything the decision reads besides the figures (some rules look at the other item's tokens too).
-    facts: Box<ItemFeatures>,
+    /// Everything the decision reads besides the figures and the tokens.
+    facts: Box<Facts>,
 }
 
 impl Entry {
@@ -67,6 +68,8 @@ pub struct StoryIndex {
     settings: DedupSettings,
     /// Token → id. Ids are never reused; the vocabulary grows with the language, not with the item count.
     vocabulary: FxHashMap<Box<str>, u32>,
+    /// Id → token.
+    words: Vec<Box<str>>,
     /// Token id → its weight (`features::weight`), computed once per token rather than per comparison.
     weights: Vec<f32>,
     /// Token id → the items containing it as `posting(time, slot)` keys, sorted: ordered by publication time,
@@ -112,6 +115,7 @@ impl StoryIndex {
         StoryIndex {
             settings,
             vocabulary: FxHashMap::default(),
+            words: Vec::new(),
             weights: Vec::new(),
             postings: Vec::new(),
             entries: Vec::new(),
@@ -165,8 +169,19 @@ impl StoryIndex {
         }
         // (same, reason): the decision without its human-readable detail.
         let judge = |(e, when, sim): &(&Entry, DateTime<Utc>, Similarity)| {
-            let (same, reason, ()) =
-                decide(f, published, &e.facts, *when, *sim, &self.settings, &|_| ());
+            let other = Side {
+                facts: &e.facts,
+                text: Tokens::Ids(e.text(), &self.words),
+            };
+            let (same, reason, ()) = decide(
+                f.side(),
+                published,
+                other,
+                *when,
+                *sim,
+                &self.settings,
+                &|_| (),
+            );
             (same, reason)
         };
         // The full decision only where the figures allow a merge; other candidates are judged only if they belong
@@ -332,7 +347,7 @@ impl StoryIndex {
 
     /// Records an item (new, rebuilt at start-up, or read back from the store) as a member of `story`. An item
     /// the index already holds is left as it is.
-    pub fn insert(&mut self, item_id: i64, story: i64, f: ItemFeatures, published: DateTime<Utc>) {
+    pub fn insert(&mut self, item_id: i64, story: i64, f: &ItemFeatures, published: DateTime<Utc>) {
         if self.by_item.contains_key(&item_id) {
             return;
         }
@@ -371,7 +386,7 @@ impl StoryIndex {
             ids: ids.into_boxed_slice(),
             title_len,
             text_total,
-            facts: Box::new(f),
+            facts: Box::new(f.facts.clone()),
         });
     }
 
@@ -384,6 +399,7 @@ impl StoryIndex {
                 None => {
                     let id = self.postings.len() as u32;
                     self.vocabulary.insert(tok.as_str().into(), id);
+                    self.words.push(tok.as_str().into());
                     self.weights.push(weight(tok));
                     self.postings.push(Vec::new());
                     id
@@ -510,9 +526,9 @@ mod tests {
         // Recent items first, then a report from a month ago arrives (a backlog).
         for i in 0..50 {
             let f = features(&format!("باكو تستضيف معرضا للكتاب رقم {i}"), None, &g);
-            index.insert(100 + i, 100 + i, f, day(30));
+            index.insert(100 + i, 100 + i, &f, day(30));
         }
-        index.insert(1, 7, a, day(0));
+        index.insert(1, 7, &a, day(0));
         assert_eq!(index.place(&b, day(0) + Duration::hours(3)), Some(7));
         assert_eq!(index.place(&b, day(4)), None, "beyond the window");
         index.evict_older_than(day(10));
@@ -529,7 +545,7 @@ mod tests {
             ..DedupSettings::default()
         };
         let mut index = StoryIndex::new(settings);
-        index.insert(1, 7, a.clone(), day(0));
+        index.insert(1, 7, &a, day(0));
         // Many later items sharing every word, each its own (contradicting: another figure) story.
         for i in 0..40 {
             let f = features(
@@ -537,7 +553,7 @@ mod tests {
                 None,
                 &g,
             );
-            index.insert(100 + i, 100 + i, f, day(0) + Duration::hours(10 + i));
+            index.insert(100 + i, 100 + i, &f, day(0) + Duration::hours(10 + i));
         }
         assert_eq!(index.place(&b, day(0) + Duration::minutes(30)), Some(7));
     }
@@ -575,7 +591,7 @@ mod tests {
             // Every item but one indexed: the probe also has tokens the index never saw.
             let mut index = StoryIndex::new(DedupSettings::default());
             for (i, f) in all.iter().enumerate().filter(|(i, _)| *i != skip) {
-                index.insert(i as i64, i as i64, f.clone(), day(0));
+                index.insert(i as i64, i as i64, f, day(0));
             }
             let probe = index.probe(&all[skip]);
             let mut marks = vec![0u8; index.weights.len()];

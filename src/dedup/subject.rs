@@ -115,15 +115,15 @@ pub(crate) fn stage(words: &[String]) -> Option<Stage> {
 
 /// Region places (not the country's own name; not a partner's capital, where any visit may take place) a
 /// headline names, as folded words ("خجند", "محج قلعه").
-pub(crate) fn places(words: &[String], matches: &[Match], g: &Gazetteer) -> Vec<String> {
-    let mut v: Vec<String> = matches
+pub(crate) fn places(words: &[String], matches: &[Match], g: &Gazetteer) -> Box<[Box<str>]> {
+    let mut v: Vec<Box<str>> = matches
         .iter()
         .filter(|m| g.phrase_kind(m) == PhraseKind::Place && g.kind(m.entry) != Kind::Foreign)
-        .map(|m| words[m.start..m.end].join(" "))
+        .map(|m| words[m.start..m.end].join(" ").into_boxed_str())
         .collect();
     v.sort();
     v.dedup();
-    v
+    v.into_boxed_slice()
 }
 
 /// Two spellings of one place (خجند/خوجند، طشقند/طاشقند، دوشنبه/دوشانبي): within two edits, or one for short names.

@@ -8,9 +8,44 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use super::features::weight;
+use super::features::{weight, EntityId, Facts, HeadlineCountry};
 use super::subject;
 use super::{DedupSettings, ItemFeatures};
+
+/// One side of a decision: its facts and its headline + summary tokens, as strings (an item's features) or as
+/// ids of the story index's vocabulary (an indexed item, which keeps no token strings of its own).
+#[derive(Clone, Copy)]
+pub(crate) struct Side<'a> {
+    pub(crate) facts: &'a Facts,
+    pub(crate) text: Tokens<'a>,
+}
+
+/// Headline + summary tokens of one side.
+#[derive(Clone, Copy)]
+pub(crate) enum Tokens<'a> {
+    Words(&'a [String]),
+    /// Ids and the vocabulary they index.
+    Ids(&'a [u32], &'a [Box<str>]),
+}
+
+impl Tokens<'_> {
+    fn any(self, mut f: impl FnMut(&str) -> bool) -> bool {
+        match self {
+            Tokens::Words(words) => words.iter().any(|w| f(w)),
+            Tokens::Ids(ids, vocabulary) => ids.iter().any(|&id| f(&vocabulary[id as usize])),
+        }
+    }
+}
+
+impl ItemFeatures {
+    /// This item as one side of a decision.
+    pub(crate) fn side(&self) -> Side<'_> {
+        Side {
+            facts: &self.facts,
+            text: Tokens::Words(&self.text_tokens),
+        }
+    }
+}
 
 /// Why two items were, or were not, put in the same story.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,42 +184,44 @@ fn intersection<T: Ord>(a: &[T], b: &[T], weight: impl Fn(&T) -> f32) -> f32 {
 }
 
 /// A headline country the other item mentions neither directly nor through a region containing it.
-fn missing<'a>(named: &'a [(String, Vec<String>)], other: &[String]) -> Option<&'a String> {
+fn missing<'a>(named: &'a [HeadlineCountry], other: &[EntityId]) -> Option<&'a EntityId> {
     named
         .iter()
         .find(|(id, regions)| !other.contains(id) && !regions.iter().any(|r| other.contains(r)))
         .map(|(id, _)| id)
 }
 
-fn missing_partner<'a>(named: &'a [String], other_all: &[String]) -> Option<&'a String> {
+fn missing_partner<'a>(named: &'a [EntityId], other_all: &[EntityId]) -> Option<&'a EntityId> {
     named.iter().find(|x| !other_all.contains(x))
 }
 
 /// Both headlines name places, none of one headline's places is named anywhere in the other item: two events
 /// in two cities. (A capital in one headline and none in the other is no contradiction.)
-fn other_place(a: &ItemFeatures, b: &ItemFeatures) -> Option<(String, String)> {
-    if a.title_places.is_empty() || b.title_places.is_empty() {
+fn other_place(a: Side, b: Side) -> Option<(String, String)> {
+    let (pa, pb) = (&a.facts.title_places, &b.facts.title_places);
+    if pa.is_empty() || pb.is_empty() {
         return None;
     }
-    let named_in = |p: &String, x: &ItemFeatures| {
+    let named_in = |p: &str, x: Side| {
         let token = p.replace(' ', "_");
-        x.title_places.iter().any(|q| subject::same_place(p, q))
-            || x.text_tokens.iter().any(|t| {
+        x.facts
+            .title_places
+            .iter()
+            .any(|q| subject::same_place(p, q))
+            || x.text.any(|t| {
                 // Lengths further apart than two edits cannot be one place: skip the distance.
                 t.len().abs_diff(token.len()) <= 4 && subject::same_place(&token, t)
             })
     };
-    let a_alone = a.title_places.iter().all(|p| !named_in(p, b));
-    let b_alone = b.title_places.iter().all(|p| !named_in(p, a));
-    (a_alone && b_alone).then(|| (a.title_places.join(", "), b.title_places.join(", ")))
+    let a_alone = pa.iter().all(|p| !named_in(p, b));
+    let b_alone = pb.iter().all(|p| !named_in(p, a));
+    (a_alone && b_alone).then(|| (pa.join(", "), pb.join(", ")))
 }
 
 /// The first contradiction between two items, if any.
-fn contradiction<D>(
-    a: &ItemFeatures,
-    b: &ItemFeatures,
-    describe: Describe<D>,
-) -> Option<(Reason, D)> {
+fn contradiction<D>(a: Side, b: Side, describe: Describe<D>) -> Option<(Reason, D)> {
+    let (sa, sb) = (a, b);
+    let (a, b) = (a.facts, b.facts);
     if let Some(x) = missing(&a.title_countries, &b.mentioned)
         .or_else(|| missing(&b.title_countries, &a.mentioned))
     {
@@ -205,9 +242,9 @@ fn contradiction<D>(
         ));
     }
     for (unit, va) in &a.quantities {
-        if let Some(vb) = b.quantities.get(unit) {
+        if let Some(vb) = b.quantity(unit) {
             if !va.iter().any(|x| vb.contains(x)) {
-                let unit = if unit.is_empty() { "(no unit)" } else { unit };
+                let unit: &str = if unit.is_empty() { "(no unit)" } else { unit };
                 return Some((
                     Reason::OtherFigure,
                     describe(format_args!("{unit}: {va:?} vs {vb:?}")),
@@ -236,7 +273,7 @@ fn contradiction<D>(
             )),
         ));
     }
-    if let Some((x, y)) = other_place(a, b) {
+    if let Some((x, y)) = other_place(sa, sb) {
         return Some((
             Reason::OtherPlace,
             describe(format_args!("places `{x}` vs `{y}`")),
@@ -272,14 +309,14 @@ pub fn same_story(
     tb: DateTime<Utc>,
     s: &DedupSettings,
 ) -> Verdict {
-    judge(a, ta, b, tb, Similarity::of(a, b), s)
+    judge(a.side(), ta, b.side(), tb, Similarity::of(a, b), s)
 }
 
 /// The decision from the similarity figures and everything else the items say.
 pub(crate) fn judge(
-    a: &ItemFeatures,
+    a: Side,
     ta: DateTime<Utc>,
-    b: &ItemFeatures,
+    b: Side,
     tb: DateTime<Utc>,
     sim: Similarity,
     s: &DedupSettings,
@@ -302,9 +339,9 @@ pub(crate) type Describe<'f, D> = &'f dyn Fn(fmt::Arguments<'_>) -> D;
 
 /// The rules: whether `a` and `b` are one story, why, and the detail `describe` makes of it.
 pub(crate) fn decide<D>(
-    a: &ItemFeatures,
+    a: Side,
     ta: DateTime<Utc>,
-    b: &ItemFeatures,
+    b: Side,
     tb: DateTime<Utc>,
     sim: Similarity,
     s: &DedupSettings,
@@ -341,7 +378,12 @@ pub(crate) fn decide<D>(
             describe(format_args!("headline similarity {title_similarity:.2}")),
         );
     }
-    let shares_entity = a.entities.iter().any(|e| b.entities.contains(e));
+    // `mentioned` is the item's region entities, by id.
+    let shares_entity = a
+        .facts
+        .mentioned
+        .iter()
+        .any(|e| b.facts.mentioned.contains(e));
     if shares_entity && shared_weight >= s.shared_weight && shared_fraction >= s.shared_fraction {
         return verdict(
             true,
@@ -391,29 +433,24 @@ impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (label, x) in [("A", &self.a), ("B", &self.b)] {
             let ents: Vec<&str> = x.entities.iter().map(|e| e.id.as_str()).collect();
-            writeln!(f, "{label} title:    {}", x.title_norm)?;
-            writeln!(f, "{label} summary:  {}", x.summary_norm)?;
+            let facts = &x.facts;
             writeln!(f, "{label} tokens:   {}", x.title_tokens.join(" "))?;
             writeln!(f, "{label} text:     {}", x.text_tokens.join(" "))?;
-            let heads: Vec<&str> = x
-                .title_countries
-                .iter()
-                .map(|(id, _)| id.as_str())
-                .collect();
+            let heads: Vec<&str> = facts.title_countries.iter().map(|(id, _)| &**id).collect();
             writeln!(
                 f,
                 "{label} entities: {ents:?} headline countries {heads:?} partners {:?}",
-                x.foreign
+                facts.foreign
             )?;
             writeln!(
                 f,
                 "{label} figures:  {:?} months {:?} negative headline {}",
-                x.quantities, x.months, x.title_negative
+                facts.quantities, facts.months, facts.title_negative
             )?;
             writeln!(
                 f,
                 "{label} subject:  countries {:?} headline places {:?} qualified {:?} stage {:?}; about the region: {}",
-                x.countries, x.title_places, x.title_qualified, x.title_stage, x.about_region
+                facts.countries, facts.title_places, facts.title_qualified, facts.title_stage, x.about_region
             )?;
         }
         let v = &self.verdict;

@@ -113,8 +113,63 @@ fn arabic_ish() -> impl Strategy<Value = String> {
     proptest::collection::vec(ranges, 0..40).prop_map(|v| v.into_iter().collect())
 }
 
+/// The general path alone, as every text took it before the direct path existed.
+fn normalize_general(text: &str) -> String {
+    let mut folded = Vec::new();
+    fold_general(text, &mut folded);
+    assemble(&folded, text.len())
+}
+
+#[test]
+fn the_direct_path_agrees_with_the_general_one_on_every_character_it_takes() {
+    let mut taken = 0;
+    for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+        if common_fold(c).is_none() {
+            continue;
+        }
+        taken += 1;
+        // Alone, inside a word, between digits (numeric separators), between spaces.
+        for text in [
+            format!("{c}"),
+            format!("ب{c}ب"),
+            format!("a{c}b"),
+            format!("1{c}2"),
+            format!("12{c}345"),
+            format!(" {c} "),
+        ] {
+            let mut direct = Vec::new();
+            assert!(fold_common(&text, &mut direct), "{c:?} in {text:?}");
+            assert_eq!(
+                assemble(&direct, text.len()),
+                normalize_general(&text),
+                "U+{:04X} in {text:?}",
+                c as u32
+            );
+        }
+    }
+    assert!(
+        taken > 200,
+        "the direct path takes ASCII and Arabic: {taken}"
+    );
+}
+
+/// Text made only of characters the direct path takes, as headlines are.
+fn common_text() -> impl Strategy<Value = String> {
+    let common: Vec<char> = (0..0x3000u32)
+        .filter_map(char::from_u32)
+        .filter(|&c| common_fold(c).is_some())
+        .collect();
+    proptest::collection::vec(proptest::sample::select(common), 0..60)
+        .prop_map(|v| v.into_iter().collect())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn the_direct_path_agrees_with_the_general_one(s in common_text()) {
+        prop_assert_eq!(normalize(&s), normalize_general(&s));
+    }
 
     #[test]
     fn idempotent(s in arabic_ish()) {

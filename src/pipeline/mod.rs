@@ -226,11 +226,7 @@ impl Engine {
                             .ttl_minutes
                             .map(|m| Duration::from_secs(u64::from(m) * 60));
                         over_cap = read.items_over_cap;
-                        items = read
-                            .items
-                            .into_iter()
-                            .map(|item| self.prepare(item, now))
-                            .collect();
+                        items = self.prepare_all(read.items, now).await?;
                     }
                     Err((message, discovery)) => {
                         record.error = Some(message);
@@ -315,6 +311,25 @@ impl Engine {
         Ok(report)
     }
 
+    /// Keys, dates and matching features of a fetch's entries, computed on a blocking thread: folding and
+    /// tagging are CPU work, and done here — beside the fetches, in parallel across sources — they leave the
+    /// single writer only placing and storing.
+    async fn prepare_all(
+        &self,
+        items: Vec<ParsedItem>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(IncomingItem, ItemFeatures)>> {
+        let gazetteer = self.gazetteer.clone();
+        tokio::task::spawn_blocking(move || {
+            items
+                .into_iter()
+                .map(|item| prepare(item, now, &gazetteer))
+                .collect()
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("feature task: {e}")))
+    }
+
     /// Stores one source's fetch (its items and its fetch state) through the write queue, which commits the
     /// results of every fetch ready at the time together (see [`Writer::store_queued`]); returns once it is durable.
     async fn store_fetch(
@@ -333,41 +348,6 @@ impl Engine {
         answer
             .await
             .map_err(|_| Error::Internal("the writer stopped before storing a fetch".into()))?
-    }
-
-    /// Keys, date and matching features of one parsed entry.
-    fn prepare(&self, item: ParsedItem, now: DateTime<Utc>) -> (IncomingItem, ItemFeatures) {
-        let content = item.content.as_deref().or(item.summary.as_deref());
-        let source_key = identity::source_key(
-            item.guid.as_deref(),
-            item.link.as_deref(),
-            &item.title,
-            content,
-        );
-        let url_key = identity::url_key(item.link.as_deref());
-        // A date in the future (a wrong time zone at the outlet) would pin the item to the top: use now instead.
-        let sort_time = item
-            .published
-            .or(item.updated)
-            .filter(|t| *t <= now + chrono::Duration::minutes(5))
-            .unwrap_or(now);
-        let features = dedup::item_features(
-            &item.title,
-            item.summary.as_deref(),
-            item.content.as_deref(),
-            &self.gazetteer,
-        );
-        let tags = features.region_tags();
-        (
-            IncomingItem {
-                source_key,
-                url_key,
-                item,
-                sort_time,
-                tags,
-            },
-            features,
-        )
     }
 
     /// Takes the writer lock — waiting for any write in progress — and runs `f` with it on a blocking thread
@@ -401,6 +381,45 @@ impl Engine {
             .await
             .map_err(|e| Error::Internal(format!("view task: {e}")))
     }
+}
+
+/// Keys, date and matching features of one parsed entry.
+fn prepare(
+    item: ParsedItem,
+    now: DateTime<Utc>,
+    gazetteer: &Gazetteer,
+) -> (IncomingItem, ItemFeatures) {
+    let content = item.content.as_deref().or(item.summary.as_deref());
+    let source_key = identity::source_key(
+        item.guid.as_deref(),
+        item.link.as_deref(),
+        &item.title,
+        content,
+    );
+    let url_key = identity::url_key(item.link.as_deref());
+    // A date in the future (a wrong time zone at the outlet) would pin the item to the top: use now instead.
+    let sort_time = item
+        .published
+        .or(item.updated)
+        .filter(|t| *t <= now + chrono::Duration::minutes(5))
+        .unwrap_or(now);
+    let features = dedup::item_features(
+        &item.title,
+        item.summary.as_deref(),
+        item.content.as_deref(),
+        gazetteer,
+    );
+    let tags = features.region_tags();
+    (
+        IncomingItem {
+            source_key,
+            url_key,
+            item,
+            sort_time,
+            tags,
+        },
+        features,
+    )
 }
 
 fn log_report(r: &PollReport) {

@@ -71,7 +71,8 @@ impl Writer {
         let since = now - self.horizon();
         for item in self.store.items_since(since)? {
             let f = stored_features(&item, &self.gazetteer);
-            self.index.insert(item.id, item.story_id, f, item.sort_time);
+            self.index
+                .insert(item.id, item.story_id, &f, item.sort_time);
         }
         self.index.covered(since, DateTime::<Utc>::MAX_UTC);
         Ok(())
@@ -262,7 +263,8 @@ impl StoryPlacer for IndexPlacer<'_> {
     fn recall(&mut self, from: DateTime<Utc>, to: DateTime<Utc>, items: Vec<WindowItem>) {
         for item in items {
             let f = stored_features(&item, self.gazetteer);
-            self.index.insert(item.id, item.story_id, f, item.sort_time);
+            self.index
+                .insert(item.id, item.story_id, &f, item.sort_time);
         }
         self.index.covered(from, to);
     }
@@ -270,10 +272,12 @@ impl StoryPlacer for IndexPlacer<'_> {
         self.index.place(&self.features[i], self.items[i].sort_time)
     }
     fn placed(&mut self, i: usize, item_id: i64, story_id: i64) {
+        // The index copies only the facts it keeps (a group that fails is stored again one fetch at a time, so
+        // the features stay with the fetch).
         self.index.insert(
             item_id,
             story_id,
-            self.features[i].clone(),
+            &self.features[i],
             self.items[i].sort_time,
         );
     }

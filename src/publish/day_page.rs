@@ -107,6 +107,7 @@ mod tests {
         assert!(p.contains(
             "<a class=\"older\" rel=\"prev\" href=\"/day/2026-11-20\">اليوم السابق: ٢٠ نوفمبر ٢٠٢٦ ←</a>"
         ));
+        assert!(p.contains("<link rel=\"next\" href=\"/day/2026-11-28\">\n<link rel=\"prev\" href=\"/day/2026-11-20\">\n<style>"));
         assert!(p.contains("<p class=\"also\">أيضاً في:"));
         assert!(p.contains("<time datetime=\"2026-11-27T11:00:00Z\">"));
         assert!(

@@ -142,6 +142,18 @@ pub(crate) fn render_page(
             escape_markup(&clean_text(&a.href))
         );
     }
+    if let Some(pager) = extras.pager {
+        // The same links as the pager at the end, for browsers and crawlers that follow a series.
+        for (rel, link) in [("next", &pager.newer), ("prev", &pager.older)] {
+            if let Some(l) = link {
+                let _ = writeln!(
+                    x,
+                    "<link rel=\"{rel}\" href=\"{}\">",
+                    escape_markup(&clean_text(&l.href))
+                );
+            }
+        }
+    }
     let _ = write!(x, "<style>\n{CSS}</style>\n</head>\n<body>\n<header>\n");
     let _ = writeln!(
         x,

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -116,14 +117,15 @@ pub(crate) enum PhraseKind {
 /// One validated entity with its phrases already folded into word sequences.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
-    pub id: String,
+    /// Shared, so that every item's features refer to it without a copy.
+    pub id: Arc<str>,
     pub name: String,
     pub kind: Kind,
     pub phrases: Vec<Vec<String>>,
     /// Parallel to `phrases`: what each one names.
     pub kinds: Vec<PhraseKind>,
     /// Ids of wider region entities this one lies in (kz → central-asia).
-    pub part_of: Vec<String>,
+    pub part_of: Arc<[Arc<str>]>,
     pub excludes: Vec<Vec<String>>,
 }
 
@@ -303,18 +305,22 @@ pub(crate) fn parse(src: &str, path: &Path) -> Result<Vec<Entry>, GazetteerError
         let (phrases, kinds) = phrases.into_iter().unzip();
         part_of_refs.push(e.part_of.clone());
         entries.push(Entry {
-            id: id.clone(),
+            id: id.as_str().into(),
             name: e.name.into_inner(),
             kind,
             phrases,
             kinds,
-            part_of: e.part_of.into_iter().map(Spanned::into_inner).collect(),
+            part_of: e
+                .part_of
+                .iter()
+                .map(|r| r.get_ref().as_str().into())
+                .collect(),
             excludes,
         });
     }
     for refs in &part_of_refs {
         for r in refs {
-            let target = entries.iter().find(|e| &e.id == r.get_ref());
+            let target = entries.iter().find(|e| *e.id == **r.get_ref());
             if !target.is_some_and(|t| t.kind == Kind::Region) {
                 return Err(invalid(
                     r.span(),

@@ -14,7 +14,7 @@
 
 use std::fmt;
 
-use super::words::{lookup_forms, query_words, stem};
+use super::words::{lookup_forms, query_words};
 
 /// Longest query accepted, in characters.
 pub(crate) const MAX_QUERY_CHARS: usize = 256;
@@ -305,15 +305,27 @@ impl Query {
     }
 
     /// The FTS5 expression for this query over the index's `title`, `body` and `entities` columns. Built only
-    /// from folded words (letters, digits, `.`) in double quotes and our own operators.
+    /// from folded words (letters, digits, `.`) in double quotes and our own operators. (The store runs
+    /// [`Query::to_match_in`]; this is every form, for tests.)
+    #[cfg(test)]
     pub(crate) fn to_match(&self) -> String {
+        self.to_match_in(&mut |_| true)
+    }
+
+    /// [`Query::to_match`] with a phrase built only from the word forms `indexed` says the index holds (a word
+    /// with none keeps its first form, so the expression stays valid). A phrase is every combination of its
+    /// words' forms (up to ~30 each), but few forms of a word occur in any text: asking once per form is far
+    /// cheaper than FTS5 opening each absent form in every combination, and it lets the phrase spend its
+    /// [`MAX_PHRASE_FORMS`] on forms that can match. A single word's forms go in as they are: FTS5 opens each
+    /// once anyway, and asking first measured slower.
+    pub(crate) fn to_match_in(&self, indexed: &mut dyn FnMut(&str) -> bool) -> String {
         let text = "{title body}";
         let mut required = Vec::new();
         if !self.clauses.is_empty() {
             let clauses: Vec<String> = self
                 .clauses
                 .iter()
-                .map(|c| any_of(c.iter().map(term_match)))
+                .map(|c| any_of(c.iter().map(|t| term_match(t, &mut *indexed))))
                 .collect();
             required.push(format!("{text} : ({})", clauses.join(" AND ")));
         }
@@ -327,7 +339,7 @@ impl Query {
         if !self.excluded.is_empty() {
             expr = format!(
                 "({expr}) NOT {text} : {}",
-                any_of(self.excluded.iter().map(term_match))
+                any_of(self.excluded.iter().map(|t| term_match(t, &mut *indexed)))
             );
         }
         if !self.excluded_countries.is_empty() {
@@ -350,15 +362,61 @@ fn quoted(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-/// A word under each of its index forms, or a phrase whose first word takes each form (a proclitic attaches to
-/// the first word of a phrase; the others keep theirs as typed).
-fn term_match(term: &Term) -> String {
-    let rest: Vec<&str> = term.words[1..].iter().map(|w| stem(w)).collect();
-    any_of(lookup_forms(&term.words[0]).into_iter().map(|first| {
-        let mut phrase = vec![first.as_str()];
-        phrase.extend(&rest);
-        quoted(&phrase.join(" "))
-    }))
+/// Most FTS5 strings one phrase expands to. Every word of a phrase is looked up under each of its forms, and a
+/// phrase is one FTS5 string per combination, so each word keeps only its likeliest forms when the product would
+/// pass this (two words keep 16 each; three 6; four 4; five to eight 2).
+pub(crate) const MAX_PHRASE_FORMS: usize = 256;
+
+/// How many forms each word of an `n`-word phrase keeps: the most that stay within [`MAX_PHRASE_FORMS`].
+fn forms_per_word(n: usize) -> usize {
+    (2..=MAX_PHRASE_FORMS)
+        .take_while(|k| {
+            k.checked_pow(n as u32)
+                .is_some_and(|v| v <= MAX_PHRASE_FORMS)
+        })
+        .last()
+        .unwrap_or(1)
+}
+
+/// A word under each of its index forms, or a phrase as every combination of its words' forms (a proclitic or a
+/// pronoun may be on any word of it: "ممر الشمال وجنوب", "رئيس حكومتها").
+fn term_match(term: &Term, indexed: &mut dyn FnMut(&str) -> bool) -> String {
+    if let [word] = term.words.as_slice() {
+        return any_of(lookup_forms(word).iter().map(|f| quoted(f)));
+    }
+    // Forms are likeliest first, so asking can stop at the first `keep` the index holds.
+    let keep = forms_per_word(term.words.len());
+    let forms: Vec<Vec<String>> = term
+        .words
+        .iter()
+        .map(|w| {
+            let all = lookup_forms(w);
+            let held: Vec<String> = all
+                .iter()
+                .filter(|f| indexed(f))
+                .take(keep)
+                .cloned()
+                .collect();
+            if held.is_empty() {
+                all.into_iter().take(1).collect()
+            } else {
+                held
+            }
+        })
+        .collect();
+    let mut phrases = vec![String::new()];
+    for word_forms in &forms {
+        phrases = phrases
+            .iter()
+            .flat_map(|start| {
+                word_forms.iter().map(move |f| match start.as_str() {
+                    "" => f.clone(),
+                    _ => format!("{start} {f}"),
+                })
+            })
+            .collect();
+    }
+    any_of(phrases.iter().map(|p| quoted(p)))
 }
 
 #[cfg(test)]

@@ -116,3 +116,72 @@ fn match_expression_quotes_every_word() {
     let m = parse("NEAR(a b) title:x AND * ^").unwrap().to_match();
     assert!(!m.contains("NEAR(") && !m.contains("title:"), "{m}");
 }
+
+/// The FTS5 strings one term's MATCH expression is made of.
+fn strings(m: &str) -> Vec<String> {
+    m.split('"').skip(1).step_by(2).map(String::from).collect()
+}
+
+#[test]
+fn every_word_of_a_phrase_takes_its_proclitic_forms() {
+    let q = parse("\"ممر الشمال جنوب\"").unwrap();
+    let all = strings(&term_match(&q.clauses[0][0], &mut |_| true));
+    for written in [
+        "ممر شمال جنوب",
+        "وممر شمال جنوب",
+        "ممر شمال وجنوب",
+        "ممر بشمال جنوب",
+    ] {
+        let stored = crate::search::words::index_words(written).join(" ");
+        assert!(all.contains(&stored), "{written} → {stored} not in {all:?}");
+    }
+    // A pronoun on a later word: "رئيس حكومتها" is found by the phrase "رئيس الحكومة".
+    let q = parse("\"رئيس الحكومة\"").unwrap();
+    let all = strings(&term_match(&q.clauses[0][0], &mut |_| true));
+    let stored = crate::search::words::index_words("رئيس حكومتها").join(" ");
+    assert!(all.contains(&stored), "{stored} not in {all:?}");
+}
+
+#[test]
+fn a_long_phrase_stays_within_its_budget() {
+    assert_eq!(forms_per_word(2), 16);
+    assert_eq!(forms_per_word(3), 6);
+    assert_eq!(forms_per_word(4), 4);
+    assert_eq!(forms_per_word(8), 2);
+    assert_eq!(forms_per_word(9), 1);
+    for n in 2..=MAX_WORDS {
+        let phrase = format!("\"{}\"", vec!["الحكومة"; n].join(" "));
+        let q = parse(&phrase).unwrap();
+        let all = strings(&term_match(&q.clauses[0][0], &mut |_| true));
+        assert!(all.len() <= MAX_PHRASE_FORMS, "{n} words: {}", all.len());
+        // The phrase as typed (each word's own index form) is always among them.
+        assert_eq!(all[0], vec!["حكوم"; n].join(" "));
+    }
+}
+
+#[test]
+fn only_forms_the_index_holds_are_asked_for() {
+    let q = parse("\"رئيس الحكومة\" -وقتها").unwrap();
+    let held = ["رييس", "حكومتها", "وحكوم"];
+    let m = q.to_match_in(&mut |w| held.contains(&w));
+    let (phrase, excluded) = m.split_once(" NOT ").unwrap();
+    assert_eq!(strings(phrase), ["رييس وحكوم", "رييس حكومتها"], "{m}");
+    // A single word keeps all its forms; a phrase word none of whose forms is held keeps its first form.
+    assert_eq!(strings(excluded), lookup_forms("وقتها"));
+    let m = parse("\"رئيس الحكومة\"")
+        .unwrap()
+        .to_match_in(&mut |_| false);
+    assert_eq!(strings(&m), ["رييس حكوم"]);
+}
+
+#[test]
+fn asking_stops_at_the_forms_a_phrase_keeps() {
+    let q = parse("\"الحكومة الجديدة في العاصمة\"").unwrap();
+    let mut asked = 0;
+    let m = q.to_match_in(&mut |_| {
+        asked += 1;
+        true
+    });
+    assert_eq!(asked, 3 * forms_per_word(3));
+    assert_eq!(strings(&m).len(), forms_per_word(3).pow(3));
+}

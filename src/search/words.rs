@@ -12,6 +12,11 @@
 //!   query word is looked up under each proclitic form ([`lookup_forms`]): "كازاخستان" finds "بكازاخستان",
 //!   "وكازاخستان" and "لكازاخستانية". A query word the gazetteer knows behind a proclitic ("بكازاخستان") is reduced
 //!   to the bare word first, as story matching does.
+//! - **attached pronouns** (ها، هم، هما، هن، نا، كم، ه، ي): a feminine noun's ة is written ت before one
+//!   ("عاصمة" → "عاصمتها"), which no suffix rule can undo without also cutting real ت endings (وقت، بيروت). The
+//!   index keeps such words as they are; the query side bridges them ([`lookup_forms`]): a query word with a
+//!   pronoun is also read as its bare noun ("عاصمتها" → "عاصمة", "سياساتهم" → "سياسات"), and a word ending in ة
+//!   is also looked up under its pronoun forms ("عاصمة" finds "عاصمتها", "لعاصمتهم", "عاصمته").
 //!
 //! Every index word is one FTS5 token: the folded text contains only letters, digits and a `.` inside numbers, and
 //! the index's `ascii` tokenizer (with `.` as a token character) splits it exactly at the spaces this module puts.
@@ -62,19 +67,110 @@ pub(crate) fn query_words(text: &str, is_known: &dyn Fn(&str) -> bool) -> Vec<St
     normalize::tokens_with(text, is_known)
 }
 
-/// The index words under which a query word (from [`query_words`]) is found: its stem, and the stem of every
-/// proclitic form of it — exactly what [`index_words`] stores for "و"+word, "ب"+word… Numbers and words shorter
-/// than three letters are looked up as they are (a proclitic in front of "5" or "اب" is noise, not a form).
+/// Pronouns attached to a noun, the commoner in news first (none is the end of another). The index keeps them on
+/// the word (see the module doc).
+const PRONOUNS: &[&str] = &["ه", "ها", "هم", "هما", "نا", "هن", "كم", "ي"];
+
+/// The pronouns distinctive enough to read off any word ending in them: نا and كم end too many plain words
+/// (أستانا، تراكم), and ه/ي are [`stem`]'s business anyway.
+const LONG_PRONOUNS: &[&str] = &["هما", "ها", "هم", "هن"];
+
+/// The folded query word itself, and the bare noun under an attached pronoun: "عاصمتها" is also "عاصمه" (its ة
+/// came back) and "عاصمت"; "سياساتهم" is also "سياسات". A word carrying a pronoun is a noun, so a proclitic in
+/// front of it is taken off as well: "لعاصمتها" is also read as "عاصمتها", "عاصمه", "عاصمت". (A proclitic alone is
+/// never taken off a query word: "كبير" is not "بير".)
+fn readings(word: &str) -> Vec<String> {
+    let mut readings = pronoun_readings(word);
+    if readings.len() > 1 {
+        for rest in PROCLITICS.iter().filter_map(|p| word.strip_prefix(p)) {
+            let under = pronoun_readings(rest);
+            if under.len() > 1 && rest.chars().count() >= MIN_STEM {
+                for r in under {
+                    if !readings.contains(&r) {
+                        readings.push(r);
+                    }
+                }
+            }
+        }
+    }
+    readings
+}
+
+/// The word, and the noun under an attached pronoun (see [`readings`]).
+fn pronoun_readings(word: &str) -> Vec<String> {
+    let mut readings = vec![word.to_string()];
+    let letters = |w: &str| w.chars().count();
+    if let Some(noun) = PRONOUNS
+        .iter()
+        .find_map(|p| word.strip_suffix(p)?.strip_suffix('ت'))
+        .filter(|n| letters(n) >= 2 && !n.ends_with('ا'))
+    {
+        readings.push(format!("{noun}ه"));
+    }
+    if let Some(bare) = LONG_PRONOUNS
+        .iter()
+        .find_map(|p| word.strip_suffix(p))
+        .filter(|b| letters(b) >= MIN_STEM)
+    {
+        readings.push(bare.to_string());
+    }
+    readings
+}
+
+/// The pronouns a query for a noun ending in ة looks for after it, written with ت: the ones news text uses
+/// (its, their, our). ه and ي need no entry: "عاصمته" and "عاصمتي" are stored as "عاصمت".
+const WRITTEN_PRONOUNS: &[&str] = &["ها", "هم", "هما", "نا"];
+
+/// The proclitics looked for in front of a pronoun form: the common ones ("وعاصمتها", "بعاصمتهم", "لحكومتنا");
+/// every combination would triple a word's forms for spellings news text hardly has.
+const PRONOUN_FORM_PROCLITICS: usize = 4;
+
+/// The words an item may write for a noun reading: the noun, and when it ends in ة (folded to ه) the forms with
+/// an attached pronoun, where the ة is written ت ("عاصمه" → "عاصمت", "عاصمتها", "عاصمتهم"…).
+fn written_forms(reading: &str) -> Vec<String> {
+    let mut forms = vec![reading.to_string()];
+    if let Some(base) = reading.strip_suffix('ه').filter(|b| b.chars().count() >= 2) {
+        forms.push(format!("{base}ت"));
+        forms.extend(WRITTEN_PRONOUNS.iter().map(|p| format!("{base}ت{p}")));
+    }
+    forms
+}
+
+/// The index words under which a query word (from [`query_words`]) is found, likeliest first: for each reading
+/// of it (itself, the noun under an attached pronoun), each way an item may write that noun (with a pronoun after
+/// a ة) with a proclitic in front ("و"+word, "ب"+word…; the common ones only before a pronoun form), the word
+/// [`index_words`] stores for it — about 30 forms for a noun ending in ة, 11 for most words. Within a reading
+/// the forms come in order of how many steps they are from the plain word (a proclitic's rank plus a pronoun's),
+/// so a phrase that keeps only its words' first forms keeps a mix of both. Numbers and words shorter than three
+/// letters are looked up as they are (a proclitic in front of "5" or "اب" is noise, not a form).
 pub(crate) fn lookup_forms(word: &str) -> Vec<String> {
-    let mut forms = vec![stem(word).to_string()];
     let letters = word.chars().filter(|c| c.is_alphabetic()).count();
     if letters < MIN_STEM || word.chars().any(|c| c.is_ascii()) {
-        return forms;
+        return vec![stem(word).to_string()];
     }
-    for p in PROCLITICS {
-        let form = stem(&format!("{p}{word}")).to_string();
-        if !forms.contains(&form) {
-            forms.push(form);
+    let proclitics: Vec<&str> = std::iter::once("")
+        .chain(PROCLITICS.iter().copied())
+        .collect();
+    let mut forms: Vec<String> = Vec::new();
+    for reading in readings(word) {
+        let written = written_forms(&reading);
+        let mut ranked: Vec<(usize, String)> = Vec::new();
+        for (w, form) in written.iter().enumerate() {
+            let in_front = if w == 0 {
+                &proclitics[..]
+            } else {
+                &proclitics[..PRONOUN_FORM_PROCLITICS]
+            };
+            for (p, proclitic) in in_front.iter().enumerate() {
+                ranked.push((w + p, format!("{proclitic}{form}")));
+            }
+        }
+        ranked.sort_by_key(|(rank, _)| *rank);
+        for (_, surface) in ranked {
+            let form = stem(&surface);
+            if !forms.iter().any(|f| f == form) {
+                forms.push(form.to_string());
+            }
         }
     }
     forms
@@ -83,6 +179,7 @@ pub(crate) fn lookup_forms(word: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn one(text: &str) -> String {
         index_words(text).join(" ")
@@ -145,10 +242,85 @@ mod tests {
         assert_eq!(lookup_forms("اب"), vec!["اب"]);
     }
 
+    /// Whether the query word finds the item word: the item's index word is among the query's lookup forms.
+    fn finds(query: &str, surface: &str) -> bool {
+        let stored = one(surface);
+        let query = query_words(query, &|_| false);
+        query.len() == 1 && lookup_forms(&query[0]).contains(&stored)
+    }
+
+    #[test]
+    fn a_pronoun_after_ta_marbuta_meets_the_bare_noun() {
+        for (query, surface) in [
+            ("عاصمتها", "عاصمة"),
+            ("عاصمتها", "العاصمة"),
+            ("عاصمتهم", "وعاصمة"),
+            ("حكومتنا", "الحكومة"),
+            ("ولايته", "ولاية"),
+            ("عاصمة", "عاصمتها"),
+            ("العاصمة", "لعاصمتها"),
+            ("الحكومة", "حكومتهم"),
+            ("الحكومة", "بحكومته"),
+            ("ولاية", "ولايتهما"),
+            ("عاصمتها", "بعاصمتهم"),
+            ("حكومتكم", "فبالحكومة"),
+            ("لعاصمتها", "العاصمة"),
+            ("وبعاصمتهم", "عاصمة"),
+            ("وسياساتها", "السياسات"),
+        ] {
+            assert!(finds(query, surface), "{query} should find {surface}");
+        }
+    }
+
+    #[test]
+    fn a_pronoun_after_other_words_is_read_off() {
+        for (query, surface) in [
+            ("وقتها", "وقت"),
+            ("سياساتهم", "السياسات"),
+            ("سياساتهم", "سياسة"),
+            ("اقتصادها", "الاقتصاد"),
+        ] {
+            assert!(finds(query, surface), "{query} should find {surface}");
+        }
+        // Plain words ending like a pronoun keep meaning themselves only.
+        assert!(!finds("استانا", "استا"));
+        assert!(!finds("تراكم", "ترا"));
+        assert!(
+            !finds("كبير", "بئر"),
+            "a proclitic alone stays on the query word"
+        );
+        assert!(!finds("بيشكيك", "يشكيك"));
+    }
+
     #[test]
     fn gazetteer_words_lose_their_proclitic_in_queries() {
         let known = |w: &str| w == "كازاخستان";
         assert_eq!(query_words("بكازاخستان", &known), vec!["كازاخستان"]);
         assert_eq!(query_words("بالغاز", &known), vec!["غاز"]);
+    }
+
+    /// Arabic letters a generated noun is made of (no ة/ه/ت/ا/ى at the end: the generator adds the ending).
+    const LETTERS: &[char] = &[
+        'ب', 'ج', 'د', 'ر', 'س', 'ش', 'ص', 'ع', 'غ', 'ق', 'ل', 'م', 'ن', 'و', 'ي', 'ح', 'خ', 'ز',
+        'ط', 'ف',
+    ];
+
+    proptest! {
+        /// Any feminine noun written with any pronoun and proclitic is found by the bare noun with the article,
+        /// and the pronoun form as a query finds the bare noun.
+        #[test]
+        fn feminine_nouns_meet_their_pronoun_forms(
+            root in proptest::collection::vec(proptest::sample::select(LETTERS), 3..6),
+            pronoun in proptest::sample::select(&["ها", "هم", "هما", "نا", "ه", "ي"][..]),
+            proclitic in proptest::sample::select(&["", "و", "ب", "ل"][..]),
+        ) {
+            // "لل" in front (ل with the article, also after و/ف) is stripped by the normalizer whatever follows.
+            let root: String = root.into_iter().collect();
+            prop_assume!(!["ل", "ول", "فل"].iter().any(|p| root.starts_with(p)));
+            let noun = format!("{root}ة");
+            let surface = format!("{proclitic}{root}ت{pronoun}");
+            prop_assert!(finds(&format!("ال{noun}"), &surface), "{noun} → {surface}");
+            prop_assert!(finds(&format!("{root}ت{pronoun}"), &format!("{proclitic}{noun}")), "{surface} → {noun}");
+        }
     }
 }

@@ -281,7 +281,11 @@ fn run(
     let mut seen = HashSet::new();
     // The `limit` newest story dates met so far; its minimum is the date a new story must beat.
     let mut newest: BinaryHeap<Reverse<i64>> = BinaryHeap::new();
-    let mut rows = matches.query([query.to_match()])?;
+    let mut held =
+        conn.prepare_cached("SELECT 1 FROM item_search WHERE item_search MATCH ?1 LIMIT 1")?;
+    // An error here shows again when the whole expression runs; keep the form meanwhile.
+    let expr = query.to_match_in(&mut |word| held.exists([format!("\"{word}\"")]).unwrap_or(true));
+    let mut rows = matches.query([expr])?;
     while let Some(row) = rows.next()? {
         let key: i64 = row.get(0)?;
         if limit > 0
