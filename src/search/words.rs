@@ -15,8 +15,8 @@
 //! - **attached pronouns** (ها، هم، هما، هن، نا، كم، ه، ي): a feminine noun's ة is written ت before one
 //!   ("عاصمة" → "عاصمتها"), which no suffix rule can undo without also cutting real ت endings (وقت، بيروت). The
 //!   index keeps such words as they are; the query side bridges them ([`lookup_forms`]): a query word with a
-//!   pronoun is also read as its bare noun ("عاصمتها" → "عاصمة", "سياساتهم" → "سياسات"), and a word ending in ة
-//!   is also looked up under its pronoun forms ("عاصمة" finds "عاصمتها", "لعاصمتهم", "عاصمته").
+//!   pronoun is also read as its bare noun ("عاصمتها" → "عاصمة", "سياساتهم" → "سياسات"), and a word is also
+//!   looked up under its pronoun forms ("عاصمة" finds "عاصمتها", "لعاصمتهم", "عاصمته"; "اقتصاد" "اقتصادها").
 //!
 //! Every index word is one FTS5 token: the folded text contains only letters, digits and a `.` inside numbers, and
 //! the index's `ascii` tokenizer (with `.` as a token character) splits it exactly at the spaces this module puts.
@@ -125,13 +125,16 @@ const WRITTEN_PRONOUNS: &[&str] = &["ها", "هم", "هما", "نا"];
 /// every combination would triple a word's forms for spellings news text hardly has.
 const PRONOUN_FORM_PROCLITICS: usize = 4;
 
-/// The words an item may write for a noun reading: the noun, and when it ends in ة (folded to ه) the forms with
-/// an attached pronoun, where the ة is written ت ("عاصمه" → "عاصمت", "عاصمتها", "عاصمتهم"…).
+/// The words an item may write for a noun reading: the noun, and the noun with an attached pronoun — after a ة
+/// (folded to ه) written ت ("عاصمه" → "عاصمت", "عاصمتها", "عاصمتهم"…), after other letters as it is
+/// ("اقتصاد" → "اقتصادها", "اقتصادهم").
 fn written_forms(reading: &str) -> Vec<String> {
     let mut forms = vec![reading.to_string()];
     if let Some(base) = reading.strip_suffix('ه').filter(|b| b.chars().count() >= 2) {
         forms.push(format!("{base}ت"));
         forms.extend(WRITTEN_PRONOUNS.iter().map(|p| format!("{base}ت{p}")));
+    } else if reading.chars().count() >= MIN_STEM && !reading.ends_with(['ا', 'ي']) {
+        forms.extend(WRITTEN_PRONOUNS.iter().map(|p| format!("{reading}{p}")));
     }
     forms
 }
@@ -139,7 +142,7 @@ fn written_forms(reading: &str) -> Vec<String> {
 /// The index words under which a query word (from [`query_words`]) is found, likeliest first: for each reading
 /// of it (itself, the noun under an attached pronoun), each way an item may write that noun (with a pronoun after
 /// a ة) with a proclitic in front ("و"+word, "ب"+word…; the common ones only before a pronoun form), the word
-/// [`index_words`] stores for it — about 30 forms for a noun ending in ة, 11 for most words. Within a reading
+/// [`index_words`] stores for it — about 30 forms for a noun ending in ة, 27 for most words. Within a reading
 /// the forms come in order of how many steps they are from the plain word (a proclitic's rank plus a pronoun's),
 /// so a phrase that keeps only its words' first forms keeps a mix of both. Numbers and words shorter than three
 /// letters are looked up as they are (a proclitic in front of "5" or "اب" is noise, not a form).
@@ -279,6 +282,9 @@ mod tests {
             ("سياساتهم", "السياسات"),
             ("سياساتهم", "سياسة"),
             ("اقتصادها", "الاقتصاد"),
+            ("الاقتصاد", "واقتصادها"),
+            ("بلد", "بلدنا"),
+            ("رئيس", "لرئيسهم"),
         ] {
             assert!(finds(query, surface), "{query} should find {surface}");
         }
