@@ -1,7 +1,8 @@
 //! The few doors benchmarks need into the private store and search: open a database, store a source's batch
 //! through the real ingest path (one transaction, every item indexed for search as the daemon does it), run a
 //! query as `qafila search` does, and see how the database's bytes split between tables and the search index.
-//! `benches/search.rs` builds a million items with it and measures query latency and the index's share.
+//! `benches/search.rs` builds a million items with it and measures query latency and the index's share; the
+//! search's word-form tests (`search/forms_tests.rs`) store their items through it too.
 //!
 //! Why a small always-built module rather than making `store`/`search` public or gating this behind a cargo
 //! feature: the store's types (`IncomingItem`, `FetchRecord`, `StoryPlacer`, the query's compiled form) are

@@ -73,6 +73,8 @@ fn cli_search_finds_every_spelling_and_prints_the_stories_shape() {
         ("۲۰۲۶", "٢٠٢٦"),
         ("3.5", "٣٫٥"),
         ("country:tj", "الطَّاجِيكِيُّ"),
+        // A pronoun after the noun's ة (written ت) and a proclitic before it: the bare noun is found.
+        ("لحكومتها", "الحكومة الكازاخستانية"),
     ] {
         let found = titles(&search_json(&config, &[query]));
         assert!(

@@ -164,9 +164,24 @@ fn only_forms_the_index_holds_are_asked_for() {
     let q = parse("\"رئيس الحكومة\" -وقتها").unwrap();
     let held = ["رييس", "حكومتها", "وحكوم"];
     let m = q.to_match_in(&mut |w| held.contains(&w));
-    assert_eq!(
-        strings(&m),
-        ["رييس وحكوم", "رييس حكومتها", "وقتها"],
-        "a word none of whose forms is held keeps its first form: {m}"
-    );
+    let (phrase, excluded) = m.split_once(" NOT ").unwrap();
+    assert_eq!(strings(phrase), ["رييس وحكوم", "رييس حكومتها"], "{m}");
+    // A single word keeps all its forms; a phrase word none of whose forms is held keeps its first form.
+    assert_eq!(strings(excluded), lookup_forms("وقتها"));
+    let m = parse("\"رئيس الحكومة\"")
+        .unwrap()
+        .to_match_in(&mut |_| false);
+    assert_eq!(strings(&m), ["رييس حكوم"]);
+}
+
+#[test]
+fn asking_stops_at_the_forms_a_phrase_keeps() {
+    let q = parse("\"الحكومة الجديدة في العاصمة\"").unwrap();
+    let mut asked = 0;
+    let m = q.to_match_in(&mut |_| {
+        asked += 1;
+        true
+    });
+    assert_eq!(asked, 3 * forms_per_word(3));
+    assert_eq!(strings(&m).len(), forms_per_word(3).pow(3));
 }

@@ -15,8 +15,8 @@
 //! - **attached pronouns** (ها، هم، هما، هن، نا، كم، ه، ي): a feminine noun's ة is written ت before one
 //!   ("عاصمة" → "عاصمتها"), which no suffix rule can undo without also cutting real ت endings (وقت، بيروت). The
 //!   index keeps such words as they are; the query side bridges them ([`lookup_forms`]): a query word with a
-//!   pronoun is also read as its bare noun ("عاصمتها" → "عاصمة", "سياساتهم" → "سياسات"), and a word ending in ة
-//!   is also looked up under its pronoun forms ("عاصمة" finds "عاصمتها", "لعاصمتهم", "عاصمته").
+//!   pronoun is also read as its bare noun ("عاصمتها" → "عاصمة", "سياساتهم" → "سياسات"), and a word is also
+//!   looked up under its pronoun forms ("عاصمة" finds "عاصمتها", "لعاصمتهم", "عاصمته"; "اقتصاد" "اقتصادها").
 //!
 //! Every index word is one FTS5 token: the folded text contains only letters, digits and a `.` inside numbers, and
 //! the index's `ascii` tokenizer (with `.` as a token character) splits it exactly at the spaces this module puts.
@@ -76,8 +76,28 @@ const PRONOUNS: &[&str] = &["ه", "ها", "هم", "هما", "نا", "هن", "ك�
 const LONG_PRONOUNS: &[&str] = &["هما", "ها", "هم", "هن"];
 
 /// The folded query word itself, and the bare noun under an attached pronoun: "عاصمتها" is also "عاصمه" (its ة
-/// came back) and "عاصمت"; "سياساتهم" is also "سياسات".
+/// came back) and "عاصمت"; "سياساتهم" is also "سياسات". A word carrying a pronoun is a noun, so a proclitic in
+/// front of it is taken off as well: "لعاصمتها" is also read as "عاصمتها", "عاصمه", "عاصمت". (A proclitic alone is
+/// never taken off a query word: "كبير" is not "بير".)
 fn readings(word: &str) -> Vec<String> {
+    let mut readings = pronoun_readings(word);
+    if readings.len() > 1 {
+        for rest in PROCLITICS.iter().filter_map(|p| word.strip_prefix(p)) {
+            let under = pronoun_readings(rest);
+            if under.len() > 1 && rest.chars().count() >= MIN_STEM {
+                for r in under {
+                    if !readings.contains(&r) {
+                        readings.push(r);
+                    }
+                }
+            }
+        }
+    }
+    readings
+}
+
+/// The word, and the noun under an attached pronoun (see [`readings`]).
+fn pronoun_readings(word: &str) -> Vec<String> {
     let mut readings = vec![word.to_string()];
     let letters = |w: &str| w.chars().count();
     if let Some(noun) = PRONOUNS
@@ -105,13 +125,16 @@ const WRITTEN_PRONOUNS: &[&str] = &["ها", "هم", "هما", "نا"];
 /// every combination would triple a word's forms for spellings news text hardly has.
 const PRONOUN_FORM_PROCLITICS: usize = 4;
 
-/// The words an item may write for a noun reading: the noun, and when it ends in ة (folded to ه) the forms with
-/// an attached pronoun, where the ة is written ت ("عاصمه" → "عاصمت", "عاصمتها", "عاصمتهم"…).
+/// The words an item may write for a noun reading: the noun, and the noun with an attached pronoun — after a ة
+/// (folded to ه) written ت ("عاصمه" → "عاصمت", "عاصمتها", "عاصمتهم"…), after other letters as it is
+/// ("اقتصاد" → "اقتصادها", "اقتصادهم").
 fn written_forms(reading: &str) -> Vec<String> {
     let mut forms = vec![reading.to_string()];
     if let Some(base) = reading.strip_suffix('ه').filter(|b| b.chars().count() >= 2) {
         forms.push(format!("{base}ت"));
         forms.extend(WRITTEN_PRONOUNS.iter().map(|p| format!("{base}ت{p}")));
+    } else if reading.chars().count() >= MIN_STEM && !reading.ends_with(['ا', 'ي']) {
+        forms.extend(WRITTEN_PRONOUNS.iter().map(|p| format!("{reading}{p}")));
     }
     forms
 }
@@ -119,7 +142,7 @@ fn written_forms(reading: &str) -> Vec<String> {
 /// The index words under which a query word (from [`query_words`]) is found, likeliest first: for each reading
 /// of it (itself, the noun under an attached pronoun), each way an item may write that noun (with a pronoun after
 /// a ة) with a proclitic in front ("و"+word, "ب"+word…; the common ones only before a pronoun form), the word
-/// [`index_words`] stores for it — about 30 forms for a noun ending in ة, 11 for most words. Within a reading
+/// [`index_words`] stores for it — about 30 forms for a noun ending in ة, 27 for most words. Within a reading
 /// the forms come in order of how many steps they are from the plain word (a proclitic's rank plus a pronoun's),
 /// so a phrase that keeps only its words' first forms keeps a mix of both. Numbers and words shorter than three
 /// letters are looked up as they are (a proclitic in front of "5" or "اب" is noise, not a form).
@@ -244,6 +267,9 @@ mod tests {
             ("ولاية", "ولايتهما"),
             ("عاصمتها", "بعاصمتهم"),
             ("حكومتكم", "فبالحكومة"),
+            ("لعاصمتها", "العاصمة"),
+            ("وبعاصمتهم", "عاصمة"),
+            ("وسياساتها", "السياسات"),
         ] {
             assert!(finds(query, surface), "{query} should find {surface}");
         }
@@ -256,12 +282,20 @@ mod tests {
             ("سياساتهم", "السياسات"),
             ("سياساتهم", "سياسة"),
             ("اقتصادها", "الاقتصاد"),
+            ("الاقتصاد", "واقتصادها"),
+            ("بلد", "بلدنا"),
+            ("رئيس", "لرئيسهم"),
         ] {
             assert!(finds(query, surface), "{query} should find {surface}");
         }
         // Plain words ending like a pronoun keep meaning themselves only.
         assert!(!finds("استانا", "استا"));
         assert!(!finds("تراكم", "ترا"));
+        assert!(
+            !finds("كبير", "بئر"),
+            "a proclitic alone stays on the query word"
+        );
+        assert!(!finds("بيشكيك", "يشكيك"));
     }
 
     #[test]
