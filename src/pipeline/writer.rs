@@ -114,7 +114,10 @@ impl Writer {
             return;
         }
         let results = match self.store_group(&fetches) {
-            Ok(stored) => stored.into_iter().map(Ok).collect(),
+            Ok(stored) => {
+                tracing::debug!(fetches = fetches.len(), "stored in one commit");
+                stored.into_iter().map(Ok).collect()
+            }
             Err(e) if fetches.len() == 1 => vec![Err(e)],
             Err(e) => {
                 tracing::debug!(fetches = fetches.len(), error = %e, "group commit failed; storing its fetches one by one");

@@ -156,6 +156,7 @@ impl Store {
             tx,
             path: &self.path,
             search_rows: PendingRows::default(),
+            stored_new: false,
         })
     }
 }
@@ -166,6 +167,8 @@ pub(crate) struct IngestGroup<'s> {
     path: &'s std::path::Path,
     /// The new items' search index rows, written just before the commit (see `search::PendingRows`).
     search_rows: PendingRows,
+    /// Whether the group stored a new item, so that the commit moves the search generation.
+    stored_new: bool,
 }
 
 /// Search index rows a group keeps folded in memory before it writes them (a few MB of text at most): a group is
@@ -197,6 +200,7 @@ impl IngestGroup<'_> {
             &mut self.search_rows,
         )
         .map_err(e)?;
+        self.stored_new |= counts.new > 0;
         let change = record_fetch(&self.tx, source_id, record).map_err(e)?;
         if self.search_rows.len() >= MAX_PENDING_SEARCH_ROWS {
             self.search_rows.write(&self.tx).map_err(e)?;
@@ -209,6 +213,15 @@ impl IngestGroup<'_> {
         let path = self.path;
         let e = |source| Error::from_db(path, source);
         self.search_rows.write(&self.tx).map_err(e)?;
+        if self.stored_new {
+            // Readers' caches of search results and day pages are stale from this commit on (migration 6).
+            execute_cached(
+                &self.tx,
+                "UPDATE search_state SET generation = generation + 1",
+                [],
+            )
+            .map_err(e)?;
+        }
         self.tx.commit().map_err(e)
     }
 }

@@ -18,8 +18,8 @@
 //! The writer indexes an item in the transaction that inserts it (`ingest`); a trigger removes its row when the
 //! item is deleted (retention), and `retag` re-indexes items whose region tags changed. `search_state` records the
 //! tokenization the index was built with (rebuilt when the database is opened by a qafila that folds differently)
-//! and a generation counter that every change of items bumps, so that the server knows when cached results are
-//! stale without comparing them.
+//! and a generation counter that every change of items bumps (triggers on delete and re-tagging; an ingest commit
+//! that stored new items, once), so that the server knows when cached results are stale without comparing them.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
@@ -124,7 +124,8 @@ pub(super) fn new_item_key(conn: &Connection, sort_time: i64) -> rusqlite::Resul
 /// Index rows of new items, written to `item_search` together after the batch's other statements.
 ///
 /// Why not one insert per item, beside the item's own: FTS5 keeps inserted words in memory and writes them out as
-/// a new segment of the index whenever the transaction sets a savepoint, and SQLite sets one for every statement
+/// a new segment of the index whenever the transaction sets a savepoint (and whenever a rowid comes that is not
+/// above the previous one), and SQLite sets one for every statement
 /// that may have to undo part of itself (the `items` insert, with its trigger, unique and foreign keys; the
 /// `item_sources` insert). Interleaved, every item became its own one-row segment, and FTS5 spent its time merging
 /// thousands of them. Written last, one after another (a single-row insert into the index sets no savepoint), a
@@ -154,8 +155,11 @@ impl PendingRows {
         self.rows.len()
     }
 
-    /// Writes the waiting rows into the index, in the caller's transaction.
+    /// Writes the waiting rows into the index, in the caller's transaction, in ascending key order: FTS5 also
+    /// writes its pending terms out as a segment whenever a rowid is not above the last one inserted, and feeds
+    /// list their items newest first (descending keys) or oldest first, mixed across sources.
     pub(super) fn write(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        self.rows.sort_unstable_by_key(|row| row.0);
         let mut insert = conn.prepare_cached(INSERT_ROW)?;
         for (key, title, body, entities) in self.rows.drain(..) {
             insert.execute(params![key, title, body, entities])?;
@@ -209,8 +213,10 @@ pub(super) fn ensure_index(conn: &Connection) -> rusqlite::Result<Option<usize>>
         conn.prepare_cached("UPDATE items SET search_key = ?2 WHERE id = ?1")?
             .execute([id, key])?;
     }
-    let mut stmt =
-        conn.prepare("SELECT search_key, title, summary, content, entities FROM items")?;
+    // In key order, as FTS5 wants rowids (see `PendingRows::write`): unordered, every row was its own segment.
+    let mut stmt = conn.prepare(
+        "SELECT search_key, title, summary, content, entities FROM items ORDER BY search_key",
+    )?;
     let mut rows = stmt.query([])?;
     let mut indexed = 0;
     while let Some(r) = rows.next()? {
