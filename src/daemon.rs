@@ -4,8 +4,10 @@
 //! overdue, and then sleeps until the next source is due (`schedule` decides when). A source is never polled twice
 //! at once; a round's sources are fetched concurrently (bounded by `[fetch] concurrency`), and the feed is
 //! re-rendered after each round (`round`). On SIGTERM/SIGINT it stops starting fetches, lets in-flight ones finish
-//! for a few seconds, cancels the rest (every source's write is one transaction, so the database stays
-//! consistent) and exits 0. What it is built from is assembled in `startup`.
+//! for a few seconds, cancels the rest and exits 0. The database stays consistent: a write commits whole sources'
+//! results (a fetch with its items and state, several fetches in one group), and a fetch already handed to the
+//! writer is still stored, since the writer's blocking task is not cancelled and the runtime waits for it. What it
+//! is built from is assembled in `startup`.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
