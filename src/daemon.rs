@@ -177,13 +177,9 @@ async fn schedule_loop(
             in_flight.extend(ids.iter().cloned());
             let (engine, site) = (engine.clone(), site.clone());
             let round = rounds.spawn(async move {
-                match poll_sources(&engine, due).await {
-                    Ok(reports) => {
-                        notify::status(&round_status(&reports));
-                        engine.metrics.set_last_successful_round(Utc::now());
-                    }
-                    Err(e) => tracing::error!(error = %e, "poll round failed to store its results"),
-                }
+                let reports = poll_sources(&engine, due).await;
+                notify::status(&round_status(&reports));
+                engine.metrics.set_last_successful_round(Utc::now());
                 if let Err(e) = after_round(&engine).await {
                     tracing::error!(error = %e, "maintenance after the round failed");
                 }

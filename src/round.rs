@@ -23,7 +23,7 @@ const MAINTENANCE_EVERY: chrono::Duration = chrono::Duration::hours(24);
 pub async fn poll_once(config: Arc<Config>) -> Result<Vec<PollReport>> {
     let engine = startup::engine(config.clone())?;
     let sources: Vec<SourceConfig> = config.enabled_sources().cloned().collect();
-    let reports = poll_sources(&engine, sources).await?;
+    let reports = poll_sources(&engine, sources).await;
     let stories = engine.stories_to_publish(config.feed.max_items).await?;
     tokio::task::spawn_blocking(move || site::write_feed_file(&config, &stories))
         .await
@@ -38,20 +38,40 @@ pub async fn prune_now(config: Arc<Config>) -> Result<PruneReport> {
 }
 
 /// Polls the given sources concurrently (at most `[fetch] concurrency` at once), in config order of reports.
+///
+/// A source whose poll fails inside qafila (a parser or feature task that panicked, a read of its state that
+/// failed) gets a failed report of its own: the others' results are stored already, and their reports, the
+/// feed file of `qafila poll` and the round's status must not be lost with it.
 pub(crate) async fn poll_sources(
     engine: &Arc<Engine>,
     sources: Vec<SourceConfig>,
-) -> Result<Vec<PollReport>> {
+) -> Vec<PollReport> {
     let concurrency = engine.config().fetch.concurrency;
-    let reports: Vec<Result<PollReport>> = stream::iter(sources)
+    stream::iter(sources)
         .map(|source| {
             let engine = engine.clone();
-            async move { engine.poll_source(&source).await }
+            async move {
+                let started = std::time::Instant::now();
+                engine.poll_source(&source).await.unwrap_or_else(|e| {
+                    tracing::error!(source = source.id(), error = %e, "the poll failed inside qafila; nothing of it was stored");
+                    PollReport {
+                        source_id: source.id().to_string(),
+                        status: None,
+                        error: Some(format!("internal error: {e}")),
+                        new: 0,
+                        seen: 0,
+                        merged: 0,
+                        over_cap: 0,
+                        bytes: 0,
+                        duration: started.elapsed(),
+                        next_due: None,
+                    }
+                })
+            }
         })
         .buffered(concurrency)
         .collect()
-        .await;
-    reports.into_iter().collect()
+        .await
 }
 
 /// Reads the stories to publish, rebuilds the served documents and the feed file ([`site::rebuild`]), and pings
@@ -134,3 +154,7 @@ pub(crate) fn round_status(reports: &[PollReport]) -> String {
         new
     )
 }
+
+#[cfg(test)]
+#[path = "round_tests.rs"]
+mod tests;
