@@ -69,6 +69,7 @@ mod coverage;
 mod features;
 mod figures;
 mod index;
+mod postings;
 mod relevance;
 mod subject;
 #[cfg(test)]

@@ -90,27 +90,77 @@ fn classify(c: char) -> Fold {
 /// through the general path; a unit test checks that both give the very same output for every character the
 /// direct path accepts.
 pub fn normalize(text: &str) -> String {
-    let mut folded: Vec<Fold> = Vec::with_capacity(text.len());
-    if !fold_common(text, &mut folded) {
-        folded.clear();
-        fold_general(text, &mut folded);
+    if let Some(folded) = fold_common(text) {
+        return folded;
     }
+    let mut folded: Vec<Fold> = Vec::with_capacity(text.len());
+    fold_general(text, &mut folded);
     assemble(&folded, text.len())
 }
 
-/// The folds of a text made only of characters [`common_fold`] knows; false (and a partial `out`) otherwise.
-fn fold_common(text: &str, out: &mut Vec<Fold>) -> bool {
-    for c in text.chars() {
-        match common_fold(c) {
-            Some(Common::One(f)) => out.push(f),
-            // NFKD spells the ellipsis as three full stops.
-            Some(Common::Ellipsis) => {
-                out.extend([Fold::NumSep('.'), Fold::NumSep('.'), Fold::NumSep('.')])
+/// The folded text in one pass, if every character is one [`common_fold`] knows (`None` otherwise). Does what
+/// [`assemble`] does over the folds of the general path, with the neighbours of a numeric separator read from the
+/// text itself.
+fn fold_common(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_sep = false;
+    // Whether the last fold that was not dropped is a digit (a separator or a numeric separator clears it).
+    let mut after_digit = false;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        let kept = match common_fold(c)? {
+            Common::One(Fold::Drop) => continue,
+            // Three full stops after NFKD: none of them lies between two digits.
+            Common::Ellipsis | Common::One(Fold::Sep) => {
+                pending_sep = true;
+                after_digit = false;
+                continue;
             }
-            None => return false,
+            Common::One(Fold::Keep(k)) => {
+                after_digit = k.is_ascii_digit();
+                k
+            }
+            Common::One(Fold::NumSep(s)) => {
+                let digits_before = std::mem::replace(&mut after_digit, false);
+                let digits_after = leading_digits(chars.clone());
+                if !digits_before || digits_after == 0 {
+                    pending_sep = true;
+                    continue;
+                }
+                // Between digits: a thousands separator (`,`/`٬` before exactly three digits) disappears so
+                // "1,000" and "1000" agree; any other one is a decimal point.
+                if matches!(s, ',' | '٬') && digits_after == 3 {
+                    continue;
+                }
+                '.'
+            }
+        };
+        if pending_sep && !out.is_empty() {
+            out.push(' ');
+        }
+        pending_sep = false;
+        out.push(kept);
+    }
+    Some(out)
+}
+
+/// How many digits (up to four: the callers tell none, three and more apart) the text starts with, dropped
+/// characters skipped.
+fn leading_digits(chars: std::str::Chars<'_>) -> usize {
+    let mut n = 0;
+    for c in chars {
+        match common_fold(c) {
+            Some(Common::One(Fold::Drop)) => {}
+            Some(Common::One(Fold::Keep(d))) if d.is_ascii_digit() => {
+                n += 1;
+                if n > 3 {
+                    break;
+                }
+            }
+            _ => break,
         }
     }
-    true
+    n
 }
 
 /// What a common character folds to, computed without Unicode tables.
@@ -122,6 +172,7 @@ enum Common {
 /// The fold of ASCII, the Arabic letters, marks and digits news text uses, the Persian letters `fold_letter`
 /// knows, and common punctuation and invisible controls; `None` for anything else (which needs NFKD, lower-casing
 /// or an alphabetic lookup). Must agree with the general path: see `normalize::tests::the_direct_path_agrees`.
+#[inline]
 fn common_fold(c: char) -> Option<Common> {
     let fold = match c {
         'a'..='z' | '0'..='9' => Fold::Keep(c),
@@ -368,6 +419,9 @@ const ARTICLE_PREFIXES: &[&str] = &[
 /// so they are only removed when the remainder is a word the caller knows (a gazetteer form).
 const PROCLITICS: &[&str] = &["وب", "ول", "فب", "فل", "وك", "و", "ب", "ل", "ف", "ك"];
 
+/// The letters a prefix of [`ARTICLE_PREFIXES`] or [`PROCLITICS`] can start with.
+const CLITIC_INITIALS: [char; 6] = ['ا', 'و', 'ب', 'ك', 'ف', 'ل'];
+
 /// Whether `word` (already normalized) is a stopword. A hash set: this is asked for every word of every item,
 /// several times, and scanning the list was a visible share of feature extraction.
 pub fn is_stopword(word: &str) -> bool {
@@ -379,9 +433,13 @@ pub fn is_stopword(word: &str) -> bool {
 /// Removes clitic prefixes from one normalized word. `is_known` tells which bare words exist (typically gazetteer
 /// forms), allowing a single-letter و/ب/ل/ف/ك to be stripped only in front of such a word.
 pub fn strip_clitics<'a>(word: &'a str, is_known: &dyn Fn(&str) -> bool) -> &'a str {
-    static NO_STRIP_SET: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
-    let no_strip = NO_STRIP_SET.get_or_init(|| NO_STRIP.iter().copied().collect());
-    if is_stopword(word) || no_strip.contains(word) || is_known(word) {
+    // Every prefix starts with one of these letters: most words need no lookup at all.
+    if !word.starts_with(CLITIC_INITIALS) {
+        return word;
+    }
+    static KEEP: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
+    let keep = KEEP.get_or_init(|| STOPWORDS.iter().chain(NO_STRIP).copied().collect());
+    if keep.contains(word) || is_known(word) {
         return word;
     }
     for p in ARTICLE_PREFIXES {

@@ -52,7 +52,8 @@ pub struct Gazetteer {
     by_first: FxHashMap<String, Vec<(usize, usize)>>,
     /// Every word that occurs in some phrase: lets a single-letter proclitic be stripped in front of it.
     known: FxHashSet<String>,
-    /// The words of exclude phrases (wildcards aside): an exclude can only occur where one of them does.
+    /// Words of exclude phrases, at least one of each phrase (its words other than wildcards and stopwords, or
+    /// all but wildcards if that leaves none): an exclude can only occur where one of them does.
     exclude_words: FxHashSet<String>,
     /// The most words an exclude phrase has.
     longest_exclude: usize,
@@ -100,7 +101,14 @@ impl Gazetteer {
             }
             for x in &e.excludes {
                 longest_exclude = longest_exclude.max(x.len());
-                exclude_words.extend(x.iter().filter(|w| *w != load::WILDCARD).cloned());
+                let words = || x.iter().filter(|w| *w != load::WILDCARD);
+                let telling: Vec<&String> =
+                    words().filter(|w| !normalize::is_stopword(w)).collect();
+                if telling.is_empty() {
+                    exclude_words.extend(words().cloned());
+                } else {
+                    exclude_words.extend(telling.into_iter().cloned());
+                }
                 known.extend(
                     x.iter()
                         .filter(|w| !normalize::is_stopword(w) && *w != load::WILDCARD)

@@ -1,8 +1,10 @@
 //! What one item contributes to matching: folded text, stemmed token sets with entities collapsed to one token
 //! each, region and foreign entities, quantities with their units, and months.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
+
+use rustc_hash::FxHashSet;
 
 use super::figures::{collect_quantities, months_in};
 use super::relevance;
@@ -331,9 +333,9 @@ fn is_number_clitic_noise(w: &str) -> bool {
 /// Whether a headline reports failure, refusal, postponement or a flat negation ("no agreement"). Words that
 /// are often the *subject* of a neutral headline (إلغاء التأشيرة، تعليق، دون تأشيرة) are left out on purpose.
 fn is_negative(words: &[String]) -> bool {
-    static MARKERS: OnceLock<(HashSet<String>, HashSet<String>)> = OnceLock::new();
+    static MARKERS: OnceLock<(FxHashSet<String>, FxHashSet<String>)> = OnceLock::new();
     let (markers, outcomes) = MARKERS.get_or_init(|| {
-        let fold = |raw: &str| -> HashSet<String> {
+        let fold = |raw: &str| -> FxHashSet<String> {
             raw.split_whitespace().flat_map(|w| normalize::words_with(w, &|_| false)).collect()
         };
         (
@@ -353,7 +355,7 @@ fn is_negative(words: &[String]) -> bool {
 /// content words count 1; figures count more (a shared "5.6 درجة" is a fingerprint of an event); words every
 /// news item uses (president, minister, said, country, billion…) count little.
 pub(crate) fn weight(token: &str) -> f32 {
-    static GENERIC: OnceLock<HashSet<String>> = OnceLock::new();
+    static GENERIC: OnceLock<FxHashSet<String>> = OnceLock::new();
     let generic = GENERIC.get_or_init(|| {
         let raw = "رئيس الرئيس رؤساء وزير وزيرا وزراء وزارة الوزراء حكومة الحكومة دولة دول الدول البلاد البلدين الجانبين \
                    الجانب عام العام يوم اليوم أمس أول الأول الأولى الخارجية خارجية بلغ يبلغ تبلغ أعلن أعلنت يعلن قال قالت \

@@ -2,8 +2,10 @@
 //! "١٢٫٤٪" → 12.4 %), and months in both the Egyptian/Gulf (أكتوبر) and Levantine (تشرين الأول) names. They are
 //! the strongest evidence that two look-alike reports are different events.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
 
 use super::features::stem;
 use crate::normalize;
@@ -219,8 +221,8 @@ fn month_words() -> &'static [(&'static str, u8)] {
     ]
 }
 
-fn number_words() -> &'static HashMap<String, f64> {
-    static WORDS: OnceLock<HashMap<String, f64>> = OnceLock::new();
+fn number_words() -> &'static FxHashMap<String, f64> {
+    static WORDS: OnceLock<FxHashMap<String, f64>> = OnceLock::new();
     WORDS.get_or_init(|| {
         // Written as outlets spell them and folded like the text. Left out on purpose: اثنين/أحد (also Monday/
         // Sunday), ordinals.

@@ -9,6 +9,7 @@ use rustc_hash::FxHashMap;
 
 use super::coverage::Coverage;
 use super::features::{weight, Facts};
+use super::postings::Postings;
 use super::verdict::{decide, Side, Similarity, Tokens};
 use super::{DedupSettings, ItemFeatures, Reason};
 
@@ -74,7 +75,7 @@ pub struct StoryIndex {
     weights: Vec<f32>,
     /// Token id → the items containing it as `posting(time, slot)` keys, sorted: ordered by publication time,
     /// searched by time without touching any other array.
-    postings: Vec<Vec<u64>>,
+    postings: Vec<Postings>,
     /// Slot → item (None: free).
     entries: Vec<Option<Entry>>,
     /// Slot → publication time in seconds, apart from `entries` so that binary searches over postings touch
@@ -263,11 +264,11 @@ impl StoryIndex {
     /// Slots of at most `max_candidates` items within the window of `t` sharing the most looked-up tokens.
     fn candidates(&self, tokens: &[u32], t: i64, scratch: &mut Scratch) -> Vec<u32> {
         let (from, to) = (t - self.window_secs(), t + self.window_secs());
-        let mut lists: Vec<(bool, &[u64])> = tokens
+        let mut lists: Vec<(bool, &Postings)> = tokens
             .iter()
             .map(|&id| {
                 let generic = self.weights[id as usize] < 1.0;
-                (generic, self.postings[id as usize].as_slice())
+                (generic, &self.postings[id as usize])
             })
             .filter(|(_, p)| !p.is_empty())
             .collect();
@@ -280,29 +281,27 @@ impl StoryIndex {
         }
         let time = |s: &u32| self.times[*s as usize];
         let cap = self.settings.posting_cap.max(1);
+        let (lo, hi) = (posting(from, 0), posting(to, u32::MAX));
         touched.clear();
         for (_, list) in lists.into_iter().take(self.settings.query_tokens) {
             // The `cap` postings nearest in time (one binary search on a long list; the rest is within a few
             // cache lines), then only those within the window.
-            let mid = list.partition_point(|&p| p < posting(t, 0));
-            let start = mid
-                .saturating_sub(cap / 2)
-                .min(list.len().saturating_sub(cap));
-            let mut range = &list[start..(start + cap).min(list.len())];
-            let lo = range.partition_point(|&p| p < posting(from, 0));
-            let hi = range.partition_point(|&p| p <= posting(to, u32::MAX));
-            range = &range[lo..hi];
-            // Branch-free: every slot is written at the end of `touched`, which only grows past a first hit.
-            let mut n = touched.len();
-            touched.resize(n + range.len(), 0);
-            for &p in range {
-                let slot = slot_of(p);
-                let h = &mut hits[slot as usize];
-                touched[n] = slot;
-                n += usize::from(*h == 0);
-                *h = h.saturating_add(1);
-            }
-            touched.truncate(n);
+            list.near(posting(t, 0), cap, |range| {
+                let a = range.partition_point(|&p| p < lo);
+                let b = range.partition_point(|&p| p <= hi);
+                let range = &range[a..b];
+                // Branch-free: every slot is written at the end of `touched`, which only grows past a first hit.
+                let mut n = touched.len();
+                touched.resize(n + range.len(), 0);
+                for &p in range {
+                    let slot = slot_of(p);
+                    let h = &mut hits[slot as usize];
+                    touched[n] = slot;
+                    n += usize::from(*h == 0);
+                    *h = h.saturating_add(1);
+                }
+                touched.truncate(n);
+            });
         }
         // The fewest hits that still make the top `max_candidates`, from a histogram of hit counts, so that only
         // the items with at least that many are ranked.
@@ -365,14 +364,7 @@ impl StoryIndex {
         let text = self.intern_all(&f.text_tokens);
         let key = posting(t, slot);
         for &id in &text {
-            let list = &mut self.postings[id as usize];
-            // New items mostly arrive in time order: append; a backlog item goes to its place.
-            if list.last().is_none_or(|&last| last < key) {
-                list.push(key);
-            } else {
-                let at = list.partition_point(|&p| p < key);
-                list.insert(at, key);
-            }
+            self.postings[id as usize].insert(key);
         }
         let text_total = text.iter().map(|&id| self.weights[id as usize]).sum();
         self.by_time.insert((t, slot));
@@ -401,7 +393,7 @@ impl StoryIndex {
                     self.vocabulary.insert(tok.as_str().into(), id);
                     self.words.push(tok.as_str().into());
                     self.weights.push(weight(tok));
-                    self.postings.push(Vec::new());
+                    self.postings.push(Postings::default());
                     id
                 }
             })
@@ -433,7 +425,7 @@ impl StoryIndex {
         }
         let entries = &self.entries;
         for id in affected {
-            self.postings[id as usize].retain(|&p| entries[slot_of(p) as usize].is_some());
+            self.postings[id as usize].retain(|p| entries[slot_of(p) as usize].is_some());
         }
         self.free.extend(evicted);
     }

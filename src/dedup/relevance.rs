@@ -8,7 +8,7 @@
 //! names people and surnames elsewhere), and the item is about the region when the weights reach
 //! [`SUBJECT_WEIGHT`].
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 use std::sync::OnceLock;
 
 use crate::normalize;
@@ -24,8 +24,8 @@ pub(crate) const SUBJECT_WEIGHT: f32 = 1.0;
 /// Nouns that make the demonym after them an adjective of the state rather than of people: "الرئيس الأوزبكي",
 /// "الغاز الأذربيجاني", "المنتخب القرغيزي" say the country acts; "الأوزبك", "أبو عمر الأوزبكي", "من أصل شيشاني"
 /// name people, who may live anywhere.
-fn state_nouns() -> &'static HashSet<String> {
-    static NOUNS: OnceLock<HashSet<String>> = OnceLock::new();
+fn state_nouns() -> &'static FxHashSet<String> {
+    static NOUNS: OnceLock<FxHashSet<String>> = OnceLock::new();
     NOUNS.get_or_init(|| {
         "الرئيس رئيس الرئيسة نظيره نظيرها الحكومة حكومة الوزير وزير وزيرة الوزارة وزارة البرلمان برلمان الجيش جيش \
          الشرطة السلطات سلطات السفير السفارة الخارجية الدفاع الداخلية البنك المركزي العملة الاقتصاد النفط الغاز \
