@@ -151,19 +151,22 @@ impl ArchiveService {
                 None => format!("no stories on {day}: nothing is stored yet\n"),
             }));
         }
-        let shown = found.stories.len();
         let stories =
             crate::pipeline::story_views(config, &self.gazetteer, found.stories, &self.sanitized);
+        let read = stories.len();
         let pager = Pager {
             newer: Some(after.map_or_else(publish::home_link, |d| publish::day_link(d, true))),
             older: before.map(|d| publish::day_link(d, false)),
         };
-        let notice = if stories.is_empty() {
-            Some("لا أخبار في هذا اليوم.".to_string())
-        } else {
-            found
-                .truncated
-                .then(|| format!("تعرض هذه الصفحة أحدث {shown} خبراً من هذا اليوم."))
+        // Counted on what is rendered: `render_within` leaves out the oldest stories when the page would pass
+        // `[limits] max_document_bytes`, and the page must not claim (or hide) more than it shows.
+        let notice = |shown: usize| {
+            if stories.is_empty() {
+                Some("لا أخبار في هذا اليوم.".to_string())
+            } else {
+                (found.truncated || shown < read)
+                    .then(|| format!("تعرض هذه الصفحة أحدث {shown} خبراً من هذا اليوم."))
+            }
         };
         let path = publish::day_path(day);
         let meta = FeedMeta {
@@ -176,7 +179,7 @@ impl ArchiveService {
         };
         let entities = self.gazetteer.entities();
         let html = site::render_within(config.limits.max_document_bytes, &path, &stories, |s| {
-            publish::render_day_page(&meta, day, s, &pager, notice.as_deref(), &entities)
+            publish::render_day_page(&meta, day, s, &pager, notice(s.len()).as_deref(), &entities)
         });
         let mut doc = Document::new(html, site::HTML_TYPE, now);
         match previous.filter(|p| p.etag == doc.etag) {

@@ -301,3 +301,38 @@ fn the_cache_is_bounded_and_forgets_least_recently_used_days() {
         "a page of an older generation is not kept"
     );
 }
+
+#[test]
+fn a_day_cut_to_the_document_size_says_how_many_stories_it_shows() {
+    let (_dir, config, mut store, service) = archive();
+    let busy: Vec<IncomingItem> = (0..40)
+        .map(|i| {
+            incoming(
+                &format!("busy{i:02}"),
+                at(24, 0) + Duration::minutes(i),
+                true,
+            )
+        })
+        .collect();
+    store_items(&mut store, &busy);
+    let (_, full) = page(service.answer(&config, date(2026, 11, 24), now()).unwrap());
+    assert_eq!(full.matches("<li class=\"story\">").count(), 40);
+    assert!(
+        !full.contains("class=\"notice\""),
+        "every story fits: no notice"
+    );
+
+    // A document limit that holds only part of the day (the config floor is bypassed to keep the test small).
+    let small = Arc::new({
+        let mut c = (*config).clone();
+        c.limits.max_document_bytes = full.len() / 2;
+        c
+    });
+    let (_, cut) = page(service.answer(&small, date(2026, 11, 24), now()).unwrap());
+    let shown = cut.matches("<li class=\"story\">").count();
+    assert!(shown > 0 && shown < 40, "{shown}");
+    assert!(
+        cut.contains(&format!("تعرض هذه الصفحة أحدث {shown} خبراً من هذا اليوم.")),
+        "the page says how many of the day's stories it shows ({shown}): {cut}"
+    );
+}

@@ -180,12 +180,14 @@ fn negotiate(headers: &HeaderMap) -> Coding {
 
 /// The document with the form this request will get made: the site compresses a document on its first request
 /// in each coding (most country slices are never asked for), on a blocking thread like any CPU work.
+/// A conditional request that matches gets a `304` without a body, so nothing is made for it (after a restart
+/// every reader's cached country slice would otherwise cost a brotli-9 run just to be told "not modified").
 async fn compressed_for(doc: Document, headers: &HeaderMap) -> Document {
     let brotli = match negotiate(headers) {
         Coding::Identity => return doc,
         coding => coding == Coding::Brotli,
     };
-    if doc.has_compressed(brotli) {
+    if doc.has_compressed(brotli) || not_modified(&doc, headers) {
         return doc;
     }
     let made = tokio::task::spawn_blocking({
@@ -207,18 +209,16 @@ fn serve_document(doc: &Document, headers: &HeaderMap, max_age: Duration) -> Res
     let last_modified = httpdate::fmt_http_date(doc.last_modified.into());
     let coding = negotiate(headers);
     // Each representation has its own strong validator (RFC 9110 §8.8.3).
-    let (body, etag, encoding) = match coding {
+    let (etag, encoding) = match coding {
         Coding::Brotli => (
-            doc.brotli(),
             format!("{}-br\"", doc.etag.trim_end_matches('"')),
             Some("br"),
         ),
         Coding::Gzip => (
-            doc.gzip(),
             format!("{}-gz\"", doc.etag.trim_end_matches('"')),
             Some("gzip"),
         ),
-        Coding::Identity => (doc.body.clone(), doc.etag.clone(), None),
+        Coding::Identity => (doc.etag.clone(), None),
     };
     let builder = Response::builder()
         .header(header::ETAG, &etag)
@@ -238,6 +238,12 @@ fn serve_document(doc: &Document, headers: &HeaderMap, max_age: Duration) -> Res
             .body(Body::empty())
             .expect("valid response");
     }
+    // Only now the body: a `304` needs none, so a form not made yet is not made for it.
+    let body = match coding {
+        Coding::Brotli => doc.brotli(),
+        Coding::Gzip => doc.gzip(),
+        Coding::Identity => doc.body.clone(),
+    };
     let mut builder = builder
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, doc.content_type)
@@ -489,4 +495,55 @@ pub(crate) async fn serve_http(
 /// Resolves once `stop` is true (or its sender is gone), without holding the watch's lock across an await.
 async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await.map(|_| ());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), HeaderValue::from_str(v).unwrap()))
+            .collect()
+    }
+
+    /// A document the site compresses only on request (a country slice, after a restart).
+    fn slice() -> Document {
+        Document::new(
+            "<rss>خبر</rss>".repeat(50),
+            crate::site::RSS_TYPE,
+            Utc::now(),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_conditional_request_that_matches_is_answered_without_compressing() {
+        let doc = slice();
+        let br_etag = format!("{}-br\"", doc.etag.trim_end_matches('"'));
+        let headers = request(&[
+            (header::ACCEPT_ENCODING, "gzip, br"),
+            (header::IF_NONE_MATCH, &br_etag),
+        ]);
+        let served = compressed_for(doc.clone(), &headers).await;
+        let r = serve_document(&served, &headers, Duration::from_secs(60));
+        assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(r.headers()[header::ETAG], br_etag.as_str());
+        assert!(
+            !doc.has_compressed(true) && !doc.has_compressed(false),
+            "a 304 sends no body: nothing to compress"
+        );
+
+        // A request without the validator gets the compressed body, made for it.
+        let headers = request(&[(header::ACCEPT_ENCODING, "br")]);
+        let served = compressed_for(doc.clone(), &headers).await;
+        let r = serve_document(&served, &headers, Duration::from_secs(60));
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()[header::CONTENT_ENCODING], "br");
+        assert_eq!(
+            r.headers()[header::CONTENT_LENGTH],
+            doc.brotli().len().to_string().as_str()
+        );
+        assert!(doc.has_compressed(true) && !doc.has_compressed(false));
+    }
 }

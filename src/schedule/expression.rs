@@ -3,8 +3,10 @@
 //! The `cron` crate is not Unix cron: it wants 6 or 7 fields (the first is seconds) and numbers the days of the
 //! week 1 = Sunday … 7 = Saturday (the unit tests below pin both). Operators write Unix cron, so we accept the
 //! 5-field form (a seconds field of `0` is added) and read day-of-week numbers the Unix way in every form (0 or 7 =
-//! Sunday, 1 = Monday …), translating them to names, which both agree on. Times are computed in UTC so that a
-//! daylight-saving change can never make a schedule fire twice or go backwards.
+//! Sunday, 1 = Monday …), translating them to names, which both agree on. When both the day of the month and the
+//! weekday are restricted, a day matching either fires, as in Unix cron (the crate wants both): such an expression
+//! is two schedules whose firings are merged. Times are computed in UTC so that a daylight-saving change can never
+//! make a schedule fire twice or go backwards.
 
 use std::fmt;
 use std::str::FromStr;
@@ -16,7 +18,10 @@ use chrono::{DateTime, Utc};
 #[derive(Clone)]
 pub struct CronSchedule {
     expr: String,
-    inner: cron::Schedule,
+    /// One schedule, or two whose firings are merged: Unix cron fires on a day that matches *either* a restricted
+    /// day of the month or a restricted weekday ("the 1st, and Mondays"), the `cron` crate only on a day that
+    /// matches both (a 1st that is a Monday: a few times a year).
+    inner: Vec<cron::Schedule>,
 }
 
 impl fmt::Debug for CronSchedule {
@@ -24,6 +29,9 @@ impl fmt::Debug for CronSchedule {
         write!(f, "CronSchedule({:?})", self.expr)
     }
 }
+
+/// Where the day of the month is among the 6 or 7 fields given to the `cron` crate (seconds first).
+const DOM_INDEX: usize = 3;
 
 const DAY_NAMES: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
@@ -35,7 +43,7 @@ impl CronSchedule {
         let translated = if expr.starts_with('@') {
             match expr {
                 "@yearly" | "@annually" | "@monthly" | "@weekly" | "@daily" | "@midnight" | "@hourly" => {
-                    expr.to_string()
+                    vec![expr.to_string()]
                 }
                 _ => return Err(format!("`{expr}` is not supported; use @hourly, @daily, @weekly, @monthly, @yearly or a cron expression")),
             }
@@ -57,30 +65,52 @@ impl CronSchedule {
             let dow = translate_day_of_week(fields[dow_index])
                 .map_err(|e| format!("day-of-week field `{}`: {e}", fields[dow_index]))?;
             fields[dow_index] = &dow;
-            fields.join(" ")
+            // As in Unix cron, a field that starts with `*` does not restrict the day (`*/2` included).
+            let restricts = |field: &str| !field.starts_with(['*', '?']);
+            if restricts(fields[DOM_INDEX]) && restricts(fields[dow_index]) {
+                let mut by_weekday = fields.clone();
+                by_weekday[DOM_INDEX] = "*";
+                fields[dow_index] = "*";
+                vec![fields.join(" "), by_weekday.join(" ")]
+            } else {
+                vec![fields.join(" ")]
+            }
         };
-        let inner = cron::Schedule::from_str(&translated)
+        let inner = translated
+            .iter()
+            .map(|t| cron::Schedule::from_str(t))
+            .collect::<Result<Vec<_>, _>>()
             .map_err(|e| format!("`{expr}` is not a valid cron expression: {e}"))?;
-        // An expression that never fires (30 February) would silently stop a source.
-        if inner.after(&Utc::now()).next().is_none() {
-            return Err(format!("`{expr}` never fires"));
-        }
-        Ok(CronSchedule {
+        let schedule = CronSchedule {
             expr: expr.to_string(),
             inner,
-        })
+        };
+        // An expression that never fires (30 February) would silently stop a source.
+        if schedule.next_after(Utc::now()).is_none() {
+            return Err(format!("`{expr}` never fires"));
+        }
+        Ok(schedule)
     }
 
     /// The first firing strictly after `after`.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.inner.after(&after).next()
+        self.inner
+            .iter()
+            .filter_map(|s| s.after(&after).next())
+            .min()
     }
 
     /// The typical gap between two firings, used to size jitter and cache headers.
     pub fn period(&self, from: DateTime<Utc>) -> Duration {
-        let mut upcoming = self.inner.after(&from);
-        match (upcoming.next(), upcoming.next()) {
-            (Some(a), Some(b)) => (b - a).to_std().unwrap_or(Duration::from_secs(900)),
+        let mut upcoming: Vec<DateTime<Utc>> = self
+            .inner
+            .iter()
+            .flat_map(|s| s.after(&from).take(2))
+            .collect();
+        upcoming.sort();
+        upcoming.dedup();
+        match upcoming[..] {
+            [a, b, ..] => (b - a).to_std().unwrap_or(Duration::from_secs(900)),
             _ => Duration::from_secs(900),
         }
     }
@@ -181,6 +211,35 @@ mod tests {
                 .unwrap()
                 .weekday(),
             Weekday::Sat
+        );
+    }
+
+    #[test]
+    fn a_day_of_month_and_a_weekday_fire_on_either_as_in_unix_cron() {
+        // Unix cron: with both fields restricted, a day matching either one fires ("the 1st, and Mondays").
+        // 2026-11-28 is a Saturday: next come Monday the 30th, then Tuesday 1 December, then Monday the 7th.
+        for expr in ["0 9 1 * 1", "0 0 9 1 * MON", "0 9 1 * 1-1"] {
+            let s = CronSchedule::parse(expr).unwrap();
+            let mut t = at(2026, 11, 28, 12, 0);
+            let mut fired = Vec::new();
+            for _ in 0..3 {
+                t = s.next_after(t).unwrap();
+                fired.push((t.month(), t.day(), t.hour()));
+            }
+            assert_eq!(fired, [(11, 30, 9), (12, 1, 9), (12, 7, 9)], "{expr}");
+            assert_eq!(
+                s.period(at(2026, 11, 28, 12, 0)),
+                Duration::from_secs(24 * 3600),
+                "{expr}"
+            );
+        }
+        // Either field alone restricts as before.
+        let first = CronSchedule::parse("0 9 1 * *").unwrap();
+        assert_eq!(first.next_after(at(2026, 11, 28, 12, 0)).unwrap().day(), 1);
+        let mondays = CronSchedule::parse("0 9 * * 1").unwrap();
+        assert_eq!(
+            mondays.next_after(at(2026, 11, 28, 12, 0)).unwrap().day(),
+            30
         );
     }
 

@@ -13,13 +13,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use super::query::{item_from_row, ITEM_COLUMNS};
+use super::query::{fill_visible_items, story_from_row, VISIBLE};
 use super::{from_secs, to_secs, StoredStory};
 use crate::error::{Error, Result};
-
-/// An item is shown when it is about the region or its source publishes everything (`?1`: the filtered sources).
-const VISIBLE: &str =
-    "(i.region_match = 1 OR i.source_id NOT IN (SELECT value FROM json_each(?1)))";
 
 /// The day's stories, newest first: one range of `stories_published`.
 fn stories_sql() -> String {
@@ -28,13 +24,6 @@ fn stories_sql() -> String {
          WHERE s.published >= ?2 AND s.published < ?3
            AND EXISTS (SELECT 1 FROM items i WHERE i.story_id = s.id AND {VISIBLE})
          ORDER BY s.published DESC, s.id DESC LIMIT ?4"
-    )
-}
-
-/// A story's visible items, first report first: one range of `items_story`.
-fn items_sql() -> String {
-    format!(
-        "SELECT {ITEM_COLUMNS} FROM items i WHERE i.story_id = ?2 AND {VISIBLE} ORDER BY i.sort_time, i.id"
     )
 }
 
@@ -120,30 +109,14 @@ impl DayReader {
             .map_err(e)?
             .query_map(
                 params![filtered, to_secs(from), to_secs(to), limit as i64 + 1],
-                |r| {
-                    Ok(StoredStory {
-                        id: r.get(0)?,
-                        guid: r.get(1)?,
-                        published: from_secs(r.get(2)?),
-                        items: vec![],
-                    })
-                },
+                story_from_row,
             )
             .map_err(e)?
             .collect::<rusqlite::Result<_>>()
             .map_err(e)?;
         let truncated = stories.len() > limit;
         stories.truncate(limit);
-        {
-            let mut items = tx.prepare_cached(&items_sql()).map_err(e)?;
-            for story in &mut stories {
-                story.items = items
-                    .query_map(params![filtered, story.id], item_from_row)
-                    .map_err(e)?
-                    .collect::<rusqlite::Result<_>>()
-                    .map_err(e)?;
-            }
-        }
+        fill_visible_items(&tx, &mut stories, &filtered).map_err(e)?;
         let nearest = |sql: &str, at: DateTime<Utc>| {
             tx.prepare_cached(sql)?
                 .query_row(params![filtered, to_secs(at)], |r| r.get::<_, i64>(0))

@@ -122,7 +122,12 @@ fn the_reader_cannot_write() {
 #[test]
 fn every_query_searches_an_index() {
     let (_dir, reader) = archive();
-    for sql in [stories_sql(), items_sql(), before_sql(), from_sql()] {
+    for sql in [
+        stories_sql(),
+        super::super::query::visible_items_sql(),
+        before_sql(),
+        from_sql(),
+    ] {
         let mut stmt = reader
             .conn
             .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))

@@ -69,6 +69,43 @@ pub(crate) struct WindowItem {
     pub sort_time: DateTime<Utc>,
 }
 
+/// An item is shown when it is about the region or its source publishes everything (`?1`: the region-filtered
+/// sources as a JSON array). The main feed, its pages and the day archive all use this one rule.
+pub(super) const VISIBLE: &str =
+    "(i.region_match = 1 OR i.source_id NOT IN (SELECT value FROM json_each(?1)))";
+
+/// A story row of `SELECT s.id, s.guid, s.published`, its items not read yet.
+pub(super) fn story_from_row(r: &Row) -> rusqlite::Result<StoredStory> {
+    Ok(StoredStory {
+        id: r.get(0)?,
+        guid: r.get(1)?,
+        published: from_secs(r.get(2)?),
+        items: vec![],
+    })
+}
+
+/// A story's visible items, first report first: one range of `items_story` (`?1` filtered sources, `?2` story).
+pub(super) fn visible_items_sql() -> String {
+    format!(
+        "SELECT {ITEM_COLUMNS} FROM items i WHERE i.story_id = ?2 AND {VISIBLE} ORDER BY i.sort_time, i.id"
+    )
+}
+
+/// Reads each story's visible items (see [`VISIBLE`]; `filtered` is its `?1`), first report first.
+pub(super) fn fill_visible_items(
+    conn: &rusqlite::Connection,
+    stories: &mut [StoredStory],
+    filtered: &str,
+) -> rusqlite::Result<()> {
+    let mut items = conn.prepare_cached(&visible_items_sql())?;
+    for story in stories {
+        story.items = items
+            .query_map(params![filtered, story.id], item_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+    }
+    Ok(())
+}
+
 pub(super) const ITEM_COLUMNS: &str =
     "id, story_id, source_id, guid, link, title, summary, content, author, sort_time,
                             first_seen, entities, region_match, media";
@@ -111,42 +148,21 @@ impl Store {
     ) -> Result<Vec<StoredStory>> {
         let e = |source| Error::from_db(&self.path, source);
         let filtered = serde_json::to_string(filtered_sources).expect("strings serialize");
-        let visible =
-            "(i.region_match = 1 OR i.source_id NOT IN (SELECT value FROM json_each(?1)))";
         let limit = if limit == 0 { -1 } else { limit as i64 };
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
                 "SELECT s.id, s.guid, s.published FROM stories s
-                 WHERE EXISTS (SELECT 1 FROM items i WHERE i.story_id = s.id AND {visible})
+                 WHERE EXISTS (SELECT 1 FROM items i WHERE i.story_id = s.id AND {VISIBLE})
                  ORDER BY s.published DESC, s.id DESC LIMIT ?2"
             ))
             .map_err(e)?;
         let mut stories: Vec<StoredStory> = stmt
-            .query_map(params![filtered, limit], |r| {
-                Ok(StoredStory {
-                    id: r.get(0)?,
-                    guid: r.get(1)?,
-                    published: from_secs(r.get(2)?),
-                    items: vec![],
-                })
-            })
+            .query_map(params![filtered, limit], story_from_row)
             .map_err(e)?
             .collect::<rusqlite::Result<_>>()
             .map_err(e)?;
-        let mut items_stmt = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {ITEM_COLUMNS} FROM items i WHERE i.story_id = ?2 AND {visible} ORDER BY i.sort_time, i.id"
-            ))
-            .map_err(e)?;
-        for story in &mut stories {
-            story.items = items_stmt
-                .query_map(params![filtered, story.id], item_from_row)
-                .map_err(e)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(e)?;
-        }
+        fill_visible_items(&self.conn, &mut stories, &filtered).map_err(e)?;
         Ok(stories)
     }
 
