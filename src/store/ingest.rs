@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
 use super::query::items_between;
-use super::search::{self, PendingRows};
+use super::search;
+use super::search_rows::PendingRows;
 use super::{to_secs, Store, WindowItem};
 use crate::error::{Error, Result};
 use crate::identity;
@@ -165,7 +166,7 @@ impl Store {
 pub(crate) struct IngestGroup<'s> {
     tx: rusqlite::Transaction<'s>,
     path: &'s std::path::Path,
-    /// The new items' search index rows, written just before the commit (see `search::PendingRows`).
+    /// The new items' search index rows, written just before the commit (see `search_rows`).
     search_rows: PendingRows,
     /// Whether the group stored a new item, so that the commit moves the search generation.
     stored_new: bool,
@@ -201,6 +202,7 @@ impl IngestGroup<'_> {
         )
         .map_err(e)?;
         self.stored_new |= counts.new > 0;
+        self.search_rows.hand_over();
         let change = record_fetch(&self.tx, source_id, record).map_err(e)?;
         if self.search_rows.len() >= MAX_PENDING_SEARCH_ROWS {
             self.search_rows.write(&self.tx).map_err(e)?;

@@ -11,6 +11,7 @@ mod ingest;
 mod maintenance;
 mod query;
 mod search;
+mod search_rows;
 mod space;
 mod writer_lock;
 

@@ -74,7 +74,11 @@ fn allocate_key(conn: &Connection, sort_time: i64) -> rusqlite::Result<i64> {
 }
 
 /// The folded words to index for an item: (title, body).
-fn index_texts(title: &str, summary: Option<&str>, content: Option<&str>) -> (String, String) {
+pub(super) fn index_texts(
+    title: &str,
+    summary: Option<&str>,
+    content: Option<&str>,
+) -> (String, String) {
     let folded = |html: Option<&str>| {
         html.map(|h| words::index_words(&crate::text::plain_text(h)).join(" "))
             .unwrap_or_default()
@@ -112,60 +116,13 @@ fn insert_row(
     Ok(())
 }
 
-const INSERT_ROW: &str =
+pub(super) const INSERT_ROW: &str =
     "INSERT INTO item_search (rowid, title, body, entities) VALUES (?1, ?2, ?3, ?4)";
 
 /// Reserves the key of a new item of `sort_time`; the caller stores it with the item and queues its text in
-/// [`PendingRows`], all in the same transaction.
+/// [`super::search_rows::PendingRows`], all in the same transaction.
 pub(super) fn new_item_key(conn: &Connection, sort_time: i64) -> rusqlite::Result<i64> {
     allocate_key(conn, sort_time)
-}
-
-/// Index rows of new items, written to `item_search` together after the batch's other statements.
-///
-/// Why not one insert per item, beside the item's own: FTS5 keeps inserted words in memory and writes them out as
-/// a new segment of the index whenever the transaction sets a savepoint (and whenever a rowid comes that is not
-/// above the previous one), and SQLite sets one for every statement
-/// that may have to undo part of itself (the `items` insert, with its trigger, unique and foreign keys; the
-/// `item_sources` insert). Interleaved, every item became its own one-row segment, and FTS5 spent its time merging
-/// thousands of them. Written last, one after another (a single-row insert into the index sets no savepoint), a
-/// batch's words go out as one segment at commit.
-#[derive(Default)]
-pub(super) struct PendingRows {
-    rows: Vec<(i64, String, String, String)>,
-}
-
-impl PendingRows {
-    /// Folds an item's text now (the borrowed text may be gone by the time the rows are written).
-    pub(super) fn push(
-        &mut self,
-        key: i64,
-        title: &str,
-        summary: Option<&str>,
-        content: Option<&str>,
-        entities: &str,
-    ) {
-        let (title, body) = index_texts(title, summary, content);
-        self.rows
-            .push((key, title, body, entities.replace(',', " ")));
-    }
-
-    /// How many rows wait.
-    pub(super) fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// Writes the waiting rows into the index, in the caller's transaction, in ascending key order: FTS5 also
-    /// writes its pending terms out as a segment whenever a rowid is not above the last one inserted, and feeds
-    /// list their items newest first (descending keys) or oldest first, mixed across sources.
-    pub(super) fn write(&mut self, conn: &Connection) -> rusqlite::Result<()> {
-        self.rows.sort_unstable_by_key(|row| row.0);
-        let mut insert = conn.prepare_cached(INSERT_ROW)?;
-        for (key, title, body, entities) in self.rows.drain(..) {
-            insert.execute(params![key, title, body, entities])?;
-        }
-        Ok(())
-    }
 }
 
 /// Rewrites the index row of a stored item (after its region tags changed).
@@ -213,7 +170,7 @@ pub(super) fn ensure_index(conn: &Connection) -> rusqlite::Result<Option<usize>>
         conn.prepare_cached("UPDATE items SET search_key = ?2 WHERE id = ?1")?
             .execute([id, key])?;
     }
-    // In key order, as FTS5 wants rowids (see `PendingRows::write`): unordered, every row was its own segment.
+    // In key order, as FTS5 wants rowids (see `search_rows`): unordered, every row was its own segment.
     let mut stmt = conn.prepare(
         "SELECT search_key, title, summary, content, entities FROM items ORDER BY search_key",
     )?;
