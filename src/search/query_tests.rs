@@ -259,3 +259,13 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn a_stopword_after_or_leaves_the_or_to_the_next_word() {
+    // "النفط أو في الغاز": the stopword is not indexed, so the OR joins the word after it, as typed.
+    for q in ["النفط OR في الغاز", "النفط أو في الغاز"] {
+        let q = parse(q).unwrap();
+        assert_eq!(q.clauses.len(), 1, "{q:?}");
+        assert_eq!(q.clauses[0].len(), 2, "{q:?}");
+    }
+}
