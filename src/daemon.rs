@@ -177,9 +177,12 @@ async fn schedule_loop(
             in_flight.extend(ids.iter().cloned());
             let (engine, site) = (engine.clone(), site.clone());
             let round = rounds.spawn(async move {
-                let reports = poll_sources(&engine, due).await;
-                notify::status(&round_status(&reports));
-                engine.metrics.set_last_successful_round(Utc::now());
+                let polled = poll_sources(&engine, due).await;
+                notify::status(&round_status(&polled.reports));
+                // "Stored its results": a poll that failed inside qafila stored nothing, and keeps the gauge old.
+                if polled.internal_failures == 0 {
+                    engine.metrics.set_last_successful_round(Utc::now());
+                }
                 if let Err(e) = after_round(&engine).await {
                     tracing::error!(error = %e, "maintenance after the round failed");
                 }

@@ -51,7 +51,9 @@ async fn a_source_failing_inside_qafila_leaves_the_other_reports_and_the_round_w
     let sources = config.sources.clone();
     let engine = startup::engine(Arc::new(config)).unwrap();
 
-    let reports = poll_sources(&engine, sources).await;
+    let polled = poll_sources(&engine, sources).await;
+    assert_eq!(polled.internal_failures, 1);
+    let reports = polled.reports;
     assert_eq!(reports.len(), 2, "{reports:?}");
     assert_eq!(reports[0].source_id, "a");
     assert_eq!((reports[0].error.as_deref(), reports[0].new), (None, 2));
