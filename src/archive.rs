@@ -7,7 +7,8 @@
 //! wants news, and quiet days (a holiday, the daemon stopped for a week) would otherwise be dead ends to click
 //! through one by one; the link names the date it leads to, so a skipped day is visible. An empty day inside the
 //! archive (between its first story and today) is still a page, saying so with both links; a day before the first
-//! story or after today (UTC) is `404`, and a path that is not a date is `400` with the form to use.
+//! story or after today (UTC) is `404` (tomorrow only until a story dated minutes ahead lands on it), and a path
+//! that is not a date is `400` with the form to use.
 //!
 //! The server only reads: every day page comes from one read transaction on a read-only connection
 //! ([`DayReader`]), on index ranges (a request costs its day, never the whole archive). Rendered pages are cached
@@ -112,10 +113,15 @@ impl ArchiveService {
         now: DateTime<Utc>,
     ) -> Result<DayAnswer> {
         let today = now.date_naive();
-        if day > today {
-            return Ok(DayAnswer::NotFound(format!(
+        let not_yet = || {
+            Ok(DayAnswer::NotFound(format!(
                 "{day} has not come yet (days are UTC; today is {today})\n"
-            )));
+            )))
+        };
+        // Tomorrow is read all the same: ingest keeps a date a few minutes ahead (an outlet's fast clock), so just
+        // before midnight a story can already be on tomorrow, and today's page links there.
+        if day > today.succ_opt().unwrap_or(today) {
+            return not_yet();
         }
         if day < FIRST_DAY {
             return Ok(DayAnswer::NotFound(format!(
@@ -143,6 +149,9 @@ impl ArchiveService {
         drop(reader);
         let before = found.before.map(|t| t.date_naive());
         let after = found.after.map(|t| t.date_naive());
+        if found.stories.is_empty() && day > today {
+            return not_yet();
+        }
         if found.stories.is_empty() && before.is_none() {
             return Ok(DayAnswer::NotFound(match after {
                 Some(first) => {

@@ -336,3 +336,37 @@ fn a_day_cut_to_the_document_size_says_how_many_stories_it_shows() {
         "the page says how many of the day's stories it shows ({shown}): {cut}"
     );
 }
+
+#[test]
+fn a_story_dated_minutes_ahead_across_midnight_is_on_a_page_that_answers() {
+    // Ingest keeps a date up to a few minutes ahead (an outlet's clock runs fast): just before midnight UTC a
+    // story can belong to tomorrow, and today's page links to it.
+    let (_dir, config, mut store, service) = archive();
+    let just_before_midnight = at(27, 23) + Duration::minutes(58);
+    store_items(
+        &mut store,
+        &[incoming("ahead", at(28, 0) + Duration::minutes(1), true)],
+    );
+    let (_, today) = page(
+        service
+            .answer(&config, date(2026, 11, 27), just_before_midnight)
+            .unwrap(),
+    );
+    assert!(today.contains("href=\"/day/2026-11-28\""), "{today}");
+    let (_, tomorrow) = page(
+        service
+            .answer(&config, date(2026, 11, 28), just_before_midnight)
+            .unwrap(),
+    );
+    assert!(tomorrow.contains("خبر ahead"), "{tomorrow}");
+    // A day after that, or tomorrow without stories, has not come yet.
+    let later = not_found(
+        service
+            .answer(&config, date(2026, 11, 29), just_before_midnight)
+            .unwrap(),
+    );
+    assert!(later.contains("has not come yet"), "{later}");
+    let (_dir, config, _store, service) = archive();
+    let quiet = not_found(service.answer(&config, date(2026, 11, 28), now()).unwrap());
+    assert!(quiet.contains("has not come yet"), "{quiet}");
+}

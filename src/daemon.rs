@@ -4,8 +4,10 @@
 //! overdue, and then sleeps until the next source is due (`schedule` decides when). A source is never polled twice
 //! at once; a round's sources are fetched concurrently (bounded by `[fetch] concurrency`), and the feed is
 //! re-rendered after each round (`round`). On SIGTERM/SIGINT it stops starting fetches, lets in-flight ones finish
-//! for a few seconds, cancels the rest (every source's write is one transaction, so the database stays
-//! consistent) and exits 0. What it is built from is assembled in `startup`.
+//! for a few seconds, cancels the rest and exits 0. The database stays consistent: a write commits whole sources'
+//! results (a fetch with its items and state, several fetches in one group), and a fetch already handed to the
+//! writer is still stored, since the writer's blocking task is not cancelled and the runtime waits for it. What it
+//! is built from is assembled in `startup`.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -175,12 +177,11 @@ async fn schedule_loop(
             in_flight.extend(ids.iter().cloned());
             let (engine, site) = (engine.clone(), site.clone());
             let round = rounds.spawn(async move {
-                match poll_sources(&engine, due).await {
-                    Ok(reports) => {
-                        notify::status(&round_status(&reports));
-                        engine.metrics.set_last_successful_round(Utc::now());
-                    }
-                    Err(e) => tracing::error!(error = %e, "poll round failed to store its results"),
+                let polled = poll_sources(&engine, due).await;
+                notify::status(&round_status(&polled.reports));
+                // "Stored its results": a poll that failed inside qafila stored nothing, and keeps the gauge old.
+                if polled.internal_failures == 0 {
+                    engine.metrics.set_last_successful_round(Utc::now());
                 }
                 if let Err(e) = after_round(&engine).await {
                     tracing::error!(error = %e, "maintenance after the round failed");

@@ -23,7 +23,7 @@ const MAINTENANCE_EVERY: chrono::Duration = chrono::Duration::hours(24);
 pub async fn poll_once(config: Arc<Config>) -> Result<Vec<PollReport>> {
     let engine = startup::engine(config.clone())?;
     let sources: Vec<SourceConfig> = config.enabled_sources().cloned().collect();
-    let reports = poll_sources(&engine, sources).await?;
+    let reports = poll_sources(&engine, sources).await.reports;
     let stories = engine.stories_to_publish(config.feed.max_items).await?;
     tokio::task::spawn_blocking(move || site::write_feed_file(&config, &stories))
         .await
@@ -37,21 +37,54 @@ pub async fn prune_now(config: Arc<Config>) -> Result<PruneReport> {
     prune(&engine, Utc::now()).await
 }
 
+/// What a round's polls came to.
+pub(crate) struct Polled {
+    /// One per source, in config order.
+    pub(crate) reports: Vec<PollReport>,
+    /// Polls that failed inside qafila, so that nothing of them was stored (see [`poll_sources`]).
+    pub(crate) internal_failures: usize,
+}
+
 /// Polls the given sources concurrently (at most `[fetch] concurrency` at once), in config order of reports.
-pub(crate) async fn poll_sources(
-    engine: &Arc<Engine>,
-    sources: Vec<SourceConfig>,
-) -> Result<Vec<PollReport>> {
+///
+/// A source whose poll fails inside qafila (a parser or feature task that panicked, a read of its state that
+/// failed) gets a failed report of its own: the others' results are stored already, and their reports, the
+/// feed file of `qafila poll` and the round's status must not be lost with it.
+pub(crate) async fn poll_sources(engine: &Arc<Engine>, sources: Vec<SourceConfig>) -> Polled {
     let concurrency = engine.config().fetch.concurrency;
-    let reports: Vec<Result<PollReport>> = stream::iter(sources)
+    let polled: Vec<(PollReport, bool)> = stream::iter(sources)
         .map(|source| {
             let engine = engine.clone();
-            async move { engine.poll_source(&source).await }
+            async move {
+                let started = std::time::Instant::now();
+                match engine.poll_source(&source).await {
+                    Ok(report) => (report, false),
+                    Err(e) => {
+                        tracing::error!(source = source.id(), error = %e, "the poll failed inside qafila; nothing of it was stored");
+                        let report = PollReport {
+                            source_id: source.id().to_string(),
+                            status: None,
+                            error: Some(format!("internal error: {e}")),
+                            new: 0,
+                            seen: 0,
+                            merged: 0,
+                            over_cap: 0,
+                            bytes: 0,
+                            duration: started.elapsed(),
+                            next_due: None,
+                        };
+                        (report, true)
+                    }
+                }
+            }
         })
         .buffered(concurrency)
         .collect()
         .await;
-    reports.into_iter().collect()
+    Polled {
+        internal_failures: polled.iter().filter(|(_, internal)| *internal).count(),
+        reports: polled.into_iter().map(|(report, _)| report).collect(),
+    }
 }
 
 /// Reads the stories to publish, rebuilds the served documents and the feed file ([`site::rebuild`]), and pings
@@ -134,3 +167,7 @@ pub(crate) fn round_status(reports: &[PollReport]) -> String {
         new
     )
 }
+
+#[cfg(test)]
+#[path = "round_tests.rs"]
+mod tests;

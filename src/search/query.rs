@@ -275,10 +275,11 @@ impl Query {
                     if words > MAX_WORDS {
                         return Err(QueryError::TooManyWords { words });
                     }
-                    let was_joined = std::mem::take(&mut joined);
+                    // A chunk that folds to nothing (a stopword) leaves an OR before it to the next word.
                     if folded.is_empty() {
                         continue;
                     }
+                    let was_joined = std::mem::take(&mut joined);
                     let term = Term { words: folded };
                     match (negated, was_joined, query.clauses.last_mut()) {
                         (true, _, _) => query.excluded.push(term),

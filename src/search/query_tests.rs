@@ -185,3 +185,87 @@ fn asking_stops_at_the_forms_a_phrase_keeps() {
     assert_eq!(asked, 3 * forms_per_word(3));
     assert_eq!(strings(&m).len(), forms_per_word(3).pow(3));
 }
+
+/// Query text an operator or a reader may type: Arabic words, proclitics and pronouns, quotes, guillemets,
+/// operators, `country:` filters, digits and separators, and a little of anything.
+fn typed_query() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let piece = prop_oneof![
+        proptest::sample::select(vec![
+            "كازاخستان",
+            "بكازاخستان",
+            "العاصمة",
+            "لعاصمتها",
+            "وسياساتهم",
+            "في",
+            "من",
+            "OR",
+            "أو",
+            "-",
+            "\"",
+            "«",
+            "»",
+            "country:kz",
+            "-country:uz",
+            "country:",
+            "1,000",
+            "٣٫٥",
+            ".",
+            "..",
+            "ـ",
+            "ة",
+            "ه",
+            "ت",
+            "ها",
+            "و",
+            "ال",
+            " ",
+            "  ",
+            "(",
+            ")",
+            "*",
+            "^",
+            ":",
+            "NEAR",
+            "AND",
+            "NOT",
+        ])
+        .prop_map(String::from),
+        "\\PC{1,4}",
+    ];
+    proptest::collection::vec(piece, 0..16).prop_map(|v| v.join(" "))
+}
+
+proptest::proptest! {
+    /// Whatever is typed, parsing never panics, and a query that parses compiles to an expression FTS5 accepts
+    /// (on an index with qafila's columns and tokenizer), every form kept or none.
+    #[test]
+    fn any_typed_query_parses_or_is_refused_and_compiles_to_valid_fts5(raw in typed_query()) {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE VIRTUAL TABLE item_search USING fts5(title, body, entities, content = '',
+                 contentless_delete = 1, tokenize = \"ascii tokenchars '.-_'\");
+             INSERT INTO item_search (rowid, title, body, entities) VALUES (1, 'كازاخستان', 'عاصمه', 'kz');",
+        )
+        .unwrap();
+        if let Ok(q) = parse(&raw) {
+            for keep_all in [true, false] {
+                let expr = q.to_match_in(&mut |_| keep_all);
+                let run = conn
+                    .prepare("SELECT rowid FROM item_search WHERE item_search MATCH ?1")
+                    .and_then(|mut s| s.query_map([&expr], |r| r.get::<_, i64>(0))?.collect::<rusqlite::Result<Vec<_>>>());
+                proptest::prop_assert!(run.is_ok(), "{raw:?} → {expr}: {run:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_stopword_after_or_leaves_the_or_to_the_next_word() {
+    // "النفط أو في الغاز": the stopword is not indexed, so the OR joins the word after it, as typed.
+    for q in ["النفط OR في الغاز", "النفط أو في الغاز"] {
+        let q = parse(q).unwrap();
+        assert_eq!(q.clauses.len(), 1, "{q:?}");
+        assert_eq!(q.clauses[0].len(), 2, "{q:?}");
+    }
+}

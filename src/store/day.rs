@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::query::{fill_visible_items, story_from_row, VISIBLE};
 use super::{from_secs, to_secs, StoredStory};
@@ -68,15 +68,8 @@ pub(crate) struct DayStories {
 impl DayReader {
     /// Opens the database read-only; the writer must have created and migrated it.
     pub(crate) fn open(path: &Path) -> Result<DayReader> {
-        let err = |source| Error::from_db(path, source);
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(err)?;
-        conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
         Ok(DayReader {
-            conn,
+            conn: super::open_read_only(path, Duration::from_secs(5))?,
             path: path.to_owned(),
         })
     }

@@ -200,16 +200,22 @@ impl Store {
 /// migrated the file.
 pub(crate) struct HealthReader(Store);
 
+/// A read-only connection for one of the HTTP server's readers (health, the day archive, search): it cannot write
+/// the file. `busy` is how long a read waits behind the writer's commit before it fails.
+pub(super) fn open_read_only(path: &Path, busy: std::time::Duration) -> Result<Connection> {
+    let db_err = |source| Error::from_db(path, source);
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(db_err)?;
+    conn.busy_timeout(busy).map_err(db_err)?;
+    Ok(conn)
+}
+
 impl HealthReader {
     pub(crate) fn open(path: &Path) -> Result<HealthReader> {
-        let db_err = |source| Error::from_db(path, source);
-        let conn = Connection::open_with_flags(
-            path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(db_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(db_err)?;
+        let conn = open_read_only(path, std::time::Duration::from_secs(10))?;
         Ok(HealthReader(Store {
             conn,
             path: path.to_owned(),
