@@ -17,9 +17,11 @@ const FLAT_MAX: usize = 2 * BLOCK;
 #[derive(Debug)]
 pub(super) enum Postings {
     Flat(Vec<u64>),
-    /// Non-empty sorted blocks, in order; `len` keys in all.
+    /// Non-empty sorted blocks, in order; `len` keys in all. `lasts` holds each block's last key, so that finding
+    /// a block reads one dense array rather than a cache line of every block it passes.
     Blocks {
         blocks: Vec<Vec<u64>>,
+        lasts: Vec<u64>,
         len: usize,
     },
 }
@@ -48,22 +50,22 @@ impl Postings {
             Postings::Flat(keys) => {
                 insert_sorted(keys, key);
                 if keys.len() > FLAT_MAX {
-                    let blocks = keys.chunks(BLOCK).map(<[u64]>::to_vec).collect();
+                    let blocks: Vec<Vec<u64>> = keys.chunks(BLOCK).map(<[u64]>::to_vec).collect();
                     *self = Postings::Blocks {
+                        lasts: lasts_of(&blocks),
                         blocks,
                         len: FLAT_MAX + 1,
                     };
                 }
             }
-            Postings::Blocks { blocks, len } => {
-                // The first block whose last key is not below `key` (or the last block).
-                let b = blocks
-                    .partition_point(|block| block.last().is_some_and(|&last| last < key))
-                    .min(blocks.len() - 1);
+            Postings::Blocks { blocks, lasts, len } => {
+                let b = block_of(lasts, key);
                 insert_sorted(&mut blocks[b], key);
+                lasts[b] = lasts[b].max(key);
                 *len += 1;
                 if blocks[b].len() >= 2 * BLOCK {
                     let upper = blocks[b].split_off(BLOCK);
+                    lasts.insert(b, blocks[b][BLOCK - 1]);
                     blocks.insert(b + 1, upper);
                 }
             }
@@ -74,11 +76,12 @@ impl Postings {
     pub(super) fn retain(&mut self, mut keep: impl FnMut(u64) -> bool) {
         match self {
             Postings::Flat(keys) => keys.retain(|&k| keep(k)),
-            Postings::Blocks { blocks, len } => {
+            Postings::Blocks { blocks, lasts, len } => {
                 for block in blocks.iter_mut() {
                     block.retain(|&k| keep(k));
                 }
                 blocks.retain(|block| !block.is_empty());
+                *lasts = lasts_of(blocks);
                 *len = blocks.iter().map(Vec::len).sum();
                 if *len <= FLAT_MAX {
                     *self = Postings::Flat(blocks.concat());
@@ -99,10 +102,8 @@ impl Postings {
                     .min(keys.len().saturating_sub(cap));
                 f(&keys[start..(start + cap).min(keys.len())]);
             }
-            Postings::Blocks { blocks, .. } => {
-                let b = blocks
-                    .partition_point(|block| block.last().is_some_and(|&last| last < mid))
-                    .min(blocks.len() - 1);
+            Postings::Blocks { blocks, lasts, .. } => {
+                let b = block_of(lasts, mid);
                 let i = blocks[b].partition_point(|&k| k < mid);
                 // Backwards from (b, i): up to cap / 2 keys.
                 let mut back = Cursor { block: b, at: i };
@@ -162,6 +163,20 @@ impl Cursor {
     }
 }
 
+/// The first block whose last key is not below `key`, or the last block.
+fn block_of(lasts: &[u64], key: u64) -> usize {
+    lasts
+        .partition_point(|&last| last < key)
+        .min(lasts.len() - 1)
+}
+
+fn lasts_of(blocks: &[Vec<u64>]) -> Vec<u64> {
+    blocks
+        .iter()
+        .map(|block| *block.last().expect("blocks are never empty"))
+        .collect()
+}
+
 fn insert_sorted(keys: &mut Vec<u64>, key: u64) {
     if keys.last().is_none_or(|&last| last < key) {
         keys.push(key);
@@ -203,7 +218,11 @@ mod tests {
         for &k in &keys {
             p.insert(k);
         }
-        assert!(matches!(p, Postings::Blocks { .. }));
+        let Postings::Blocks { blocks, lasts, .. } = &p else {
+            panic!("a long list is split")
+        };
+        assert_eq!(*lasts, lasts_of(blocks));
+        assert!(blocks.iter().all(|b| !b.is_empty() && b.len() < 2 * BLOCK));
         assert_eq!(p.len(), keys.len());
         let mut sorted = keys.clone();
         sorted.sort_unstable();
@@ -239,6 +258,9 @@ mod tests {
             let mut p = Postings::default();
             for &k in &keys {
                 p.insert(k);
+            }
+            if let Postings::Blocks { blocks, lasts, .. } = &p {
+                prop_assert_eq!(lasts, &lasts_of(blocks));
             }
             let mut sorted = keys.clone();
             sorted.sort_unstable();
