@@ -8,7 +8,7 @@ use tokio::sync::oneshot;
 
 use crate::config::Config;
 use crate::dedup::{self, ItemFeatures, StoryIndex};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::regions::Gazetteer;
 use crate::store::{FetchRecord, IncomingItem, Store, StoryPlacer, WindowItem, WriterLock};
 
@@ -19,8 +19,9 @@ pub(crate) struct Writer {
     _lock: WriterLock,
     index: StoryIndex,
     gazetteer: Arc<Gazetteer>,
-    settings: dedup::DedupSettings,
     window: chrono::Duration,
+    /// How often the index was rebuilt from the store (logged; a failing disk must not make it one per fetch).
+    rebuilds: u64,
 }
 
 /// Opens the configured database with every configured source registered.
@@ -47,14 +48,13 @@ impl Writer {
             );
         }
         let window = chrono::Duration::hours(i64::from(config.dedup.window_hours));
-        let settings = config.dedup.clone();
         let mut writer = Writer {
             store,
             _lock: lock,
-            index: StoryIndex::new(settings.clone()),
+            index: StoryIndex::new(config.dedup.clone()),
             gazetteer,
-            settings,
             window,
+            rebuilds: 0,
         };
         writer.rebuild_index(Utc::now())?;
         // Last, so that opening never fails for the size cap: only new data can.
@@ -67,9 +67,14 @@ impl Writer {
     /// Refills the index with the stored items of the recent horizon; older days are read back when a backlog
     /// item needs them.
     fn rebuild_index(&mut self, now: DateTime<Utc>) -> Result<()> {
-        self.index = StoryIndex::new(self.settings.clone());
+        self.rebuilds += 1;
+        tracing::debug!(rebuilds = self.rebuilds, "rebuilding the story index");
+        self.index.clear();
         let since = now - self.horizon();
-        for item in self.store.items_since(since)? {
+        // On an error the index stays empty and covers no time, so every day a new item needs is read back from
+        // the store: placement stays right.
+        let stored = self.store.items_since(since)?;
+        for item in stored {
             let f = stored_features(&item, &self.gazetteer);
             self.index
                 .insert(item.id, item.story_id, &f, item.sort_time);
@@ -85,8 +90,9 @@ impl Writer {
         self.window * 2
     }
 
-    /// Retention: prunes items older than `retention_days` except those of `keep` (the published stories), runs
-    /// `PRAGMA optimize` and a WAL checkpoint, and rebuilds the story index so it never points at a pruned story.
+    /// Retention: prunes items older than `retention_days` except those of `keep` (the published stories),
+    /// rebuilds the story index so it never points at a pruned story, then runs `PRAGMA optimize` and a WAL
+    /// checkpoint.
     pub(crate) fn maintain(
         &mut self,
         retention_days: u32,
@@ -95,8 +101,10 @@ impl Writer {
     ) -> Result<crate::store::PruneReport> {
         let cutoff = now - chrono::Duration::days(i64::from(retention_days));
         let report = self.store.prune(cutoff, keep)?;
-        self.store.optimize()?;
+        // Right after the prune commits: should optimizing fail, the index must not keep pruned stories (the next
+        // item placed into one would fail its insert).
         self.rebuild_index(now)?;
+        self.store.optimize()?;
         Ok(report)
     }
 
@@ -121,13 +129,7 @@ impl Writer {
             Err(e) if fetches.len() == 1 => vec![Err(e)],
             Err(e) => {
                 tracing::debug!(fetches = fetches.len(), error = %e, "group commit failed; storing its fetches one by one");
-                fetches
-                    .iter()
-                    .map(|f| {
-                        self.store_group(std::slice::from_ref(f))
-                            .map(|mut one| one.remove(0))
-                    })
-                    .collect()
+                self.store_one_by_one(&fetches)
             }
         };
         for (fetch, result) in fetches.into_iter().zip(results) {
@@ -136,13 +138,48 @@ impl Writer {
         }
     }
 
+    /// Stores each fetch of a group that failed in a transaction of its own, smallest first, and returns the
+    /// results in the group's order. A failure that is the database's rather than the fetch's — the disk or the
+    /// size cap full (every fetch left is at least as large), the file read-only, unreadable, locked — fails the
+    /// fetches left without trying them: each is answered with the same error and keeps its stored state (its
+    /// poll backs off and fetches the same items again), instead of costing a transaction and an index rebuild.
+    fn store_one_by_one(&mut self, fetches: &[QueuedFetch]) -> Vec<Result<Stored>> {
+        let mut order: Vec<usize> = (0..fetches.len()).collect();
+        order.sort_by_key(|&i| fetches[i].text_bytes());
+        let mut results: Vec<Option<Result<Stored>>> = fetches.iter().map(|_| None).collect();
+        let mut shared: Option<Error> = None;
+        for i in order {
+            let result = match &shared {
+                Some(e) => Err(same_failure(e)),
+                None => self
+                    .store_group(std::slice::from_ref(&fetches[i]))
+                    .map(|mut one| one.remove(0)),
+            };
+            if let (None, Err(e)) = (&shared, &result) {
+                if fails_every_fetch(e) {
+                    tracing::debug!(error = %e, "the database takes no fetch now; failing the rest of the group untried");
+                    shared = Some(same_failure(e));
+                }
+            }
+            results[i] = Some(result);
+        }
+        results
+            .into_iter()
+            .map(|r| r.expect("every fetch has a result"))
+            .collect()
+    }
+
     /// Stores `fetches` in one transaction; new items are placed into stories through the index. On an error
-    /// nothing of them is stored and the index is rebuilt from what is.
+    /// nothing of them is stored and, if the attempt had placed items into the index, the index is rebuilt from
+    /// what is stored.
     fn store_group(&mut self, fetches: &[QueuedFetch]) -> Result<Vec<Stored>> {
         let (fingerprint, horizon) = (self.gazetteer.fingerprint(), self.horizon());
         let mut stored = Vec::with_capacity(fetches.len());
         let mut group = self.store.begin_group()?;
         let mut failed = None;
+        // Whether the index holds items of this attempt (not stored if it fails). Recalled days are read in the
+        // attempt's transaction, so they may hold its items only once it placed one.
+        let mut placed_any = false;
         for fetch in fetches {
             if self.index.len() > INDEX_CAPACITY {
                 self.index.evict_older_than(fetch.record.at - horizon);
@@ -152,14 +189,17 @@ impl Writer {
                 items: &fetch.items,
                 features: &fetch.features,
                 gazetteer: &self.gazetteer,
+                placed_any: false,
             };
-            match group.ingest(
+            let one = group.ingest(
                 &fetch.source_id,
                 &fetch.items,
                 &fetch.record,
                 &fingerprint,
                 &mut placer,
-            ) {
+            );
+            placed_any |= placer.placed_any;
+            match one {
                 Ok(one) => stored.push(one),
                 Err(e) => {
                     failed = Some(e);
@@ -176,7 +216,13 @@ impl Writer {
         };
         if let Err(e) = result {
             // The index already holds the group's items, which are not stored.
-            self.rebuild_index(fetches[0].record.at)?;
+            if placed_any {
+                if let Err(rebuild) = self.rebuild_index(fetches[0].record.at) {
+                    // The write's error is what the source reports; the index, covering nothing now, reads every
+                    // day it needs back from the store.
+                    tracing::error!(error = %rebuild, write_error = %e, "cannot rebuild the story index after a failed write");
+                }
+            }
             return Err(e);
         }
         Ok(stored)
@@ -193,6 +239,60 @@ struct QueuedFetch {
     features: Vec<ItemFeatures>,
     record: FetchRecord,
     reply: oneshot::Sender<Result<Stored>>,
+}
+
+impl QueuedFetch {
+    /// Roughly what storing it writes: the text of its items (the search index grows with it too).
+    fn text_bytes(&self) -> usize {
+        self.items
+            .iter()
+            .map(|i| {
+                let it = &i.item;
+                it.title.len()
+                    + it.summary.as_deref().map_or(0, str::len)
+                    + it.content.as_deref().map_or(0, str::len)
+            })
+            .sum()
+    }
+}
+
+/// Whether a failed store says nothing about the fetch but about the database: no other fetch of the group will
+/// get in now (a full disk or size cap, for fetches tried smallest first).
+fn fails_every_fetch(e: &Error) -> bool {
+    use rusqlite::ErrorCode::*;
+    match e {
+        Error::Database {
+            source: rusqlite::Error::SqliteFailure(failure, _),
+            ..
+        } => matches!(
+            failure.code,
+            DiskFull
+                | ReadOnly
+                | SystemIoFailure
+                | DatabaseCorrupt
+                | NotADatabase
+                | CannotOpen
+                | PermissionDenied
+                | OutOfMemory
+                | DatabaseBusy
+                | DatabaseLocked
+        ),
+        _ => false,
+    }
+}
+
+/// The answer for a fetch left untried because of `e` (see [`fails_every_fetch`]): the same database failure.
+fn same_failure(e: &Error) -> Error {
+    match e {
+        Error::Database {
+            path,
+            source: rusqlite::Error::SqliteFailure(failure, message),
+        } => Error::Database {
+            path: path.clone(),
+            source: rusqlite::Error::SqliteFailure(*failure, message.clone()),
+        },
+        other => Error::Internal(other.to_string()),
+    }
 }
 
 /// Fetch results waiting to be stored: each poll queues its result, then whichever poll gets the writer first
@@ -254,6 +354,8 @@ struct IndexPlacer<'a> {
     items: &'a [IncomingItem],
     features: &'a [ItemFeatures],
     gazetteer: &'a Gazetteer,
+    /// Whether it put an item of this fetch into the index.
+    placed_any: bool,
 }
 
 impl StoryPlacer for IndexPlacer<'_> {
@@ -274,6 +376,7 @@ impl StoryPlacer for IndexPlacer<'_> {
     fn placed(&mut self, i: usize, item_id: i64, story_id: i64) {
         // The index copies only the facts it keeps (a group that fails is stored again one fetch at a time, so
         // the features stay with the fetch).
+        self.placed_any = true;
         self.index.insert(
             item_id,
             story_id,
