@@ -47,9 +47,10 @@ pub(crate) struct Polled {
 
 /// Polls the given sources concurrently (at most `[fetch] concurrency` at once), in config order of reports.
 ///
-/// A source whose poll fails inside qafila (a parser or feature task that panicked, a read of its state that
-/// failed) gets a failed report of its own: the others' results are stored already, and their reports, the
-/// feed file of `qafila poll` and the round's status must not be lost with it.
+/// A poll that fails inside qafila (a parser or feature task that panicked, a read of its state that failed) is
+/// stored as that source's failed fetch by [`Engine::poll_source`], so it backs off like any failure. Should a
+/// poll still return `Err`, that source gets a failed report of its own: the others' results are stored already,
+/// and their reports, the feed file of `qafila poll` and the round's status must not be lost with it.
 pub(crate) async fn poll_sources(engine: &Arc<Engine>, sources: Vec<SourceConfig>) -> Polled {
     let concurrency = engine.config().fetch.concurrency;
     let polled: Vec<(PollReport, bool)> = stream::iter(sources)

@@ -20,6 +20,7 @@ fn config(dir: &Path, port: u16) -> Config {
     let text = format!(
         "[feed]\ntitle = \"قافلة\"\ndescription = \"test\"\nlink = \"http://127.0.0.1/\"\n\
          self_url = \"http://127.0.0.1/feed.xml\"\noutput = \"{d}/feed.xml\"\n\
+         [fetch]\nschedule = \"* * * * *\"\n\
          [storage]\ndatabase = \"{d}/q.db\"\n\
          [[source]]\nid = \"a\"\nname = \"أ\"\nurl = \"http://127.0.0.1:{port}/a.xml\"\n\
          [[source]]\nid = \"b\"\nname = \"ب\"\nurl = \"http://127.0.0.1:{port}/b\"\nkind = \"html\"\n\
@@ -51,8 +52,9 @@ async fn a_source_failing_inside_qafila_leaves_the_other_reports_and_the_round_w
     let sources = config.sources.clone();
     let engine = startup::engine(Arc::new(config)).unwrap();
 
-    let polled = poll_sources(&engine, sources).await;
-    assert_eq!(polled.internal_failures, 1);
+    let polled = poll_sources(&engine, sources.clone()).await;
+    // Stored as `b`'s failed fetch (below), so not a poll of which nothing was stored.
+    assert_eq!(polled.internal_failures, 0);
     let reports = polled.reports;
     assert_eq!(reports.len(), 2, "{reports:?}");
     assert_eq!(reports[0].source_id, "a");
@@ -60,5 +62,136 @@ async fn a_source_failing_inside_qafila_leaves_the_other_reports_and_the_round_w
     assert_eq!(reports[1].source_id, "b");
     let error = reports[1].error.as_deref().expect("b failed");
     assert!(error.contains("select"), "{error}");
-    assert!(reports[1].summary_line().starts_with("b\t-\terror: "));
+    // The outlet answered; qafila failed reading it.
+    assert!(
+        reports[1]
+            .summary_line()
+            .starts_with("b\t200\terror: internal error: "),
+        "{}",
+        reports[1].summary_line()
+    );
+}
+
+/// A source's failures in a row, stored reason and next due time, read by the engine's writer.
+async fn state_of(
+    engine: &Arc<Engine>,
+    id: &'static str,
+) -> (u32, Option<String>, Option<DateTime<Utc>>) {
+    let state = engine
+        .with_writer(move |w| w.store.source_state(id))
+        .await
+        .unwrap()
+        .expect("the source has a row");
+    (state.consecutive_failures, state.last_error, state.next_due)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_failing_inside_qafila_backs_off_like_any_failing_source() {
+    let app = axum::Router::new().route(
+        "/b",
+        get(|| async { ([(CONTENT_TYPE, "text/html")], PAGE) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path(), port);
+    // An internal failure of `b`'s poll, as a parser task's panic would be (see the test above).
+    config.sources[1].select = None;
+    config.sources.remove(0);
+    let sources = config.sources.clone();
+    let config = Arc::new(config);
+    let engine = startup::engine(config.clone()).unwrap();
+
+    let before = Utc::now();
+    poll_sources(&engine, sources.clone()).await;
+    let (failures, reason, due) = state_of(&engine, "b").await;
+    assert_eq!(failures, 1);
+    let reason = reason.expect("the reason is stored");
+    assert!(
+        reason.starts_with("internal error: ") && reason.contains("select"),
+        "{reason}"
+    );
+    // Not due again at once: the scheduler's next turn leaves it alone (before, nothing was stored and the daemon
+    // fetched it again on every turn).
+    let due = due.expect("a next due time is stored");
+    assert!(
+        due > before + chrono::Duration::seconds(50),
+        "{due} vs {before}"
+    );
+    let stored = engine
+        .with_writer(|w| w.store.next_due_times())
+        .await
+        .unwrap();
+    let turn = crate::schedule::Scheduler::default().turn(
+        &config,
+        Utc::now(),
+        &stored,
+        |_| None,
+        &Default::default(),
+    );
+    assert!(turn.due.is_empty(), "{:?}", turn.due);
+
+    // The second failure in a row waits longer than the every-minute schedule: 2 minutes, ±10 %.
+    let before = Utc::now();
+    poll_sources(&engine, sources).await;
+    let (failures, _, due) = state_of(&engine, "b").await;
+    assert_eq!(failures, 2);
+    let due = due.unwrap();
+    assert!(
+        due > before + chrono::Duration::seconds(100),
+        "{due} vs {before}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_whose_state_cannot_be_read_is_not_fetched_and_backs_off() {
+    let requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let app = axum::Router::new().route(
+        "/a.xml",
+        get({
+            let requests = requests.clone();
+            move || async move {
+                requests.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                ([(CONTENT_TYPE, "application/rss+xml")], FEED)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path(), port);
+    config.sources.truncate(1);
+    let sources = config.sources.clone();
+    let engine = startup::engine(Arc::new(config)).unwrap();
+    // The state read (which names `discovered`) fails from now on; recording a failed fetch does not need it.
+    rusqlite::Connection::open(dir.path().join("q.db"))
+        .unwrap()
+        .execute_batch("ALTER TABLE sources RENAME COLUMN discovered TO discovered_gone")
+        .unwrap();
+
+    let before = Utc::now();
+    let polled = poll_sources(&engine, sources).await;
+    let error = polled.reports[0].error.as_deref().expect("a failed");
+    assert!(error.contains("cannot read the source's state"), "{error}");
+    // Without its etag or moved URL the fetch would not be the right one.
+    assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 0);
+    let (failures, reason, due): (u32, String, i64) =
+        rusqlite::Connection::open(dir.path().join("q.db"))
+            .unwrap()
+            .query_row(
+                "SELECT consecutive_failures, last_error, next_due FROM sources WHERE id = 'a'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+    assert_eq!(failures, 1);
+    assert!(
+        reason.contains("cannot read the source's state"),
+        "{reason}"
+    );
+    assert!(due > before.timestamp() + 50, "{due} vs {before}");
 }

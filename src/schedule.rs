@@ -12,10 +12,11 @@
 //!    request's `Retry-After` each say "not before": the source is not due before the poll time plus the largest of
 //!    them ([`ServerFloor`]). A floor only ever postpones, it never brings a poll forward, and it is capped at
 //!    `[fetch] max_cache_floor_secs` so that a server sending `max-age` of a year cannot silence a source.
-//! 4. **A failure backs off.** After the n-th failure in a row (a fetch, a body that cannot be read, or a result
-//!    the database could not store) the source is not due before 1, 2, 4 … minutes, ±10 % so that sources failing
-//!    together do not retry together, never more than `[fetch] backoff_max_secs` ([`backoff`]). The cron and the
-//!    floors still apply: the latest of the three wins, so a failing hourly source still waits for its hour.
+//! 4. **A failure backs off.** After the n-th failure in a row (a fetch, a body that cannot be read, a failure
+//!    inside qafila, or a result the database could not store) the source is not due before 1, 2, 4 … minutes,
+//!    ±10 % so that sources failing together do not retry together, never more than `[fetch] backoff_max_secs`
+//!    ([`backoff`]). The cron and the floors still apply: the latest of the three wins, so a failing hourly source
+//!    still waits for its hour.
 //! 5. **A schedule that is over is never due.** A valid expression can run out of firings (`… 2027` once 2027 is
 //!    past). Such a source is skipped and the operator warned once ([`Scheduler`]); the stored time
 //!    (`now + backoff_max`) only matters if a reload gives it a schedule again.

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use crate::config::{Config, SharedConfig, SourceConfig, SourceKind};
 use crate::dedup::{self, ItemFeatures};
 use crate::error::{Error, Result};
-use crate::fetch::{FetchOutcome, FetchRequest, Fetcher};
+use crate::fetch::{FailureKind, FetchFailure, FetchOutcome, FetchRequest, Fetcher};
 use crate::identity;
 use crate::metrics::{FetchOutcomeLabel, Metrics};
 use crate::model::{ParsedItem, StoryView};
@@ -147,16 +147,25 @@ impl Engine {
         Ok(())
     }
 
-    /// Polls one source and records the outcome. Never fails for a source's fault; only a database error is `Err`.
+    /// Polls one source and records the outcome. A failure — at the outlet, reading the body, or inside qafila (a
+    /// parser or feature task that panicked, a state that cannot be read) — is the report's `error`, stored with
+    /// the source so that it backs off; `Err` is left for what cannot happen today, and the round treats it as a
+    /// failed report too.
     pub(crate) async fn poll_source(&self, source: &SourceConfig) -> Result<PollReport> {
         let started = Instant::now();
         let id = source.id().to_string();
-        let state = self
+        // A state that cannot be read fails this poll like a failed fetch (below), so the source backs off; without
+        // its etag, moved or discovered URL the fetch itself would not be the right one.
+        let (state, unreadable) = match self
             .with_writer({
                 let id = id.clone();
                 move |w| w.store.source_state(&id)
             })
-            .await?;
+            .await
+        {
+            Ok(state) => (state, None),
+            Err(e) => (None, Some(e)),
+        };
         // A feed found on the configured page earlier is polled instead of the page (kind = "feed" only).
         let discovered = state
             .as_ref()
@@ -190,7 +199,14 @@ impl Engine {
         let mut over_cap = 0;
         let mut bytes = 0;
         let mut floor = ServerFloor::default();
-        match self.fetcher().fetch(&request).await {
+        let outcome = match unreadable {
+            None => self.fetcher().fetch(&request).await,
+            Some(e) => FetchOutcome::Failed(FetchFailure::new(
+                FailureKind::Other,
+                format!("internal error: cannot read the source's state: {e}"),
+            )),
+        };
+        match outcome {
             FetchOutcome::NotModified(meta) => {
                 record.status = Some(meta.status);
                 record.etag = meta.etag;
@@ -211,7 +227,13 @@ impl Engine {
                 let limits = self.config().limits.parse_limits();
                 let read =
                     kinds::read_body(&fetcher, source, meta, body, using_discovered, now, limits);
-                match read.await? {
+                // A parser task that failed (a panic) fails this fetch: stored as such, it backs the source off
+                // instead of leaving it due at once, again and again.
+                let read = read
+                    .await
+                    .map_err(|e| (internal_failure(&e), Discovery::Unchanged))
+                    .and_then(|read| read);
+                match read {
                     Ok(read) => {
                         if let Some(meta) = read.meta {
                             record.etag = meta.etag;
@@ -226,7 +248,16 @@ impl Engine {
                             .ttl_minutes
                             .map(|m| Duration::from_secs(u64::from(m) * 60));
                         over_cap = read.items_over_cap;
-                        items = self.prepare_all(read.items, now).await?;
+                        match self.prepare_all(read.items, now).await {
+                            Ok(prepared) => items = prepared,
+                            // As a parser task's failure: nothing of this fetch is stored but the failure (an
+                            // error keeps the stored etag and discovery, so the entries are fetched again).
+                            Err(e) => {
+                                record.error = Some(internal_failure(&e));
+                                record.discovered = Discovery::Unchanged;
+                                over_cap = 0;
+                            }
+                        }
                     }
                     Err((message, discovery)) => {
                         record.error = Some(message);
@@ -420,6 +451,15 @@ fn prepare(
         },
         features,
     )
+}
+
+/// The stored reason of a poll that failed inside qafila.
+fn internal_failure(e: &Error) -> String {
+    match e {
+        // Its message says "internal error" already.
+        Error::Internal(_) => e.to_string(),
+        _ => format!("internal error: {e}"),
+    }
 }
 
 fn log_report(r: &PollReport) {

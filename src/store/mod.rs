@@ -4,7 +4,11 @@
 //! transaction survives a SIGKILL or a power cut, and readers (the CLI's `stories`, `sources`) never block the
 //! writer. The schema is an append-only list of migrations checked against `PRAGMA user_version` and applied in
 //! one transaction (after cargo's `util/sqlite.rs`); a database from a newer qafila is refused rather than
-//! misread. All writes of one fetched source are one transaction (`ingest`), never one per item.
+//! misread. All writes of one fetched source are in one transaction (`ingest`), never one per item; the fetches
+//! of several sources that are ready together share one (`begin_group`, used by the writer's group commit): one
+//! sync of the log for all of them, each source's items and fetch state still committed together. `synchronous`
+//! stays `FULL`: a poll is reported stored only once its commit is durable, and grouping already takes the sync
+//! off the per-source path, so `NORMAL` (which may lose the last commits on a power cut) would buy little.
 
 mod day;
 mod ingest;
