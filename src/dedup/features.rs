@@ -1,5 +1,5 @@
-//! What one item contributes to matching: folded text, stemmed token sets with entities collapsed to one token
-//! each, region and foreign entities, quantities with their units, and months.
+//! What one item contributes to matching: stemmed token sets with entities collapsed to one token each, region
+//! and foreign entities, quantities with their units, months, and what its headline is about.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -381,5 +381,27 @@ pub(crate) fn weight(token: &str) -> f32 {
         0.25
     } else {
         1.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_text_is_folded_only_as_far_as_its_lead_and_gives_the_same_words() {
+        let g = Gazetteer::builtin();
+        let sentence =
+            "قال وزير الخارجية الكازاخي في أستانا إن 12% من الصادرات — « تذهب » إلى الصين ، ";
+        let long = sentence.repeat(200);
+        let mut all = g.words(&prepare(&long));
+        all.truncate(SUMMARY_WORDS);
+        assert_eq!(lead_words(&long, &g), all);
+        // Mostly punctuation: too few words in the prefix, so the whole text is folded.
+        let sparse = format!("{} {}", "— ".repeat(500), sentence.repeat(10));
+        let mut all = g.words(&prepare(&sparse));
+        all.truncate(SUMMARY_WORDS);
+        assert_eq!(lead_words(&sparse, &g), all);
+        assert_eq!(lead_words(sentence, &g), g.words(&prepare(sentence)));
     }
 }
