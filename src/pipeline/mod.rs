@@ -350,6 +350,9 @@ impl Engine {
         items: Vec<ParsedItem>,
         now: DateTime<Utc>,
     ) -> Result<Vec<(IncomingItem, ItemFeatures)>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
         let gazetteer = self.gazetteer.clone();
         tokio::task::spawn_blocking(move || {
             items
