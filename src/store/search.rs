@@ -26,9 +26,9 @@ use std::collections::{BinaryHeap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 
-use super::query::{item_from_row, ITEM_COLUMNS};
+use super::query::{item_from_row, ITEM_COLUMNS, VISIBLE};
 use super::{Store, StoredStory};
 use crate::error::{Error, Result};
 use crate::search::{words, Query};
@@ -240,8 +240,12 @@ fn run(
     let mut newest: BinaryHeap<Reverse<i64>> = BinaryHeap::new();
     let mut held =
         conn.prepare_cached("SELECT 1 FROM item_search WHERE item_search MATCH ?1 LIMIT 1")?;
+    // Asked in the columns the phrase is matched in (a form only among entity ids would use up a phrase slot).
     // An error here shows again when the whole expression runs; keep the form meanwhile.
-    let expr = query.to_match_in(&mut |word| held.exists([format!("\"{word}\"")]).unwrap_or(true));
+    let expr = query.to_match_in(&mut |word| {
+        held.exists([format!("{{title body}} : \"{word}\"")])
+            .unwrap_or(true)
+    });
     let mut rows = matches.query([expr])?;
     while let Some(row) = rows.next()? {
         let key: i64 = row.get(0)?;
@@ -278,9 +282,7 @@ fn run(
     }
     let filtered_json = serde_json::to_string(filtered_sources).expect("strings serialize");
     let mut items_of = conn.prepare_cached(&format!(
-        "SELECT {} FROM items i WHERE i.story_id = ?2
-           AND (i.region_match = 1 OR i.source_id NOT IN (SELECT value FROM json_each(?1)))
-         ORDER BY i.sort_time, i.id",
+        "SELECT {} FROM items i WHERE i.story_id = ?2 AND {VISIBLE} ORDER BY i.sort_time, i.id",
         lead_text_only()
     ))?;
     let mut hits = Vec::with_capacity(found.len());
@@ -341,15 +343,8 @@ pub(crate) struct SearchReader {
 impl SearchReader {
     /// Opens the database read-only; the writer must have created and migrated it.
     pub(crate) fn open(path: &Path) -> Result<SearchReader> {
-        let err = |source| Error::from_db(path, source);
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(err)?;
-        conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
         Ok(SearchReader {
-            conn,
+            conn: super::open_read_only(path, Duration::from_secs(5))?,
             path: path.to_owned(),
         })
     }
