@@ -104,7 +104,7 @@ impl BenchStore {
                         it.content.as_deref().or(it.summary.as_deref()),
                     ),
                     url_key: identity::url_key(it.link.as_deref()),
-                    sort_time: it.published.or(it.updated).unwrap_or(at).min(at),
+                    sort_time: crate::pipeline::sort_time(it, at),
                     item: it.clone(),
                     tags: b.tags.clone(),
                 }
@@ -240,5 +240,45 @@ mod tests {
         assert!(space.fulltext > 0 && space.key_index > 0 && space.items > 0);
         assert!(space.search_index() < space.database);
         assert!(space.search_share_percent() > 0.0 && space.search_share_percent() < 100.0);
+    }
+
+    #[test]
+    fn entries_are_dated_as_the_poller_dates_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.db");
+        let mut store = BenchStore::open(&path).unwrap();
+        store.add_sources(&["s0"]).unwrap();
+        let at = Utc.with_ymd_and_hms(2025, 3, 2, 0, 0, 0).unwrap();
+        let dated = |n: u32, published| {
+            let mut b = item(n, "خبر", None);
+            b.item.published = published;
+            b
+        };
+        let minutes_ahead = at + chrono::Duration::minutes(3);
+        let days_ahead = at + chrono::Duration::days(2);
+        let batch = [
+            dated(1, Some(minutes_ahead)),
+            dated(2, Some(days_ahead)),
+            dated(3, None),
+        ];
+        store.ingest("s0", &batch, at).unwrap();
+        let stored: Vec<i64> = rusqlite::Connection::open(&path)
+            .unwrap()
+            .prepare("SELECT sort_time FROM items ORDER BY guid")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let poller: Vec<i64> = batch
+            .iter()
+            .map(|b| crate::pipeline::sort_time(&b.item, at).timestamp())
+            .collect();
+        assert_eq!(stored, poller);
+        // Minutes ahead is kept (what a clock a little off looks like); days ahead is the fetch time.
+        assert_eq!(
+            stored,
+            [minutes_ahead.timestamp(), at.timestamp(), at.timestamp()]
+        );
     }
 }

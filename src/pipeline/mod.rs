@@ -431,12 +431,7 @@ fn prepare(
         content,
     );
     let url_key = identity::url_key(item.link.as_deref());
-    // A date in the future (a wrong time zone at the outlet) would pin the item to the top: use now instead.
-    let sort_time = item
-        .published
-        .or(item.updated)
-        .filter(|t| *t <= now + chrono::Duration::minutes(5))
-        .unwrap_or(now);
+    let sort_time = sort_time(&item, now);
     let features = dedup::item_features(
         &item.title,
         item.summary.as_deref(),
@@ -463,6 +458,16 @@ fn internal_failure(e: &Error) -> String {
         Error::Internal(_) => e.to_string(),
         _ => format!("internal error: {e}"),
     }
+}
+
+/// The date an entry fetched at `now` is stored and sorted by: its own (published, else updated), or `now` when it
+/// has none or one more than a few minutes ahead — a wrong time zone at the outlet would pin it to the top. (The
+/// benches store their entries with the same rule.)
+pub(crate) fn sort_time(item: &ParsedItem, now: DateTime<Utc>) -> DateTime<Utc> {
+    item.published
+        .or(item.updated)
+        .filter(|t| *t <= now + chrono::Duration::minutes(5))
+        .unwrap_or(now)
 }
 
 fn log_report(r: &PollReport) {
