@@ -393,9 +393,7 @@ impl Engine {
     ) -> Result<T> {
         let writer = self.writer.clone();
         tokio::task::spawn_blocking(move || {
-            let mut w = writer
-                .lock()
-                .map_err(|_| Error::Internal("writer lock poisoned by an earlier panic".into()))?;
+            let mut w = Writer::lock(&writer);
             f(&mut w)
         })
         .await

@@ -1,7 +1,7 @@
 //! The single writer: the database connection and the story index, changed together under one lock, so that the
 //! index always describes what is stored.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::oneshot;
@@ -81,6 +81,29 @@ impl Writer {
         }
         self.index.covered(since, DateTime::<Utc>::MAX_UTC);
         Ok(())
+    }
+
+    /// Takes the writer's lock. A panic while the lock was held (a bug) leaves the lock poisoned; rather than
+    /// failing every later write until a restart, the writer goes on: the transaction the panic interrupted was
+    /// rolled back when it unwound, so the store is intact, but the index may hold what was never committed, so
+    /// it is rebuilt from the store first.
+    pub(crate) fn lock(writer: &Mutex<Writer>) -> MutexGuard<'_, Writer> {
+        match writer.lock() {
+            Ok(w) => w,
+            Err(poisoned) => {
+                writer.clear_poison();
+                let mut w = poisoned.into_inner();
+                tracing::error!(
+                    "a write panicked (a bug in qafila); rebuilding the story index and going on"
+                );
+                if let Err(e) = w.rebuild_index(Utc::now()) {
+                    // Left empty, the index covers no time: every day a new item needs is read from the store.
+                    tracing::error!(error = %e, "cannot rebuild the story index after a panic");
+                    w.index.clear();
+                }
+                w
+            }
+        }
     }
 
     /// What the index keeps once it holds more than `INDEX_CAPACITY` items: the items published in the last two

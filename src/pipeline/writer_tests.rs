@@ -205,3 +205,44 @@ fn a_failed_write_reports_its_own_error_when_the_index_rebuild_fails_too() {
     let e = answer(b).expect_err("b's second item is refused");
     assert!(e.to_string().contains("b refused"), "{e}");
 }
+
+#[test]
+fn a_panic_while_writing_does_not_stop_later_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = Arc::new(Gazetteer::builtin());
+    let writer = Arc::new(Mutex::new(
+        Writer::open(&config(dir.path()), g.clone()).unwrap(),
+    ));
+    let queue = WriteQueue::default();
+    let a = queue.submit("a".into(), fetched("a", 4, "نص", &g), record("\"a\""));
+    Writer::lock(&writer).store_queued(&queue);
+    assert_eq!(answer(a).unwrap().0.new, 4);
+    // A bug panics mid-write, after the index learned of an item the store never got.
+    let w = writer.clone();
+    let panicked = std::thread::spawn(move || {
+        let mut w = w.lock().unwrap();
+        let f = dedup::item_features("خبر لم يحفظ", None, None, &w.gazetteer);
+        w.index.insert(999_999, 999_999, &f, Utc::now());
+        panic!("a bug while writing");
+    })
+    .join();
+    assert!(panicked.is_err() && writer.is_poisoned());
+    let mut w = Writer::lock(&writer);
+    assert!(!writer.is_poisoned(), "the lock is usable again");
+    assert_eq!(
+        w.rebuilds, 2,
+        "the index was rebuilt from the store (once at open, once now)"
+    );
+    assert_eq!(
+        w.index.len(),
+        0,
+        "the item that was never stored is gone from the index"
+    );
+    // Writes go on, and what was stored before the panic is still known.
+    let again = queue.submit("a".into(), fetched("a", 4, "نص", &g), record("\"a\""));
+    let b = queue.submit("b".into(), fetched("b", 2, "نص", &g), record("\"b\""));
+    w.store_queued(&queue);
+    let (counts, _) = answer(again).unwrap();
+    assert_eq!((counts.new, counts.seen), (0, 4));
+    assert_eq!(answer(b).unwrap().0.new, 2);
+}
