@@ -7,43 +7,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use chrono::Utc;
+use common::http::{client, get, wait_until};
 use common::*;
-
-fn client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .no_gzip()
-        .no_brotli()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
-
-async fn get(c: &reqwest::Client, url: &str, headers: &[(&str, &str)]) -> reqwest::Response {
-    let mut request = c.get(url);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    request.send().await.unwrap()
-}
-
-/// Polls `url` until its body satisfies `ok`.
-async fn wait_until(c: &reqwest::Client, url: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = c.get(url).send().await {
-            let body = r.text().await.unwrap_or_default();
-            if ok(&body) {
-                return body;
-            }
-        }
-        assert!(Instant::now() < deadline, "{url} never satisfied the check");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 fn header<'a>(r: &'a reqwest::Response, name: &str) -> &'a str {
     r.headers()

@@ -5,8 +5,8 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
 
+use common::http::{client, get, wait_until};
 use common::*;
 use serde_json::Value;
 
@@ -107,39 +107,6 @@ fn cli_search_finds_every_spelling_and_prints_the_stories_shape() {
     let unknown = qafila(&config, &["search", "country:xx"]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(stderr(&unknown).contains("unknown country id `xx`"));
-}
-
-fn client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .no_gzip()
-        .no_brotli()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap()
-}
-
-async fn get(c: &reqwest::Client, url: &str, headers: &[(&str, &str)]) -> reqwest::Response {
-    let mut request = c.get(url);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    request.send().await.unwrap()
-}
-
-/// Polls `url` until its body satisfies `ok`.
-async fn wait_until(c: &reqwest::Client, url: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(r) = c.get(url).send().await {
-            let body = r.text().await.unwrap_or_default();
-            if ok(&body) {
-                return body;
-            }
-        }
-        assert!(Instant::now() < deadline, "{url} never satisfied the check");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 fn q(text: &str) -> String {

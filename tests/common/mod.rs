@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different part of it
 
 pub mod hostile_feeds;
+pub mod http;
 mod misbehaving;
 mod routes;
 mod sites;
