@@ -5,26 +5,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::http::{client, get};
 use common::*;
-
-fn client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    // No transparent decompression: the tests look at what the server sends.
-    reqwest::Client::builder()
-        .no_gzip()
-        .no_brotli()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap()
-}
 
 /// `GET /feed.xml` with the given request headers.
 async fn get_feed(c: &reqwest::Client, base: &str, headers: &[(&str, &str)]) -> reqwest::Response {
-    let mut request = c.get(format!("{base}/feed.xml"));
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    request.send().await.unwrap()
+    get(c, &format!("{base}/feed.xml"), headers).await
 }
 
 async fn wait_for_stories(base: &str, at_least: usize) -> String {

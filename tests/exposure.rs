@@ -9,17 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::http::client;
 use common::*;
-
-fn client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .no_gzip()
-        .no_brotli()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap()
-}
 
 /// `qafila run` with its log written to `log` (the `Daemon` helper discards it).
 struct LoggedDaemon(Child);

@@ -14,6 +14,7 @@ use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 use url::Url;
 
+use super::upgrade::attr;
 use crate::model::Media;
 
 /// No item needs more; a hostile feed could list thousands.
@@ -174,18 +175,6 @@ fn add(list: &mut Vec<Media>, media: Media) {
     } else if list.len() < MAX_MEDIA_PER_ITEM {
         list.push(media);
     }
-}
-
-fn attr(e: &BytesStart, name: &str) -> Option<String> {
-    e.attributes()
-        .with_checks(false)
-        .flatten()
-        .find(|a| a.key.0 == name)
-        .and_then(|a| {
-            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .ok()
-                .map(|v| v.into_owned())
-        })
 }
 
 /// `href` resolved against `base`, if the result is an http(s) URL (never `data:`, `javascript:`…), without any

@@ -130,7 +130,7 @@ fn dialect(text: &str, retry: bool) -> Option<Dialect> {
 }
 
 /// The value of an attribute (unescaped), by qualified name.
-fn attr(e: &BytesStart, name: &str) -> Option<String> {
+pub(super) fn attr(e: &BytesStart, name: &str) -> Option<String> {
     e.attributes()
         .with_checks(false)
         .flatten()
