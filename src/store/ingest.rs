@@ -10,6 +10,7 @@ use super::{to_secs, Store, WindowItem};
 use crate::error::{Error, Result};
 use crate::identity;
 use crate::model::{ParsedItem, RegionTags};
+use crate::normalize::FoldedItem;
 
 /// How many polls in a row must see the same permanent redirect before the stored URL follows it: one odd answer
 /// from a misconfigured server must not move a source for good.
@@ -27,6 +28,9 @@ pub(crate) struct IncomingItem {
     pub sort_time: DateTime<Utc>,
     /// Region entity ids it mentions, and whether it is about the region.
     pub tags: RegionTags,
+    /// Its texts as computing its features folded them, reused for its search index row (`None`: the index
+    /// folds them itself).
+    pub folded: Option<FoldedItem>,
 }
 
 /// Decides which story a *new* item joins. Implemented by the story index (`dedup`), so that the store does not
@@ -302,9 +306,8 @@ fn ingest_items(
         let search_key = search::new_item_key(tx, sort_time)?;
         search_rows.push(
             search_key,
-            &it.title,
-            it.summary.as_deref(),
-            it.content.as_deref(),
+            (&it.title, it.summary.as_deref(), it.content.as_deref()),
+            incoming.folded.as_ref(),
             &entities,
         );
         new_item.execute(params![
