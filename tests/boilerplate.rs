@@ -110,9 +110,15 @@ fn each_outlets_boilerplate_counts_nothing_and_the_order_of_fetches_does_not_mat
             merged.is_empty(),
             "{name}: stories holding several events (merged on boilerplate?): {merged:#?}"
         );
-        assert!(split.is_empty(), "{name}: events shown as several stories: {split:?}");
+        assert!(
+            split.is_empty(),
+            "{name}: events shown as several stories: {split:?}"
+        );
     }
     for (name, groups) in &results[1..] {
-        assert_eq!(groups, &results[0].1, "{name} groups as the poll of all at once");
+        assert_eq!(
+            groups, &results[0].1,
+            "{name} groups as the poll of all at once"
+        );
     }
 }
