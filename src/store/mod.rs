@@ -150,6 +150,14 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
+/// The page size of a new database: 16 KiB rather than SQLite's 4 KiB. A commit writes every page it changed to
+/// the log, one `pwrite` per page, and a poll round's items land all over the indexes keyed by hashes (URL, story
+/// guid) and times, so a commit touches most of their pages whatever their size: with pages four times larger the
+/// writer makes about a third of the log writes and syscalls for a third more bytes, and spends ~10 % less CPU
+/// storing a 10 000-item round (`bench/poll_compare.py`). Larger pages bring no more (32 KiB) or cost more
+/// (64 KiB: whole pages rewritten for a few changed rows).
+const PAGE_SIZE: u32 = 16 * 1024;
+
 /// An open database.
 pub(crate) struct Store {
     conn: Connection,
@@ -172,6 +180,10 @@ impl Store {
         // Ingest alone keeps about 15 statements prepared (`prepare_cached`); the default cache of 16 would
         // evict and re-prepare them as soon as a query or maintenance statement came between two fetches.
         conn.set_prepared_statement_cache_capacity(64);
+        // `page_size` takes effect only on a new, empty database (before WAL mode is set); an existing file keeps
+        // the size it was created with. See `PAGE_SIZE`.
+        conn.execute_batch(&format!("PRAGMA page_size = {PAGE_SIZE};"))
+            .map_err(db_err)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
