@@ -413,10 +413,11 @@ impl Engine {
         if submitted.start_drainer {
             self.start_drainer();
         }
-        submitted
+        let answer = submitted
             .answer
             .await
-            .map_err(|_| Error::Internal("the writer stopped before storing a fetch".into()))?
+            .map_err(|_| Error::Internal("the writer stopped before storing a fetch".into()))?;
+        answer.result
     }
 
     /// How many fetch results wait for the writer (not yet taken into a group).

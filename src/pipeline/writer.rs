@@ -188,8 +188,17 @@ impl Writer {
             }
         };
         for (fetch, result) in fetches.into_iter().zip(results) {
+            let QueuedFetch {
+                items,
+                features,
+                reply,
+                ..
+            } = fetch;
             // The poll that queued it may have been cancelled (shutdown): its result is stored all the same.
-            let _ = fetch.reply.send(result);
+            let _ = reply.send(Answer {
+                result,
+                _spent: (items, features),
+            });
         }
     }
 
@@ -293,7 +302,7 @@ struct QueuedFetch {
     items: Vec<IncomingItem>,
     features: Vec<ItemFeatures>,
     record: FetchRecord,
-    reply: oneshot::Sender<Result<Stored>>,
+    reply: oneshot::Sender<Answer>,
     /// Its place in the backlog, given back once it is stored.
     _room: Room,
 }
@@ -381,9 +390,17 @@ pub(crate) struct Room {
     _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
+/// What storing a queued fetch came to.
+pub(super) struct Answer {
+    pub result: Result<Stored>,
+    /// The fetch's items and features, handed back with the answer so that freeing them (thousands of small
+    /// allocations a group) is the poll's work, beside the writer, not the single writer's.
+    _spent: (Vec<IncomingItem>, Vec<ItemFeatures>),
+}
+
 /// A result just queued: its answer, and whether the caller must start the drainer.
 pub(super) struct Submitted {
-    pub answer: oneshot::Receiver<Result<Stored>>,
+    pub answer: oneshot::Receiver<Answer>,
     pub start_drainer: bool,
 }
 

@@ -64,13 +64,13 @@ fn submit(
     id: String,
     items: Vec<(IncomingItem, ItemFeatures)>,
     record: FetchRecord,
-) -> oneshot::Receiver<Result<Stored>> {
+) -> oneshot::Receiver<Answer> {
     let room = queue.room_now().expect("room in the backlog");
     queue.submit(room, id, items, record).answer
 }
 
-fn answer(mut rx: oneshot::Receiver<Result<Stored>>) -> Result<Stored> {
-    rx.try_recv().expect("answered once stored")
+fn answer(mut rx: oneshot::Receiver<Answer>) -> Result<Stored> {
+    rx.try_recv().expect("answered once stored").result
 }
 
 #[test]
