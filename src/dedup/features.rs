@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashSet;
 
+use super::boilerplate::Dropped;
 use super::figures::{collect_quantities, months_in};
 use super::relevance;
 use super::subject::{self, Qualified, Stage};
@@ -122,16 +123,22 @@ pub fn text_to_match(summary: Option<&str>, content: Option<&str>) -> String {
     content.map(crate::text::plain_text).unwrap_or_default()
 }
 
-/// An item's features from what the store and the parser hold: title, summary, content. The one entry point for
-/// every path that computes features — ingest, the index rebuilt at start-up, re-tagging after a gazetteer
-/// change, and `explain` — so an item is matched and tagged the same way whenever it is looked at.
+/// An item's features from what the store and the parser hold: title, summary, content, and the boilerplate
+/// words dropped from it when it was stored (`boilerplate`, the stored form of `boilerplate::Dropped`; `None` for
+/// none). The one entry point for every path that computes features — ingest, the index rebuilt at start-up or
+/// read back from the store, re-tagging after a gazetteer change, and `explain` — so an item is matched and
+/// tagged the same way whenever it is looked at. (Ingest finds the boilerplate of a fetched document from the
+/// features of all its items and drops it with `Boilerplate::strip`, which gives the same features.)
 pub fn item_features(
     title: &str,
     summary: Option<&str>,
     content: Option<&str>,
+    boilerplate: Option<&str>,
     gazetteer: &Gazetteer,
 ) -> ItemFeatures {
-    compute(title, &text_to_match(summary, content), gazetteer)
+    let mut f = compute(title, &text_to_match(summary, content), gazetteer);
+    Dropped::parse(boilerplate).apply(&mut f);
+    f
 }
 
 /// Computes features from a headline and the text to match (see [`text_to_match`]; feed HTML is stripped).

@@ -389,10 +389,12 @@ impl Engine {
         let gazetteer = self.gazetteer.clone();
         self.cpu
             .run("feature", move || {
-                items
+                let mut prepared: Vec<_> = items
                     .into_iter()
                     .map(|item| prepare(item, now, &gazetteer))
-                    .collect()
+                    .collect();
+                drop_boilerplate(&mut prepared);
+                prepared
             })
             .await
     }
@@ -491,6 +493,7 @@ fn prepare(
         &item.title,
         item.summary.as_deref(),
         item.content.as_deref(),
+        None,
         gazetteer,
     );
     let tags = features.region_tags();
@@ -501,9 +504,22 @@ fn prepare(
             item,
             sort_time,
             tags,
+            boilerplate: None,
         },
         features,
     )
+}
+
+/// Drops the fetched document's boilerplate (what the outlet repeats in nearly every item, see
+/// `dedup::Boilerplate`) from its items' features, and keeps what was dropped with each item for the store.
+fn drop_boilerplate(prepared: &mut [(IncomingItem, ItemFeatures)]) {
+    let boilerplate = dedup::Boilerplate::of_feed(prepared.iter().map(|(_, f)| f));
+    if boilerplate.is_empty() {
+        return;
+    }
+    for (incoming, features) in prepared {
+        incoming.boilerplate = boilerplate.strip(features).stored();
+    }
 }
 
 /// The stored reason of a poll that failed inside qafila.

@@ -39,7 +39,8 @@ impl Writer {
         let mut store = open_store(config)?;
         let g = gazetteer.clone();
         let retagged = store.retag(&gazetteer.fingerprint(), &move |title, summary, content| {
-            dedup::item_features(title, summary, content, &g).region_tags()
+            // Tags never depend on an item's boilerplate (see `dedup::Boilerplate`).
+            dedup::item_features(title, summary, content, None, &g).region_tags()
         })?;
         if retagged > 0 {
             tracing::info!(
@@ -495,6 +496,7 @@ fn stored_features(item: &WindowItem, gazetteer: &Gazetteer) -> ItemFeatures {
         &item.title,
         item.summary.as_deref(),
         item.content.as_deref(),
+        item.boilerplate.as_deref(),
         gazetteer,
     )
 }

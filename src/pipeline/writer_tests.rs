@@ -29,8 +29,9 @@ fn fetched(source: &str, n: usize, body: &str, g: &Gazetteer) -> Vec<(IncomingIt
             let at = Utc.with_ymd_and_hms(2026, 11, 1, 8, 0, 0).unwrap()
                 + chrono::Duration::days(i as i64);
             let link = format!("https://{source}.example/{i}");
-            let features = dedup::item_features(&title, None, Some(body), g);
+            let features = dedup::item_features(&title, None, Some(body), None, g);
             let item = IncomingItem {
+                boilerplate: None,
                 source_key: crate::identity::source_key(Some(&link), Some(&link), &title, None),
                 url_key: crate::identity::url_key(Some(&link)),
                 item: ParsedItem {
@@ -278,7 +279,7 @@ fn a_panic_while_writing_does_not_stop_later_writes() {
     let w = writer.clone();
     let panicked = std::thread::spawn(move || {
         let mut w = w.lock().unwrap();
-        let f = dedup::item_features("خبر لم يحفظ", None, None, &w.gazetteer);
+        let f = dedup::item_features("خبر لم يحفظ", None, None, None, &w.gazetteer);
         w.index.insert(999_999, 999_999, &f, Utc::now());
         panic!("a bug while writing");
     })

@@ -27,6 +27,8 @@ pub(crate) struct IncomingItem {
     pub sort_time: DateTime<Utc>,
     /// Region entity ids it mentions, and whether it is about the region.
     pub tags: RegionTags,
+    /// The boilerplate words dropped from its matching tokens (`dedup::Dropped::stored`), stored with it.
+    pub boilerplate: Option<String>,
 }
 
 /// Decides which story a *new* item joins. Implemented by the story index (`dedup`), so that the store does not
@@ -257,8 +259,8 @@ fn ingest_items(
     let mut new_item = tx.prepare_cached(
         "INSERT INTO items (url_key, story_id, source_id, guid, link, title, summary, content, author,
                             published, first_seen, sort_time, entities, region_match, gazetteer,
-                            search_key, media)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                            search_key, media, boilerplate)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     )?;
     for (index, incoming) in items.iter().enumerate() {
         let known: Option<i64> = known_here
@@ -325,6 +327,7 @@ fn ingest_items(
             gazetteer,
             search_key,
             serde_json::to_string(&it.media).expect("media serialize"),
+            incoming.boilerplate,
         ])?;
         let item_id = tx.last_insert_rowid();
         add_source.execute(params![source_id, incoming.source_key, item_id, now])?;

@@ -12,6 +12,7 @@ fn item(n: usize, days_ago: i64) -> IncomingItem {
     let t = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap() - Duration::days(days_ago);
     let link = format!("https://news.example/kz/{n}");
     IncomingItem {
+        boilerplate: None,
         source_key: crate::identity::source_key(Some(&link), Some(&link), "t", None),
         url_key: crate::identity::url_key(Some(&link)),
         item: ParsedItem {

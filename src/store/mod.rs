@@ -142,6 +142,12 @@ const MIGRATIONS: &[&str] = &[
     r#"
     DROP TRIGGER items_search_insert;
     "#,
+    // 7: the boilerplate words dropped from an item's matching tokens when it was stored (`dedup::Dropped`, token
+    // forms separated by spaces; NULL for none), so that its features are the same when the story index is
+    // rebuilt or `explain` looks at it: they were decided from the document it came in, which is gone.
+    r#"
+    ALTER TABLE items ADD COLUMN boilerplate TEXT;
+    "#,
 ];
 
 /// An open database.

@@ -7,6 +7,7 @@ use crate::store::ingest::STABLE_REDIRECT_POLLS;
 fn item(guid: &str, link: &str, title: &str, minutes: i64) -> IncomingItem {
     let t = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap() + Duration::minutes(minutes);
     IncomingItem {
+        boilerplate: None,
         source_key: crate::identity::source_key(Some(guid), Some(link), title, None),
         url_key: crate::identity::url_key(Some(link)),
         item: ParsedItem {
