@@ -33,7 +33,7 @@ pub(crate) use ingest::{
     Discovery, FetchRecord, IncomingItem, IngestCounts, StateChange, StoryPlacer,
 };
 pub(crate) use maintenance::{restore, PruneReport};
-pub(crate) use query::{StoredItem, StoredStory, WindowItem};
+pub(crate) use query::{SourceState, StoredItem, StoredStory, WindowItem};
 pub(crate) use search::{SearchHit, SearchReader};
 pub(crate) use writer_lock::WriterLock;
 
