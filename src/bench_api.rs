@@ -97,6 +97,7 @@ impl BenchStore {
             .map(|b| {
                 let it = &b.item;
                 IncomingItem {
+                    boilerplate: None,
                     source_key: identity::source_key(
                         it.guid.as_deref(),
                         it.link.as_deref(),

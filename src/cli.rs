@@ -164,16 +164,24 @@ pub fn explain(config: &Config, url1: &str, url2: &str) -> Result<()> {
         &a.title,
         a.summary.as_deref(),
         a.content.as_deref(),
+        a.boilerplate.as_deref(),
         &gazetteer,
     );
     let fb = dedup::item_features(
         &b.title,
         b.summary.as_deref(),
         b.content.as_deref(),
+        b.boilerplate.as_deref(),
         &gazetteer,
     );
     println!("A: [{}] {}", a.source_id, a.title);
     println!("B: [{}] {}", b.source_id, b.title);
+    // What each outlet repeats in nearly every item counts nothing (`dedup::Boilerplate`): say which words.
+    for (side, item) in [("A", &a), ("B", &b)] {
+        if let Some(words) = &item.boilerplate {
+            println!("{side}'s boilerplate (not counted): {words}");
+        }
+    }
     let stored = if a.story_id == b.story_id {
         "the same story"
     } else {
@@ -267,6 +275,7 @@ pub async fn discover(config: &Config, url: &str) -> Result<String> {
         Err(_) => {
             let mut found = crate::pipeline::discover_feeds(
                 &fetcher,
+                &crate::pipeline::CpuSlots::beside_the_writer(),
                 allow_private,
                 &base,
                 &body,

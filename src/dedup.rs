@@ -65,6 +65,7 @@
 //! A new item joins the story of its best-scoring matching candidate, provided it contradicts no other member
 //! of that story seen among the candidates (complete-link veto against chaining two different events).
 
+mod boilerplate;
 mod coverage;
 mod features;
 mod figures;
@@ -80,6 +81,7 @@ use serde::Deserialize;
 
 use crate::config::{bounded, fraction, weight};
 
+pub use boilerplate::{Boilerplate, Dropped};
 pub use features::{features, item_features, item_features_folded, text_to_match, ItemFeatures};
 pub use index::StoryIndex;
 pub use verdict::{explain, same_story, Explanation, Reason, Verdict};

@@ -32,7 +32,7 @@ fn the_region_is_published_when_it_is_the_subject() {
     let g = Gazetteer::builtin();
     let (mut region, mut region_published, mut other, mut other_published) = (0, 0, 0, 0);
     for it in &fx.item {
-        let published = item_features(&it.title, Some(&it.summary), None, &g)
+        let published = item_features(&it.title, Some(&it.summary), None, None, &g)
             .region_tags()
             .region_match;
         if it.about {

@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashSet;
 
+use super::boilerplate::Dropped;
 use super::figures::{collect_quantities, months_in};
 use super::relevance;
 use super::subject::{self, Qualified, Stage};
@@ -131,17 +132,21 @@ fn choose_text(summary: Option<&str>, content: Option<&str>) -> (String, bool) {
     )
 }
 
-/// An item's features from what the store and the parser hold: title, summary, content. The one entry point for
-/// every path that computes features — ingest (through [`item_features_folded`], which is this function keeping
-/// its folds), the index rebuilt at start-up, re-tagging after a gazetteer change, and `explain` — so an item is
-/// matched and tagged the same way whenever it is looked at.
+/// An item's features from what the store and the parser hold: title, summary, content, and the boilerplate
+/// words dropped from it when it was stored (`boilerplate`, the stored form of `boilerplate::Dropped`; `None` for
+/// none). The one entry point for every path that computes features — ingest (through
+/// [`item_features_folded`], which is this function keeping its folds), the index rebuilt at start-up or read
+/// back from the store, re-tagging after a gazetteer change, and `explain` — so an item is matched and tagged
+/// the same way whenever it is looked at. (Ingest finds the boilerplate of a fetched document from the
+/// features of all its items and drops it with `Boilerplate::strip`, which gives the same features.)
 pub fn item_features(
     title: &str,
     summary: Option<&str>,
     content: Option<&str>,
+    boilerplate: Option<&str>,
     gazetteer: &Gazetteer,
 ) -> ItemFeatures {
-    item_features_folded(title, summary, content, gazetteer).0
+    item_features_folded(title, summary, content, boilerplate, gazetteer).0
 }
 
 /// [`item_features`], and the folded texts it made them from, for the search index to reuse (see
@@ -150,12 +155,14 @@ pub fn item_features_folded(
     title: &str,
     summary: Option<&str>,
     content: Option<&str>,
+    boilerplate: Option<&str>,
     gazetteer: &Gazetteer,
 ) -> (ItemFeatures, FoldedItem) {
     let (text, from_summary) = choose_text(summary, content);
     let title = normalize::fold_marking_percent(title);
     let (folded_text, whole) = fold_lead(&text);
-    let features = compute(&title, &folded_text, gazetteer);
+    let mut features = compute(&title, &folded_text, gazetteer);
+    Dropped::parse(boilerplate).apply(&mut features);
     let whole = whole.then_some(folded_text);
     let folded = if from_summary {
         FoldedItem {

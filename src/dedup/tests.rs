@@ -205,7 +205,7 @@ fn the_text_to_match_is_the_summary_else_the_content() {
         "نص كامل"
     );
     let g = Gazetteer::builtin();
-    let f = item_features("حريق في سوق", None, Some("<p>حريق في بيشكيك</p>"), &g);
+    let f = item_features("حريق في سوق", None, Some("<p>حريق في بيشكيك</p>"), None, &g);
     assert_eq!(f.entities()[0].id, "kg");
 }
 

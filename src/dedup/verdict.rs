@@ -54,7 +54,8 @@ pub enum Reason {
     TooFarApart,
     /// A headline names a country or republic the other item never mentions.
     OtherCountry,
-    /// Each headline names an outside partner (UAE, Kuwait, France…) the other item never mentions.
+    /// One headline names an outside partner (UAE, Kuwait, France…) the other item never mentions, and the other
+    /// item names another partner the first never mentions.
     OtherPartner,
     /// The same unit is quantified with different figures (3 vs 5 million dollars).
     OtherFigure,
@@ -183,6 +184,11 @@ fn intersection<T: Ord>(a: &[T], b: &[T], weight: impl Fn(&T) -> f32) -> f32 {
     n
 }
 
+/// A partner in `a`'s headline that `b` never mentions, and one `b` mentions that `a` never does.
+fn other_partner<'a>(a: &'a Facts, b: &'a Facts) -> Option<(&'a EntityId, &'a EntityId)> {
+    missing_partner(&a.title_foreign, &b.foreign).zip(missing_partner(&b.foreign, &a.foreign))
+}
+
 /// A headline country the other item mentions neither directly nor through a region containing it.
 fn missing<'a>(named: &'a [HeadlineCountry], other: &[EntityId]) -> Option<&'a EntityId> {
     named
@@ -232,10 +238,10 @@ fn contradiction<D>(a: Side, b: Side, describe: Describe<D>) -> Option<(Reason, 
             )),
         ));
     }
-    if let (Some(x), Some(y)) = (
-        missing_partner(&a.title_foreign, &b.foreign),
-        missing_partner(&b.title_foreign, &a.foreign),
-    ) {
+    // One headline's partner is absent from the other item, which names another partner of its own (in its
+    // headline or its text): the Iranian minister received vs the Chinese one ("وانغ يي" in a headline, "الصيني"
+    // only in its summary).
+    if let Some((x, y)) = other_partner(a, b).or_else(|| other_partner(b, a).map(|(y, x)| (x, y))) {
         return Some((
             Reason::OtherPartner,
             describe(format_args!("partners differ: `{x}` vs `{y}`")),

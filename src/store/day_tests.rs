@@ -15,6 +15,7 @@ fn at(day: u32, hour: u32) -> DateTime<Utc> {
 fn incoming(guid: &str, t: DateTime<Utc>, about_region: bool) -> IncomingItem {
     let link = format!("https://a.example/{guid}");
     IncomingItem {
+        boilerplate: None,
         source_key: guid.to_string(),
         url_key: crate::identity::url_key(Some(&link)),
         item: ParsedItem {

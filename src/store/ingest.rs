@@ -28,6 +28,8 @@ pub(crate) struct IncomingItem {
     pub sort_time: DateTime<Utc>,
     /// Region entity ids it mentions, and whether it is about the region.
     pub tags: RegionTags,
+    /// The boilerplate words dropped from its matching tokens (`dedup::Dropped::stored`), stored with it.
+    pub boilerplate: Option<String>,
     /// Its texts as computing its features folded them, reused for its search index row (`None`: the index
     /// folds them itself).
     pub folded: Option<FoldedItem>,
@@ -255,14 +257,18 @@ fn ingest_items(
     let mut join_story = tx.prepare_cached(
         "UPDATE stories SET updated = ?2, published = MIN(published, ?3) WHERE id = ?1",
     )?;
+    // No index keeps story guids unique: an item's key is unique while it is stored, and so is the guid of the
+    // story it starts. Only a story whose first item retention removed while the story lived on keeps a guid no
+    // stored key accounts for: `prune` records those in `story_origins` (migration 8).
+    let mut origin = tx.prepare_cached("SELECT story_id FROM story_origins WHERE guid = ?1")?;
     let mut new_story = tx.prepare_cached(
         "INSERT INTO stories (guid, published, created, updated) VALUES (?1, ?2, ?3, ?3)",
     )?;
     let mut new_item = tx.prepare_cached(
         "INSERT INTO items (url_key, story_id, source_id, guid, link, title, summary, content, author,
                             published, first_seen, sort_time, entities, region_match, gazetteer,
-                            search_key, media)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                            search_key, media, boilerplate)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     )?;
     for (index, incoming) in items.iter().enumerate() {
         let known: Option<i64> = known_here
@@ -286,19 +292,27 @@ fn ingest_items(
             let stored = items_between(tx, from, to)?;
             placer.recall(from, to, stored);
         }
+        let mut join = |story_id: i64| -> rusqlite::Result<i64> {
+            join_story.execute(params![story_id, now, sort_time])?;
+            counts.merged += 1;
+            Ok(story_id)
+        };
         let story_id = match placer.place(index) {
-            Some(story_id) => {
-                join_story.execute(params![story_id, now, sort_time])?;
-                counts.merged += 1;
-                story_id
-            }
+            Some(story_id) => join(story_id)?,
             None => {
                 let first_key = incoming
                     .url_key
                     .clone()
                     .unwrap_or_else(|| format!("{source_id}/{}", incoming.source_key));
-                new_story.execute(params![identity::story_guid(&first_key), sort_time, now])?;
-                tx.last_insert_rowid()
+                let guid = identity::story_guid(&first_key);
+                // The first item of a story that lives on, pruned and now brought again: it rejoins its story.
+                match origin.query_row([&guid], |r| r.get(0)).optional()? {
+                    Some(story_id) => join(story_id)?,
+                    None => {
+                        new_story.execute(params![guid, sort_time, now])?;
+                        tx.last_insert_rowid()
+                    }
+                }
             }
         };
         let it = &incoming.item;
@@ -328,6 +342,7 @@ fn ingest_items(
             gazetteer,
             search_key,
             serde_json::to_string(&it.media).expect("media serialize"),
+            incoming.boilerplate,
         ])?;
         let item_id = tx.last_insert_rowid();
         add_source.execute(params![source_id, incoming.source_key, item_id, now])?;

@@ -27,6 +27,8 @@ pub(crate) struct StoredItem {
     pub region_match: bool,
     /// Pictures, sound and video (empty for items stored before media were kept).
     pub media: Vec<crate::model::Media>,
+    /// The boilerplate words dropped from its matching tokens when it was stored (`dedup::Dropped`).
+    pub boilerplate: Option<String>,
 }
 
 /// A story with its visible items, first report first.
@@ -66,6 +68,8 @@ pub(crate) struct WindowItem {
     pub title: String,
     pub summary: Option<String>,
     pub content: Option<String>,
+    /// The boilerplate words dropped from its matching tokens when it was stored.
+    pub boilerplate: Option<String>,
     pub sort_time: DateTime<Utc>,
 }
 
@@ -108,7 +112,7 @@ pub(super) fn fill_visible_items(
 
 pub(super) const ITEM_COLUMNS: &str =
     "id, story_id, source_id, guid, link, title, summary, content, author, sort_time,
-                            first_seen, entities, region_match, media";
+                            first_seen, entities, region_match, media, boilerplate";
 
 pub(super) fn item_from_row(r: &Row) -> rusqlite::Result<StoredItem> {
     let entities: String = r.get(11)?;
@@ -132,6 +136,7 @@ pub(super) fn item_from_row(r: &Row) -> rusqlite::Result<StoredItem> {
         region_match: r.get(12)?,
         // A value this version cannot read (written by a newer one) loses the media, never the item.
         media: serde_json::from_str(&r.get::<_, String>(13)?).unwrap_or_default(),
+        boilerplate: r.get(14)?,
     })
 }
 
@@ -344,7 +349,7 @@ impl Store {
 }
 
 pub(super) const ITEMS_BETWEEN: &str =
-    "SELECT id, story_id, title, summary, content, sort_time FROM items
+    "SELECT id, story_id, title, summary, content, sort_time, boilerplate FROM items
      WHERE sort_time >= ?1 AND sort_time < ?2 ORDER BY sort_time, id";
 
 /// Items dated in `[from, to)`, oldest first: one range scan of the `items_sort_time` index, never a table scan
@@ -363,6 +368,7 @@ pub(super) fn items_between(
             summary: r.get(3)?,
             content: r.get(4)?,
             sort_time: from_secs(r.get(5)?),
+            boilerplate: r.get(6)?,
         })
     })?;
     items.collect()

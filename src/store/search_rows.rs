@@ -171,7 +171,8 @@ mod tests {
         summary: Option<&str>,
         content: Option<&str>,
     ) -> ((String, String), (String, String)) {
-        let (_, folded) = item_features_folded(title, summary, content, &Gazetteer::builtin());
+        let (_, folded) =
+            item_features_folded(title, summary, content, None, &Gazetteer::builtin());
         (
             index_row(title, summary, content, Some(&folded)),
             index_texts(title, summary, content),
@@ -208,14 +209,14 @@ mod tests {
     #[test]
     fn ingest_hands_over_the_texts_it_folded_whole() {
         let g = Gazetteer::builtin();
-        let (_, f) = item_features_folded("عنوان 5%", Some("<p>ملخص</p>"), Some("نص"), &g);
+        let (_, f) = item_features_folded("عنوان 5%", Some("<p>ملخص</p>"), Some("نص"), None, &g);
         assert_eq!(f.title, "عنوان 5 %");
         assert_eq!(f.summary.as_deref(), Some("ملخص"));
         assert_eq!(f.content, None, "not the text to match: not folded");
-        let (_, f) = item_features_folded("عنوان", None, Some("<p>نص</p>"), &g);
+        let (_, f) = item_features_folded("عنوان", None, Some("<p>نص</p>"), None, &g);
         assert_eq!((f.summary, f.content.as_deref()), (None, Some("نص")));
         let long = "كلمة ".repeat(500);
-        let (_, f) = item_features_folded("عنوان", None, Some(&long), &g);
+        let (_, f) = item_features_folded("عنوان", None, Some(&long), None, &g);
         assert_eq!(f.content, None, "only its lead was folded");
     }
 

@@ -39,6 +39,7 @@ fn incoming(it: &Item, source: &str) -> IncomingItem {
     let t = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap() + Duration::minutes(it.minutes);
     let link = format!("https://{source}.example/{}", it.guid);
     IncomingItem {
+        boilerplate: None,
         source_key: it.guid.to_string(),
         url_key: crate::identity::url_key(Some(&link)),
         item: ParsedItem {

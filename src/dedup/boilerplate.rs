@@ -1,0 +1,265 @@
+//! An outlet's boilerplate: the words it repeats in (nearly) every item — a fixed lead-in ("قالت مصادر رسمية
+//! في…"), a closing sentence, «اقرأ أيضا», its tagline, a headline template. Shared by two items they say nothing
+//! about the two reporting one event, yet they weigh as much as the event's own words: two different events of
+//! one country on one day merged on a shared template alone (`explain`: "shared weight 13.25 (0.82)" for a
+//! headline similarity of 0.42), and which pairs merged then depended on the order fetches reached the writer.
+//!
+//! # Rule
+//! A word (a stemmed token, as the decision compares them) is boilerplate for a feed document when it occurs in
+//! at least [`SHARE_PERCENT`] % of the document's items, and the document holds at least [`MIN_ITEMS`] items —
+//! fewer items are too few to tell an outlet's template from a busy day's subject. Boilerplate words are dropped
+//! from that document's items' headline and text tokens, so they count nothing in either direction: they add
+//! nothing to what two items share nor to an item's total. Region entities (`@id` tokens) are kept: an outlet
+//! that covers one country names it in most items because it is their subject, and the vetoes and the region
+//! filter read the entities anyway. Entities, figures, months and relevance (the item's `Facts` and tags) are
+//! computed before and are never changed by it: boilerplate only changes what counts as *shared text*.
+//!
+//! # One function, same features whenever an item is looked at
+//! The words dropped from an item are decided once, when the item is first stored, from the document it came
+//! in, and stored with the item (`items.boilerplate`, space-separated token forms). `features::item_features`
+//! takes them, so ingest, the index rebuilt at start-up or read back from the store, and `explain` compute the
+//! very same features (ingest computes the plain features, finds the document's boilerplate, and drops it —
+//! which gives what `item_features` gives with the stored words; a unit test checks it). Re-tagging needs no
+//! boilerplate: tags do not depend on it. Detection depends only on the source's own document, never on which
+//! other sources were fetched before or after it.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::ItemFeatures;
+
+/// A document with fewer items has no boilerplate: too few to tell a template from a busy day's subject.
+pub(crate) const MIN_ITEMS: usize = 8;
+
+/// The share of a document's items (percent) a word must occur in to be boilerplate. Real boilerplate is in
+/// every item; a busy day's subject (an earthquake in 30 of 50 items) stays well below.
+pub(crate) const SHARE_PERCENT: usize = 80;
+
+/// The boilerplate words of one feed document.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Boilerplate {
+    words: FxHashSet<Box<str>>,
+}
+
+impl Boilerplate {
+    /// The words occurring in at least [`SHARE_PERCENT`] % of `items` (the features of every item of one
+    /// document, before any boilerplate is dropped); none when there are fewer than [`MIN_ITEMS`].
+    pub fn of_feed<'a>(items: impl IntoIterator<Item = &'a ItemFeatures>) -> Boilerplate {
+        let mut counts: FxHashMap<&str, usize> = FxHashMap::default();
+        let mut n = 0;
+        for f in items {
+            n += 1;
+            // `text_tokens` is unique per item (and holds the headline's), so a count is a number of items.
+            for t in f.text_tokens.iter().filter(|t| !t.starts_with('@')) {
+                *counts.entry(t.as_str()).or_default() += 1;
+            }
+        }
+        if n < MIN_ITEMS {
+            return Boilerplate::default();
+        }
+        Boilerplate {
+            words: counts
+                .into_iter()
+                .filter(|&(_, c)| c * 100 >= n * SHARE_PERCENT)
+                .map(|(t, _)| t.into())
+                .collect(),
+        }
+    }
+
+    /// Whether the document has no boilerplate.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Drops the boilerplate words from `f`'s tokens; returns the words dropped, as stored with the item
+    /// ([`Dropped::stored`]).
+    pub fn strip(&self, f: &mut ItemFeatures) -> Dropped {
+        if self.words.is_empty() {
+            return Dropped::default();
+        }
+        let mut dropped: Vec<Box<str>> = f
+            .text_tokens
+            .iter()
+            .filter(|t| self.words.contains(t.as_str()))
+            .map(|t| t.as_str().into())
+            .collect();
+        dropped.sort();
+        let d = Dropped(dropped);
+        d.apply(f);
+        d
+    }
+}
+
+/// The boilerplate words dropped from one item, sorted: what is stored with it so that its features are the
+/// same whenever they are computed again.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Dropped(Vec<Box<str>>);
+
+impl Dropped {
+    /// Reads the stored form (token forms separated by spaces; `None` or blank: nothing dropped).
+    pub fn parse(stored: Option<&str>) -> Dropped {
+        let mut v: Vec<Box<str>> = stored
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(Box::from)
+            .collect();
+        v.sort();
+        v.dedup();
+        Dropped(v)
+    }
+
+    /// The stored form; `None` when nothing was dropped. Tokens never hold whitespace (words are split on it).
+    pub fn stored(&self) -> Option<String> {
+        (!self.0.is_empty()).then(|| self.0.join(" "))
+    }
+
+    /// The words dropped.
+    pub fn words(&self) -> &[Box<str>] {
+        &self.0
+    }
+
+    /// Removes these words from `f`'s headline and text tokens.
+    pub(crate) fn apply(&self, f: &mut ItemFeatures) {
+        if self.0.is_empty() {
+            return;
+        }
+        let keep = |t: &String| self.0.binary_search_by(|d| (**d).cmp(t.as_str())).is_err();
+        f.title_tokens.retain(keep);
+        f.text_tokens.retain(keep);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedup::{item_features, same_story, DedupSettings, Reason};
+    use crate::regions::Gazetteer;
+
+    /// One outlet's day: each item its own event, all about Uzbekistan, all in the outlet's template.
+    fn templated(g: &Gazetteer) -> Vec<ItemFeatures> {
+        let events = [
+            ("تفتتح خطة لمكافحة التضخم", 61),
+            ("تستقبل ممرا تجاريا", 61),
+            ("تطلق برنامجا للطاقة الشمسية", 12),
+            ("توقع اتفاقا لتحديث السكك الحديدية", 40),
+            ("تبني مستشفى جديدا للأطفال", 7),
+            ("تدشن مطارا في نوكوس", 33),
+            ("تمول مشروعا لتحلية المياه", 25),
+            ("تعلن مناقصة لبناء الطرق", 18),
+            ("تخصص منحا للطلاب", 9),
+            ("توسع شبكة الإنترنت في الأرياف", 50),
+        ];
+        events
+            .iter()
+            .map(|(what, n)| {
+                item_features(
+                    &format!("أوزبكستان {what} بقيمة {n} مليون دولار"),
+                    Some(&format!(
+                        "قالت مصادر رسمية في أوزبكستان إن الحكومة {what} في إطار خطة التنمية لعام 2027، \
+                         وسط اهتمام إقليمي ودولي متزايد."
+                    )),
+                    None,
+                    None,
+                    g,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn words_in_nearly_every_item_of_a_feed_are_boilerplate_and_the_subject_is_not() {
+        let g = Gazetteer::builtin();
+        let mut items = templated(&g);
+        let b = Boilerplate::of_feed(&items);
+        for word in ["مصادر", "تنميه", "متزايد", "2027", "بقيم"] {
+            let words = crate::normalize::words_with(word, &|_| false);
+            let stem = crate::dedup::features::token_form(&words[0]);
+            assert!(b.words.contains(stem), "{word} ({stem}) in {b:?}");
+        }
+        assert!(!b.words.iter().any(|w| w.starts_with('@')), "{b:?}");
+        // The headlines' own words are not boilerplate.
+        let before = items[0].title_tokens.clone();
+        let dropped = b.strip(&mut items[0]);
+        assert!(!dropped.words().is_empty());
+        assert!(items[0].title_tokens.len() < before.len());
+        assert!(items[0]
+            .title_tokens
+            .iter()
+            .any(|t| t.starts_with("تضخم") || t.starts_with("مكافح")));
+    }
+
+    #[test]
+    fn the_template_alone_no_longer_merges_two_events() {
+        let g = Gazetteer::builtin();
+        let s = DedupSettings::default();
+        let t = chrono::Utc::now();
+        let items = templated(&g);
+        let (a, b) = (&items[0], &items[1]);
+        let before = same_story(a, t, b, t, &s);
+        assert!(before.same, "the shared template merges them: {before:?}");
+        let boilerplate = Boilerplate::of_feed(&items);
+        let (mut a, mut b) = (a.clone(), b.clone());
+        boilerplate.strip(&mut a);
+        boilerplate.strip(&mut b);
+        let after = same_story(&a, t, &b, t, &s);
+        assert!(!after.same, "{after:?}");
+        assert_eq!(after.reason, Reason::LowSimilarity);
+    }
+
+    #[test]
+    fn stripping_at_ingest_gives_the_features_the_stored_words_give() {
+        let g = Gazetteer::builtin();
+        let items = templated(&g);
+        let boilerplate = Boilerplate::of_feed(&items);
+        for (i, f) in items.iter().enumerate() {
+            let mut stripped = f.clone();
+            let dropped = boilerplate.strip(&mut stripped);
+            let stored = dropped.stored();
+            let again = Dropped::parse(stored.as_deref());
+            assert_eq!(again, dropped);
+            let what = ["تفتتح خطة لمكافحة التضخم", "تستقبل ممرا تجاريا"];
+            if i < 2 {
+                let title = format!("أوزبكستان {} بقيمة 61 مليون دولار", what[i]);
+                let summary = format!(
+                    "قالت مصادر رسمية في أوزبكستان إن الحكومة {} في إطار خطة التنمية لعام 2027، \
+                     وسط اهتمام إقليمي ودولي متزايد.",
+                    what[i]
+                );
+                let recomputed = item_features(&title, Some(&summary), None, stored.as_deref(), &g);
+                assert_eq!(recomputed, stripped, "item {i}");
+            }
+            // Tags never depend on boilerplate.
+            assert_eq!(stripped.region_tags(), f.region_tags());
+        }
+    }
+
+    #[test]
+    fn a_short_feed_or_a_busy_day_has_no_boilerplate() {
+        let g = Gazetteer::builtin();
+        let items = templated(&g);
+        assert!(Boilerplate::of_feed(&items[..MIN_ITEMS - 1]).is_empty());
+        // A quake in 7 of 10 items is the day's subject, not the outlet's template.
+        let mut day: Vec<ItemFeatures> = (0..7)
+            .map(|i| {
+                item_features(
+                    &format!("زلزال يضرب منطقة {i} في قرغيزستان"),
+                    Some("أفادت وزارة الطوارئ بوقوع أضرار"),
+                    None,
+                    None,
+                    &g,
+                )
+            })
+            .collect();
+        day.extend(items[..3].iter().cloned());
+        let b = Boilerplate::of_feed(&day);
+        assert!(!b.words.iter().any(|w| w.starts_with("زلزال")), "{b:?}");
+    }
+
+    #[test]
+    fn the_stored_form_round_trips() {
+        assert_eq!(Dropped::parse(None), Dropped::default());
+        assert_eq!(Dropped::parse(Some("  ")).stored(), None);
+        let d = Dropped::parse(Some("مصادر 2027 @x_y مصادر"));
+        assert_eq!(d.words().len(), 3);
+        assert_eq!(Dropped::parse(d.stored().as_deref()), d);
+    }
+}
