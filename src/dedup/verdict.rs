@@ -116,17 +116,19 @@ pub(crate) struct Similarity {
 impl Similarity {
     /// The figures of two items from their token lists.
     pub(crate) fn of(a: &ItemFeatures, b: &ItemFeatures) -> Similarity {
-        let total = |x: &[String]| x.iter().map(|t| weight(t)).sum::<f32>();
+        // Boilerplate words are left out of the token lists; a headline's still count in its size.
+        let total = |x: &ItemFeatures| x.text_tokens.iter().map(|t| weight(t)).sum::<f32>();
+        let title_size = |x: &ItemFeatures| x.title_tokens.len() + usize::from(x.title_boilerplate);
         Similarity::from_counts(
             (
                 intersection(&a.title_tokens, &b.title_tokens, |_| 1.0) as usize,
-                a.title_tokens.len(),
-                b.title_tokens.len(),
+                title_size(a),
+                title_size(b),
             ),
             (
                 intersection(&a.text_tokens, &b.text_tokens, |t| weight(t)),
-                total(&a.text_tokens),
-                total(&b.text_tokens),
+                total(a),
+                total(b),
             ),
         )
     }
