@@ -9,8 +9,9 @@
 //! at least [`SHARE_PERCENT`] % of the document's items, and the document holds at least [`MIN_ITEMS`] items —
 //! fewer items are too few to tell an outlet's template from a busy day's subject. Boilerplate words are dropped
 //! from that document's items' headline and text tokens, so they add nothing to what two items share nor to an
-//! item's total weight; a headline's still count in its size (the headline similarity's union): they are there,
-//! they are just no evidence. So two headlines are never more alike than before (a unit test checks it), and a
+//! item's total weight; a headline's still count in the headline similarity's union (the larger count of the
+//! two, once): they are there, they are just no evidence. So two headlines of one template are never more alike
+//! than before (a unit test checks it), and a
 //! headline left with three words after its template is not "most words shared" with another on an entity, a
 //! figure and a generic verb (two bench items did exactly that). Region entities (`@id` tokens) are kept: an
 //! outlet that covers one country names it in most items because it is their subject, and the vetoes and the

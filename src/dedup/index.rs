@@ -47,6 +47,8 @@ impl Entry {
 struct Probe {
     title: Vec<u32>,
     title_len: usize,
+    /// Headline words dropped as boilerplate.
+    title_boilerplate: u16,
     text: Vec<u32>,
     text_total: f32,
 }
@@ -274,7 +276,8 @@ impl StoryIndex {
         title.sort_unstable();
         Probe {
             title,
-            title_len: f.title_tokens.len() + usize::from(f.title_boilerplate),
+            title_len: f.title_tokens.len(),
+            title_boilerplate: f.title_boilerplate,
             text,
             text_total,
         }
@@ -297,7 +300,8 @@ impl StoryIndex {
             (
                 title_common,
                 p.title_len,
-                e.title().len() + usize::from(e.title_boilerplate),
+                e.title().len(),
+                usize::from(p.title_boilerplate.max(e.title_boilerplate)),
             ),
             (common, p.text_total, e.text_total),
         )
