@@ -253,6 +253,10 @@ fn ingest_items(
     let mut join_story = tx.prepare_cached(
         "UPDATE stories SET updated = ?2, published = MIN(published, ?3) WHERE id = ?1",
     )?;
+    // No index keeps story guids unique: an item's key is unique while it is stored, and so is the guid of the
+    // story it starts. Only a story whose first item retention removed while the story lived on keeps a guid no
+    // stored key accounts for: `prune` records those in `story_origins` (migration 8).
+    let mut origin = tx.prepare_cached("SELECT story_id FROM story_origins WHERE guid = ?1")?;
     let mut new_story = tx.prepare_cached(
         "INSERT INTO stories (guid, published, created, updated) VALUES (?1, ?2, ?3, ?3)",
     )?;
@@ -284,19 +288,27 @@ fn ingest_items(
             let stored = items_between(tx, from, to)?;
             placer.recall(from, to, stored);
         }
+        let mut join = |story_id: i64| -> rusqlite::Result<i64> {
+            join_story.execute(params![story_id, now, sort_time])?;
+            counts.merged += 1;
+            Ok(story_id)
+        };
         let story_id = match placer.place(index) {
-            Some(story_id) => {
-                join_story.execute(params![story_id, now, sort_time])?;
-                counts.merged += 1;
-                story_id
-            }
+            Some(story_id) => join(story_id)?,
             None => {
                 let first_key = incoming
                     .url_key
                     .clone()
                     .unwrap_or_else(|| format!("{source_id}/{}", incoming.source_key));
-                new_story.execute(params![identity::story_guid(&first_key), sort_time, now])?;
-                tx.last_insert_rowid()
+                let guid = identity::story_guid(&first_key);
+                // The first item of a story that lives on, pruned and now brought again: it rejoins its story.
+                match origin.query_row([&guid], |r| r.get(0)).optional()? {
+                    Some(story_id) => join(story_id)?,
+                    None => {
+                        new_story.execute(params![guid, sort_time, now])?;
+                        tx.last_insert_rowid()
+                    }
+                }
             }
         };
         let it = &incoming.item;
