@@ -41,7 +41,9 @@ pub(crate) fn engine(config: Arc<Config>) -> Result<Arc<Engine>> {
         let beside = std::thread::Builder::new().spawn_scoped(scope, build_fetcher);
         let writer = Writer::open(&config, gazetteer.clone());
         let fetcher = match beside {
-            Ok(thread) => thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Ok(thread) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
             // No thread to spare: one after the other.
             Err(_) => build_fetcher(),
         };
