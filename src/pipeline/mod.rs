@@ -489,7 +489,8 @@ fn prepare(
     );
     let url_key = identity::url_key(item.link.as_deref());
     let sort_time = sort_time(&item, now);
-    let features = dedup::item_features(
+    // The folds made for the features are kept for the item's search index row.
+    let (features, folded) = dedup::item_features_folded(
         &item.title,
         item.summary.as_deref(),
         item.content.as_deref(),
@@ -505,6 +506,7 @@ fn prepare(
             sort_time,
             tags,
             boilerplate: None,
+            folded: Some(folded),
         },
         features,
     )

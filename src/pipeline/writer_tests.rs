@@ -44,6 +44,7 @@ fn fetched(source: &str, n: usize, body: &str, g: &Gazetteer) -> Vec<(IncomingIt
                 },
                 sort_time: at,
                 tags: features.region_tags(),
+                folded: None,
             };
             (item, features)
         })

@@ -10,6 +10,7 @@ use super::{to_secs, Store, WindowItem};
 use crate::error::{Error, Result};
 use crate::identity;
 use crate::model::{ParsedItem, RegionTags};
+use crate::normalize::FoldedItem;
 
 /// How many polls in a row must see the same permanent redirect before the stored URL follows it: one odd answer
 /// from a misconfigured server must not move a source for good.
@@ -29,6 +30,9 @@ pub(crate) struct IncomingItem {
     pub tags: RegionTags,
     /// The boilerplate words dropped from its matching tokens (`dedup::Dropped::stored`), stored with it.
     pub boilerplate: Option<String>,
+    /// Its texts as computing its features folded them, reused for its search index row (`None`: the index
+    /// folds them itself).
+    pub folded: Option<FoldedItem>,
 }
 
 /// Decides which story a *new* item joins. Implemented by the story index (`dedup`), so that the store does not
@@ -316,9 +320,8 @@ fn ingest_items(
         let search_key = search::new_item_key(tx, sort_time)?;
         search_rows.push(
             search_key,
-            &it.title,
-            it.summary.as_deref(),
-            it.content.as_deref(),
+            (&it.title, it.summary.as_deref(), it.content.as_deref()),
+            incoming.folded.as_ref(),
             &entities,
         );
         new_item.execute(params![

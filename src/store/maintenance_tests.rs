@@ -27,6 +27,7 @@ fn item(n: usize, days_ago: i64) -> IncomingItem {
             entities: vec!["kz".into()],
             region_match: true,
         },
+        folded: None,
     }
 }
 

@@ -22,6 +22,7 @@ fn item(guid: &str, link: &str, title: &str, minutes: i64) -> IncomingItem {
             entities: vec!["kz".into()],
             region_match: true,
         },
+        folded: None,
     }
 }
 
