@@ -102,6 +102,7 @@ fn incoming(guid: &str, t: DateTime<Utc>, about_region: bool) -> IncomingItem {
             entities: vec!["kz".into()],
             region_match: about_region,
         },
+        folded: None,
     }
 }
 

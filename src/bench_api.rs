@@ -108,6 +108,7 @@ impl BenchStore {
                     sort_time: crate::pipeline::sort_time(it, at),
                     item: it.clone(),
                     tags: b.tags.clone(),
+                    folded: None,
                 }
             })
             .collect();

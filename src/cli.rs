@@ -275,6 +275,7 @@ pub async fn discover(config: &Config, url: &str) -> Result<String> {
         Err(_) => {
             let mut found = crate::pipeline::discover_feeds(
                 &fetcher,
+                &crate::pipeline::CpuSlots::beside_the_writer(),
                 allow_private,
                 &base,
                 &body,

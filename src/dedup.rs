@@ -97,7 +97,7 @@ use serde::Deserialize;
 use crate::config::{bounded, fraction, weight};
 
 pub use boilerplate::{Boilerplate, Dropped};
-pub use features::{features, item_features, text_to_match, ItemFeatures};
+pub use features::{features, item_features, item_features_folded, text_to_match, ItemFeatures};
 pub use index::StoryIndex;
 pub use verdict::{explain, same_story, Explanation, Reason, Verdict};
 

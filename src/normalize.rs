@@ -90,24 +90,77 @@ fn classify(c: char) -> Fold {
 /// through the general path; a unit test checks that both give the very same output for every character the
 /// direct path accepts.
 pub fn normalize(text: &str) -> String {
-    if let Some(folded) = fold_common(text) {
+    fold::<false>(text)
+}
+
+/// The word [`fold_marking_percent`] puts where a percent sign stood. [`normalize`] never emits it (a `%` is a
+/// separator there), so it cannot be confused with a word of the text.
+pub const PERCENT_MARK: &str = "%";
+
+/// [`normalize`] with one difference: every percent sign (`%`, `٪`) of the text becomes a word of its own,
+/// [`PERCENT_MARK`]. Dropping those words gives exactly `normalize(text)`, spelling them out as "بالمئة" gives
+/// exactly what `normalize` makes of the text with its percent signs spelled out — so one fold serves both the
+/// search index (which ignores percent signs) and story matching (where "12%" and "12 بالمئة" are one figure).
+pub fn fold_marking_percent(text: &str) -> String {
+    fold::<true>(text)
+}
+
+/// An item's texts as [`fold_marking_percent`] folds them, made once when its features are computed
+/// (`dedup::item_features_folded`) and reused by the search index, which reads the same folds: the headline, and
+/// the plain text of the summary or the content when it was folded whole. (A long text to match is folded only as
+/// far as matching reads it, and a text matching does not read is not folded at all; the index folds those
+/// itself.)
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FoldedItem {
+    /// The headline, folded.
+    pub title: String,
+    /// The summary's plain text, folded whole, if it was.
+    pub summary: Option<String>,
+    /// The content's plain text, folded whole, if it was.
+    pub content: Option<String>,
+}
+
+/// See [`normalize`]; `MARK`: percent signs become [`PERCENT_MARK`] words.
+fn fold<const MARK: bool>(text: &str) -> String {
+    if let Some(folded) = fold_common::<MARK>(text) {
         return folded;
     }
     let mut folded: Vec<Fold> = Vec::with_capacity(text.len());
-    fold_general(text, &mut folded);
+    if MARK {
+        // A percent sign is a starter with no decomposition, so NFKD of the pieces between them is NFKD of the
+        // whole.
+        for (i, piece) in text.split(['%', '٪']).enumerate() {
+            if i > 0 {
+                folded.extend([Fold::Sep, Fold::Keep('%'), Fold::Sep]);
+            }
+            fold_general(piece, &mut folded);
+        }
+    } else {
+        fold_general(text, &mut folded);
+    }
     assemble(&folded, text.len())
 }
 
 /// The folded text in one pass, if every character is one [`common_fold`] knows (`None` otherwise). Does what
 /// [`assemble`] does over the folds of the general path, with the neighbours of a numeric separator read from the
-/// text itself.
-fn fold_common(text: &str) -> Option<String> {
+/// text itself. `MARK`: see [`fold_marking_percent`].
+fn fold_common<const MARK: bool>(text: &str) -> Option<String> {
     let mut out = String::with_capacity(text.len());
     let mut pending_sep = false;
     // Whether the last fold that was not dropped is a digit (a separator or a numeric separator clears it).
     let mut after_digit = false;
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
+        if MARK && matches!(c, '%' | '٪') {
+            // A separator, the mark, a separator.
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push('%');
+            pending_sep = true;
+            after_digit = false;
+            continue;
+        }
         let kept = match common_fold(c)? {
             Common::One(Fold::Drop) => continue,
             // Three full stops after NFKD: none of them lies between two digits.

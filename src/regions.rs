@@ -43,6 +43,9 @@ pub(crate) const RULES_VERSION: u32 = 2;
 
 const BUILTIN: &str = include_str!("../data/regions.toml");
 
+/// A percent sign spelled out, folded ("بالمئة").
+const PERCENT_SPELLED: &str = "بالميه";
+
 /// A loaded gazetteer, ready to tag text. Cheap to share by reference; immutable once built.
 #[derive(Debug, Clone)]
 pub struct Gazetteer {
@@ -57,6 +60,8 @@ pub struct Gazetteer {
     exclude_words: FxHashSet<String>,
     /// The most words an exclude phrase has.
     longest_exclude: usize,
+    /// What a percent sign reads as ("بالمئة" after the gazetteer's clitic rule), see [`Gazetteer::words`].
+    percent_word: &'static str,
     fingerprint: String,
 }
 
@@ -123,19 +128,22 @@ impl Gazetteer {
         ));
         h.update(src.as_bytes());
         let fingerprint = crate::text::hex(&h.finalize());
+        let percent_word = normalize::strip_clitics(PERCENT_SPELLED, &|w| known.contains(w));
         Ok(Gazetteer {
             entries,
             by_first,
             known,
             exclude_words,
             longest_exclude,
+            percent_word,
             fingerprint,
         })
     }
 
     /// The region entities `text` mentions, in gazetteer order, each once. Foreign countries are never returned.
     pub fn tag(&self, text: &str) -> Vec<EntityTag> {
-        let words = self.words(text);
+        let folded = normalize::normalize(text);
+        let words = self.words(&folded);
         self.tags_of(&self.matches(&words), false)
     }
 
@@ -166,9 +174,22 @@ impl Gazetteer {
         self.known.contains(word)
     }
 
-    /// The folded, clitic-stripped words of `text` as the gazetteer matches them (stopwords kept).
-    pub(crate) fn words(&self, text: &str) -> Vec<String> {
-        normalize::words_with(text, &|w| self.known.contains(w))
+    /// The clitic-stripped words of a text folded by [`normalize::fold_marking_percent`] (or by
+    /// [`normalize::normalize`]), as the gazetteer matches them: stopwords kept, and a percent mark read as the
+    /// spelled-out "بالمئة", so that "12%" and "12 بالمئة" quantify the same unit. The words borrow the folded
+    /// text: an item's word lists cost one allocation each, not one per word.
+    pub(crate) fn words<'a>(&self, folded: &'a str) -> Vec<&'a str> {
+        folded
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                if w == normalize::PERCENT_MARK {
+                    self.percent_word
+                } else {
+                    normalize::strip_clitics(w, &|w| self.known.contains(w))
+                }
+            })
+            .collect()
     }
 
     pub(crate) fn kind(&self, entry: usize) -> Kind {
@@ -213,7 +234,7 @@ impl Gazetteer {
 
     /// Matches in each part of one item (headline, text), one sense per item: a phrase excluded in one place is
     /// dropped everywhere in the item.
-    pub(crate) fn matches_item(&self, parts: &[&[String]]) -> Vec<Vec<Match>> {
+    pub(crate) fn matches_item(&self, parts: &[&[&str]]) -> Vec<Vec<Match>> {
         let raw: Vec<Vec<Match>> = parts.iter().map(|w| self.raw_matches(w)).collect();
         let mut other_sense: Vec<(usize, usize)> = Vec::new();
         for (words, ms) in parts.iter().zip(&raw) {
@@ -235,7 +256,7 @@ impl Gazetteer {
     }
 
     /// Non-overlapping phrase matches in `words` (leftmost, then longest), with excluded ones removed.
-    pub(crate) fn matches(&self, words: &[String]) -> Vec<Match> {
+    pub(crate) fn matches(&self, words: &[&str]) -> Vec<Match> {
         let mut found = self.raw_matches(words);
         let flags = self.exclude_flags(words);
         found.retain(|m| !self.excluded(words, &flags, m));
@@ -243,14 +264,14 @@ impl Gazetteer {
     }
 
     /// Every phrase occurrence, exclusions not yet applied.
-    fn raw_matches(&self, words: &[String]) -> Vec<Match> {
+    fn raw_matches(&self, words: &[&str]) -> Vec<Match> {
         let mut found = Vec::new();
         let mut i = 0;
         while i < words.len() {
-            let best = self.by_first.get(&words[i]).and_then(|cands| {
+            let best = self.by_first.get(words[i]).and_then(|cands| {
                 cands
                     .iter()
-                    .filter(|&&(e, p)| words[i..].starts_with(&self.entries[e].phrases[p]))
+                    .filter(|&&(e, p)| starts_with(&words[i..], &self.entries[e].phrases[p]))
                     .max_by_key(|&&(e, p)| (self.entries[e].phrases[p].len(), std::cmp::Reverse(e)))
             });
             match best {
@@ -271,15 +292,15 @@ impl Gazetteer {
     }
 
     /// Which of `words` occur in some exclude phrase.
-    fn exclude_flags(&self, words: &[String]) -> Vec<bool> {
+    fn exclude_flags(&self, words: &[&str]) -> Vec<bool> {
         words
             .iter()
-            .map(|w| self.exclude_words.contains(w))
+            .map(|w| self.exclude_words.contains(*w))
             .collect()
     }
 
     /// `flags`: [`Gazetteer::exclude_flags`] of `words`.
-    fn excluded(&self, words: &[String], flags: &[bool], m: &Match) -> bool {
+    fn excluded(&self, words: &[&str], flags: &[bool], m: &Match) -> bool {
         let lo = m.start.saturating_sub(EXCLUDE_WINDOW);
         let hi = (m.end + EXCLUDE_WINDOW).min(words.len());
         // Every exclude phrase has a word that is no wildcard, so an occurrence intersecting [lo, hi) has one of
@@ -297,8 +318,13 @@ impl Gazetteer {
     }
 }
 
+/// Whether `words` starts with the phrase `p`.
+fn starts_with(words: &[&str], p: &[String]) -> bool {
+    words.len() >= p.len() && p.iter().zip(words).all(|(p, w)| p == w)
+}
+
 /// Whether `words` starts with the exclude phrase `x` (a `*` word matches any one word).
-fn phrase_at(words: &[String], x: &[String]) -> bool {
+fn phrase_at(words: &[&str], x: &[String]) -> bool {
     words.len() >= x.len()
         && x.iter()
             .zip(words)

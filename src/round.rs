@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use futures_util::stream::{self, StreamExt};
+use futures_util::future;
 
 use crate::config::{Config, SourceConfig};
 use crate::error::{Error, Result};
-use crate::pipeline::{Engine, PollReport};
+use crate::pipeline::{Engine, FetchSlots, PollReport, StateRead};
 use crate::site::{self, Site};
 use crate::startup;
 use crate::store::PruneReport;
@@ -45,43 +45,58 @@ pub(crate) struct Polled {
     pub(crate) internal_failures: usize,
 }
 
-/// Polls the given sources concurrently (at most `[fetch] concurrency` at once), in config order of reports.
+/// Polls the given sources concurrently, in config order of reports.
+///
+/// At most `[fetch] concurrency` sources are fetched, parsed and prepared at once; a source's slot is free again
+/// once its result is queued for the writer, not once it is stored, so fetching goes on while the writer works
+/// (at most a bounded backlog ahead of it; see [`crate::pipeline::FetchSlots`] and
+/// [`crate::pipeline::WriteQueue`]). A report is made once the source's result is stored.
 ///
 /// A poll that fails inside qafila (a parser or feature task that panicked, a read of its state that failed) is
 /// stored as that source's failed fetch by [`Engine::poll_source`], so it backs off like any failure. Should a
 /// poll still return `Err`, that source gets a failed report of its own: the others' results are stored already,
 /// and their reports, the feed file of `qafila poll` and the round's status must not be lost with it.
 pub(crate) async fn poll_sources(engine: &Arc<Engine>, sources: Vec<SourceConfig>) -> Polled {
-    let concurrency = engine.config().fetch.concurrency;
-    let polled: Vec<(PollReport, bool)> = stream::iter(sources)
-        .map(|source| {
-            let engine = engine.clone();
-            async move {
-                let started = std::time::Instant::now();
-                match engine.poll_source(&source).await {
-                    Ok(report) => (report, false),
-                    Err(e) => {
-                        tracing::error!(source = source.id(), error = %e, "the poll failed inside qafila; nothing of it was stored");
-                        let report = PollReport {
-                            source_id: source.id().to_string(),
-                            status: None,
-                            error: Some(format!("internal error: {e}")),
-                            new: 0,
-                            seen: 0,
-                            merged: 0,
-                            over_cap: 0,
-                            bytes: 0,
-                            duration: started.elapsed(),
-                            next_due: None,
-                        };
-                        (report, true)
-                    }
+    let states = engine.source_states(&sources).await;
+    poll_with_states(engine, sources, states).await
+}
+
+/// [`poll_sources`] with the sources' states read already.
+async fn poll_with_states(
+    engine: &Arc<Engine>,
+    sources: Vec<SourceConfig>,
+    states: Vec<StateRead>,
+) -> Polled {
+    let slots = FetchSlots::new(engine.config().fetch.concurrency);
+    // Every poll is a future of this one task, waiting for a slot in config order (the futures are small until
+    // they hold one); `join_all` gives their reports in the order of `sources`.
+    let polls = sources.into_iter().zip(states).map(|(source, state)| {
+        let (engine, slots) = (engine.clone(), slots.clone());
+        async move {
+            let slot = slots.take().await;
+            let started = std::time::Instant::now();
+            match engine.poll_source(&source, state, slot).await {
+                Ok(report) => (report, false),
+                Err(e) => {
+                    tracing::error!(source = source.id(), error = %e, "the poll failed inside qafila; nothing of it was stored");
+                    let report = PollReport {
+                        source_id: source.id().to_string(),
+                        status: None,
+                        error: Some(format!("internal error: {e}")),
+                        new: 0,
+                        seen: 0,
+                        merged: 0,
+                        over_cap: 0,
+                        bytes: 0,
+                        duration: started.elapsed(),
+                        next_due: None,
+                    };
+                    (report, true)
                 }
             }
-        })
-        .buffered(concurrency)
-        .collect()
-        .await;
+        }
+    });
+    let polled: Vec<(PollReport, bool)> = future::join_all(polls).await;
     Polled {
         internal_failures: polled.iter().filter(|(_, internal)| *internal).count(),
         reports: polled.into_iter().map(|(report, _)| report).collect(),

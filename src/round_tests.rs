@@ -195,3 +195,116 @@ async fn a_source_whose_state_cannot_be_read_is_not_fetched_and_backs_off() {
     );
     assert!(due > before.timestamp() + 50, "{due} vs {before}");
 }
+
+/// A feed of one item named after `name`.
+fn feed_of(name: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>أخبار</title>\
+         <item><title>كازاخستان خبر {name}</title><link>https://{name}.example/1</link></item></channel></rss>"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_writer_lets_fetching_go_on_until_the_backlog_is_full() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    let requests = Arc::new(AtomicUsize::new(0));
+    let app = axum::Router::new().route(
+        "/{name}",
+        get({
+            let requests = requests.clone();
+            move |axum::extract::Path(name): axum::extract::Path<String>| async move {
+                requests.fetch_add(1, SeqCst);
+                if name == "s3.xml" {
+                    return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, String::new());
+                }
+                (axum::http::StatusCode::OK, feed_of(&name))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let mut text = format!(
+        "[feed]\ntitle = \"قافلة\"\ndescription = \"test\"\nlink = \"http://127.0.0.1/\"\n\
+         self_url = \"http://127.0.0.1/feed.xml\"\noutput = \"{d}/feed.xml\"\n\
+         [fetch]\nconcurrency = 2\nper_host_concurrency = 10\nper_host_min_gap_ms = 0\n\
+         [storage]\ndatabase = \"{d}/q.db\"\n"
+    );
+    for i in 0..10 {
+        text += &format!(
+            "[[source]]\nid = \"s{i}\"\nname = \"s{i}\"\nurl = \"http://127.0.0.1:{port}/s{i}.xml\"\n"
+        );
+    }
+    let config = Config::parse(&text, Path::new("qafila.toml")).unwrap();
+    let sources = config.sources.clone();
+    let engine = startup::engine(Arc::new(config)).unwrap();
+    let states = engine.source_states(&sources).await;
+
+    // The writer is busy (its lock held here) from before the first fetch until released below.
+    let (held, release) = (
+        std::sync::mpsc::channel::<()>(),
+        std::sync::mpsc::channel::<()>(),
+    );
+    let holder = std::thread::spawn({
+        let writer = engine.writer.clone();
+        let (held, release) = (held.0, release.1);
+        move || {
+            let _busy = writer.lock().unwrap();
+            held.send(()).unwrap();
+            release.recv().unwrap();
+        }
+    });
+    held.1.recv().unwrap();
+    let round = tokio::spawn({
+        let engine = engine.clone();
+        async move { poll_with_states(&engine, sources, states).await }
+    });
+    // Two fetch slots, and room for two results: two results wait for the writer, and two more sources are
+    // fetched and wait for room in their slots. (Holding a slot until its result was stored, only two were.)
+    let waited = std::time::Instant::now();
+    while requests.load(SeqCst) < 4 || engine.queued_for_writer() < 2 {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(30),
+            "{} fetched, {} queued",
+            requests.load(SeqCst),
+            engine.queued_for_writer()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // And no more while the backlog is full.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(requests.load(SeqCst), 4);
+    assert_eq!(engine.queued_for_writer(), 2);
+
+    release.0.send(()).unwrap();
+    holder.join().unwrap();
+    let polled = round.await.unwrap();
+    assert_eq!(requests.load(SeqCst), 10);
+    let ids: Vec<&str> = polled
+        .reports
+        .iter()
+        .map(|r| r.source_id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"]
+    );
+    for report in &polled.reports {
+        if report.source_id == "s3" {
+            assert_eq!(report.status, Some(500));
+            assert!(report.failed(), "{report:?}");
+        } else {
+            assert_eq!(
+                (report.error.as_deref(), report.new),
+                (None, 1),
+                "{report:?}"
+            );
+        }
+    }
+    let (failures, _, _) = state_of(&engine, "s3").await;
+    assert_eq!(failures, 1, "the failure was stored");
+    assert_eq!(engine.queued_for_writer(), 0);
+}

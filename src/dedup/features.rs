@@ -1,6 +1,7 @@
 //! What one item contributes to matching: stemmed token sets with entities collapsed to one token each, region
 //! and foreign entities, quantities with their units, months, and what its headline is about.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
@@ -11,7 +12,7 @@ use super::figures::{collect_quantities, months_in};
 use super::relevance;
 use super::subject::{self, Qualified, Stage};
 use crate::model::{EntityTag, RegionTags};
-use crate::normalize;
+use crate::normalize::{self, FoldedItem};
 use crate::regions::{Gazetteer, Kind, Match};
 
 /// Summaries are cut to this many words: the lead carries the facts, the tail is background that differs from
@@ -119,18 +120,27 @@ impl ItemFeatures {
 /// The text an item is matched on besides its headline: its summary, or its full content when the feed gives
 /// no summary (or an empty one, such as a lone picture). Feed HTML is stripped.
 pub fn text_to_match(summary: Option<&str>, content: Option<&str>) -> String {
+    choose_text(summary, content).0
+}
+
+/// [`text_to_match`], and whether it is the summary.
+fn choose_text(summary: Option<&str>, content: Option<&str>) -> (String, bool) {
     let summary = summary.map(crate::text::plain_text).unwrap_or_default();
     if !summary.trim().is_empty() {
-        return summary;
+        return (summary, true);
     }
-    content.map(crate::text::plain_text).unwrap_or_default()
+    (
+        content.map(crate::text::plain_text).unwrap_or_default(),
+        false,
+    )
 }
 
 /// An item's features from what the store and the parser hold: title, summary, content, and the boilerplate
 /// words dropped from it when it was stored (`boilerplate`, the stored form of `boilerplate::Dropped`; `None` for
-/// none). The one entry point for every path that computes features — ingest, the index rebuilt at start-up or
-/// read back from the store, re-tagging after a gazetteer change, and `explain` — so an item is matched and
-/// tagged the same way whenever it is looked at. (Ingest finds the boilerplate of a fetched document from the
+/// none). The one entry point for every path that computes features — ingest (through
+/// [`item_features_folded`], which is this function keeping its folds), the index rebuilt at start-up or read
+/// back from the store, re-tagging after a gazetteer change, and `explain` — so an item is matched and tagged
+/// the same way whenever it is looked at. (Ingest finds the boilerplate of a fetched document from the
 /// features of all its items and drops it with `Boilerplate::strip`, which gives the same features.)
 pub fn item_features(
     title: &str,
@@ -139,52 +149,88 @@ pub fn item_features(
     boilerplate: Option<&str>,
     gazetteer: &Gazetteer,
 ) -> ItemFeatures {
-    let mut f = compute(title, &text_to_match(summary, content), gazetteer);
-    Dropped::parse(boilerplate).apply(&mut f);
-    f
+    item_features_folded(title, summary, content, boilerplate, gazetteer).0
+}
+
+/// [`item_features`], and the folded texts it made them from, for the search index to reuse (see
+/// [`FoldedItem`]): ingest folds each text once for both.
+pub fn item_features_folded(
+    title: &str,
+    summary: Option<&str>,
+    content: Option<&str>,
+    boilerplate: Option<&str>,
+    gazetteer: &Gazetteer,
+) -> (ItemFeatures, FoldedItem) {
+    let (text, from_summary) = choose_text(summary, content);
+    let title = normalize::fold_marking_percent(title);
+    let (folded_text, whole) = fold_lead(&text);
+    let mut features = compute(&title, &folded_text, gazetteer);
+    Dropped::parse(boilerplate).apply(&mut features);
+    let whole = whole.then_some(folded_text);
+    let folded = if from_summary {
+        FoldedItem {
+            title,
+            summary: whole,
+            content: None,
+        }
+    } else {
+        FoldedItem {
+            title,
+            summary: None,
+            content: whole.filter(|_| content.is_some()),
+        }
+    };
+    (features, folded)
 }
 
 /// Computes features from a headline and the text to match (see [`text_to_match`]; feed HTML is stripped).
 /// Production paths call [`item_features`]; this form serves labeled sets that only have a summary.
 pub fn features(title: &str, summary: Option<&str>, gazetteer: &Gazetteer) -> ItemFeatures {
+    let text = summary.map(crate::text::plain_text).unwrap_or_default();
     compute(
-        title,
-        &summary.map(crate::text::plain_text).unwrap_or_default(),
+        &normalize::fold_marking_percent(title),
+        &fold_lead(&text).0,
         gazetteer,
     )
 }
 
-/// The first [`SUMMARY_WORDS`] words of `text` as the gazetteer matches them. A full article (an item with
-/// content but no summary) is not folded whole: only a prefix long enough to yield that many words, cut at
-/// whitespace (nothing folds across whitespace, so the prefix's words are the text's first words).
-fn lead_words(text: &str, g: &Gazetteer) -> Vec<String> {
+/// The text folded (percent signs marked, see [`normalize::fold_marking_percent`]) at least as far as its first
+/// [`SUMMARY_WORDS`] words, and whether that is the whole text. A full article (an item with content but no
+/// summary) is not folded whole: only a prefix long enough to yield that many words, cut at whitespace (nothing
+/// folds across whitespace, so the prefix's words are the text's first words).
+fn fold_lead(text: &str) -> (String, bool) {
     let enough = SUMMARY_WORDS * 2;
     let cut = text
         .char_indices()
         .filter(|(_, c)| c.is_whitespace())
         .map(|(i, _)| i)
         .nth(enough);
-    let mut words = match cut {
-        Some(at) => {
-            let words = g.words(&prepare(&text[..at]));
-            if words.len() >= SUMMARY_WORDS {
-                words
-            } else {
-                // Mostly punctuation or symbols: fold it all.
-                g.words(&prepare(text))
-            }
+    if let Some(at) = cut {
+        let lead = normalize::fold_marking_percent(&text[..at]);
+        if word_count(&lead) >= SUMMARY_WORDS {
+            return (lead, false);
         }
-        None => g.words(&prepare(text)),
-    };
-    words.truncate(SUMMARY_WORDS);
-    words
+        // Mostly punctuation or symbols: fold it all.
+    }
+    (normalize::fold_marking_percent(text), true)
 }
 
-/// `summary_text` is plain text (HTML already stripped). Each text is folded once: the gazetteer's words feed
-/// the matches, the tokens, the figures and the subject alike.
-fn compute(title: &str, summary_text: &str, gazetteer: &Gazetteer) -> ItemFeatures {
-    let title_words = gazetteer.words(&prepare(title));
-    let summary_words = lead_words(summary_text, gazetteer);
+/// Words of a folded text (single spaces between them, none at either end).
+fn word_count(folded: &str) -> usize {
+    if folded.is_empty() {
+        0
+    } else {
+        folded.bytes().filter(|&b| b == b' ').count() + 1
+    }
+}
+
+/// `title` and `text` are folded ([`normalize::fold_marking_percent`]; `text` from plain text, at least its
+/// first [`SUMMARY_WORDS`] words). Each text is folded once: the gazetteer's words feed the matches, the tokens,
+/// the figures and the subject alike.
+fn compute(title: &str, text: &str, gazetteer: &Gazetteer) -> ItemFeatures {
+    let title_words = gazetteer.words(title);
+    let mut summary_words = gazetteer.words(text);
+    summary_words.truncate(SUMMARY_WORDS);
 
     let mut item_matches = gazetteer.matches_item(&[&title_words, &summary_words]);
     let summary_matches = item_matches.pop().unwrap_or_default();
@@ -262,16 +308,11 @@ fn compute(title: &str, summary_text: &str, gazetteer: &Gazetteer) -> ItemFeatur
     }
 }
 
-/// Spells out percent signs so that "12%" and "12 بالمئة" quantify the same unit.
-fn prepare(text: &str) -> String {
-    text.replace(['%', '٪'], " بالمئة ")
-}
-
 /// The form a content word is compared in: the conjunction و dropped, then [`stem`]. The gazetteer strips و only
 /// in front of words it knows, so "وبحث", "واسدوف", "ووقع" would otherwise never meet "بحث", "أسدوف", "وقع" in
 /// another outlet's sentence. Words whose root starts with و (وزير، ولاية) lose it in every item alike, so they
 /// still meet each other.
-pub(crate) fn token_form(word: &str) -> String {
+pub(crate) fn token_form(word: &str) -> &str {
     let bare = word
         .strip_prefix('و')
         .filter(|rest| rest.chars().count() >= 3)
@@ -281,46 +322,50 @@ pub(crate) fn token_form(word: &str) -> String {
 
 /// Light stemming for similarity only: one feminine, plural, nisba or accusative ending off words long enough to
 /// keep a root, so "الثالثة"/"الثالث", "اتفاقية"/"اتفاق" and "وزيرا"/"وزير" meet.
-pub(crate) fn stem(word: &str) -> String {
+pub(crate) fn stem(word: &str) -> &str {
     for suffix in ["يه", "ات", "ين", "ون", "ه", "ي", "ا"] {
         if let Some(root) = word.strip_suffix(suffix) {
             if root.chars().count() >= 3 {
-                return root.to_string();
+                return root;
             }
         }
     }
-    word.to_string()
+    word
 }
 
 /// Content words of `words`, stemmed; each gazetteer mention becomes `@id`, and a place or person mention also
 /// keeps its own words (Rasht valley is more specific than Tajikistan).
-fn content_tokens(words: &[String], matches: &[Match], g: &Gazetteer) -> Vec<String> {
-    let mut out = Vec::with_capacity(words.len());
+fn content_tokens(words: &[&str], matches: &[Match], g: &Gazetteer) -> Vec<String> {
+    // Borrowed where a token is a (part of a) word: only the tokens kept after deduplication are allocated.
+    let mut out: Vec<Cow<str>> = Vec::with_capacity(words.len());
     let mut next = matches.iter().peekable();
     let mut i = 0;
     while i < words.len() {
         if let Some(m) = next.peek().filter(|m| m.start == i) {
-            out.push(format!("@{}", g.id_at(m.entry)));
+            out.push(Cow::Owned(format!("@{}", g.id_at(m.entry))));
             if g.is_specific(m) {
                 // One token per mention, however many words it spells: محج قلعة is one city.
-                out.push(words[m.start..m.end].join("_"));
+                out.push(match &words[m.start..m.end] {
+                    [one] => Cow::Borrowed(*one),
+                    many => Cow::Owned(many.join("_")),
+                });
             }
             i = m.end;
             next.next();
             continue;
         }
-        let w = &words[i];
+        let w = words[i];
         if let Some(n) = clitic_number(w) {
             // "و600", "بـ7.9": the number itself, as the other outlet writes it.
-            out.push(n.to_string());
+            out.push(Cow::Borrowed(n));
         } else if !normalize::is_stopword(w) && !is_number_clitic_noise(w) && !is_percent_word(w) {
-            out.push(token_form(w));
+            out.push(Cow::Borrowed(token_form(w)));
         }
         i += 1;
     }
-    out.sort();
+    out.sort_unstable();
     out.dedup();
-    out
+    out.into_iter().map(Cow::into_owned).collect()
 }
 
 /// The digits of a number written behind a clitic (و600، ب7.9), if `w` is one.
@@ -343,7 +388,7 @@ fn is_number_clitic_noise(w: &str) -> bool {
 
 /// Whether a headline reports failure, refusal, postponement or a flat negation ("no agreement"). Words that
 /// are often the *subject* of a neutral headline (إلغاء التأشيرة، تعليق، دون تأشيرة) are left out on purpose.
-fn is_negative(words: &[String]) -> bool {
+fn is_negative(words: &[&str]) -> bool {
     static MARKERS: OnceLock<(FxHashSet<String>, FxHashSet<String>)> = OnceLock::new();
     let (markers, outcomes) = MARKERS.get_or_init(|| {
         let fold = |raw: &str| -> FxHashSet<String> {
@@ -356,9 +401,9 @@ fn is_negative(words: &[String]) -> bool {
         )
     });
     words.iter().enumerate().any(|(i, w)| {
-        markers.contains(w)
-            || (matches!(w.as_str(), "دون" | "بدون")
-                && words.get(i + 1).is_some_and(|n| outcomes.contains(n)))
+        markers.contains(*w)
+            || (matches!(*w, "دون" | "بدون")
+                && words.get(i + 1).is_some_and(|n| outcomes.contains(*n)))
     })
 }
 
@@ -381,7 +426,7 @@ pub(crate) fn weight(token: &str) -> f32 {
                    يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر";
         raw.split_whitespace()
             .flat_map(|w| normalize::words_with(w, &|_| false))
-            .map(|w| token_form(&w))
+            .map(|w| token_form(&w).to_string())
             .collect()
     });
     if token.starts_with('@') {
@@ -399,20 +444,32 @@ pub(crate) fn weight(token: &str) -> f32 {
 mod tests {
     use super::*;
 
+    /// The first [`SUMMARY_WORDS`] words the gazetteer reads in a folded text.
+    fn lead_of(folded: &str, g: &Gazetteer) -> Vec<String> {
+        let mut words = g.words(folded);
+        words.truncate(SUMMARY_WORDS);
+        words.into_iter().map(str::to_string).collect()
+    }
+
     #[test]
     fn a_long_text_is_folded_only_as_far_as_its_lead_and_gives_the_same_words() {
         let g = Gazetteer::builtin();
         let sentence =
             "قال وزير الخارجية الكازاخي في أستانا إن 12% من الصادرات — « تذهب » إلى الصين ، ";
+        let whole = |text: &str| lead_of(&normalize::fold_marking_percent(text), &g);
+        let lead = |text: &str| {
+            let (folded, is_whole) = fold_lead(text);
+            (lead_of(&folded, &g), is_whole)
+        };
         let long = sentence.repeat(200);
-        let mut all = g.words(&prepare(&long));
-        all.truncate(SUMMARY_WORDS);
-        assert_eq!(lead_words(&long, &g), all);
+        assert_eq!(lead(&long), (whole(&long), false));
         // Mostly punctuation: too few words in the prefix, so the whole text is folded.
         let sparse = format!("{} {}", "— ".repeat(500), sentence.repeat(10));
-        let mut all = g.words(&prepare(&sparse));
-        all.truncate(SUMMARY_WORDS);
-        assert_eq!(lead_words(&sparse, &g), all);
-        assert_eq!(lead_words(sentence, &g), g.words(&prepare(sentence)));
+        assert_eq!(lead(&sparse), (whole(&sparse), true));
+        assert_eq!(lead(sentence), (whole(sentence), true));
+        assert!(
+            whole(sentence).contains(&"ميه".to_string()),
+            "12% reads 12 بالمئة"
+        );
     }
 }

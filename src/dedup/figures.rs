@@ -71,10 +71,10 @@ fn bare_scale_of(word: &str) -> Option<(f64, Option<f64>)> {
 }
 
 /// Every quantity with the unit it counts: the first content word after it (scale words folded into the value).
-pub(crate) fn collect_quantities(words: &[String], out: &mut BTreeMap<String, Vec<f64>>) {
+pub(crate) fn collect_quantities(words: &[&str], out: &mut BTreeMap<String, Vec<f64>>) {
     let mut i = 0;
     while i < words.len() {
-        let (mut value, mut j) = match (number_of(&words[i]), scale_of(&words[i])) {
+        let (mut value, mut j) = match (number_of(words[i]), scale_of(words[i])) {
             (Some(v), _) => (v, i + 1),
             (None, Some((_, Some(v)))) => (v, i + 1),
             _ => {
@@ -82,10 +82,7 @@ pub(crate) fn collect_quantities(words: &[String], out: &mut BTreeMap<String, Ve
                 continue;
             }
         };
-        if words
-            .get(j)
-            .is_some_and(|w| matches!(w.as_str(), "عشر" | "عشره"))
-        {
+        if words.get(j).is_some_and(|w| matches!(*w, "عشر" | "عشره")) {
             value += 10.0;
             j += 1;
         }
@@ -98,9 +95,9 @@ pub(crate) fn collect_quantities(words: &[String], out: &mut BTreeMap<String, Ve
                 }
             }
         }
-        let mut scale = scale_of(&words[i]).map(|(m, _)| m);
+        let mut scale = scale_of(words[i]).map(|(m, _)| m);
         if let Some((mult, _)) = words.get(j).and_then(|w| scale_of(w)) {
-            if number_of(&words[i]).is_some() {
+            if number_of(words[i]).is_some() {
                 value *= mult;
                 scale = Some(mult);
                 j += 1;
@@ -137,7 +134,7 @@ pub(crate) fn collect_quantities(words: &[String], out: &mut BTreeMap<String, Ve
                 .find(|w| {
                     !normalize::is_stopword(w) && number_of(w).is_none() && scale_of(w).is_none()
                 })
-                .map(|w| stem(w))
+                .map(|w| stem(w).to_string())
                 .unwrap_or_default()
         };
         // Years date the story rather than quantify it (and months already tell editions apart).
@@ -164,11 +161,11 @@ fn is_hundred(w: &str) -> bool {
     matches!(w, "ميه" | "مايه" | "مئه" | "مائه")
 }
 
-pub(crate) fn months_in(words: &[String]) -> Vec<u8> {
+pub(crate) fn months_in(words: &[&str]) -> Vec<u8> {
     let mut out = Vec::new();
     for (i, w) in words.iter().enumerate() {
-        let next = words.get(i + 1).map(String::as_str);
-        let month = match (w.as_str(), next) {
+        let next = words.get(i + 1).copied();
+        let month = match (*w, next) {
             ("كانون", Some("ثاني")) => Some(1),
             ("كانون", Some("اول")) => Some(12),
             ("تشرين", Some("اول")) => Some(10),
@@ -176,10 +173,10 @@ pub(crate) fn months_in(words: &[String]) -> Vec<u8> {
             // Words that are also common verbs or nouns (مارس "practised", أب "father") count only next to a
             // number or after "شهر".
             ("مارس" | "اب" | "تموز", _) => {
-                let prev = i.checked_sub(1).map(|p| words[p].as_str());
+                let prev = i.checked_sub(1).map(|p| words[p]);
                 let dated = prev.is_some_and(|p| number_of(p).is_some() || p == "شهر")
                     || next.is_some_and(|n| n.len() >= 4 && n.chars().all(|c| c.is_ascii_digit()));
-                dated.then_some(match w.as_str() {
+                dated.then_some(match *w {
                     "مارس" => 3,
                     "اب" => 8,
                     _ => 7,

@@ -38,12 +38,12 @@ fn state_nouns() -> &'static FxHashSet<String> {
 }
 
 /// The weight kind of a mention: a demonym right after a state noun counts as the name.
-fn weighed_kind(m: &Match, words: &[String], g: &Gazetteer) -> PhraseKind {
+fn weighed_kind(m: &Match, words: &[&str], g: &Gazetteer) -> PhraseKind {
     let kind = g.phrase_kind(m);
     let after_state_noun = m
         .start
         .checked_sub(1)
-        .is_some_and(|p| state_nouns().contains(&words[p]));
+        .is_some_and(|p| state_nouns().contains(words[p]));
     if kind == PhraseKind::Demonym && after_state_noun {
         PhraseKind::Name
     } else {
@@ -68,8 +68,8 @@ fn mention_weight(kind: PhraseKind, in_headline: bool, in_lead: bool, has_text: 
 
 /// The summed weight of the region mentions of an item: the headline's words and matches, then the text's.
 pub(crate) fn region_weight(
-    (title_words, title): (&[String], &[Match]),
-    (text_words, text): (&[String], &[Match]),
+    (title_words, title): (&[&str], &[Match]),
+    (text_words, text): (&[&str], &[Match]),
     g: &Gazetteer,
 ) -> f32 {
     let has_text = !text_words.is_empty();

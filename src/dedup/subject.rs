@@ -44,22 +44,23 @@ pub(crate) struct Qualified {
 }
 
 /// The qualified heads of a headline.
-pub(crate) fn qualified(words: &[String], matches: &[Match]) -> Vec<Qualified> {
+pub(crate) fn qualified(words: &[&str], matches: &[Match]) -> Vec<Qualified> {
     let in_entity = |i: usize| matches.iter().any(|m| (m.start..m.end).contains(&i));
     let mut out = Vec::new();
     for (i, w) in words.iter().enumerate() {
         let Some(head) = head_of(w) else { continue };
         let complement: Vec<String> = (i + 1..words.len())
             .filter(|&j| !in_entity(j))
-            .map(|j| &words[j])
+            .map(|j| words[j])
             .filter(|w| {
                 !normalize::is_stopword(w)
                     && !w.chars().any(|c| c.is_ascii_digit())
                     && super::figures::is_number_word(w).is_none()
                     && head_of(w).is_none()
             })
-            .map(|w| token_form(w))
+            .map(token_form)
             .filter(|s| weight(s) >= 1.0)
+            .map(str::to_string)
             .take(COMPLEMENT_WORDS)
             .collect();
         if !complement.is_empty() {
@@ -94,10 +95,10 @@ pub(crate) enum Stage {
 
 /// The legislative stage a headline names, if any. "يصادق" is left out: outlets use it for both a parliament's
 /// vote and a president's signature.
-pub(crate) fn stage(words: &[String]) -> Option<Stage> {
+pub(crate) fn stage(words: &[&str]) -> Option<Stage> {
     for (i, w) in words.iter().enumerate() {
-        if matches!(w.as_str(), "قراءه" | "بالقراءه") {
-            let n = match words.get(i + 1).map(String::as_str) {
+        if matches!(*w, "قراءه" | "بالقراءه") {
+            let n = match words.get(i + 1).copied() {
                 Some("اولي") => 1,
                 Some("ثانيه") => 2,
                 Some("ثالثه") | Some("نهاييه") => 3,
@@ -108,14 +109,14 @@ pub(crate) fn stage(words: &[String]) -> Option<Stage> {
     }
     let signs = words
         .iter()
-        .any(|w| matches!(w.as_str(), "يوقع" | "وقع" | "توقيع" | "توقع"));
+        .any(|w| matches!(*w, "يوقع" | "وقع" | "توقيع" | "توقع"));
     let law = words.iter().any(|w| head_of(w) == Some(Head::Law));
     (signs && law).then_some(Stage::Signed)
 }
 
 /// Region places (not the country's own name; not a partner's capital, where any visit may take place) a
 /// headline names, as folded words ("خجند", "محج قلعه").
-pub(crate) fn places(words: &[String], matches: &[Match], g: &Gazetteer) -> Box<[Box<str>]> {
+pub(crate) fn places(words: &[&str], matches: &[Match], g: &Gazetteer) -> Box<[Box<str>]> {
     let mut v: Vec<Box<str>> = matches
         .iter()
         .filter(|m| g.phrase_kind(m) == PhraseKind::Place && g.kind(m.entry) != Kind::Foreign)
@@ -154,30 +155,37 @@ mod tests {
         normalize::words_with(s, &|_| false)
     }
 
+    fn qualified_in(s: &str) -> Vec<Qualified> {
+        let w = words(s);
+        qualified(&w.iter().map(String::as_str).collect::<Vec<_>>(), &[])
+    }
+
+    fn stage_in(s: &str) -> Option<Stage> {
+        let w = words(s);
+        stage(&w.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
     #[test]
     fn heads_and_their_complements() {
-        let a = qualified(&words("وزارة الطاقة تعلن خطة"), &[]);
-        let b = qualified(&words("وزارة الزراعة تعلن خطة"), &[]);
+        let a = qualified_in("وزارة الطاقة تعلن خطة");
+        let b = qualified_in("وزارة الزراعة تعلن خطة");
         assert!(other_qualifier(&a, &b).is_some());
-        let c = qualified(&words("جاباروف يوقع قانون وسائل الإعلام الجديد"), &[]);
-        let d = qualified(&words("الرئيس يصادق على قانون الإعلام المثير للجدل"), &[]);
+        let c = qualified_in("جاباروف يوقع قانون وسائل الإعلام الجديد");
+        let d = qualified_in("الرئيس يصادق على قانون الإعلام المثير للجدل");
         assert_eq!(other_qualifier(&c, &d), None);
-        let e = qualified(&words("مقتل 3 مسلحين في اشتباك"), &[]);
-        let f = qualified(&words("حرس الحدود يقتلون ثلاثة مهربين مسلحين"), &[]);
+        let e = qualified_in("مقتل 3 مسلحين في اشتباك");
+        let f = qualified_in("حرس الحدود يقتلون ثلاثة مهربين مسلحين");
         assert_eq!(other_qualifier(&e, &f), None, "numbers are skipped");
     }
 
     #[test]
     fn stages_of_a_law() {
         assert_eq!(
-            stage(&words("البرلمان يقر مشروع القانون في القراءة الأولى")),
+            stage_in("البرلمان يقر مشروع القانون في القراءة الأولى"),
             Some(Stage::Reading(1))
         );
-        assert_eq!(
-            stage(&words("الرئيس يوقع قانون التجمعات")),
-            Some(Stage::Signed)
-        );
-        assert_eq!(stage(&words("الرئيس يصادق على قانون الإعلام")), None);
+        assert_eq!(stage_in("الرئيس يوقع قانون التجمعات"), Some(Stage::Signed));
+        assert_eq!(stage_in("الرئيس يصادق على قانون الإعلام"), None);
     }
 
     #[test]

@@ -144,7 +144,7 @@ fn the_direct_path_agrees_with_the_general_one_on_every_character_it_takes() {
             format!("12{c}345"),
             format!(" {c} "),
         ] {
-            let direct = fold_common(&text);
+            let direct = fold_common::<false>(&text);
             assert!(direct.is_some(), "{c:?} in {text:?}");
             assert_eq!(
                 direct.unwrap(),
@@ -177,8 +177,54 @@ fn number_text() -> impl Strategy<Value = String> {
         .prop_map(|v| v.into_iter().collect())
 }
 
+/// Text with percent signs among Arabic, numbers, separators and anything else.
+fn percent_text() -> impl Strategy<Value = String> {
+    let chars = prop_oneof![
+        3 => proptest::sample::select("%٪%1234٣.,٫٬ ـ\u{064B}ab…،بال".chars().collect::<Vec<_>>()),
+        1 => proptest::char::range('\u{0600}', '\u{06FF}'),
+        1 => proptest::char::range('\u{FB50}', '\u{FDFF}'),
+        1 => any::<char>(),
+    ];
+    proptest::collection::vec(chars, 0..40).prop_map(|v| v.into_iter().collect())
+}
+
+/// What [`fold_marking_percent`] promises, as two word lists: marks dropped, marks spelled out.
+fn unmarked_and_spelled(marked: &str) -> (String, String) {
+    let words = || marked.split(' ').filter(|w| !w.is_empty());
+    let unmarked: Vec<&str> = words().filter(|w| *w != PERCENT_MARK).collect();
+    let spelled: Vec<&str> = words()
+        .map(|w| if w == PERCENT_MARK { "بالميه" } else { w })
+        .collect();
+    (unmarked.join(" "), spelled.join(" "))
+}
+
+#[test]
+fn percent_signs_become_marks() {
+    assert_eq!(fold_marking_percent("ارتفع 12% و٣٫٥٪"), "ارتفع 12 % و3.5 %");
+    assert_eq!(fold_marking_percent("%12,000%x"), "% 12000 % x");
+    // The general path (a character only NFKD folds) marks them the same way.
+    assert_eq!(fold_marking_percent("ﻻ 5%"), "لا 5 %");
+    assert_eq!(fold_marking_percent("５%"), "5 %");
+    // Only the text's own signs: a full-width ％ is a separator, as in `normalize`.
+    assert_eq!(fold_marking_percent("5％"), "5");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn percent_marks_dropped_or_spelled_give_the_plain_folds(s in percent_text()) {
+        let (unmarked, spelled) = unmarked_and_spelled(&fold_marking_percent(&s));
+        prop_assert_eq!(unmarked, normalize(&s));
+        prop_assert_eq!(spelled, normalize(&s.replace(['%', '٪'], " بالمئة ")));
+    }
+
+    #[test]
+    fn percent_marks_agree_on_any_string(s in any::<String>()) {
+        let (unmarked, spelled) = unmarked_and_spelled(&fold_marking_percent(&s));
+        prop_assert_eq!(unmarked, normalize(&s));
+        prop_assert_eq!(spelled, normalize(&s.replace(['%', '٪'], " بالمئة ")));
+    }
 
     #[test]
     fn the_direct_path_agrees_on_numbers(s in number_text()) {

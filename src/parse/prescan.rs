@@ -58,6 +58,17 @@ fn parse_date(text: &str) -> Option<i64> {
 
 /// Looks at an XML feed as described in the module doc.
 pub(super) fn prescan(text: &str, max_items: usize) -> Result<Prescanned<'_>, ParseError> {
+    if nothing_to_look_for(text, max_items) {
+        return Ok(Prescanned {
+            text: Cow::Borrowed(text),
+            items_over_cap: 0,
+        });
+    }
+    prescan_full(text, max_items)
+}
+
+/// [`prescan`] reading the whole document.
+fn prescan_full(text: &str, max_items: usize) -> Result<Prescanned<'_>, ParseError> {
     let mut reader = Reader::from_str(text);
     {
         let config = reader.config_mut();
@@ -171,6 +182,38 @@ pub(super) fn prescan(text: &str, max_items: usize) -> Result<Prescanned<'_>, Pa
         text: Cow::Owned(out),
         items_over_cap: count - chosen.len(),
     })
+}
+
+/// Whether the scan can be skipped because it could find nothing: no `<!ENTITY` anywhere in the text (so no
+/// DTD declares one), and at most `max_items` tags named `item` or `entry` (with any namespace prefix) — every
+/// item the scan counts is one of them, so it could not cut anything either. A plain search for `<` (which the
+/// standard library does with memchr) is several times cheaper than reading the XML, and most feeds, whose items
+/// are far fewer than the cap, are then read once, by feed-rs.
+fn nothing_to_look_for(text: &str, max_items: usize) -> bool {
+    let bytes = text.as_bytes();
+    let mut items = 0;
+    for (at, _) in text.match_indices('<') {
+        let rest = &bytes[at + 1..];
+        if rest.len() >= 7 && rest[..7].eq_ignore_ascii_case(b"!entity") {
+            return false;
+        }
+        let name_len = rest
+            .iter()
+            .position(|&b| b.is_ascii_whitespace() || matches!(b, b'>' | b'/'))
+            .unwrap_or(rest.len());
+        let name = &rest[..name_len];
+        let local = match name.iter().rposition(|&b| b == b':') {
+            Some(colon) => &name[colon + 1..],
+            None => name,
+        };
+        if local == b"item" || local == b"entry" {
+            items += 1;
+            if items > max_items {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// One kept JSON Feed item, ordered by its rank only.
@@ -379,6 +422,51 @@ mod tests {
             rss("<item/>")
         );
         assert!(prescan(&netscape, 10).is_ok());
+    }
+
+    #[test]
+    fn the_quick_look_finds_whatever_the_scan_would_act_on() {
+        assert!(nothing_to_look_for(
+            &rss("<item/><item><title>a</title></item>"),
+            2
+        ));
+        assert!(!nothing_to_look_for(&rss("<item/><item/><item/>"), 2));
+        assert!(!nothing_to_look_for(
+            &rss("<item/><rss:item/><a:entry/>"),
+            2
+        ));
+        assert!(!nothing_to_look_for(
+            "<!DOCTYPE rss [<!entity lol \"lol\">]><rss/>",
+            10
+        ));
+        // Mentions the scan would not count (nested, in text) only make it look: never the other way round.
+        assert!(!nothing_to_look_for(
+            &rss("<item><x:item/></item><![CDATA[<item>]]>"),
+            2
+        ));
+    }
+
+    proptest::proptest! {
+        /// Whenever the quick look says there is nothing to do, the full scan agrees: no refusal, nothing cut.
+        #[test]
+        fn the_quick_look_never_skips_a_cut_or_a_refusal(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "<item>", "</item>", "<item/>", "<entry>", "</entry>", "<a:item>", "</a:item>", "<x:entry/>",
+                "<title>t</title>", "<pubDate>Fri, 27 Nov 2026 10:00:00 GMT</pubDate>", "<!ENTITY a \"b\">",
+                "<!DOCTYPE rss [", "]>", "<![CDATA[", "]]>", "<!-- c -->", "<channel>", "</channel>", "<rss>",
+                "</rss>", "<itemx>", "< item>", "<ITEM>", "text",
+            ]), 0..30),
+            max in 0usize..4,
+        ) {
+            let text = parts.concat();
+            if nothing_to_look_for(&text, max) {
+                let full = prescan_full(&text, max);
+                proptest::prop_assert!(
+                    matches!(full, Ok(Prescanned { text: Cow::Borrowed(_), items_over_cap: 0 })),
+                    "{:?}", full
+                );
+            }
+        }
     }
 
     #[test]

@@ -18,6 +18,8 @@ use crate::parse::sitemap::{index_children, news_items, parse_sitemap, Sitemap};
 use crate::parse::{self, ParseError, ParseLimits};
 use crate::store::Discovery;
 
+use super::CpuSlots;
+
 /// At most this many advertised feeds, and this many usual paths, are tried on one page.
 const MAX_ADVERTISED_PROBES: usize = 6;
 const MAX_USUAL_PROBES: usize = 18;
@@ -48,10 +50,16 @@ impl BodyRead {
     }
 }
 
+/// What reading a body uses: the fetcher for the extra fetches, and the CPU slots parsing takes.
+pub(super) struct BodyReader<'a> {
+    pub fetcher: &'a Fetcher,
+    pub cpu: &'a CpuSlots,
+}
+
 /// Reads `body` as the source's kind says. `using_discovered`: the body came from the feed discovered earlier
 /// (not from the configured page), so a body that is no longer a feed forgets it.
 pub(super) async fn read_body(
-    fetcher: &Fetcher,
+    reader: BodyReader<'_>,
     source: &SourceConfig,
     meta: ResponseMeta,
     body: Vec<u8>,
@@ -59,11 +67,21 @@ pub(super) async fn read_body(
     now: DateTime<Utc>,
     limits: ParseLimits,
 ) -> Result<std::result::Result<BodyRead, (String, Discovery)>> {
+    let BodyReader { fetcher, cpu } = reader;
     // Pages and sitemaps lead to further fetches; they get the source's SSRF exemption, decided from its config.
     let allow_private = crate::fetch::private_allowed(&source.url, source.allow_private);
     let read = match source.kind() {
         SourceKind::Feed => {
-            read_feed(fetcher, allow_private, meta, body, using_discovered, limits).await
+            read_feed(
+                fetcher,
+                cpu,
+                allow_private,
+                meta,
+                body,
+                using_discovered,
+                limits,
+            )
+            .await
         }
         SourceKind::Html => {
             let select = source.select.clone().ok_or_else(|| {
@@ -71,11 +89,11 @@ pub(super) async fn read_body(
                     "an html source without select (config validation missed it)".into(),
                 )
             })?;
-            read_listing(select, meta, body, now).await
+            read_listing(cpu, select, meta, body, now).await
         }
         SourceKind::Sitemap => {
             let since = now - Duration::days(i64::from(source.sitemap_days()));
-            read_sitemap(fetcher, allow_private, meta, body, since).await
+            read_sitemap(fetcher, cpu, allow_private, meta, body, since).await
         }
     }?;
     Ok(read.map(|mut read| {
@@ -102,20 +120,15 @@ fn cap_items(items: &mut Vec<ParsedItem>, max: usize) -> usize {
     over
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::Internal(format!("parser task: {e}")))
-}
-
 async fn parse_feed_body(
+    cpu: &CpuSlots,
     body: Vec<u8>,
     meta: &ResponseMeta,
     limits: ParseLimits,
 ) -> Result<(std::result::Result<ParsedFeed, ParseError>, Vec<u8>)> {
     let content_type = meta.content_type.clone();
     let base = meta.base_url().clone();
-    blocking(move || {
+    cpu.run("parser", move || {
         let parsed = parse::parse_feed_with(&body, content_type.as_deref(), &base, &limits);
         (parsed, body)
     })
@@ -124,13 +137,14 @@ async fn parse_feed_body(
 
 async fn read_feed(
     fetcher: &Fetcher,
+    cpu: &CpuSlots,
     allow_private: bool,
     meta: ResponseMeta,
     body: Vec<u8>,
     using_discovered: bool,
     limits: ParseLimits,
 ) -> Result<std::result::Result<BodyRead, (String, Discovery)>> {
-    let (parsed, body) = parse_feed_body(body, &meta, limits).await?;
+    let (parsed, body) = parse_feed_body(cpu, body, &meta, limits).await?;
     let error = match parsed {
         Ok(feed) => return Ok(Ok(BodyRead::of_feed(feed, meta, Discovery::Unchanged))),
         Err(e) => e,
@@ -156,6 +170,7 @@ async fn read_feed(
     let page = meta.final_url.clone();
     match discover(
         fetcher,
+        cpu,
         allow_private,
         &page,
         &body,
@@ -192,6 +207,7 @@ pub(crate) struct FoundFeed {
 /// preferred one (for `qafila discover`); otherwise stop at the first Arabic feed.
 pub(crate) async fn discover_feeds(
     fetcher: &Fetcher,
+    cpu: &CpuSlots,
     allow_private: bool,
     page: &Url,
     html: &[u8],
@@ -201,13 +217,14 @@ pub(crate) async fn discover_feeds(
     let text = parse::decode_html_text(html, content_type);
     let mut advertised = {
         let page = page.clone();
-        blocking(move || advertised_feeds(&text, &page)).await?
+        cpu.run("parser", move || advertised_feeds(&text, &page))
+            .await?
     };
     // Stable: those the page marks Arabic first, the page's order otherwise.
     advertised.sort_by_key(|f| !f.looks_arabic());
     let mut found: Vec<FoundFeed> = Vec::new();
     for link in advertised.iter().take(MAX_ADVERTISED_PROBES) {
-        if let Some(feed) = probe(fetcher, allow_private, link).await? {
+        if let Some(feed) = probe(fetcher, cpu, allow_private, link).await? {
             let arabic = feed.arabic;
             found.push(feed);
             if arabic && !all {
@@ -222,7 +239,7 @@ pub(crate) async fn discover_feeds(
                 title: None,
                 lang: None,
             };
-            if let Some(feed) = probe(fetcher, allow_private, &link).await? {
+            if let Some(feed) = probe(fetcher, cpu, allow_private, &link).await? {
                 // The usual paths are guesses: the first Arabic feed there is the site's Arabic feed; a feed in
                 // another language is kept as the fallback while the remaining places are tried.
                 let arabic = feed.arabic;
@@ -240,12 +257,14 @@ pub(crate) async fn discover_feeds(
 
 async fn discover(
     fetcher: &Fetcher,
+    cpu: &CpuSlots,
     allow_private: bool,
     page: &Url,
     html: &[u8],
     content_type: Option<&str>,
 ) -> Result<Option<FoundFeed>> {
-    let mut found = discover_feeds(fetcher, allow_private, page, html, content_type, false).await?;
+    let mut found =
+        discover_feeds(fetcher, cpu, allow_private, page, html, content_type, false).await?;
     let preferred = found.iter().position(|f| f.arabic).unwrap_or(0);
     Ok((!found.is_empty()).then(|| found.swap_remove(preferred)))
 }
@@ -255,6 +274,7 @@ async fn discover(
 /// its item titles (or its title) are in Arabic.
 async fn probe(
     fetcher: &Fetcher,
+    cpu: &CpuSlots,
     allow_private: bool,
     link: &FeedLink,
 ) -> Result<Option<FoundFeed>> {
@@ -268,7 +288,7 @@ async fn probe(
         return Ok(None);
     };
     // A probe only tells whether a URL is a feed; the read that follows caps its items by the config.
-    let (parsed, _) = parse_feed_body(body, &meta, ParseLimits::default()).await?;
+    let (parsed, _) = parse_feed_body(cpu, body, &meta, ParseLimits::default()).await?;
     let Ok(feed) = parsed else {
         return Ok(None);
     };
@@ -289,6 +309,7 @@ async fn probe(
 }
 
 async fn read_listing(
+    cpu: &CpuSlots,
     select: SelectConfig,
     meta: ResponseMeta,
     body: Vec<u8>,
@@ -296,20 +317,21 @@ async fn read_listing(
 ) -> Result<std::result::Result<BodyRead, (String, Discovery)>> {
     let content_type = meta.content_type.clone();
     let base = meta.final_url.clone();
-    let listed = blocking(move || {
-        let texts = SelectorTexts {
-            item: select.item.get_ref(),
-            title: select.title.get_ref(),
-            link: select.link.as_ref().map(|s| s.get_ref().as_str()),
-            date: select.date.as_ref().map(|s| s.get_ref().as_str()),
-            summary: select.summary.as_ref().map(|s| s.get_ref().as_str()),
-            image: select.image.as_ref().map(|s| s.get_ref().as_str()),
-            utc_offset: select.utc_offset.as_ref().map(|s| s.get_ref().as_str()),
-        };
-        let selectors = ListingSelectors::compile(&texts)?;
-        parse_listing(&body, content_type.as_deref(), &base, &selectors, now)
-    })
-    .await?;
+    let listed = cpu
+        .run("parser", move || {
+            let texts = SelectorTexts {
+                item: select.item.get_ref(),
+                title: select.title.get_ref(),
+                link: select.link.as_ref().map(|s| s.get_ref().as_str()),
+                date: select.date.as_ref().map(|s| s.get_ref().as_str()),
+                summary: select.summary.as_ref().map(|s| s.get_ref().as_str()),
+                image: select.image.as_ref().map(|s| s.get_ref().as_str()),
+                utc_offset: select.utc_offset.as_ref().map(|s| s.get_ref().as_str()),
+            };
+            let selectors = ListingSelectors::compile(&texts)?;
+            parse_listing(&body, content_type.as_deref(), &base, &selectors, now)
+        })
+        .await?;
     Ok(match listed {
         Ok(items) => Ok(BodyRead {
             // The card's picture becomes the item's picture.
@@ -338,15 +360,20 @@ async fn read_listing(
 }
 
 async fn parse_sitemap_body(
+    cpu: &CpuSlots,
     body: Vec<u8>,
     meta: &ResponseMeta,
 ) -> Result<std::result::Result<Sitemap, String>> {
     let content_type = meta.content_type.clone();
-    blocking(move || parse_sitemap(&body, content_type.as_deref()).map_err(|e| e.to_string())).await
+    cpu.run("parser", move || {
+        parse_sitemap(&body, content_type.as_deref()).map_err(|e| e.to_string())
+    })
+    .await
 }
 
 async fn read_sitemap(
     fetcher: &Fetcher,
+    cpu: &CpuSlots,
     allow_private: bool,
     meta: ResponseMeta,
     body: Vec<u8>,
@@ -354,7 +381,7 @@ async fn read_sitemap(
 ) -> Result<std::result::Result<BodyRead, (String, Discovery)>> {
     let fail = |message: String| Ok(Err((message, Discovery::Unchanged)));
     let base = meta.final_url.clone();
-    let (entries, keep_meta) = match parse_sitemap_body(body, &meta).await? {
+    let (entries, keep_meta) = match parse_sitemap_body(cpu, body, &meta).await? {
         Err(e) => return fail(format!("not a usable sitemap: {e}")),
         Ok(Sitemap::Urls(entries)) => (entries, true),
         Ok(Sitemap::Index(children)) => {
@@ -376,7 +403,7 @@ async fn read_sitemap(
                 };
                 match fetcher.fetch(&request).await {
                     FetchOutcome::Fetched { meta, body } => {
-                        match parse_sitemap_body(body, &meta).await? {
+                        match parse_sitemap_body(cpu, body, &meta).await? {
                             Ok(Sitemap::Urls(more)) => entries.extend(more),
                             Ok(Sitemap::Index(_)) => errors
                                 .push(format!("{child}: a nested sitemap index (not followed)")),

@@ -51,6 +51,7 @@ async fn a_public_page_cannot_lead_discovery_to_a_private_address() {
     let allow_private = crate::fetch::private_allowed(&page, false);
     let found = discover_feeds(
         &fetcher(addr),
+        &CpuSlots::new(1),
         allow_private,
         &page,
         html.as_bytes(),
@@ -75,6 +76,7 @@ async fn a_page_on_a_private_address_may_lead_to_its_neighbours_and_arabic_wins(
     let allow_private = crate::fetch::private_allowed(&page, false);
     let found = discover_feeds(
         &fetcher(addr),
+        &CpuSlots::new(1),
         allow_private,
         &page,
         html.as_bytes(),

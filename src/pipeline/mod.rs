@@ -18,14 +18,16 @@ use crate::metrics::{FetchOutcomeLabel, Metrics};
 use crate::model::{ParsedItem, StoryView};
 use crate::regions::Gazetteer;
 use crate::schedule::{self, ServerFloor};
-use crate::store::{Discovery, FetchRecord, IncomingItem};
+use crate::store::{Discovery, FetchRecord, IncomingItem, SourceState};
 
 mod kinds;
+mod slots;
 mod views;
 mod write_health;
 mod writer;
 
 pub(crate) use kinds::{discover_feeds, FoundFeed};
+pub(crate) use slots::{CpuSlots, FetchSlot, FetchSlots};
 
 pub(crate) use views::story_views;
 pub(crate) use write_health::WriteHealth;
@@ -69,6 +71,9 @@ impl PollReport {
     }
 }
 
+/// A source's stored state as read for a poll, or why it could not be read.
+pub(crate) type StateRead = std::result::Result<Option<SourceState>, String>;
+
 /// Everything a poll needs, shared by the daemon's tasks.
 pub(crate) struct Engine {
     config: SharedConfig,
@@ -81,6 +86,8 @@ pub(crate) struct Engine {
     pub writer: Arc<Mutex<Writer>>,
     /// Fetch results waiting for the writer, stored in groups (group commit).
     write_queue: Arc<WriteQueue>,
+    /// Slots for parsing and preparing, so that they leave the writer a core (see [`CpuSlots`]).
+    cpu: CpuSlots,
     pub gazetteer: Arc<Gazetteer>,
     /// Whether results could be stored lately (and the backoff of sources whose results could not).
     pub write_health: Arc<WriteHealth>,
@@ -95,6 +102,9 @@ impl Engine {
         writer: Writer,
         gazetteer: Arc<Gazetteer>,
     ) -> Engine {
+        // As many results may wait for the writer as are fetched at once: a fetch waits for room only when the
+        // writer has a round's worth of work ahead of it. (Set at start; a reload keeps it.)
+        let backlog = config.fetch.concurrency;
         Engine {
             config: SharedConfig::new(config),
             fetcher: RwLock::new(fetcher),
@@ -102,7 +112,8 @@ impl Engine {
             reloaded: tokio::sync::Notify::new(),
             last_maintenance: Mutex::new(None),
             writer: Arc::new(Mutex::new(writer)),
-            write_queue: Default::default(),
+            write_queue: Arc::new(WriteQueue::new(backlog)),
+            cpu: CpuSlots::beside_the_writer(),
             gazetteer,
             write_health: Arc::new(WriteHealth::default()),
             sanitized: Default::default(),
@@ -147,22 +158,40 @@ impl Engine {
         Ok(())
     }
 
-    /// Polls one source and records the outcome. A failure — at the outlet, reading the body, or inside qafila (a
-    /// parser or feature task that panicked, a state that cannot be read) — is the report's `error`, stored with
-    /// the source so that it backs off; `Err` is left for what cannot happen today, and the round treats it as a
-    /// failed report too.
-    pub(crate) async fn poll_source(&self, source: &SourceConfig) -> Result<PollReport> {
+    /// The stored state of each source (etag, moved or discovered URL, failures in a row), read at once for a
+    /// round: one turn of the writer's lock, instead of one per poll waiting behind whatever group it is storing.
+    /// Only a source's own poll changes its state, and a source is in one round at a time, so a state read at the
+    /// start of the round is the one its poll would have read.
+    pub(crate) async fn source_states(&self, sources: &[SourceConfig]) -> Vec<StateRead> {
+        let ids: Vec<String> = sources.iter().map(|s| s.id().to_string()).collect();
+        let count = ids.len();
+        let read = self
+            .with_writer(move |w| {
+                Ok(ids
+                    .iter()
+                    .map(|id| w.store.source_state(id).map_err(|e| e.to_string()))
+                    .collect::<Vec<_>>())
+            })
+            .await;
+        read.unwrap_or_else(|e| vec![Err(e.to_string()); count])
+    }
+
+    /// Polls one source and records the outcome; `state` is its stored state ([`Engine::source_states`]). Its
+    /// fetch slot is given back as soon as its result is queued for the writer, and the report comes once the
+    /// result is stored. A failure — at the outlet, reading the body, or inside qafila (a parser or feature task
+    /// that panicked, a state that cannot be read) — is the report's `error`, stored with the source so that it
+    /// backs off; `Err` is left for what cannot happen today, and the round treats it as a failed report too.
+    pub(crate) async fn poll_source(
+        &self,
+        source: &SourceConfig,
+        state: StateRead,
+        slot: FetchSlot,
+    ) -> Result<PollReport> {
         let started = Instant::now();
         let id = source.id().to_string();
         // A state that cannot be read fails this poll like a failed fetch (below), so the source backs off; without
         // its etag, moved or discovered URL the fetch itself would not be the right one.
-        let (state, unreadable) = match self
-            .with_writer({
-                let id = id.clone();
-                move |w| w.store.source_state(&id)
-            })
-            .await
-        {
+        let (state, unreadable) = match state {
             Ok(state) => (state, None),
             Err(e) => (None, Some(e)),
         };
@@ -225,8 +254,12 @@ impl Engine {
                     .map(String::from);
                 let fetcher = self.fetcher();
                 let limits = self.config().limits.parse_limits();
+                let reader = kinds::BodyReader {
+                    fetcher: &fetcher,
+                    cpu: &self.cpu,
+                };
                 let read =
-                    kinds::read_body(&fetcher, source, meta, body, using_discovered, now, limits);
+                    kinds::read_body(reader, source, meta, body, using_discovered, now, limits);
                 // A parser task that failed (a panic) fails this fetch: stored as such, it backs the source off
                 // instead of leaving it due at once, again and again.
                 let read = read
@@ -285,7 +318,7 @@ impl Engine {
         let mut error = record.error.clone();
         let status = record.status;
         let mut next_due = record.next_due;
-        let stored = self.store_fetch(id.clone(), items, record).await;
+        let stored = self.store_fetch(id.clone(), items, record, slot).await;
         let (counts, change) = match stored {
             Ok(done) => {
                 self.write_health.succeeded(&id);
@@ -342,9 +375,9 @@ impl Engine {
         Ok(report)
     }
 
-    /// Keys, dates and matching features of a fetch's entries, computed on a blocking thread: folding and
-    /// tagging are CPU work, and done here — beside the fetches, in parallel across sources — they leave the
-    /// single writer only placing and storing.
+    /// Keys, dates and matching features of a fetch's entries, computed on a blocking thread in a CPU slot:
+    /// folding and tagging are CPU work, and done here — beside the writer — they leave it only placing and
+    /// storing.
     async fn prepare_all(
         &self,
         items: Vec<ParsedItem>,
@@ -354,36 +387,60 @@ impl Engine {
             return Ok(Vec::new());
         }
         let gazetteer = self.gazetteer.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut prepared: Vec<_> = items
-                .into_iter()
-                .map(|item| prepare(item, now, &gazetteer))
-                .collect();
-            drop_boilerplate(&mut prepared);
-            prepared
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("feature task: {e}")))
+        self.cpu
+            .run("feature", move || {
+                let mut prepared: Vec<_> = items
+                    .into_iter()
+                    .map(|item| prepare(item, now, &gazetteer))
+                    .collect();
+                drop_boilerplate(&mut prepared);
+                prepared
+            })
+            .await
     }
 
     /// Stores one source's fetch (its items and its fetch state) through the write queue, which commits the
-    /// results of every fetch ready at the time together (see [`Writer::store_queued`]); returns once it is durable.
+    /// results of every fetch ready at the time together (see [`WriteQueue`]); returns once it is durable. The
+    /// fetch slot is given back once the result is queued (after waiting for room in the backlog, if it is full).
     async fn store_fetch(
         &self,
         id: String,
         items: Vec<(IncomingItem, ItemFeatures)>,
         record: FetchRecord,
-    ) -> Result<(crate::store::IngestCounts, crate::store::StateChange)> {
-        let answer = self.write_queue.submit(id, items, record);
-        let queue = self.write_queue.clone();
-        self.with_writer(move |w| {
-            w.store_queued(&queue);
-            Ok(())
-        })
-        .await?;
-        answer
+        slot: FetchSlot,
+    ) -> Result<writer::Stored> {
+        let room = self.write_queue.room().await;
+        let submitted = self.write_queue.submit(room, id, items, record);
+        drop(slot);
+        if submitted.start_drainer {
+            self.start_drainer();
+        }
+        let answer = submitted
+            .answer
             .await
-            .map_err(|_| Error::Internal("the writer stopped before storing a fetch".into()))?
+            .map_err(|_| Error::Internal("the writer stopped before storing a fetch".into()))?;
+        answer.result
+    }
+
+    /// How many fetch results wait for the writer (not yet taken into a group).
+    #[cfg(test)]
+    pub(crate) fn queued_for_writer(&self) -> usize {
+        self.write_queue.len()
+    }
+
+    /// Starts the write queue's drainer ([`Writer::drain`]) on a thread of its own, named so that it shows in a
+    /// profile; on a blocking thread of the runtime should no thread be available.
+    fn start_drainer(&self) {
+        let drainer = |writer: Arc<Mutex<Writer>>, queue: Arc<WriteQueue>| {
+            move || Writer::drain(&writer, &queue)
+        };
+        let thread = std::thread::Builder::new()
+            .name("qafila-writer".into())
+            .spawn(drainer(self.writer.clone(), self.write_queue.clone()));
+        if let Err(e) = thread {
+            tracing::warn!(error = %e, "cannot start the writer's thread; writing on a blocking thread");
+            tokio::task::spawn_blocking(drainer(self.writer.clone(), self.write_queue.clone()));
+        }
     }
 
     /// Takes the writer lock — waiting for any write in progress — and runs `f` with it on a blocking thread
@@ -432,7 +489,8 @@ fn prepare(
     );
     let url_key = identity::url_key(item.link.as_deref());
     let sort_time = sort_time(&item, now);
-    let features = dedup::item_features(
+    // The folds made for the features are kept for the item's search index row.
+    let (features, folded) = dedup::item_features_folded(
         &item.title,
         item.summary.as_deref(),
         item.content.as_deref(),
@@ -448,6 +506,7 @@ fn prepare(
             sort_time,
             tags,
             boilerplate: None,
+            folded: Some(folded),
         },
         features,
     )

@@ -132,7 +132,40 @@ impl Writer {
         Ok(report)
     }
 
-    /// Stores every fetch waiting in `queue` (none, when another call took them first) and answers each.
+    /// Stores every fetch waiting in `queue` and answers each (what the drainer does with one group).
+    #[cfg(test)]
+    pub(super) fn store_queued(&mut self, queue: &WriteQueue) {
+        self.store_fetches(queue.take());
+    }
+
+    /// The drainer of `queue` (see [`WriteQueue`]): stores the queued fetches group after group until none is
+    /// left. It takes the writer's lock for each group only, so reads (a source's state, the stories to publish)
+    /// get in between groups; and it takes a group only once it holds the lock, so what was queued while it
+    /// waited for it joins the group.
+    ///
+    /// A panic while storing a group (a bug) fails that group's fetches (their answers are dropped unsent) and
+    /// the drainer goes on with the next: the lock it poisoned is taken back by [`Writer::lock`], which rebuilds
+    /// the index, and the queue is never left with a drainer that is gone.
+    pub(super) fn drain(writer: &Mutex<Writer>, queue: &WriteQueue) {
+        loop {
+            let stored = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut w = Writer::lock(writer);
+                let fetches = queue.take_or_stop_draining();
+                let any = !fetches.is_empty();
+                w.store_fetches(fetches);
+                any
+            }));
+            match stored {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(_) => tracing::error!(
+                    "storing a group of fetches panicked (a bug in qafila); they failed, the writer goes on"
+                ),
+            }
+        }
+    }
+
+    /// Stores a group of queued fetches and answers each.
     ///
     /// They are written in one transaction (group commit): one sync of the log for all of them instead of one
     /// each, and the search index flushes its pending words once. Each source's items and its fetch state
@@ -140,8 +173,7 @@ impl Writer {
     /// fetch again, and an answer is sent only once its fetch is durable. If anything in the group fails, the
     /// group is rolled back and its fetches are stored one by one, so that one source's failure (the size cap
     /// reached by a large feed) is its own, as if each had its own transaction from the start.
-    pub(super) fn store_queued(&mut self, queue: &WriteQueue) {
-        let fetches = queue.take();
+    fn store_fetches(&mut self, fetches: Vec<QueuedFetch>) {
         if fetches.is_empty() {
             return;
         }
@@ -157,8 +189,17 @@ impl Writer {
             }
         };
         for (fetch, result) in fetches.into_iter().zip(results) {
+            let QueuedFetch {
+                items,
+                features,
+                reply,
+                ..
+            } = fetch;
             // The poll that queued it may have been cancelled (shutdown): its result is stored all the same.
-            let _ = fetch.reply.send(result);
+            let _ = reply.send(Answer {
+                result,
+                _spent: (items, features),
+            });
         }
     }
 
@@ -254,7 +295,7 @@ impl Writer {
 }
 
 /// What storing one fetch found: its counts and what changed in its source's state.
-type Stored = (crate::store::IngestCounts, crate::store::StateChange);
+pub(super) type Stored = (crate::store::IngestCounts, crate::store::StateChange);
 
 /// One source's fetch result waiting for the writer.
 struct QueuedFetch {
@@ -262,7 +303,9 @@ struct QueuedFetch {
     items: Vec<IncomingItem>,
     features: Vec<ItemFeatures>,
     record: FetchRecord,
-    reply: oneshot::Sender<Result<Stored>>,
+    reply: oneshot::Sender<Answer>,
+    /// Its place in the backlog, given back once it is stored.
+    _room: Room,
 }
 
 impl QueuedFetch {
@@ -319,41 +362,125 @@ fn same_failure(e: &Error) -> Error {
     }
 }
 
-/// Fetch results waiting to be stored: each poll queues its result, then whichever poll gets the writer first
-/// stores everything queued by then in one transaction ([`Writer::store_queued`]). While the writer is busy with
-/// one group, the results of the fetches that finish meanwhile gather into the next; a lone fetch is stored at
-/// once, so a quiet daemon waits for nothing.
-#[derive(Default)]
+/// Fetch results waiting to be stored, at most `backlog` of them, and who stores them.
+///
+/// Each poll queues its result and goes on at once (its fetch slot is free for the next source while its result
+/// waits); its answer comes once the result is durable. Whoever queues a result into a queue that no one drains
+/// starts the *drainer* ([`Writer::drain`]): one thread that takes the writer and stores everything queued by then
+/// in one transaction, then the next group gathered meanwhile, and so on until the queue is empty. So the single
+/// writer works without a pause while there is work, results gather into groups while it is busy (group
+/// commit), a lone fetch in a quiet daemon is stored at once, and no thread waits when there is nothing to do.
+///
+/// The backlog bounds memory: a result holds its room from when it is queued until it is stored, and a poll
+/// whose result finds no room waits (holding its fetch slot, so fetching pauses too). In-flight results are thus
+/// at most the fetch concurrency plus the backlog.
 pub(crate) struct WriteQueue {
-    pending: std::sync::Mutex<Vec<QueuedFetch>>,
+    pending: std::sync::Mutex<Pending>,
+    room: Arc<tokio::sync::Semaphore>,
+}
+
+#[derive(Default)]
+struct Pending {
+    fetches: Vec<QueuedFetch>,
+    /// Whether a drainer is running (it clears this when it finds the queue empty, under the same lock).
+    draining: bool,
+}
+
+/// Room for one fetch result in a [`WriteQueue`], held until the result is stored.
+pub(crate) struct Room {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// What storing a queued fetch came to.
+pub(super) struct Answer {
+    pub result: Result<Stored>,
+    /// The fetch's items and features, handed back with the answer so that freeing them (thousands of small
+    /// allocations a group) is the poll's work, beside the writer, not the single writer's.
+    _spent: (Vec<IncomingItem>, Vec<ItemFeatures>),
+}
+
+/// A result just queued: its answer, and whether the caller must start the drainer.
+pub(super) struct Submitted {
+    pub answer: oneshot::Receiver<Answer>,
+    pub start_drainer: bool,
 }
 
 impl WriteQueue {
-    /// Queues one source's fetch; the answer comes once it is stored (or failed to be).
+    /// A queue holding at most `backlog` results (at least one).
+    pub(crate) fn new(backlog: usize) -> WriteQueue {
+        WriteQueue {
+            pending: Default::default(),
+            room: Arc::new(tokio::sync::Semaphore::new(backlog.max(1))),
+        }
+    }
+
+    /// Waits until the backlog has room for one more result (in the order asked).
+    pub(super) async fn room(&self) -> Room {
+        let permit = self.room.clone().acquire_owned().await;
+        // The semaphore is never closed.
+        Room {
+            _permit: permit.expect("the write queue's room is never closed"),
+        }
+    }
+
+    /// Room now, if there is any.
+    #[cfg(test)]
+    pub(super) fn room_now(&self) -> Option<Room> {
+        self.room
+            .clone()
+            .try_acquire_owned()
+            .ok()
+            .map(|permit| Room { _permit: permit })
+    }
+
+    /// Queues one source's fetch into `room`; the answer comes once it is stored (or failed to be).
     pub(super) fn submit(
         &self,
+        room: Room,
         source_id: String,
         items: Vec<(IncomingItem, ItemFeatures)>,
         record: FetchRecord,
-    ) -> oneshot::Receiver<Result<Stored>> {
+    ) -> Submitted {
         let (items, features) = items.into_iter().unzip();
         let (reply, answer) = oneshot::channel();
-        self.lock().push(QueuedFetch {
+        let mut pending = self.lock();
+        pending.fetches.push(QueuedFetch {
             source_id,
             items,
             features,
             record,
             reply,
+            _room: room,
         });
-        answer
+        let start_drainer = !std::mem::replace(&mut pending.draining, true);
+        Submitted {
+            answer,
+            start_drainer,
+        }
     }
 
+    /// How many results are queued and not yet taken by the writer.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.lock().fetches.len()
+    }
+
+    #[cfg(test)]
     fn take(&self) -> Vec<QueuedFetch> {
-        std::mem::take(&mut *self.lock())
+        std::mem::take(&mut self.lock().fetches)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<QueuedFetch>> {
-        // A panic while pushing or taking cannot leave the vector half-changed.
+    /// What is queued; none, and the drainer's end, when nothing is.
+    fn take_or_stop_draining(&self) -> Vec<QueuedFetch> {
+        let mut pending = self.lock();
+        if pending.fetches.is_empty() {
+            pending.draining = false;
+        }
+        std::mem::take(&mut pending.fetches)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        // A panic while pushing or taking cannot leave the queue half-changed.
         self.pending.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

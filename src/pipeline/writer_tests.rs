@@ -44,6 +44,7 @@ fn fetched(source: &str, n: usize, body: &str, g: &Gazetteer) -> Vec<(IncomingIt
                 },
                 sort_time: at,
                 tags: features.region_tags(),
+                folded: None,
             };
             (item, features)
         })
@@ -59,8 +60,19 @@ fn record(etag: &str) -> FetchRecord {
     }
 }
 
-fn answer(mut rx: oneshot::Receiver<Result<Stored>>) -> Result<Stored> {
-    rx.try_recv().expect("answered once stored")
+/// Queues a fetch into room that must be there.
+fn submit(
+    queue: &WriteQueue,
+    id: String,
+    items: Vec<(IncomingItem, ItemFeatures)>,
+    record: FetchRecord,
+) -> oneshot::Receiver<Answer> {
+    let room = queue.room_now().expect("room in the backlog");
+    queue.submit(room, id, items, record).answer
+}
+
+fn answer(mut rx: oneshot::Receiver<Answer>) -> Result<Stored> {
+    rx.try_recv().expect("answered once stored").result
 }
 
 #[test]
@@ -68,9 +80,19 @@ fn queued_fetches_are_stored_together_and_each_is_answered() {
     let dir = tempfile::tempdir().unwrap();
     let g = Arc::new(Gazetteer::builtin());
     let mut writer = Writer::open(&config(dir.path()), g.clone()).unwrap();
-    let queue = WriteQueue::default();
-    let a = queue.submit("a".into(), fetched("a", 4, "نص", &g), record("\"a\""));
-    let b = queue.submit("b".into(), fetched("b", 2, "نص", &g), record("\"b\""));
+    let queue = WriteQueue::new(64);
+    let a = submit(
+        &queue,
+        "a".into(),
+        fetched("a", 4, "نص", &g),
+        record("\"a\""),
+    );
+    let b = submit(
+        &queue,
+        "b".into(),
+        fetched("b", 2, "نص", &g),
+        record("\"b\""),
+    );
     writer.store_queued(&queue);
     assert_eq!(answer(a).unwrap().0.new, 4);
     assert_eq!(answer(b).unwrap().0.new, 2);
@@ -91,15 +113,26 @@ fn a_fetch_that_cannot_be_stored_fails_alone_and_the_index_stays_true() {
     // Room for a few small items, not for a large feed (as when the disk fills up mid-round).
     let size = writer.store.size_bytes().unwrap();
     writer.store.set_max_size(Some(size + 64 * 1024)).unwrap();
-    let queue = WriteQueue::default();
-    let a = queue.submit("a".into(), fetched("a", 3, "نص", &g), record("\"a\""));
+    let queue = WriteQueue::new(64);
+    let a = submit(
+        &queue,
+        "a".into(),
+        fetched("a", 3, "نص", &g),
+        record("\"a\""),
+    );
     let big = "كلمة ".repeat(4_000);
-    let too_big = queue.submit(
+    let too_big = submit(
+        &queue,
         "big".into(),
         fetched("big", 10, &big, &g),
         record("\"big\""),
     );
-    let b = queue.submit("b".into(), fetched("b", 2, "نص", &g), record("\"b\""));
+    let b = submit(
+        &queue,
+        "b".into(),
+        fetched("b", 2, "نص", &g),
+        record("\"b\""),
+    );
     writer.store_queued(&queue);
     assert_eq!(answer(a).unwrap().0.new, 3);
     assert_eq!(answer(b).unwrap().0.new, 2);
@@ -113,7 +146,12 @@ fn a_fetch_that_cannot_be_stored_fails_alone_and_the_index_stays_true() {
     );
     // The index holds what is stored and nothing else: the same items again are seen, not new.
     writer.store.set_max_size(None).unwrap();
-    let again = queue.submit("a".into(), fetched("a", 3, "نص", &g), record("\"a\""));
+    let again = submit(
+        &queue,
+        "a".into(),
+        fetched("a", 3, "نص", &g),
+        record("\"a\""),
+    );
     writer.store_queued(&queue);
     let (counts, _) = answer(again).unwrap();
     assert_eq!((counts.new, counts.seen), (0, 3));
@@ -143,7 +181,7 @@ fn a_database_that_takes_nothing_fails_a_group_with_at_most_two_index_rebuilds()
     let size = writer.store.size_bytes().unwrap();
     writer.store.set_max_size(Some(size)).unwrap();
     let rebuilt_at_open = writer.rebuilds;
-    let queue = WriteQueue::default();
+    let queue = WriteQueue::new(64);
     // Each item needs pages of its own (overflow pages), which the database cannot add.
     let body = "نص ".repeat(3_000);
     let answers: Vec<_> = ids
@@ -152,7 +190,7 @@ fn a_database_that_takes_nothing_fails_a_group_with_at_most_two_index_rebuilds()
         .map(|(i, id)| {
             // Sizes differ, so that the smallest is tried first.
             let items = fetched(id, 2 + i % 5, &body, &g);
-            queue.submit(id.clone(), items, record(&format!("\"{id}\"")))
+            submit(&queue, id.clone(), items, record(&format!("\"{id}\"")))
         })
         .collect();
     writer.store_queued(&queue);
@@ -173,7 +211,12 @@ fn a_database_that_takes_nothing_fails_a_group_with_at_most_two_index_rebuilds()
     }
     assert_eq!(writer.store.counts().unwrap().0, 0);
     writer.store.set_max_size(None).unwrap();
-    let again = queue.submit("s3".into(), fetched("s3", 3, &body, &g), record("\"s3\""));
+    let again = submit(
+        &queue,
+        "s3".into(),
+        fetched("s3", 3, &body, &g),
+        record("\"s3\""),
+    );
     writer.store_queued(&queue);
     assert_eq!(answer(again).unwrap().0.new, 3);
     assert_eq!(writer.index.len(), 3, "the index holds what is stored");
@@ -198,9 +241,19 @@ fn a_failed_write_reports_its_own_error_when_the_index_rebuild_fails_too() {
                VALUES (last_insert_rowid(), 'a', 'x', {now}, {now} + 0.5);"
         ))
         .unwrap();
-    let queue = WriteQueue::default();
-    let a = queue.submit("a".into(), fetched("a", 2, "نص", &g), record("\"a\""));
-    let b = queue.submit("b".into(), fetched("b", 2, "نص", &g), record("\"b\""));
+    let queue = WriteQueue::new(64);
+    let a = submit(
+        &queue,
+        "a".into(),
+        fetched("a", 2, "نص", &g),
+        record("\"a\""),
+    );
+    let b = submit(
+        &queue,
+        "b".into(),
+        fetched("b", 2, "نص", &g),
+        record("\"b\""),
+    );
     writer.store_queued(&queue);
     assert_eq!(answer(a).unwrap().0.new, 2);
     let e = answer(b).expect_err("b's second item is refused");
@@ -214,8 +267,13 @@ fn a_panic_while_writing_does_not_stop_later_writes() {
     let writer = Arc::new(Mutex::new(
         Writer::open(&config(dir.path()), g.clone()).unwrap(),
     ));
-    let queue = WriteQueue::default();
-    let a = queue.submit("a".into(), fetched("a", 4, "نص", &g), record("\"a\""));
+    let queue = WriteQueue::new(64);
+    let a = submit(
+        &queue,
+        "a".into(),
+        fetched("a", 4, "نص", &g),
+        record("\"a\""),
+    );
     Writer::lock(&writer).store_queued(&queue);
     assert_eq!(answer(a).unwrap().0.new, 4);
     // A bug panics mid-write, after the index learned of an item the store never got.
@@ -240,10 +298,147 @@ fn a_panic_while_writing_does_not_stop_later_writes() {
         "the item that was never stored is gone from the index"
     );
     // Writes go on, and what was stored before the panic is still known.
-    let again = queue.submit("a".into(), fetched("a", 4, "نص", &g), record("\"a\""));
-    let b = queue.submit("b".into(), fetched("b", 2, "نص", &g), record("\"b\""));
+    let again = submit(
+        &queue,
+        "a".into(),
+        fetched("a", 4, "نص", &g),
+        record("\"a\""),
+    );
+    let b = submit(
+        &queue,
+        "b".into(),
+        fetched("b", 2, "نص", &g),
+        record("\"b\""),
+    );
     w.store_queued(&queue);
     let (counts, _) = answer(again).unwrap();
     assert_eq!((counts.new, counts.seen), (0, 4));
     assert_eq!(answer(b).unwrap().0.new, 2);
+}
+
+#[test]
+fn the_backlog_gives_room_back_once_a_fetch_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = Arc::new(Gazetteer::builtin());
+    let mut writer = Writer::open(&config(dir.path()), g.clone()).unwrap();
+    let queue = WriteQueue::new(2);
+    let a = submit(
+        &queue,
+        "a".into(),
+        fetched("a", 1, "نص", &g),
+        record("\"a\""),
+    );
+    let room = queue.room_now().expect("room for a second");
+    assert!(queue.room_now().is_none(), "no room for a third");
+    // Room taken but nothing queued into it yet: still full.
+    let b = queue
+        .submit(room, "b".into(), fetched("b", 1, "نص", &g), record("\"b\""))
+        .answer;
+    assert!(queue.room_now().is_none());
+    writer.store_queued(&queue);
+    assert_eq!(answer(a).unwrap().0.new, 1);
+    assert_eq!(answer(b).unwrap().0.new, 1);
+    assert!(queue.room_now().is_some() && queue.room_now().is_some());
+}
+
+#[test]
+fn the_drainer_stores_group_after_group_and_one_is_started_only_when_none_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = Arc::new(Gazetteer::builtin());
+    let writer = Mutex::new(Writer::open(&config(dir.path()), g.clone()).unwrap());
+    let queue = WriteQueue::new(8);
+    let first = queue.submit(
+        queue.room_now().unwrap(),
+        "a".into(),
+        fetched("a", 2, "نص", &g),
+        record("\"a\""),
+    );
+    assert!(first.start_drainer, "no drainer runs yet");
+    let second = queue.submit(
+        queue.room_now().unwrap(),
+        "b".into(),
+        fetched("b", 3, "نص", &g),
+        record("\"b\""),
+    );
+    assert!(
+        !second.start_drainer,
+        "the first one's drainer takes it too"
+    );
+    Writer::drain(&writer, &queue);
+    assert_eq!(answer(first.answer).unwrap().0.new, 2);
+    assert_eq!(answer(second.answer).unwrap().0.new, 3);
+    assert_eq!(queue.len(), 0);
+    // It ended with the queue empty: the next fetch must start one again.
+    let third = queue.submit(
+        queue.room_now().unwrap(),
+        "a".into(),
+        fetched("a", 2, "نص", &g),
+        record("\"a2\""),
+    );
+    assert!(third.start_drainer);
+    Writer::drain(&writer, &queue);
+    assert_eq!(answer(third.answer).unwrap().0.seen, 2);
+}
+
+#[test]
+fn a_group_that_panics_fails_alone_and_the_drainer_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = Arc::new(Gazetteer::builtin());
+    let writer = Arc::new(Mutex::new(
+        Writer::open(&config(dir.path()), g.clone()).unwrap(),
+    ));
+    let queue = Arc::new(WriteQueue::new(8));
+    // A bug: a fetch whose items have no features (placing the first one panics).
+    let (items, _): (Vec<IncomingItem>, Vec<ItemFeatures>) =
+        fetched("a", 2, "نص", &g).into_iter().unzip();
+    let (reply, broken) = oneshot::channel();
+    {
+        let mut pending = queue.lock();
+        pending.fetches.push(QueuedFetch {
+            source_id: "a".into(),
+            items,
+            features: Vec::new(),
+            record: record("\"a\""),
+            reply,
+            _room: queue.room_now().unwrap(),
+        });
+        pending.draining = true;
+    }
+    let drainer = std::thread::spawn({
+        let (writer, queue) = (writer.clone(), queue.clone());
+        move || Writer::drain(&writer, &queue)
+    });
+    let mut broken = broken;
+    let waited = std::time::Instant::now();
+    while matches!(broken.try_recv(), Err(oneshot::error::TryRecvError::Empty)) {
+        assert!(waited.elapsed() < std::time::Duration::from_secs(30));
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(
+        matches!(broken.try_recv(), Err(oneshot::error::TryRecvError::Closed)),
+        "the broken fetch is failed, not answered"
+    );
+    // The next fetch is stored: by the same drainer if it is still going, else by the one it starts.
+    let b = queue.submit(
+        queue.room_now().unwrap(),
+        "b".into(),
+        fetched("b", 2, "نص", &g),
+        record("\"b\""),
+    );
+    drainer.join().expect("the drainer survived the panic");
+    if b.start_drainer {
+        Writer::drain(&writer, &queue);
+    }
+    assert_eq!(answer(b.answer).unwrap().0.new, 2);
+    let w = Writer::lock(&writer);
+    assert_eq!(
+        w.store.counts().unwrap().0,
+        2,
+        "nothing of the broken fetch"
+    );
+    assert_eq!(
+        queue.room.available_permits(),
+        8,
+        "every room was given back"
+    );
 }

@@ -54,11 +54,35 @@ pub(crate) fn stem(word: &str) -> &str {
 }
 
 /// The index words of `text`, in order: folded, stopwords dropped, article stripped, stemmed.
+#[cfg(test)]
 pub(crate) fn index_words(text: &str) -> Vec<String> {
-    normalize::tokens(text)
-        .iter()
-        .map(|w| stem(w).to_string())
+    index_words_of_folded(&normalize::normalize(text))
+        .map(str::to_string)
         .collect()
+}
+
+/// [`index_words`] of a text already folded by [`normalize::normalize`] or [`normalize::fold_marking_percent`]
+/// (whose percent marks are separators here, as they are for `normalize`), borrowed from it: the words
+/// [`normalize::tokens`] gives, stemmed.
+pub(crate) fn index_words_of_folded(folded: &str) -> impl Iterator<Item = &str> {
+    folded
+        .split(' ')
+        .filter(|w| !w.is_empty() && *w != normalize::PERCENT_MARK && !normalize::is_stopword(w))
+        .map(|w| normalize::strip_clitics(w, &|_| false))
+        .filter(|w| !normalize::is_stopword(w))
+        .map(stem)
+}
+
+/// The index words of a folded text as the index stores them: separated by single spaces.
+pub(crate) fn index_line(folded: &str) -> String {
+    let mut line = String::with_capacity(folded.len());
+    for w in index_words_of_folded(folded) {
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(w);
+    }
+    line
 }
 
 /// The folded, article-stripped (not yet stemmed) words of a query fragment. `is_known` lets a word the gazetteer
@@ -208,6 +232,17 @@ mod tests {
         assert_eq!(one("٢٠٢٦"), "2026");
         assert_eq!(one("۳٫۵"), "3.5");
         assert_eq!(one("گاز"), one("كاز"));
+    }
+
+    proptest! {
+        /// The words stored for a text are its matching tokens, stemmed — also when they are read off the text
+        /// folded with its percent signs marked (the fold ingest shares with story matching).
+        #[test]
+        fn index_words_are_the_stemmed_tokens(s in "[ \\x{0600}-\\x{06FF}a-z0-9%٪.,]{0,60}") {
+            let tokens: Vec<String> = normalize::tokens(&s).iter().map(|w| stem(w).to_string()).collect();
+            prop_assert_eq!(index_words(&s), tokens.clone());
+            prop_assert_eq!(index_line(&normalize::fold_marking_percent(&s)), tokens.join(" "));
+        }
     }
 
     #[test]

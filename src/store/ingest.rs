@@ -10,6 +10,7 @@ use super::{to_secs, Store, WindowItem};
 use crate::error::{Error, Result};
 use crate::identity;
 use crate::model::{ParsedItem, RegionTags};
+use crate::normalize::FoldedItem;
 
 /// How many polls in a row must see the same permanent redirect before the stored URL follows it: one odd answer
 /// from a misconfigured server must not move a source for good.
@@ -29,6 +30,9 @@ pub(crate) struct IncomingItem {
     pub tags: RegionTags,
     /// The boilerplate words dropped from its matching tokens (`dedup::Dropped::stored`), stored with it.
     pub boilerplate: Option<String>,
+    /// Its texts as computing its features folded them, reused for its search index row (`None`: the index
+    /// folds them itself).
+    pub folded: Option<FoldedItem>,
 }
 
 /// Decides which story a *new* item joins. Implemented by the story index (`dedup`), so that the store does not
@@ -253,6 +257,10 @@ fn ingest_items(
     let mut join_story = tx.prepare_cached(
         "UPDATE stories SET updated = ?2, published = MIN(published, ?3) WHERE id = ?1",
     )?;
+    // No index keeps story guids unique: an item's key is unique while it is stored, and so is the guid of the
+    // story it starts. Only a story whose first item retention removed while the story lived on keeps a guid no
+    // stored key accounts for: `prune` records those in `story_origins` (migration 8).
+    let mut origin = tx.prepare_cached("SELECT story_id FROM story_origins WHERE guid = ?1")?;
     let mut new_story = tx.prepare_cached(
         "INSERT INTO stories (guid, published, created, updated) VALUES (?1, ?2, ?3, ?3)",
     )?;
@@ -284,19 +292,27 @@ fn ingest_items(
             let stored = items_between(tx, from, to)?;
             placer.recall(from, to, stored);
         }
+        let mut join = |story_id: i64| -> rusqlite::Result<i64> {
+            join_story.execute(params![story_id, now, sort_time])?;
+            counts.merged += 1;
+            Ok(story_id)
+        };
         let story_id = match placer.place(index) {
-            Some(story_id) => {
-                join_story.execute(params![story_id, now, sort_time])?;
-                counts.merged += 1;
-                story_id
-            }
+            Some(story_id) => join(story_id)?,
             None => {
                 let first_key = incoming
                     .url_key
                     .clone()
                     .unwrap_or_else(|| format!("{source_id}/{}", incoming.source_key));
-                new_story.execute(params![identity::story_guid(&first_key), sort_time, now])?;
-                tx.last_insert_rowid()
+                let guid = identity::story_guid(&first_key);
+                // The first item of a story that lives on, pruned and now brought again: it rejoins its story.
+                match origin.query_row([&guid], |r| r.get(0)).optional()? {
+                    Some(story_id) => join(story_id)?,
+                    None => {
+                        new_story.execute(params![guid, sort_time, now])?;
+                        tx.last_insert_rowid()
+                    }
+                }
             }
         };
         let it = &incoming.item;
@@ -304,9 +320,8 @@ fn ingest_items(
         let search_key = search::new_item_key(tx, sort_time)?;
         search_rows.push(
             search_key,
-            &it.title,
-            it.summary.as_deref(),
-            it.content.as_deref(),
+            (&it.title, it.summary.as_deref(), it.content.as_deref()),
+            incoming.folded.as_ref(),
             &entities,
         );
         new_item.execute(params![

@@ -35,7 +35,7 @@ impl Store {
     /// Deletes items older than `cutoff` (by sort_time) and stories left without items — but never an item of a
     /// story in `keep_story_guids` (the stories currently in a published feed) — all in one transaction.
     ///
-    /// `item_sources` rows go with their items (ON DELETE CASCADE). A story that keeps some of its items gets its
+    /// `item_sources` rows go with their items, `story_origins` rows with their stories (ON DELETE CASCADE). A story that keeps some of its items gets its
     /// `published` recomputed as the earliest remaining item, the invariant `ingest` maintains. The caller must
     /// not hold story ids of pruned stories afterwards (the daemon's story index): keep `cutoff` older than the
     /// dedup window, or rebuild the index after pruning.
@@ -63,15 +63,26 @@ impl Store {
                 "foreign keys are off; refusing to prune".into(),
             ));
         }
+        // Only a story whose earliest item is older than the cutoff can lose items, and its `published` (that
+        // earliest item's time) is then older than the cutoff too: this bounds every statement to a range of
+        // `stories_published` (there is no index on guids, see migration 8).
+        // A story that loses items but lives on may lose the first one, whose key its guid was derived from:
+        // recorded, so that this item rejoins the story if a feed brings it again (`ingest`).
+        tx.execute(
+            "INSERT OR IGNORE INTO story_origins (guid, story_id)
+             SELECT s.guid, s.id FROM stories s
+             WHERE s.published < ?1 AND s.guid NOT IN (SELECT value FROM json_each(?2))
+               AND EXISTS (SELECT 1 FROM items i WHERE i.story_id = s.id AND i.sort_time >= ?1)",
+            params![cutoff, keep],
+        )
+        .map_err(e)?;
         let items = tx
             .execute(
                 "DELETE FROM items WHERE sort_time < ?1 AND story_id NOT IN
-                     (SELECT id FROM stories WHERE guid IN (SELECT value FROM json_each(?2)))",
+                     (SELECT id FROM stories WHERE published < ?1 AND guid IN (SELECT value FROM json_each(?2)))",
                 params![cutoff, keep],
             )
             .map_err(e)?;
-        // Only a story whose earliest item was older than the cutoff can have lost items, and its `published`
-        // (that earliest item's time) is then older than the cutoff too: this bounds both statements.
         let stories = tx
             .execute(
                 "DELETE FROM stories WHERE published < ?1

@@ -27,6 +27,7 @@ fn item(n: usize, days_ago: i64) -> IncomingItem {
             entities: vec!["kz".into()],
             region_match: true,
         },
+        folded: None,
     }
 }
 
@@ -136,6 +137,117 @@ fn prune_removes_old_items_but_keeps_published_stories_and_cascades() {
     // Idempotent.
     store.prune(cutoff, &keep).unwrap();
     assert_eq!(store.prune(cutoff, &keep).unwrap(), PruneReport::default());
+}
+
+/// The guid of the story holding the item at `link`.
+fn guid_of(store: &Store, link: &str) -> String {
+    store
+        .conn
+        .query_row(
+            "SELECT s.guid FROM stories s JOIN items i ON i.story_id = s.id WHERE i.link = ?1",
+            [link],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+#[test]
+fn a_pruned_first_item_brought_again_rejoins_its_story_under_the_same_guid() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    // Item 10 (100 days old) starts the story and gives it its guid; item 11 (2 days old) joins it.
+    store
+        .ingest(
+            "a",
+            &[item(10, 100), item(11, 2)],
+            &record(),
+            "fp",
+            &mut OneStory(None),
+        )
+        .unwrap();
+    let guid = guid_of(&store, "https://news.example/kz/11");
+    assert_eq!(
+        guid,
+        crate::identity::story_guid(item(10, 100).url_key.as_deref().unwrap())
+    );
+    let cutoff = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap() - Duration::days(90);
+    let report = store.prune(cutoff, &[]).unwrap();
+    assert_eq!(
+        report,
+        PruneReport {
+            items: 1,
+            stories: 0
+        }
+    );
+    // The feed still carries item 10: it is new again (its keys went with it) and, placed nowhere by the story
+    // index, it would start a story under the guid its own story still has.
+    let (counts, _) = store
+        .ingest(
+            "a",
+            &[item(10, 100)],
+            &record(),
+            "fp",
+            &mut EachItemItsOwnStory,
+        )
+        .unwrap();
+    assert_eq!((counts.new, counts.merged), (1, 1));
+    assert_eq!(store.counts().unwrap(), (2, 1));
+    assert_eq!(guid_of(&store, "https://news.example/kz/10"), guid);
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM (SELECT guid FROM stories GROUP BY guid HAVING COUNT(*) > 1)"
+        ),
+        0
+    );
+    // The story's date is its earliest item's again.
+    assert_eq!(
+        count(&store, "SELECT published FROM stories"),
+        item(10, 100).sort_time.timestamp()
+    );
+    // Once the story itself is pruned, its record goes with it.
+    let later = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
+    assert_eq!(
+        store.prune(later, &[]).unwrap(),
+        PruneReport {
+            items: 2,
+            stories: 1
+        }
+    );
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM story_origins"), 0);
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+}
+
+/// Retention reads stories through `stories_published` only (there is no index on guids): never a scan of a
+/// table that grows with every story.
+#[test]
+fn pruning_reads_stories_through_the_published_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    for sql in [
+        "SELECT s.guid, s.id FROM stories s
+         WHERE s.published < ?1 AND s.guid NOT IN (SELECT value FROM json_each(?2))
+           AND EXISTS (SELECT 1 FROM items i WHERE i.story_id = s.id AND i.sort_time >= ?1)",
+        "SELECT id FROM items WHERE sort_time < ?1 AND story_id NOT IN
+             (SELECT id FROM stories WHERE published < ?1 AND guid IN (SELECT value FROM json_each(?2)))",
+    ] {
+        let plan: Vec<String> = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap()
+            .query_map(rusqlite::params![0, "[]"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            plan.iter().all(|step| !step.starts_with("SCAN s") && !step.starts_with("SCAN stories")),
+            "{sql}: {plan:?}"
+        );
+        assert!(
+            plan.iter().any(|step| step.contains("stories_published")),
+            "{sql}: {plan:?}"
+        );
+    }
 }
 
 #[test]

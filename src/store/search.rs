@@ -31,6 +31,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::query::{item_from_row, ITEM_COLUMNS, VISIBLE};
 use super::{Store, StoredStory};
 use crate::error::{Error, Result};
+use crate::normalize::{self, FoldedItem};
 use crate::search::{words, Query};
 
 /// Slots per second are `1 << SHIFT`.
@@ -79,11 +80,28 @@ pub(super) fn index_texts(
     summary: Option<&str>,
     content: Option<&str>,
 ) -> (String, String) {
-    let folded = |html: Option<&str>| {
-        html.map(|h| words::index_words(&crate::text::plain_text(h)).join(" "))
-            .unwrap_or_default()
+    index_row(title, summary, content, None)
+}
+
+/// [`index_texts`], reading the texts that `folded` holds already folded (see [`FoldedItem`]) instead of folding
+/// them again.
+pub(super) fn index_row(
+    title: &str,
+    summary: Option<&str>,
+    content: Option<&str>,
+    folded: Option<&FoldedItem>,
+) -> (String, String) {
+    let words = |ready: Option<&String>, text: Option<&str>, html: bool| match (ready, text) {
+        (Some(ready), _) => words::index_line(ready),
+        (None, Some(text)) if html => {
+            words::index_line(&normalize::normalize(&crate::text::plain_text(text)))
+        }
+        (None, Some(text)) => words::index_line(&normalize::normalize(text)),
+        (None, None) => String::new(),
     };
-    let (summary, content) = (folded(summary), folded(content));
+    let title = words(folded.map(|f| &f.title), Some(title), false);
+    let summary = words(folded.and_then(|f| f.summary.as_ref()), summary, true);
+    let content = words(folded.and_then(|f| f.content.as_ref()), content, true);
     // The summary is usually the content's opening or the same text: index it only when it adds words.
     let mut body = if summary.is_empty() || content.contains(&summary) {
         content
@@ -95,7 +113,7 @@ pub(super) fn index_texts(
     if let Some((cut, _)) = body.match_indices(' ').nth(MAX_BODY_WORDS - 1) {
         body.truncate(cut);
     }
-    (words::index_words(title).join(" "), body)
+    (title, body)
 }
 
 fn insert_row(

@@ -20,14 +20,17 @@ use std::thread::JoinHandle;
 
 use rusqlite::{params, Connection};
 
-use super::search::{index_texts, INSERT_ROW};
+use super::search::{index_row, INSERT_ROW};
+use crate::normalize::FoldedItem;
 
-/// An item's text as the index needs it, owned so that it can cross to the folding thread.
+/// An item's text as the index needs it, owned so that it can cross to the folding thread: what ingest folded
+/// already (`folded`), and the raw texts it did not.
 struct Text {
     key: i64,
     title: String,
     summary: Option<String>,
     content: Option<String>,
+    folded: Option<FoldedItem>,
     entities: String,
 }
 
@@ -50,21 +53,31 @@ pub(super) struct PendingRows {
 }
 
 impl PendingRows {
-    /// Queues an item's text for folding (see [`PendingRows::hand_over`]).
+    /// Queues an item's text for folding (see [`PendingRows::hand_over`]). `folded`: the texts ingest folded
+    /// already (for the item's features), which are not folded again.
     pub(super) fn push(
         &mut self,
         key: i64,
-        title: &str,
-        summary: Option<&str>,
-        content: Option<&str>,
+        (title, summary, content): (&str, Option<&str>, Option<&str>),
+        folded: Option<&FoldedItem>,
         entities: &str,
     ) {
         self.waiting += 1;
+        // Only the raw texts still to fold cross to the thread.
+        let raw = |text: Option<&str>, ready: Option<&String>| match ready {
+            Some(_) => None,
+            None => text.map(str::to_owned),
+        };
         self.batch.push(Text {
             key,
-            title: title.to_owned(),
-            summary: summary.map(str::to_owned),
-            content: content.map(str::to_owned),
+            title: if folded.is_some() {
+                String::new()
+            } else {
+                title.to_owned()
+            },
+            summary: raw(summary, folded.and_then(|f| f.summary.as_ref())),
+            content: raw(content, folded.and_then(|f| f.content.as_ref())),
+            folded: folded.cloned(),
             entities: entities.to_owned(),
         });
     }
@@ -119,7 +132,12 @@ impl PendingRows {
 }
 
 fn fold(t: Text) -> Row {
-    let (title, body) = index_texts(&t.title, t.summary.as_deref(), t.content.as_deref());
+    let (title, body) = index_row(
+        &t.title,
+        t.summary.as_deref(),
+        t.content.as_deref(),
+        t.folded.as_ref(),
+    );
     (t.key, title, body, t.entities.replace(',', " "))
 }
 
@@ -135,6 +153,82 @@ fn start_folding() -> Option<Folding> {
         Err(e) => {
             tracing::warn!(error = %e, "cannot start a thread to fold search text; folding on the writer");
             None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::search::index_texts;
+    use super::*;
+    use crate::dedup::item_features_folded;
+    use crate::regions::Gazetteer;
+    use proptest::prelude::*;
+
+    /// The row written from the folds ingest made for the item's features, and the row folded from its texts.
+    fn both_rows(
+        title: &str,
+        summary: Option<&str>,
+        content: Option<&str>,
+    ) -> ((String, String), (String, String)) {
+        let (_, folded) =
+            item_features_folded(title, summary, content, None, &Gazetteer::builtin());
+        (
+            index_row(title, summary, content, Some(&folded)),
+            index_texts(title, summary, content),
+        )
+    }
+
+    #[test]
+    fn rows_from_the_features_folds_are_the_rows_folded_from_the_texts() {
+        let long = "<p>قال وزير الطاقة الكازاخي إن الإنتاج ارتفع 12% في أستانا، </p>".repeat(40);
+        let cases: Vec<(&str, Option<&str>, Option<&str>)> = vec![
+            (
+                "كازاخستان تعلن نمو 3٪ في الصادرات",
+                Some("<p>ارتفعت الصادرات بنسبة 3%</p>"),
+                None,
+            ),
+            ("عنوان", None, Some("<p>نص كامل بلا ملخص عن باكو</p>")),
+            (
+                "عنوان",
+                Some("<img src=\"x.jpg\"/>"),
+                Some("<p>نص كامل</p>"),
+            ),
+            ("عنوان", Some("ملخص قصير"), Some(&long)),
+            ("عنوان", None, Some(&long)),
+            ("عنوان", Some(&long), None),
+            ("", None, None),
+            ("ﻻ باكو ５%", Some("  "), None),
+        ];
+        for (t, s, c) in cases {
+            let (from_folds, folded_here) = both_rows(t, s, c);
+            assert_eq!(from_folds, folded_here, "{t:?} {s:?} {c:?}");
+        }
+    }
+
+    #[test]
+    fn ingest_hands_over_the_texts_it_folded_whole() {
+        let g = Gazetteer::builtin();
+        let (_, f) = item_features_folded("عنوان 5%", Some("<p>ملخص</p>"), Some("نص"), None, &g);
+        assert_eq!(f.title, "عنوان 5 %");
+        assert_eq!(f.summary.as_deref(), Some("ملخص"));
+        assert_eq!(f.content, None, "not the text to match: not folded");
+        let (_, f) = item_features_folded("عنوان", None, Some("<p>نص</p>"), None, &g);
+        assert_eq!((f.summary, f.content.as_deref()), (None, Some("نص")));
+        let long = "كلمة ".repeat(500);
+        let (_, f) = item_features_folded("عنوان", None, Some(&long), None, &g);
+        assert_eq!(f.content, None, "only its lead was folded");
+    }
+
+    proptest! {
+        #[test]
+        fn rows_agree_on_any_text(
+            title in "[ \\x{0600}-\\x{06FF}a-z0-9%٪.,<>/]{0,40}",
+            summary in proptest::option::of("[ \\x{0600}-\\x{06FF}a-z0-9%٪.,<>p/&;]{0,300}"),
+            content in proptest::option::of("[ \\x{0600}-\\x{06FF}a-z0-9%٪.,<>p/]{0,600}"),
+        ) {
+            let (from_folds, folded_here) = both_rows(&title, summary.as_deref(), content.as_deref());
+            prop_assert_eq!(from_folds, folded_here);
         }
     }
 }

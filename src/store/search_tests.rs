@@ -55,6 +55,7 @@ fn incoming(it: &Item, source: &str) -> IncomingItem {
             entities: it.entities.iter().map(|e| e.to_string()).collect(),
             region_match: !it.entities.is_empty(),
         },
+        folded: None,
     }
 }
 

@@ -22,6 +22,7 @@ fn item(guid: &str, link: &str, title: &str, minutes: i64) -> IncomingItem {
             entities: vec!["kz".into()],
             region_match: true,
         },
+        folded: None,
     }
 }
 
@@ -61,6 +62,79 @@ fn migrations_set_user_version_and_reopen_cleanly() {
     drop(store);
     let again = Store::open(&dir.path().join("sub/q.db")).unwrap();
     assert_eq!(again.integrity_check().unwrap(), "ok");
+}
+
+/// A database of schema 7 (stories with a UNIQUE guid) comes through the rebuild of `stories` (migration 8) with
+/// every row, every reference from items intact, and foreign keys enforced again afterwards.
+#[test]
+fn a_schema_7_database_keeps_every_story_through_the_stories_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for migration in &MIGRATIONS[..7] {
+            conn.execute_batch(migration).unwrap();
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 7;
+             INSERT INTO sources (id, url) VALUES ('a', 'http://a.example/feed');
+             INSERT INTO stories (id, guid, published, created, updated) VALUES
+                 (3, 'urn:qafila:story:03', 100, 200, 300), (7, 'urn:qafila:story:07', 400, 500, 600);
+             INSERT INTO items (id, url_key, story_id, source_id, title, first_seen, sort_time) VALUES
+                 (1, 'k1', 3, 'a', 'one', 200, 100), (2, 'k2', 7, 'a', 'two', 500, 400),
+                 (4, 'k4', 7, 'a', 'four', 500, 450);
+             INSERT INTO item_sources (source_id, source_key, item_id, first_seen) VALUES
+                 ('a', 's1', 1, 200), ('a', 's2', 2, 500), ('a', 's4', 4, 500);",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let rows: Vec<(i64, String, i64, i64, i64)> = store
+        .conn
+        .prepare("SELECT id, guid, published, created, updated FROM stories ORDER BY id")
+        .unwrap()
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            (3, "urn:qafila:story:03".into(), 100, 200, 300),
+            (7, "urn:qafila:story:07".into(), 400, 500, 600)
+        ]
+    );
+    let one = |sql: &str| -> i64 { store.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(one("PRAGMA user_version"), MIGRATIONS.len() as i64);
+    assert_eq!(one("PRAGMA foreign_keys"), 1);
+    assert_eq!(one("SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
+    assert_eq!(
+        one("SELECT COUNT(*) FROM items i JOIN stories s ON s.id = i.story_id"),
+        3
+    );
+    // The guid is no longer an index: only `stories_published` is.
+    let indexes: Vec<String> = store
+        .conn
+        .prepare("SELECT name FROM pragma_index_list('stories') ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(indexes, ["stories_published"]);
+    // Items still point at their stories for real: a story with items cannot go.
+    assert!(store
+        .conn
+        .execute("DELETE FROM stories WHERE id = 7", [])
+        .is_err());
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+    // The day archive finds the old stories by date.
+    assert_eq!(
+        one("SELECT COUNT(*) FROM stories WHERE published >= 100 AND published < 500"),
+        2
+    );
 }
 
 #[test]
