@@ -26,6 +26,9 @@ pub struct ItemFeatures {
     pub(crate) title_tokens: Vec<String>,
     /// Stems of title and summary together, sorted, unique.
     pub(crate) text_tokens: Vec<String>,
+    /// Headline tokens left out of `title_tokens` as the outlet's boilerplate (`boilerplate::Dropped`): they still
+    /// make up the headline's size, but are never shared.
+    pub(crate) title_boilerplate: u16,
     /// Region entities named anywhere, gazetteer order.
     pub(crate) entities: Vec<EntityTag>,
     /// The region is the item's subject, not a passing mention (see `relevance`).
@@ -294,6 +297,7 @@ fn compute(title: &str, text: &str, gazetteer: &Gazetteer) -> ItemFeatures {
     ItemFeatures {
         title_tokens,
         text_tokens,
+        title_boilerplate: 0,
         entities: gazetteer.tags_of(&all_matches, false),
         about_region: relevance::region_weight(
             (&title_words, &title_matches),
