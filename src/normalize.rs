@@ -475,6 +475,13 @@ const PROCLITICS: &[&str] = &["وب", "ول", "فب", "فل", "وك", "و", "ب"
 /// The letters a prefix of [`ARTICLE_PREFIXES`] or [`PROCLITICS`] can start with.
 const CLITIC_INITIALS: [char; 6] = ['ا', 'و', 'ب', 'ك', 'ف', 'ل'];
 
+/// Whether `s` has at least `n` characters, found without counting the rest (asked for every word, several
+/// times, where only "at least two/three letters" matters).
+#[inline]
+pub(crate) fn has_chars(s: &str, n: usize) -> bool {
+    n == 0 || s.chars().nth(n - 1).is_some()
+}
+
 /// Whether `word` (already normalized) is a stopword. A hash set: this is asked for every word of every item,
 /// several times, and scanning the list was a visible share of feature extraction.
 pub fn is_stopword(word: &str) -> bool {
@@ -497,14 +504,14 @@ pub fn strip_clitics<'a>(word: &'a str, is_known: &dyn Fn(&str) -> bool) -> &'a 
     }
     for p in ARTICLE_PREFIXES {
         if let Some(rest) = word.strip_prefix(p) {
-            if rest.chars().count() >= 2 {
+            if has_chars(rest, 2) {
                 return rest;
             }
         }
     }
     for p in PROCLITICS {
         if let Some(rest) = word.strip_prefix(p) {
-            if rest.chars().count() >= 2 {
+            if has_chars(rest, 2) {
                 // "وأذربيجان" → "اذربيجان"; "بالكازاخ…" is already handled above.
                 let inner = strip_clitics(rest, &|_| false);
                 if is_known(rest) {

@@ -246,13 +246,13 @@ impl Gazetteer {
                 other_sense.push((m.entry, m.phrase));
             }
         }
-        raw.into_iter()
-            .map(|ms| {
-                ms.into_iter()
-                    .filter(|m| !other_sense.contains(&(m.entry, m.phrase)))
-                    .collect()
-            })
-            .collect()
+        let mut kept = raw;
+        if !other_sense.is_empty() {
+            for ms in &mut kept {
+                ms.retain(|m| !other_sense.contains(&(m.entry, m.phrase)));
+            }
+        }
+        kept
     }
 
     /// Non-overlapping phrase matches in `words` (leftmost, then longest), with excluded ones removed.

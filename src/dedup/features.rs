@@ -19,6 +19,10 @@ use crate::regions::{Gazetteer, Kind, Match};
 /// outlet to outlet and would only dilute similarity.
 const SUMMARY_WORDS: usize = 60;
 
+/// A text to match this short is folded whole without looking for where its lead ends: a summary usually is,
+/// and its whole fold also serves the search index (see [`item_features_folded`]).
+const WHOLE_BYTES: usize = 1024;
+
 /// The matching view of one item, computed from its title and summary. Holds no reference to the gazetteer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ItemFeatures {
@@ -26,6 +30,9 @@ pub struct ItemFeatures {
     pub(crate) title_tokens: Vec<String>,
     /// Stems of title and summary together, sorted, unique.
     pub(crate) text_tokens: Vec<String>,
+    /// Headline tokens left out of `title_tokens` as the outlet's boilerplate (`boilerplate::Dropped`): they still
+    /// make up the headline's size, but are never shared.
+    pub(crate) title_boilerplate: u16,
     /// Region entities named anywhere, gazetteer order.
     pub(crate) entities: Vec<EntityTag>,
     /// The region is the item's subject, not a passing mention (see `relevance`).
@@ -196,6 +203,9 @@ pub fn features(title: &str, summary: Option<&str>, gazetteer: &Gazetteer) -> It
 /// summary) is not folded whole: only a prefix long enough to yield that many words, cut at whitespace (nothing
 /// folds across whitespace, so the prefix's words are the text's first words).
 fn fold_lead(text: &str) -> (String, bool) {
+    if text.len() <= WHOLE_BYTES {
+        return (normalize::fold_marking_percent(text), true);
+    }
     let enough = SUMMARY_WORDS * 2;
     let cut = text
         .char_indices()
@@ -233,10 +243,9 @@ fn compute(title: &str, text: &str, gazetteer: &Gazetteer) -> ItemFeatures {
     let summary_matches = item_matches.pop().unwrap_or_default();
     let title_matches = item_matches.pop().unwrap_or_default();
     let title_tokens = content_tokens(&title_words, &title_matches, gazetteer);
-    let mut text_tokens = title_tokens.clone();
-    text_tokens.extend(content_tokens(&summary_words, &summary_matches, gazetteer));
-    text_tokens.sort();
-    text_tokens.dedup();
+    let summary_tokens = content_tokens(&summary_words, &summary_matches, gazetteer);
+    let text_tokens = merge_unique(&title_tokens, &summary_tokens);
+    let title_tokens: Vec<String> = title_tokens.into_iter().map(Cow::into_owned).collect();
 
     let ids = |ms: &[Match], pick: &dyn Fn(Kind) -> bool| -> Box<[Arc<str>]> {
         let mut v: Vec<Arc<str>> = ms
@@ -294,6 +303,7 @@ fn compute(title: &str, text: &str, gazetteer: &Gazetteer) -> ItemFeatures {
     ItemFeatures {
         title_tokens,
         text_tokens,
+        title_boilerplate: 0,
         entities: gazetteer.tags_of(&all_matches, false),
         about_region: relevance::region_weight(
             (&title_words, &title_matches),
@@ -311,7 +321,7 @@ fn compute(title: &str, text: &str, gazetteer: &Gazetteer) -> ItemFeatures {
 pub(crate) fn token_form(word: &str) -> &str {
     let bare = word
         .strip_prefix('و')
-        .filter(|rest| rest.chars().count() >= 3)
+        .filter(|rest| normalize::has_chars(rest, 3))
         .unwrap_or(word);
     stem(bare)
 }
@@ -321,7 +331,7 @@ pub(crate) fn token_form(word: &str) -> &str {
 pub(crate) fn stem(word: &str) -> &str {
     for suffix in ["يه", "ات", "ين", "ون", "ه", "ي", "ا"] {
         if let Some(root) = word.strip_suffix(suffix) {
-            if root.chars().count() >= 3 {
+            if normalize::has_chars(root, 3) {
                 return root;
             }
         }
@@ -331,8 +341,8 @@ pub(crate) fn stem(word: &str) -> &str {
 
 /// Content words of `words`, stemmed; each gazetteer mention becomes `@id`, and a place or person mention also
 /// keeps its own words (Rasht valley is more specific than Tajikistan).
-fn content_tokens(words: &[&str], matches: &[Match], g: &Gazetteer) -> Vec<String> {
-    // Borrowed where a token is a (part of a) word: only the tokens kept after deduplication are allocated.
+fn content_tokens<'a>(words: &[&'a str], matches: &[Match], g: &'a Gazetteer) -> Vec<Cow<'a, str>> {
+    // Borrowed where a token is a (part of a) word: only the tokens kept are allocated, by the caller.
     let mut out: Vec<Cow<str>> = Vec::with_capacity(words.len());
     let mut next = matches.iter().peekable();
     let mut i = 0;
@@ -361,7 +371,32 @@ fn content_tokens(words: &[&str], matches: &[Match], g: &Gazetteer) -> Vec<Strin
     }
     out.sort_unstable();
     out.dedup();
-    out.into_iter().map(Cow::into_owned).collect()
+    out
+}
+
+/// The union of two sorted lists without duplicates, sorted, as owned tokens.
+fn merge_unique(a: &[Cow<str>], b: &[Cow<str>]) -> Vec<String> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i].to_string());
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j].to_string());
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(a[i].to_string());
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend(a[i..].iter().chain(&b[j..]).map(|t| t.to_string()));
+    out
 }
 
 /// The digits of a number written behind a clitic (و600، ب7.9), if `w` is one.
@@ -379,7 +414,7 @@ fn is_percent_word(w: &str) -> bool {
 }
 
 fn is_number_clitic_noise(w: &str) -> bool {
-    w.chars().count() < 2 && !w.chars().all(|c| c.is_ascii_digit())
+    !normalize::has_chars(w, 2) && !w.chars().all(|c| c.is_ascii_digit())
 }
 
 /// Whether a headline reports failure, refusal, postponement or a flat negation ("no agreement"). Words that
@@ -429,7 +464,7 @@ pub(crate) fn weight(token: &str) -> f32 {
         1.0
     } else if token.chars().next().is_some_and(|c| c.is_ascii_digit()) {
         1.5
-    } else if generic.contains(token) || token.chars().count() < 3 {
+    } else if generic.contains(token) || !normalize::has_chars(token, 3) {
         0.25
     } else {
         1.0
@@ -445,6 +480,31 @@ mod tests {
         let mut words = g.words(folded);
         words.truncate(SUMMARY_WORDS);
         words.into_iter().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn text_tokens_are_the_sorted_union_of_the_headline_and_text_tokens() {
+        let cow = |v: &[&'static str]| v.iter().map(|t| Cow::Borrowed(*t)).collect::<Vec<_>>();
+        assert_eq!(
+            merge_unique(
+                &cow(&["@kz", "اتفاق", "غاز"]),
+                &cow(&["2027", "اتفاق", "زيار", "غاز", "يناير"])
+            ),
+            ["2027", "@kz", "اتفاق", "زيار", "غاز", "يناير"]
+        );
+        assert_eq!(merge_unique(&[], &cow(&["ب"])), ["ب"]);
+        let g = Gazetteer::builtin();
+        let f = features(
+            "كازاخستان توقع اتفاقية للغاز مع أذربيجان بقيمة 3 ملايين دولار",
+            Some("<p>وقعت كازاخستان وأذربيجان في باكو اتفاقية للغاز بقيمة 3 ملايين دولار، قال الوزير.</p>"),
+            &g,
+        );
+        let mut union = f.title_tokens.clone();
+        union.extend(f.text_tokens.iter().cloned());
+        union.sort();
+        union.dedup();
+        assert_eq!(f.text_tokens, union);
+        assert!(f.title_tokens.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

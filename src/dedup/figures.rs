@@ -12,7 +12,11 @@ use crate::normalize;
 
 /// A word as a number: digits, digits behind a clitic (و2022، بـ7.9) or a number word.
 fn number_of(word: &str) -> Option<f64> {
-    let digits = word.trim_start_matches(|c: char| !c.is_ascii_digit());
+    // Most words have no digit: the byte scan spares them the character walk.
+    let digits = match word.bytes().position(|b| b.is_ascii_digit()) {
+        Some(at) => &word[at..],
+        None => "",
+    };
     let prefix = &word[..word.len() - digits.len()];
     if !digits.is_empty()
         && matches!(
@@ -182,11 +186,20 @@ pub(crate) fn months_in(words: &[&str]) -> Vec<u8> {
                     _ => 7,
                 })
             }
-            (w, _) => month_words().iter().find(|(m, _)| *m == w).map(|&(_, n)| n),
+            (w, _) => month_of(w),
         };
         out.extend(month);
     }
     out
+}
+
+/// The month a month name names (looked up for every word of every item: a hash map, not a list scan).
+fn month_of(word: &str) -> Option<u8> {
+    static MONTHS: OnceLock<FxHashMap<&'static str, u8>> = OnceLock::new();
+    MONTHS
+        .get_or_init(|| month_words().iter().copied().collect())
+        .get(word)
+        .copied()
 }
 
 fn month_words() -> &'static [(&'static str, u8)] {

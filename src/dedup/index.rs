@@ -23,8 +23,10 @@ struct Entry {
     /// Token ids of the headline (the first `title_len`), then of headline + summary, each part sorted (the second
     /// is also the postings to clean up on eviction).
     ids: Box<[u32]>,
-    title_len: u32,
-    /// Total weight of the headline + summary tokens.
+    title_len: u16,
+    /// Headline tokens dropped as the outlet's boilerplate: part of the headline's size, never shared.
+    title_boilerplate: u16,
+    /// Total weight of the headline + summary tokens (boilerplate left out).
     text_total: f32,
     /// Everything the decision reads besides the figures and the tokens.
     facts: Box<Facts>,
@@ -45,6 +47,8 @@ impl Entry {
 struct Probe {
     title: Vec<u32>,
     title_len: usize,
+    /// Headline words dropped as boilerplate.
+    title_boilerplate: u16,
     text: Vec<u32>,
     text_total: f32,
 }
@@ -73,14 +77,17 @@ pub struct StoryIndex {
     words: Vec<Box<str>>,
     /// Token id → its weight (`features::weight`), computed once per token rather than per comparison.
     weights: Vec<f32>,
-    /// Token id → the items containing it as `posting(time, slot)` keys, sorted: ordered by publication time,
-    /// searched by time without touching any other array.
+    /// Token id → the items containing it as `posting(time, tie, slot)` keys, sorted: ordered by publication
+    /// minute, then by the item's own tie-break value, searched by time without touching any other array.
     postings: Vec<Postings>,
     /// Slot → item (None: free).
     entries: Vec<Option<Entry>>,
     /// Slot → publication time in seconds, apart from `entries` so that binary searches over postings touch
     /// one dense array.
     times: Vec<i64>,
+    /// Slot → the item's tie-break value (`tie_of`): which of several equally good items is read or ranked first
+    /// depends on the items themselves, never on the order they were inserted in.
+    ties: Vec<u32>,
     free: Vec<u32>,
     by_item: FxHashMap<i64, u32>,
     /// (published, slot): eviction order.
@@ -89,13 +96,45 @@ pub struct StoryIndex {
     scratch: RefCell<Scratch>,
 }
 
-/// A posting: publication time (seconds since 1970, clamped to 0..2¹⁶ years) in the high half, slot in the low.
-fn posting(t: i64, slot: u32) -> u64 {
-    (t.clamp(0, i64::from(u32::MAX)) as u64) << 32 | u64::from(slot)
+/// Bits of a posting holding the slot: 4 M items, far beyond what the writer keeps (`INDEX_CAPACITY`, 100 k) and
+/// ~3 GB of index (`insert` refuses more).
+const SLOT_BITS: u32 = 22;
+/// Bits of a posting holding the item's tie-break value: two items of one minute have the same bits once in
+/// 65 536 pairs, and only then does the insertion order (the slot) decide between them.
+const TIE_BITS: u32 = 16;
+/// Bits of a posting holding the publication minute: minutes since 1970, until 2097 (later dates are clamped;
+/// an item's date is never ahead of its fetch).
+const MINUTE_BITS: u32 = 64 - TIE_BITS - SLOT_BITS;
+
+/// A posting: publication minute in the high bits, then the low bits of the item's tie-break value, then its
+/// slot. Postings are sorted and cut (`Postings::near`) by this key, so among items of one minute the order is
+/// the items' own (their tie-break values), not the order they were inserted in; the slot only separates two
+/// items whose minute and tie bits are equal.
+fn posting(t: i64, tie: u32, slot: u32) -> u64 {
+    let minute = t.div_euclid(60).clamp(0, (1 << MINUTE_BITS) - 1) as u64;
+    minute << (TIE_BITS + SLOT_BITS)
+        | u64::from(tie & ((1 << TIE_BITS) - 1)) << SLOT_BITS
+        | u64::from(slot)
+}
+
+/// The last possible posting of the minute of `t`.
+fn last_posting(t: i64) -> u64 {
+    posting(t, 0, 0) | ((1 << (TIE_BITS + SLOT_BITS)) - 1)
 }
 
 fn slot_of(posting: u64) -> u32 {
-    posting as u32
+    (posting & ((1 << SLOT_BITS) - 1)) as u32
+}
+
+/// An item's tie-break value: a hash of its tokens (FxHash has no per-process seed), so that two runs that
+/// insert the same items in another order rank and cut them the same way.
+fn tie_of(f: &ItemFeatures) -> u32 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    f.title_tokens.hash(&mut h);
+    f.text_tokens.hash(&mut h);
+    let h = h.finish();
+    (h ^ h >> 32) as u32
 }
 
 fn secs(t: DateTime<Utc>) -> i64 {
@@ -121,6 +160,7 @@ impl StoryIndex {
             postings: Vec::new(),
             entries: Vec::new(),
             times: Vec::new(),
+            ties: Vec::new(),
             free: Vec::new(),
             by_item: FxHashMap::default(),
             by_time: BTreeSet::new(),
@@ -237,6 +277,7 @@ impl StoryIndex {
         Probe {
             title,
             title_len: f.title_tokens.len(),
+            title_boilerplate: f.title_boilerplate,
             text,
             text_total,
         }
@@ -256,7 +297,12 @@ impl StoryIndex {
             }
         }
         Similarity::from_counts(
-            (title_common, p.title_len, e.title().len()),
+            (
+                title_common,
+                p.title_len,
+                e.title().len(),
+                usize::from(p.title_boilerplate.max(e.title_boilerplate)),
+            ),
             (common, p.text_total, e.text_total),
         )
     }
@@ -264,29 +310,34 @@ impl StoryIndex {
     /// Slots of at most `max_candidates` items within the window of `t` sharing the most looked-up tokens.
     fn candidates(&self, tokens: &[u32], t: i64, scratch: &mut Scratch) -> Vec<u32> {
         let (from, to) = (t - self.window_secs(), t + self.window_secs());
-        let mut lists: Vec<(bool, &Postings)> = tokens
+        let mut lists: Vec<(bool, &Postings, u32)> = tokens
             .iter()
             .map(|&id| {
                 let generic = self.weights[id as usize] < 1.0;
-                (generic, &self.postings[id as usize])
+                (generic, &self.postings[id as usize], id)
             })
-            .filter(|(_, p)| !p.is_empty())
+            .filter(|(_, p, _)| !p.is_empty())
             .collect();
         // Rarest first: a shared rare word (a surname, a place) says most, and its list is the cheapest to read.
-        // Generic news words (low weight) come last whatever their counts: sharing them says little.
-        lists.sort_unstable_by_key(|(generic, p)| (*generic, p.len()));
+        // Generic news words (low weight) come last whatever their counts: sharing them says little. Equal
+        // counts are ordered by the words themselves, not by their ids (the order the vocabulary met them in).
+        lists.sort_unstable_by(|(ga, a, ia), (gb, b, ib)| {
+            (ga, a.len())
+                .cmp(&(gb, b.len()))
+                .then_with(|| self.words[*ia as usize].cmp(&self.words[*ib as usize]))
+        });
         let (hits, touched) = (&mut scratch.hits, &mut scratch.touched);
         if hits.len() < self.entries.len() {
             hits.resize(self.entries.len(), 0);
         }
         let time = |s: &u32| self.times[*s as usize];
         let cap = self.settings.posting_cap.max(1);
-        let (lo, hi) = (posting(from, 0), posting(to, u32::MAX));
+        let (lo, hi) = (posting(from, 0, 0), last_posting(to));
         touched.clear();
-        for (_, list) in lists.into_iter().take(self.settings.query_tokens) {
+        for (_, list, _) in lists.into_iter().take(self.settings.query_tokens) {
             // The `cap` postings nearest in time (one binary search on a long list; the rest is within a few
             // cache lines), then only those within the window.
-            list.near(posting(t, 0), cap, |range| {
+            list.near(posting(t, 0, 0), cap, |range| {
                 let a = range.partition_point(|&p| p < lo);
                 let b = range.partition_point(|&p| p <= hi);
                 let range = &range[a..b];
@@ -324,16 +375,19 @@ impl StoryIndex {
                 break;
             }
         }
-        let mut ranked: Vec<(u8, i64, u32)> = Vec::with_capacity(above.max(k));
+        let mut ranked: Vec<(u8, i64, u32, u32)> = Vec::with_capacity(above.max(k));
         for slot in touched.drain(..) {
             let h = std::mem::take(&mut hits[slot as usize]);
             if usize::from(h) >= threshold {
-                ranked.push((h, (time(&slot) - t).abs(), slot));
+                ranked.push((h, (time(&slot) - t).abs(), self.ties[slot as usize], slot));
             }
         }
-        // Most hits first, then nearest in time.
-        let order = |a: &(u8, i64, u32), b: &(u8, i64, u32)| {
-            b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
+        // Most hits first, then nearest in time, then by the items' own tie-break values (not their slots).
+        let order = |a: &(u8, i64, u32, u32), b: &(u8, i64, u32, u32)| {
+            b.0.cmp(&a.0)
+                .then(a.1.cmp(&b.1))
+                .then(a.2.cmp(&b.2))
+                .then(a.3.cmp(&b.3))
         };
         if ranked.len() > k && k > 0 {
             ranked.select_nth_unstable_by(k - 1, order);
@@ -341,7 +395,7 @@ impl StoryIndex {
         }
         ranked.sort_unstable_by(order);
         ranked.truncate(k);
-        ranked.into_iter().map(|(_, _, slot)| slot).collect()
+        ranked.into_iter().map(|(_, _, _, slot)| slot).collect()
     }
 
     /// Records an item (new, rebuilt at start-up, or read back from the store) as a member of `story`. An item
@@ -353,23 +407,34 @@ impl StoryIndex {
         let t = secs(published);
         let slot = match self.free.pop() {
             Some(slot) => slot,
+            None if self.entries.len() >= 1 << SLOT_BITS => {
+                // 4 M items would take ~3 GB; the writer evicts long before. Not indexing an item loses no data.
+                tracing::warn!(
+                    item_id,
+                    "the story index is full; the item is stored but not indexed"
+                );
+                return;
+            }
             None => {
                 self.entries.push(None);
                 self.times.push(0);
+                self.ties.push(0);
                 (self.entries.len() - 1) as u32
             }
         };
+        let tie = tie_of(f);
         self.times[slot as usize] = t;
+        self.ties[slot as usize] = tie;
         let title = self.intern_all(&f.title_tokens);
         let text = self.intern_all(&f.text_tokens);
-        let key = posting(t, slot);
+        let key = posting(t, tie, slot);
         for &id in &text {
             self.postings[id as usize].insert(key);
         }
         let text_total = text.iter().map(|&id| self.weights[id as usize]).sum();
         self.by_time.insert((t, slot));
         self.by_item.insert(item_id, slot);
-        let title_len = title.len() as u32;
+        let title_len = title.len() as u16;
         let mut ids = title.into_vec();
         ids.extend_from_slice(&text);
         self.entries[slot as usize] = Some(Entry {
@@ -377,6 +442,7 @@ impl StoryIndex {
             story,
             ids: ids.into_boxed_slice(),
             title_len,
+            title_boilerplate: f.title_boilerplate,
             text_total,
             facts: Box::new(f.facts.clone()),
         });
@@ -575,10 +641,16 @@ mod tests {
                 "زيادة الشحن عبر بحر قزوين",
             ),
         ];
-        let all: Vec<ItemFeatures> = texts
+        let mut all: Vec<ItemFeatures> = texts
             .iter()
             .map(|(t, s)| features(t, Some(s), &g))
             .collect();
+        // Two items with words dropped as their outlet's boilerplate: still counted in their sizes.
+        for f in &mut all[..2] {
+            let words: Vec<String> = f.title_tokens[..2].to_vec();
+            crate::dedup::Dropped::parse(Some(&words.join(" "))).apply(f);
+            assert_eq!(f.title_boilerplate, 2);
+        }
         for skip in 0..all.len() {
             // Every item but one indexed: the probe also has tokens the index never saw.
             let mut index = StoryIndex::new(DedupSettings::default());
@@ -599,6 +671,58 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The item ids `place` would compare a probe with.
+    fn candidate_items(index: &StoryIndex, f: &ItemFeatures, t: DateTime<Utc>) -> Vec<i64> {
+        let probe = index.probe(f);
+        let mut scratch = index.scratch.borrow_mut();
+        index
+            .candidates(&probe.text, secs(t), &mut scratch)
+            .into_iter()
+            .map(|slot| index.entries[slot as usize].as_ref().unwrap().item_id)
+            .collect()
+    }
+
+    #[test]
+    fn candidates_do_not_depend_on_the_order_items_were_inserted_in() {
+        let g = Gazetteer::builtin();
+        // A dense day: 300 items, many sharing a minute and most of their words, far more than the caps read.
+        let items: Vec<(i64, ItemFeatures, DateTime<Utc>)> = (0..300)
+            .map(|i| {
+                let f = features(
+                    &format!("باكو تستضيف معرضا للكتاب بمشاركة {} دار نشر", i % 40),
+                    Some(&format!("يشارك في المعرض ناشرون من {} دولة", i % 7)),
+                    &g,
+                );
+                (i, f, day(0) + Duration::minutes(i % 9))
+            })
+            .collect();
+        let settings = DedupSettings {
+            posting_cap: 8,
+            max_candidates: 5,
+            ..DedupSettings::default()
+        };
+        let probe = features("باكو تستضيف معرضا للكتاب بمشاركة 12 دار نشر", None, &g);
+        let mut orders: Vec<Vec<usize>> = vec![(0..300).collect(), (0..300).rev().collect()];
+        let mut rng = fastrand::Rng::with_seed(5);
+        let mut shuffled: Vec<usize> = (0..300).collect();
+        rng.shuffle(&mut shuffled);
+        orders.push(shuffled);
+        let mut seen = Vec::new();
+        for order in orders {
+            let mut index = StoryIndex::new(settings.clone());
+            for &i in &order {
+                let (id, f, t) = &items[i];
+                index.insert(*id, *id, f, *t);
+            }
+            let mut got = candidate_items(&index, &probe, day(0) + Duration::minutes(4));
+            assert_eq!(got.len(), 5);
+            got.sort();
+            seen.push(got);
+        }
+        assert_eq!(seen[0], seen[1], "forwards vs backwards");
+        assert_eq!(seen[0], seen[2], "forwards vs shuffled");
     }
 
     #[test]

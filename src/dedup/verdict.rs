@@ -116,28 +116,34 @@ pub(crate) struct Similarity {
 impl Similarity {
     /// The figures of two items from their token lists.
     pub(crate) fn of(a: &ItemFeatures, b: &ItemFeatures) -> Similarity {
-        let total = |x: &[String]| x.iter().map(|t| weight(t)).sum::<f32>();
+        let total = |x: &ItemFeatures| x.text_tokens.iter().map(|t| weight(t)).sum::<f32>();
         Similarity::from_counts(
             (
                 intersection(&a.title_tokens, &b.title_tokens, |_| 1.0) as usize,
                 a.title_tokens.len(),
                 b.title_tokens.len(),
+                usize::from(a.title_boilerplate.max(b.title_boilerplate)),
             ),
             (
                 intersection(&a.text_tokens, &b.text_tokens, |t| weight(t)),
-                total(&a.text_tokens),
-                total(&b.text_tokens),
+                total(a),
+                total(b),
             ),
         )
     }
 
-    /// The figures from what the two items share: (headline words in common, headline sizes) and (weight of the
-    /// headline+summary words in common, total weights). The story index counts these its own way.
+    /// The figures from what the two items share: (headline words in common, headline sizes, the larger number
+    /// of headline words dropped as boilerplate) and (weight of the headline+summary words in common, total
+    /// weights). The story index counts these its own way.
+    ///
+    /// Boilerplate words are never shared but are still there: the larger of the two headlines' counts stays in
+    /// the union (once — two headlines in one template hold the same ones), so a headline left with three words
+    /// after its template is not "most words shared" with another on an entity, a figure and a generic verb.
     pub(crate) fn from_counts(
-        (title_common, title_a, title_b): (usize, usize, usize),
+        (title_common, title_a, title_b, title_boilerplate): (usize, usize, usize, usize),
         (shared_weight, total_a, total_b): (f32, f32, f32),
     ) -> Similarity {
-        let union = title_a + title_b - title_common;
+        let union = title_a + title_b - title_common + title_boilerplate;
         let lighter = total_a.min(total_b);
         Similarity {
             title_similarity: if union == 0 {

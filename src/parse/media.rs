@@ -58,9 +58,11 @@ fn classify(r: &ResolveResult) -> Ns {
 pub(crate) fn scan_xml(text: &str, base: &Url) -> Vec<ScannedItem> {
     let mut reader = NsReader::from_str(text);
     let mut items = Vec::new();
-    // The base of each open element (xml:base applies to the element and what is inside it).
+    // The `xml:base` of the open elements that have one (it applies to the element and what is inside it), and
+    // for each open element whether it has one: most have none, and share their parent's base without a copy.
     let mut bases: Vec<Url> = Vec::new();
-    // Depth (in `bases`) of the open item, if any.
+    let mut has_base: Vec<bool> = Vec::new();
+    // Depth (in `has_base`) of the open item, if any.
     let mut item_depth: Option<usize> = None;
     let mut current = ScannedItem::default();
     while let Ok((ns, event)) = reader.read_resolved_event() {
@@ -69,8 +71,10 @@ pub(crate) fn scan_xml(text: &str, base: &Url) -> Vec<ScannedItem> {
             Event::Start(e) => (e, false),
             Event::Empty(e) => (e, true),
             Event::End(_) => {
-                bases.pop();
-                if item_depth == Some(bases.len()) {
+                if has_base.pop() == Some(true) {
+                    bases.pop();
+                }
+                if item_depth == Some(has_base.len()) {
                     items.push(std::mem::take(&mut current));
                     item_depth = None;
                 }
@@ -80,20 +84,20 @@ pub(crate) fn scan_xml(text: &str, base: &Url) -> Vec<ScannedItem> {
             _ => continue,
         };
         let parent = bases.last().unwrap_or(base);
-        let here = attr(&e, "xml:base")
-            .and_then(|b| parent.join(&b).ok())
-            .unwrap_or_else(|| parent.clone());
-        let local = e.local_name().as_ref().to_owned();
-        if item_depth.is_none() && matches!(local.as_str(), "item" | "entry") {
+        let own_base = attr(&e, "xml:base").and_then(|b| parent.join(&b).ok());
+        let here = own_base.as_ref().unwrap_or(parent);
+        let local_name = e.local_name();
+        let local: &str = local_name.as_ref();
+        if item_depth.is_none() && matches!(local, "item" | "entry") {
             if !empty {
-                item_depth = Some(bases.len());
+                item_depth = Some(has_base.len());
                 current = ScannedItem::default();
             } else {
                 items.push(ScannedItem::default());
             }
         } else if let Some(depth) = item_depth {
-            let direct = bases.len() == depth + 1;
-            if direct && !empty && matches!(local.as_str(), "guid" | "id") && current.id.is_none() {
+            let direct = has_base.len() == depth + 1;
+            if direct && !empty && matches!(local, "guid" | "id") && current.id.is_none() {
                 let name = e.name().0.to_owned();
                 let id = reader
                     .read_text(quick_xml::name::QName(&name))
@@ -102,12 +106,13 @@ pub(crate) fn scan_xml(text: &str, base: &Url) -> Vec<ScannedItem> {
                 current.id = id.filter(|i| !i.is_empty());
                 continue;
             }
-            if let Some(media) = media_of(ns, &local, &e, &here) {
+            if let Some(media) = media_of(ns, local, &e, here) {
                 add(&mut current.media, media);
             }
         }
         if !empty {
-            bases.push(here);
+            has_base.push(own_base.is_some());
+            bases.extend(own_base);
         }
     }
     items

@@ -44,10 +44,10 @@ const MIN_STEM: usize = 3;
 /// Removes endings from one folded word until none applies or three letters are left (see the module doc).
 pub(crate) fn stem(word: &str) -> &str {
     let mut w = word;
-    while let Some(rest) = SUFFIXES
-        .iter()
-        .find_map(|s| w.strip_suffix(s).filter(|r| r.chars().count() >= MIN_STEM))
-    {
+    while let Some(rest) = SUFFIXES.iter().find_map(|s| {
+        w.strip_suffix(s)
+            .filter(|r| normalize::has_chars(r, MIN_STEM))
+    }) {
         w = rest;
     }
     w
