@@ -71,6 +71,11 @@ impl PollReport {
     }
 }
 
+/// At most this many fetch results wait for the writer. Results in memory are at most `[fetch] concurrency` plus
+/// this: a group this large amortizes a commit well, and a large concurrency (up to 256) does not double what a
+/// round holds.
+const MAX_BACKLOG: usize = 32;
+
 /// A source's stored state as read for a poll, or why it could not be read.
 pub(crate) type StateRead = std::result::Result<Option<SourceState>, String>;
 
@@ -102,9 +107,9 @@ impl Engine {
         writer: Writer,
         gazetteer: Arc<Gazetteer>,
     ) -> Engine {
-        // As many results may wait for the writer as are fetched at once: a fetch waits for room only when the
-        // writer has a round's worth of work ahead of it. (Set at start; a reload keeps it.)
-        let backlog = config.fetch.concurrency;
+        // As many results may wait for the writer as are fetched at once (up to `MAX_BACKLOG`): a fetch waits for
+        // room only when the writer has that much work ahead of it. (Set at start; a reload keeps it.)
+        let backlog = config.fetch.concurrency.min(MAX_BACKLOG);
         Engine {
             config: SharedConfig::new(config),
             fetcher: RwLock::new(fetcher),

@@ -202,11 +202,13 @@ impl IngestGroup<'_> {
             source_id,
             items,
             record,
-            gazetteer,
             placer,
             &mut self.search_rows,
         )
         .map_err(e)?;
+        if counts.new > 0 {
+            same_tagging(&self.tx, gazetteer).map_err(e)?;
+        }
         self.stored_new |= counts.new > 0;
         self.search_rows.hand_over();
         let change = record_fetch(&self.tx, source_id, record).map_err(e)?;
@@ -234,6 +236,17 @@ impl IngestGroup<'_> {
     }
 }
 
+/// New items are tagged with `gazetteer`: if the stored ones are tagged with another (migration 9), the database no
+/// longer knows one gazetteer for all of them, and the next `retag` re-evaluates every item.
+fn same_tagging(tx: &rusqlite::Transaction, gazetteer: &str) -> rusqlite::Result<()> {
+    execute_cached(
+        tx,
+        "UPDATE tagging SET gazetteer = '' WHERE gazetteer <> ?1",
+        [gazetteer],
+    )?;
+    Ok(())
+}
+
 /// The items of one fetch, in the caller's transaction. Every statement is prepared once per connection
 /// (`prepare_cached`): ingest runs them for every item of every round.
 fn ingest_items(
@@ -241,7 +254,6 @@ fn ingest_items(
     source_id: &str,
     items: &[IncomingItem],
     record: &FetchRecord,
-    gazetteer: &str,
     placer: &mut dyn StoryPlacer,
     search_rows: &mut PendingRows,
 ) -> rusqlite::Result<IngestCounts> {
@@ -266,9 +278,9 @@ fn ingest_items(
     )?;
     let mut new_item = tx.prepare_cached(
         "INSERT INTO items (url_key, story_id, source_id, guid, link, title, summary, content, author,
-                            published, first_seen, sort_time, entities, region_match, gazetteer,
+                            published, first_seen, sort_time, entities, region_match,
                             search_key, media, boilerplate)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?;
     for (index, incoming) in items.iter().enumerate() {
         let known: Option<i64> = known_here
@@ -339,7 +351,6 @@ fn ingest_items(
             sort_time,
             entities,
             incoming.tags.region_match,
-            gazetteer,
             search_key,
             serde_json::to_string(&it.media).expect("media serialize"),
             incoming.boilerplate,

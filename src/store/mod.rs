@@ -174,6 +174,20 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX story_origins_story ON story_origins(story_id);
     "#,
+    // 9: which gazetteer the stored items' region tags come from, once for the database (`tagging`) rather than
+    // a 64-character fingerprint in every item (`items.gazetteer`, no longer written or read): every item is
+    // tagged with the same one, as `retag` re-evaluates all of them in one transaction when it changes and
+    // ingest marks the database for re-evaluation if it ever stores items tagged with another. Opening the
+    // database then compares one row instead of scanning every item for stale fingerprints. Items tagged with
+    // more than one gazetteer (or never) so far leave it unknown (''), so that the next start re-tags them all.
+    r#"
+    CREATE TABLE tagging (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        gazetteer TEXT NOT NULL
+    );
+    INSERT INTO tagging (id, gazetteer)
+        SELECT 1, CASE WHEN COUNT(DISTINCT gazetteer) = 1 THEN MIN(gazetteer) ELSE '' END FROM items;
+    "#,
 ];
 
 /// The page size of a new database: 16 KiB rather than SQLite's 4 KiB. A commit writes every page it changed to

@@ -255,6 +255,106 @@ fn region_filtered_sources_hide_items_without_entities_but_keep_them() {
     );
 }
 
+/// The database knows one gazetteer for all its items (migration 9): opening with it reads no item, and storing
+/// items tagged with another one makes the next re-tag re-evaluate them all.
+#[test]
+fn items_tagged_with_another_gazetteer_make_the_next_retag_evaluate_every_item() {
+    let (_dir, mut store) = open_temp();
+    let all_regions = |_: &str, _: Option<&str>, _: Option<&str>| RegionTags {
+        entities: vec!["kz".into()],
+        region_match: true,
+    };
+    let tagged_with = |store: &Store| -> String {
+        store
+            .conn
+            .query_row("SELECT gazetteer FROM tagging", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(store.retag("fp", &all_regions).unwrap(), 0, "no item yet");
+    assert_eq!(tagged_with(&store), "fp");
+    store
+        .ingest(
+            "a",
+            &[item("g1", "https://a.example/1", "one", 0)],
+            &ok_record(),
+            "fp",
+            &mut EachItemItsOwnStory,
+        )
+        .unwrap();
+    assert_eq!(
+        store.retag("fp", &all_regions).unwrap(),
+        0,
+        "already current"
+    );
+    // No fingerprint in the item rows any more.
+    let with_fingerprint: i64 = store
+        .conn
+        .query_row(
+            "SELECT COUNT(*) FROM items WHERE gazetteer <> ''",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(with_fingerprint, 0);
+    // A second item tagged with another gazetteer: which one the items follow is no longer known.
+    store
+        .ingest(
+            "a",
+            &[item("g2", "https://a.example/2", "two", 1)],
+            &ok_record(),
+            "other",
+            &mut EachItemItsOwnStory,
+        )
+        .unwrap();
+    assert_eq!(tagged_with(&store), "");
+    assert_eq!(store.retag("fp", &all_regions).unwrap(), 2);
+    assert_eq!(tagged_with(&store), "fp");
+    assert_eq!(store.retag("fp", &all_regions).unwrap(), 0);
+}
+
+/// A database of schema 8 keeps the gazetteer its items were tagged with when they all share one, and is re-tagged
+/// in full when they do not.
+#[test]
+fn the_tagging_migration_keeps_a_shared_fingerprint_and_forgets_a_mixed_one() {
+    for (fingerprints, expected) in [(["f1", "f1"], "f1"), (["f1", "f2"], ""), (["", "f1"], "")] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
+            for migration in &MIGRATIONS[..8] {
+                conn.execute_batch(migration).unwrap();
+            }
+            conn.execute_batch(
+                "PRAGMA user_version = 8;
+                 INSERT INTO sources (id, url) VALUES ('a', 'http://a.example/feed');
+                 INSERT INTO stories (id, guid, published, created, updated) VALUES (1, 'g', 100, 100, 100);",
+            )
+            .unwrap();
+            for (n, fp) in fingerprints.iter().enumerate() {
+                conn.execute(
+                    "INSERT INTO items (url_key, story_id, source_id, title, first_seen, sort_time, gazetteer)
+                     VALUES (?1, 1, 'a', 't', 100, 100, ?2)",
+                    rusqlite::params![format!("k{n}"), fp],
+                )
+                .unwrap();
+            }
+        }
+        let mut store = Store::open(&path).unwrap();
+        let kept: String = store
+            .conn
+            .query_row("SELECT gazetteer FROM tagging", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, expected, "{fingerprints:?}");
+        let evaluated = store.retag("f1", &|_, _, _| RegionTags::default()).unwrap();
+        assert_eq!(
+            evaluated,
+            if expected == "f1" { 0 } else { 2 },
+            "{fingerprints:?}"
+        );
+    }
+}
+
 #[test]
 fn failures_count_up_and_success_resets_them_keeping_validators_on_304() {
     let (_dir, mut store) = open_temp();
