@@ -101,11 +101,17 @@ pub(crate) fn plain_text(s: &str) -> String {
     let untagged = strip_tags(s);
     let decoded = decode_entities(&untagged, Entities::Html);
     let mut out = String::with_capacity(decoded.len());
+    // Nearly always there is nothing to drop, and each word is copied whole.
+    let clean = all_xml_chars(&decoded);
     for word in decoded.split(char::is_whitespace).filter(|w| !w.is_empty()) {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.extend(word.chars().filter(|c| is_xml_char(*c)));
+        if clean {
+            out.push_str(word);
+        } else {
+            out.extend(word.chars().filter(|c| is_xml_char(*c)));
+        }
     }
     out
 }

@@ -68,8 +68,11 @@ pub(crate) fn index_words_of_folded(folded: &str) -> impl Iterator<Item = &str> 
     folded
         .split(' ')
         .filter(|w| !w.is_empty() && *w != normalize::PERCENT_MARK && !normalize::is_stopword(w))
-        .map(|w| normalize::strip_clitics(w, &|_| false))
-        .filter(|w| !normalize::is_stopword(w))
+        .filter_map(|w| {
+            let bare = normalize::strip_clitics(w, &|_| false);
+            // A word that lost nothing was just found not to be a stopword.
+            (bare.len() == w.len() || !normalize::is_stopword(bare)).then_some(bare)
+        })
         .map(stem)
 }
 
