@@ -29,11 +29,38 @@ pub(crate) fn is_xml_char(c: char) -> bool {
 /// `s` without the characters [`is_xml_char`] refuses; whitespace is kept as it is. Borrows when there is nothing
 /// to remove, which is nearly always.
 pub(crate) fn drop_non_xml_chars(s: &str) -> Cow<'_, str> {
-    if s.chars().all(is_xml_char) {
+    if all_xml_chars(s) {
         Cow::Borrowed(s)
     } else {
         Cow::Owned(s.chars().filter(|c| is_xml_char(*c)).collect())
     }
+}
+
+/// `s.chars().all(is_xml_char)`, reading bytes: every character [`is_xml_char`] refuses is an ASCII control or
+/// DEL, or starts with the byte C2 (U+0080–U+009F), EF (U+FDD0–U+FDEF, U+FEFF, U+FFFE/F) or F0–F4 (the other
+/// planes' last two code points); only those are decoded. (Every summary, content and link of every feed goes
+/// through here, and Arabic text would otherwise be decoded character by character.)
+fn all_xml_chars(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'\t' | b'\n' | b'\r' => {}
+            0x00..=0x1F | 0x7F => return false,
+            0xC2 | 0xEF | 0xF0..=0xF4 => {
+                let c = s[i..].chars().next().expect("a character starts here");
+                if !is_xml_char(c) {
+                    return false;
+                }
+                i += c.len_utf8();
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Escapes `s` for use as XML/HTML text or a quoted attribute value, dropping what [`is_xml_char`] refuses.
@@ -345,6 +372,48 @@ fn reference(name: &str, names: Entities) -> Option<char> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn the_byte_check_is_the_character_check(s in proptest::prelude::any::<String>()) {
+            proptest::prop_assert_eq!(all_xml_chars(&s), s.chars().all(is_xml_char));
+        }
+    }
+
+    #[test]
+    fn the_byte_check_refuses_every_kind_of_non_xml_character() {
+        for c in [
+            '\0',
+            '\u{1}',
+            '\u{1F}',
+            '\u{7F}',
+            '\u{80}',
+            '\u{9F}',
+            '\u{FDD0}',
+            '\u{FDEF}',
+            '\u{FEFF}',
+            '\u{FFFE}',
+            '\u{FFFF}',
+            '\u{1FFFE}',
+            '\u{10FFFF}',
+        ] {
+            assert!(!all_xml_chars(&format!("باكو{c}ا")), "U+{:04X}", c as u32);
+        }
+        for c in [
+            '\t',
+            '\n',
+            '\r',
+            ' ',
+            '\u{A0}',
+            '\u{FDCF}',
+            '\u{FDF0}',
+            '\u{FEFE}',
+            '\u{FFFD}',
+            '\u{1F600}',
+        ] {
+            assert!(all_xml_chars(&format!("باكو{c}ا")), "U+{:04X}", c as u32);
+        }
+    }
 
     #[test]
     fn plain_text_strips_tags_and_decodes_once() {

@@ -96,3 +96,53 @@ fn media_urls_never_carry_credentials() {
     assert_eq!(super::http_url("javascript:alert(1)", &base), None);
     assert_eq!(super::http_url("data:image/png;base64,AAAA", &base), None);
 }
+
+#[test]
+fn the_quick_look_lets_every_kind_of_media_through() {
+    let base = Url::parse("https://media.example/feed.xml").unwrap();
+    for element in [
+        "<enclosure url=\"https://m.example/a.jpg\" type=\"image/jpeg\"/>",
+        "<media:content xmlns:media=\"http://search.yahoo.com/mrss/\" url=\"https://m.example/b.jpg\"/>",
+        "<itunes:image xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0.dtd\" href=\"https://m.example/d.jpg\"/>",
+        "<link xmlns=\"http://www.w3.org/2005/Atom\" rel=\"&#101;nclosure\" href=\"https://m.example/f.mp3\"/>",
+    ] {
+        let text = format!("<rss version=\"2.0\"><channel><item>{element}</item></channel></rss>");
+        let scanned = super::scan_xml(&text, &base);
+        assert_eq!(scanned.len(), 1, "{element}");
+        assert_eq!(scanned[0].media.len(), 1, "{element}");
+    }
+    assert!(super::scan_xml(
+        "<rss><channel><item><title>t</title></item></channel></rss>",
+        &base
+    )
+    .is_empty());
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+    /// Whenever the quick look says a document names no media, the full scan finds none either.
+    #[test]
+    fn a_document_the_quick_look_skips_has_no_media(
+        parts in proptest::collection::vec(proptest::sample::select(vec![
+            "<rss version=\"2.0\"><channel>", "</channel></rss>", "<item>", "</item>", "<guid>g1</guid>",
+            "<title>ت</title>", "<enclosure url=\"https://m.example/a.jpg\" type=\"image/jpeg\"/>",
+            "<media:content url=\"https://m.example/b.jpg\"/>", "<m:thumbnail url=\"https://m.example/c.jpg\"/>",
+            " xmlns:media=\"http://search.yahoo.com/mrss/\"", "<x xmlns:m=\"http://search.yahoo.com/mrss\">",
+            "</x>", "<itunes:image href=\"https://m.example/d.jpg\" xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0.dtd\"/>",
+            "<link rel=\"enclosure\" href=\"https://m.example/e.mp3\" xmlns=\"http://www.w3.org/2005/Atom\"/>",
+            "<link rel=\"&#101;nclosure\" href=\"https://m.example/f.mp3\" xmlns=\"http://www.w3.org/2005/Atom\"/>",
+            "<entry xmlns=\"http://www.w3.org/2005/Atom\">", "</entry>", ">", "text",
+        ]), 0..16),
+    ) {
+        let text = parts.concat();
+        let base = Url::parse("https://media.example/feed.xml").unwrap();
+        if !super::may_name_media(&text) {
+            let mut forced = text.clone();
+            // The same document with a harmless character reference: the full scan runs on it.
+            forced.push_str("<!-- &#32; -->");
+            let scanned = super::scan_xml(&forced, &base);
+            proptest::prop_assert!(scanned.iter().all(|s| s.media.is_empty()), "{:?}", scanned);
+        }
+    }
+}
