@@ -448,16 +448,16 @@ impl Engine {
         }
     }
 
-    /// Takes the writer lock — waiting for any write in progress — and runs `f` with it on a blocking thread
-    /// (SQLite calls block). Every database access of the engine goes through here, reads included, so keep `f`
+    /// Takes the writer lock — waiting for the group being stored, if any, but not for the groups queued after it
+    /// (see [`Writer::lock_between_groups`]) — and runs `f` with it on a blocking thread (SQLite calls block). Every database access of the engine goes through here, reads included, so keep `f`
     /// short.
     pub(crate) async fn with_writer<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Writer) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let writer = self.writer.clone();
+        let (writer, queue) = (self.writer.clone(), self.write_queue.clone());
         tokio::task::spawn_blocking(move || {
-            let mut w = Writer::lock(&writer);
+            let mut w = Writer::lock_between_groups(&writer, &queue);
             f(&mut w)
         })
         .await
