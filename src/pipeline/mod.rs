@@ -427,6 +427,23 @@ impl Engine {
         answer.result
     }
 
+    /// Waits, at most `limit`, until every fetch result handed to the writer is stored; says whether it was.
+    ///
+    /// The writer runs on a thread of its own, which the runtime does not wait for when the daemon returns: a
+    /// daemon that stops, having cancelled the polls that outlasted their grace period, waits here so that what
+    /// they already fetched and queued is stored rather than fetched again at the next start (a feed may have
+    /// dropped those items by then).
+    pub(crate) async fn writes_settled(&self, limit: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        while !self.write_queue.is_idle() {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        true
+    }
+
     /// How many fetch results wait for the writer (not yet taken into a group).
     #[cfg(test)]
     pub(crate) fn queued_for_writer(&self) -> usize {

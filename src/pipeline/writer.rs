@@ -489,6 +489,13 @@ impl WriteQueue {
         }
     }
 
+    /// Whether every result handed to the writer is stored: nothing queued, and no drainer running (it may be
+    /// storing the group it took).
+    pub(super) fn is_idle(&self) -> bool {
+        let pending = self.lock();
+        pending.fetches.is_empty() && !pending.draining
+    }
+
     /// How many results are queued and not yet taken by the writer.
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {
