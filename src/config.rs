@@ -149,7 +149,8 @@ pub struct FetchConfig {
     /// Cron expression, Unix 5-field or 6-field with seconds. Evaluated in UTC.
     #[serde(default = "default_schedule")]
     pub schedule: CronSchedule,
-    /// How many sources are fetched at once. 1 to 256.
+    /// How many sources are fetched and read at once (a turn ends once the result is queued for storing; see
+    /// `pipeline::slots`). 1 to 256.
     #[serde(
         default = "default_concurrency",
         deserialize_with = "bounded::<_, _, 1, 256>"

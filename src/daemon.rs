@@ -227,5 +227,10 @@ async fn schedule_loop(
             rounds.shutdown().await;
         }
     }
+    // Cancelled polls may have left results queued for the writer's own thread, which outlives the runtime's
+    // tasks: they are stored before the daemon returns, as far as the grace period allows.
+    if !engine.writes_settled(SHUTDOWN_GRACE).await {
+        tracing::warn!("fetch results were still waiting to be stored after the grace period; they are fetched again at the next start");
+    }
     Ok(())
 }

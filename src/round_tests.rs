@@ -308,3 +308,87 @@ async fn a_busy_writer_lets_fetching_go_on_until_the_backlog_is_full() {
     assert_eq!(failures, 1, "the failure was stored");
     assert_eq!(engine.queued_for_writer(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_queued_by_cancelled_polls_are_stored_before_the_writes_settle() {
+    let app = axum::Router::new().route(
+        "/{name}",
+        get(|axum::extract::Path(name): axum::extract::Path<String>| async move { feed_of(&name) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let mut text = format!(
+        "[feed]\ntitle = \"قافلة\"\ndescription = \"test\"\nlink = \"http://127.0.0.1/\"\n\
+         self_url = \"http://127.0.0.1/feed.xml\"\noutput = \"{d}/feed.xml\"\n\
+         [fetch]\nconcurrency = 2\nper_host_concurrency = 10\nper_host_min_gap_ms = 0\n\
+         [storage]\ndatabase = \"{d}/q.db\"\n"
+    );
+    for i in 0..4 {
+        text += &format!(
+            "[[source]]\nid = \"s{i}\"\nname = \"s{i}\"\nurl = \"http://127.0.0.1:{port}/s{i}.xml\"\n"
+        );
+    }
+    let config = Config::parse(&text, Path::new("qafila.toml")).unwrap();
+    let sources = config.sources.clone();
+    let engine = startup::engine(Arc::new(config)).unwrap();
+    let states = engine.source_states(&sources).await;
+
+    // The writer is busy while two results are queued; then the round is cancelled, as the daemon cancels
+    // polls that outlast its grace period when it stops.
+    let (held, release) = (
+        std::sync::mpsc::channel::<()>(),
+        std::sync::mpsc::channel::<()>(),
+    );
+    let holder = std::thread::spawn({
+        let writer = engine.writer.clone();
+        let (held, release) = (held.0, release.1);
+        move || {
+            let _busy = writer.lock().unwrap();
+            held.send(()).unwrap();
+            release.recv().unwrap();
+        }
+    });
+    held.1.recv().unwrap();
+    let round = tokio::spawn({
+        let engine = engine.clone();
+        async move { poll_with_states(&engine, sources, states).await }
+    });
+    let waited = std::time::Instant::now();
+    while engine.queued_for_writer() < 2 {
+        assert!(waited.elapsed() < std::time::Duration::from_secs(30));
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    round.abort();
+    assert!(matches!(round.await, Err(e) if e.is_cancelled()));
+    assert!(
+        !engine
+            .writes_settled(std::time::Duration::from_millis(100))
+            .await,
+        "two results wait for a busy writer"
+    );
+
+    release.0.send(()).unwrap();
+    holder.join().unwrap();
+    assert!(
+        engine
+            .writes_settled(std::time::Duration::from_secs(30))
+            .await
+    );
+    let db = rusqlite::Connection::open(dir.path().join("q.db")).unwrap();
+    let stored: Vec<String> = db
+        .prepare("SELECT source_id FROM items ORDER BY source_id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        stored,
+        ["s0", "s1"],
+        "what the cancelled polls queued is stored"
+    );
+}

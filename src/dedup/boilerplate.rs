@@ -340,4 +340,27 @@ mod tests {
         assert_eq!(d.words().len(), 3);
         assert_eq!(Dropped::parse(d.stored().as_deref()), d);
     }
+    /// An outlet posts one of its reports again, word for word, a day later (a new link): the same story, as it
+    /// was before boilerplate was dropped, though every word its template adds is dropped from both copies.
+    #[test]
+    fn a_report_posted_again_word_for_word_a_day_later_is_the_same_story() {
+        let g = Gazetteer::builtin();
+        let s = DedupSettings::default();
+        let t = chrono::Utc::now();
+        let items = templated(&g);
+        let boilerplate = Boilerplate::of_feed(&items);
+        let mut stripped = items[0].clone();
+        assert!(boilerplate.strip(&mut stripped).stored().is_some());
+        assert!(stripped.title_boilerplate > 0);
+        for gap in [0, 30] {
+            let later = t + chrono::Duration::hours(gap);
+            assert!(
+                same_story(&items[0], t, &items[0], later, &s).same,
+                "before, gap {gap} h"
+            );
+            let v = same_story(&stripped, t, &stripped, later, &s);
+            assert!(v.same, "gap {gap} h: {v:?}");
+            assert_eq!(v.title_similarity, 1.0, "gap {gap} h: {v:?}");
+        }
+    }
 }

@@ -301,7 +301,7 @@ impl StoryIndex {
                 title_common,
                 p.title_len,
                 e.title().len(),
-                usize::from(p.title_boilerplate.max(e.title_boilerplate)),
+                (p.title_boilerplate, e.title_boilerplate),
             ),
             (common, p.text_total, e.text_total),
         )

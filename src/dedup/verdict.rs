@@ -122,7 +122,7 @@ impl Similarity {
                 intersection(&a.title_tokens, &b.title_tokens, |_| 1.0) as usize,
                 a.title_tokens.len(),
                 b.title_tokens.len(),
-                usize::from(a.title_boilerplate.max(b.title_boilerplate)),
+                (a.title_boilerplate, b.title_boilerplate),
             ),
             (
                 intersection(&a.text_tokens, &b.text_tokens, |t| weight(t)),
@@ -132,18 +132,33 @@ impl Similarity {
         )
     }
 
-    /// The figures from what the two items share: (headline words in common, headline sizes, the larger number
-    /// of headline words dropped as boilerplate) and (weight of the headline+summary words in common, total
+    /// The figures from what the two items share: (headline words in common, headline sizes, the numbers of
+    /// headline words each dropped as boilerplate) and (weight of the headline+summary words in common, total
     /// weights). The story index counts these its own way.
     ///
     /// Boilerplate words are never shared but are still there: the larger of the two headlines' counts stays in
     /// the union (once — two headlines in one template hold the same ones), so a headline left with three words
     /// after its template is not "most words shared" with another on an entity, a figure and a generic verb.
+    /// Except when the headlines are the same: every word left is shared and as many were dropped from each (the
+    /// same headline in the same template, an outlet posting a report again), which stays 1.0 as it was before
+    /// boilerplate was dropped — else a report posted again past `follow_up_hours` would be a story of its own.
     pub(crate) fn from_counts(
-        (title_common, title_a, title_b, title_boilerplate): (usize, usize, usize, usize),
+        (title_common, title_a, title_b, (boilerplate_a, boilerplate_b)): (
+            usize,
+            usize,
+            usize,
+            (u16, u16),
+        ),
         (shared_weight, total_a, total_b): (f32, f32, f32),
     ) -> Similarity {
-        let union = title_a + title_b - title_common + title_boilerplate;
+        let same_headline =
+            title_common == title_a && title_common == title_b && boilerplate_a == boilerplate_b;
+        let unshared_boilerplate = if same_headline {
+            0
+        } else {
+            usize::from(boilerplate_a.max(boilerplate_b))
+        };
+        let union = title_a + title_b - title_common + unshared_boilerplate;
         let lighter = total_a.min(total_b);
         Similarity {
             title_similarity: if union == 0 {

@@ -427,6 +427,23 @@ impl Engine {
         answer.result
     }
 
+    /// Waits, at most `limit`, until every fetch result handed to the writer is stored; says whether it was.
+    ///
+    /// The writer runs on a thread of its own, which the runtime does not wait for when the daemon returns: a
+    /// daemon that stops, having cancelled the polls that outlasted their grace period, waits here so that what
+    /// they already fetched and queued is stored rather than fetched again at the next start (a feed may have
+    /// dropped those items by then).
+    pub(crate) async fn writes_settled(&self, limit: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        while !self.write_queue.is_idle() {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        true
+    }
+
     /// How many fetch results wait for the writer (not yet taken into a group).
     #[cfg(test)]
     pub(crate) fn queued_for_writer(&self) -> usize {
@@ -448,16 +465,16 @@ impl Engine {
         }
     }
 
-    /// Takes the writer lock — waiting for any write in progress — and runs `f` with it on a blocking thread
-    /// (SQLite calls block). Every database access of the engine goes through here, reads included, so keep `f`
+    /// Takes the writer lock — waiting for the group being stored, if any, but not for the groups queued after it
+    /// (see [`Writer::lock_between_groups`]) — and runs `f` with it on a blocking thread (SQLite calls block). Every database access of the engine goes through here, reads included, so keep `f`
     /// short.
     pub(crate) async fn with_writer<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Writer) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let writer = self.writer.clone();
+        let (writer, queue) = (self.writer.clone(), self.write_queue.clone());
         tokio::task::spawn_blocking(move || {
-            let mut w = Writer::lock(&writer);
+            let mut w = Writer::lock_between_groups(&writer, &queue);
             f(&mut w)
         })
         .await

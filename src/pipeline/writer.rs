@@ -1,6 +1,7 @@
 //! The single writer: the database connection and the story index, changed together under one lock, so that the
 //! index always describes what is stored.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
@@ -139,15 +140,17 @@ impl Writer {
     }
 
     /// The drainer of `queue` (see [`WriteQueue`]): stores the queued fetches group after group until none is
-    /// left. It takes the writer's lock for each group only, so reads (a source's state, the stories to publish)
-    /// get in between groups; and it takes a group only once it holds the lock, so what was queued while it
-    /// waited for it joins the group.
+    /// left. It takes the writer's lock for each group only, and lets whoever waits for it meanwhile
+    /// ([`Writer::lock_between_groups`]: the watchdog's ping, the scheduler's read of due times, the stories to
+    /// publish) have it before the next group; and it takes a group only once it holds the lock, so what was
+    /// queued while it waited joins the group.
     ///
     /// A panic while storing a group (a bug) fails that group's fetches (their answers are dropped unsent) and
     /// the drainer goes on with the next: the lock it poisoned is taken back by [`Writer::lock`], which rebuilds
     /// the index, and the queue is never left with a drainer that is gone.
     pub(super) fn drain(writer: &Mutex<Writer>, queue: &WriteQueue) {
         loop {
+            queue.let_others_in();
             let stored = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let mut w = Writer::lock(writer);
                 let fetches = queue.take_or_stop_draining();
@@ -163,6 +166,18 @@ impl Writer {
                 ),
             }
         }
+    }
+
+    /// Takes the writer's lock for something other than storing queued fetches: it waits for the group being
+    /// stored, if any, then gets in before the next one. (The lock is not fair: a drainer that let go of it and
+    /// took it back at once would keep everyone else waiting until the queue is empty, which in a long backlog
+    /// could outlast the systemd watchdog.)
+    pub(crate) fn lock_between_groups<'a>(
+        writer: &'a Mutex<Writer>,
+        queue: &WriteQueue,
+    ) -> MutexGuard<'a, Writer> {
+        let _waiting = queue.waiting();
+        Writer::lock(writer)
     }
 
     /// Stores a group of queued fetches and answers each.
@@ -377,7 +392,21 @@ fn same_failure(e: &Error) -> Error {
 pub(crate) struct WriteQueue {
     pending: std::sync::Mutex<Pending>,
     room: Arc<tokio::sync::Semaphore>,
+    /// How many wait for the writer's lock for something else than storing (see [`Writer::lock_between_groups`]).
+    others_waiting: AtomicUsize,
 }
+
+/// Someone counted in [`WriteQueue::others_waiting`] until dropped.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// How long the drainer lets those waiting for the writer's lock get it before it takes it for the next group.
+const LET_OTHERS_IN_FOR: std::time::Duration = std::time::Duration::from_millis(5);
 
 #[derive(Default)]
 struct Pending {
@@ -411,6 +440,7 @@ impl WriteQueue {
         WriteQueue {
             pending: Default::default(),
             room: Arc::new(tokio::sync::Semaphore::new(backlog.max(1))),
+            others_waiting: AtomicUsize::new(0),
         }
     }
 
@@ -459,6 +489,13 @@ impl WriteQueue {
         }
     }
 
+    /// Whether every result handed to the writer is stored: nothing queued, and no drainer running (it may be
+    /// storing the group it took).
+    pub(super) fn is_idle(&self) -> bool {
+        let pending = self.lock();
+        pending.fetches.is_empty() && !pending.draining
+    }
+
     /// How many results are queued and not yet taken by the writer.
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {
@@ -477,6 +514,23 @@ impl WriteQueue {
             pending.draining = false;
         }
         std::mem::take(&mut pending.fetches)
+    }
+
+    /// Counts someone waiting for the writer's lock until the returned guard is dropped.
+    fn waiting(&self) -> Waiting<'_> {
+        self.others_waiting.fetch_add(1, Ordering::SeqCst);
+        Waiting(&self.others_waiting)
+    }
+
+    /// Before the drainer takes the lock for its next group: gives those waiting for it a moment to get it
+    /// first (they count themselves until they have it). One who waits for someone else (a long maintenance
+    /// holds the lock) gets in turn with the drainer after that moment, rather than the drainer waiting for them.
+    fn let_others_in(&self) {
+        let since = std::time::Instant::now();
+        while self.others_waiting.load(Ordering::SeqCst) > 0 && since.elapsed() < LET_OTHERS_IN_FOR
+        {
+            std::thread::yield_now();
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {

@@ -442,3 +442,70 @@ fn a_group_that_panics_fails_alone_and_the_drainer_goes_on() {
         "every room was given back"
     );
 }
+
+#[test]
+fn someone_waiting_for_the_writer_gets_in_before_the_next_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = Arc::new(Gazetteer::builtin());
+    let writer = Arc::new(Mutex::new(
+        Writer::open(&config(dir.path()), g.clone()).unwrap(),
+    ));
+    let queue = Arc::new(WriteQueue::new(8));
+    let wait_until = |what: &str, done: &dyn Fn() -> bool| {
+        let since = std::time::Instant::now();
+        while !done() {
+            assert!(
+                since.elapsed() < std::time::Duration::from_secs(30),
+                "{what}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    };
+    // Large enough that storing it takes a while (the second fetch is queued meanwhile).
+    let first = submit(
+        &queue,
+        "a".into(),
+        fetched("a", 30, &"نص طويل ".repeat(200), &g),
+        record("\"a\""),
+    );
+    // The drainer takes the writer's lock, then waits here to take the queue (held by the test).
+    let held_queue = queue.lock();
+    let drainer = std::thread::spawn({
+        let (writer, queue) = (writer.clone(), queue.clone());
+        move || Writer::drain(&writer, &queue)
+    });
+    wait_until("the drainer holds the writer", &|| {
+        writer.try_lock().is_err()
+    });
+    // Someone else asks for the writer meanwhile.
+    let reader = std::thread::spawn({
+        let (writer, queue) = (writer.clone(), queue.clone());
+        move || {
+            let w = Writer::lock_between_groups(&writer, &queue);
+            (queue.len(), w.store.counts().unwrap().0)
+        }
+    });
+    wait_until("the reader waits", &|| {
+        queue.others_waiting.load(Ordering::SeqCst) == 1
+    });
+    // The drainer takes the first fetch and stores it; the second is queued while it does.
+    drop(held_queue);
+    while queue.len() > 0 {
+        std::hint::spin_loop();
+    }
+    let second = submit(
+        &queue,
+        "b".into(),
+        fetched("b", 1, "نص", &g),
+        record("\"b\""),
+    );
+    let (queued, stored) = reader.join().unwrap();
+    assert_eq!(
+        (queued, stored),
+        (1, 30),
+        "the reader got in after the first group and before the second"
+    );
+    drainer.join().unwrap();
+    assert_eq!(answer(first).unwrap().0.new, 30);
+    assert_eq!(answer(second).unwrap().0.new, 1);
+}

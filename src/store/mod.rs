@@ -337,6 +337,17 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
             )));
         }
     }
+    // Migration 8 counts on `story_origins` naming every story whose first item is gone (see `ingest`), but the
+    // retention of older versions recorded none: a database coming through it has them looked up once here.
+    if version < STORY_ORIGINS_SINCE && known >= STORY_ORIGINS_SINCE {
+        let found = remember_story_origins(&tx).map_err(db_err)?;
+        if found > 0 {
+            tracing::info!(
+                stories = found,
+                "recorded stories whose first item was pruned"
+            );
+        }
+    }
     // Data that needs Rust to compute (folded words) is filled here, in the migrations' transaction; this also
     // rebuilds the index when the folding changed since it was built.
     if let Some(items) = search::ensure_index(&tx).map_err(db_err)? {
@@ -347,6 +358,61 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
             .map_err(db_err)?;
     }
     tx.commit().map_err(db_err)
+}
+
+/// The schema version from which `story_origins` exists (migration 8).
+const STORY_ORIGINS_SINCE: i64 = 8;
+
+/// Records in `story_origins` every story none of whose stored items has the key its guid was derived from (the
+/// first item, pruned by an older version's retention while the story lived on), so that this item, brought
+/// again, rejoins its story instead of starting a second one under the same guid. A story's first item, while it
+/// is stored, is its item with the smallest id (rowids only grow while it is there), so only that item's keys are
+/// compared: its URL key, else its source and its key there. Returns how many stories were recorded.
+fn remember_story_origins(tx: &rusqlite::Transaction) -> rusqlite::Result<usize> {
+    let mut lost: Vec<(String, i64)> = Vec::new();
+    {
+        let mut first_items = tx.prepare(
+            "SELECT s.id, s.guid, i.url_key, i.source_id, x.source_key FROM stories s
+             LEFT JOIN items i ON i.id = (SELECT MIN(id) FROM items WHERE story_id = s.id)
+             LEFT JOIN item_sources x ON x.item_id = i.id AND x.source_id = i.source_id
+             ORDER BY s.id",
+        )?;
+        let mut rows = first_items.query([])?;
+        // (story, guid, whether a key of its first item gives that guid)
+        let mut current: Option<(i64, String, bool)> = None;
+        while let Some(r) = rows.next()? {
+            let (story, guid): (i64, String) = (r.get(0)?, r.get(1)?);
+            let key = match (
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ) {
+                (Some(url_key), _) => Some(url_key),
+                (None, Some(source)) => r
+                    .get::<_, Option<String>>(4)?
+                    .map(|source_key| format!("{source}/{source_key}")),
+                (None, None) => None,
+            };
+            let derived = key.is_some_and(|k| crate::identity::story_guid(&k) == guid);
+            match &mut current {
+                Some((id, _, found)) if *id == story => *found |= derived,
+                _ => {
+                    if let Some((id, guid, false)) = current.take() {
+                        lost.push((guid, id));
+                    }
+                    current = Some((story, guid, derived));
+                }
+            }
+        }
+        if let Some((id, guid, false)) = current {
+            lost.push((guid, id));
+        }
+    }
+    let mut record =
+        tx.prepare("INSERT OR IGNORE INTO story_origins (guid, story_id) VALUES (?1, ?2)")?;
+    for (guid, story) in &lost {
+        record.execute(rusqlite::params![guid, story])?;
+    }
+    Ok(lost.len())
 }
 
 /// Seconds since the epoch, the unit of every time column.

@@ -576,3 +576,88 @@ fn a_group_stores_several_sources_in_one_commit_or_nothing() {
         "the last source's rows were written at the commit"
     );
 }
+
+/// A story whose first item an older qafila's retention removed while the story lived on (before `story_origins`
+/// recorded such stories) is found through its guid after the upgrade: that item, brought again, rejoins its
+/// story instead of starting a second story under the same guid. Stories whose first item is stored need no row.
+#[test]
+fn an_upgraded_database_remembers_stories_that_lost_their_first_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let (first, second) = (
+        item("g1", "https://a.example/1", "one", 0),
+        item("g2", "https://a.example/2", "two", 5),
+    );
+    let key = |i: &IncomingItem| i.url_key.clone().unwrap();
+    let lost_guid = crate::identity::story_guid(&key(&first));
+    let kept = item("g3", "https://a.example/3", "three", 10);
+    // A first item without a link: its story's guid comes from its source and its key there.
+    let unlinked_key = crate::identity::source_key(Some("g4"), None, "four", None);
+    let unlinked_guid = crate::identity::story_guid(&format!("a/{unlinked_key}"));
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for migration in &MIGRATIONS[..7] {
+            conn.execute_batch(migration).unwrap();
+        }
+        conn.execute_batch("PRAGMA user_version = 7;").unwrap();
+        conn.execute(
+            "INSERT INTO sources (id, url) VALUES ('a', 'http://a.example/feed')",
+            [],
+        )
+        .unwrap();
+        let story = |id: i64, guid: &str| {
+            conn.execute(
+                "INSERT INTO stories (id, guid, published, created, updated) VALUES (?1, ?2, 100, 100, 100)",
+                rusqlite::params![id, guid],
+            )
+            .unwrap();
+        };
+        story(3, &lost_guid);
+        story(7, &crate::identity::story_guid(&key(&kept)));
+        story(9, &unlinked_guid);
+        let stored = |id: i64, story: i64, url_key: Option<String>, source_key: &str| {
+            conn.execute(
+                "INSERT INTO items (id, url_key, story_id, source_id, title, first_seen, sort_time)
+                 VALUES (?1, ?2, ?3, 'a', 't', 100, 100)",
+                rusqlite::params![id, url_key, story],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO item_sources (source_id, source_key, item_id, first_seen) VALUES ('a', ?1, ?2, 100)",
+                rusqlite::params![source_key, id],
+            )
+            .unwrap();
+        };
+        // Story 3's first item (`first`) is gone; `second` joined it later.
+        stored(2, 3, Some(key(&second)), &second.source_key);
+        stored(4, 7, Some(key(&kept)), &kept.source_key);
+        stored(5, 7, Some("k5".into()), "s5");
+        stored(6, 9, None, &unlinked_key);
+    }
+    let mut store = Store::open(&path).unwrap();
+    let origins: Vec<(String, i64)> = store
+        .conn
+        .prepare("SELECT guid, story_id FROM story_origins")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(origins, [(lost_guid.clone(), 3)]);
+    store
+        .ingest("a", &[first], &ok_record(), "fp", &mut EachItemItsOwnStory)
+        .unwrap();
+    let (stories, story_of_first): (i64, i64) = store
+        .conn
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM stories WHERE guid = ?1),
+                    (SELECT story_id FROM items WHERE url_key = ?2)",
+            rusqlite::params![
+                lost_guid,
+                crate::identity::url_key(Some("https://a.example/1"))
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((stories, story_of_first), (1, 3));
+}
