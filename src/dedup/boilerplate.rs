@@ -131,9 +131,14 @@ impl Dropped {
             return;
         }
         let keep = |t: &String| self.0.binary_search_by(|d| (**d).cmp(t.as_str())).is_err();
-        let title = f.title_tokens.len();
-        f.title_tokens.retain(keep);
-        f.title_boilerplate += (title - f.title_tokens.len()) as u16;
+        let (kept, dropped): (Vec<String>, Vec<String>) = std::mem::take(&mut f.title_tokens)
+            .into_iter()
+            .partition(keep);
+        f.title_tokens = kept;
+        f.title_boilerplate += dropped.len() as u16;
+        f.title_dropped.extend(dropped);
+        f.title_dropped.sort_unstable();
+        f.title_dropped.dedup();
         f.text_tokens.retain(keep);
     }
 }
@@ -342,6 +347,33 @@ mod tests {
     }
     /// An outlet posts one of its reports again, word for word, a day later (a new link): the same story, as it
     /// was before boilerplate was dropped, though every word its template adds is dropped from both copies.
+    #[test]
+    fn a_word_for_word_copy_from_an_outlet_without_the_template_still_merges() {
+        // Outlet A's headlines share a template, dropped as its boilerplate; outlet B copies one of them word
+        // for word, template included, and B's feed has no such template. The words A dropped are B's own
+        // headline words: shared, so the copy is the same story even past `follow_up_hours`.
+        let g = Gazetteer::builtin();
+        let s = DedupSettings::default();
+        let t = chrono::Utc::now();
+        let items = templated(&g);
+        let copy = items[0].clone();
+        let boilerplate = Boilerplate::of_feed(&items);
+        let mut stripped = items[0].clone();
+        assert!(boilerplate.strip(&mut stripped).stored().is_some());
+        for gap in [0, 30] {
+            let later = t + chrono::Duration::hours(gap);
+            assert!(
+                same_story(&items[0], t, &copy, later, &s).same,
+                "before, gap {gap} h"
+            );
+            let v = same_story(&stripped, t, &copy, later, &s);
+            assert!(v.same, "gap {gap} h: {v:?}");
+            assert_eq!(v.title_similarity, 1.0, "gap {gap} h: {v:?}");
+            let v = same_story(&copy, later, &stripped, t, &s);
+            assert!(v.same, "reversed, gap {gap} h: {v:?}");
+        }
+    }
+
     #[test]
     fn a_report_posted_again_word_for_word_a_day_later_is_the_same_story() {
         let g = Gazetteer::builtin();

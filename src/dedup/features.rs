@@ -33,6 +33,9 @@ pub struct ItemFeatures {
     /// Headline tokens left out of `title_tokens` as the outlet's boilerplate (`boilerplate::Dropped`): they still
     /// make up the headline's size, but are never shared.
     pub(crate) title_boilerplate: u16,
+    /// Those dropped headline words, sorted: another outlet's headline may hold them as words of its own (a word
+    /// for word copy), and then they are shared.
+    pub(crate) title_dropped: Vec<String>,
     /// Region entities named anywhere, gazetteer order.
     pub(crate) entities: Vec<EntityTag>,
     /// The region is the item's subject, not a passing mention (see `relevance`).
@@ -304,6 +307,7 @@ fn compute(title: &str, text: &str, gazetteer: &Gazetteer) -> ItemFeatures {
         title_tokens,
         text_tokens,
         title_boilerplate: 0,
+        title_dropped: Vec::new(),
         entities: gazetteer.tags_of(&all_matches, false),
         about_region: relevance::region_weight(
             (&title_words, &title_matches),

@@ -20,10 +20,12 @@ use super::{DedupSettings, ItemFeatures, Reason};
 struct Entry {
     item_id: i64,
     story: i64,
-    /// Token ids of the headline (the first `title_len`), then of headline + summary, each part sorted (the second
-    /// is also the postings to clean up on eviction).
+    /// Token ids of the headline (the first `title_len`), then of the headline words dropped as boilerplate (the
+    /// next `dropped_len`), then of headline + summary, each part sorted (the last is also the postings to clean up
+    /// on eviction).
     ids: Box<[u32]>,
     title_len: u16,
+    dropped_len: u16,
     /// Headline tokens dropped as the outlet's boilerplate: part of the headline's size, never shared.
     title_boilerplate: u16,
     /// Total weight of the headline + summary tokens (boilerplate left out).
@@ -37,8 +39,12 @@ impl Entry {
         &self.ids[..self.title_len as usize]
     }
 
+    fn dropped(&self) -> &[u32] {
+        &self.ids[self.title_len as usize..(self.title_len + self.dropped_len) as usize]
+    }
+
     fn text(&self) -> &[u32] {
-        &self.ids[self.title_len as usize..]
+        &self.ids[(self.title_len + self.dropped_len) as usize..]
     }
 }
 
@@ -49,6 +55,8 @@ struct Probe {
     title_len: usize,
     /// Headline words dropped as boilerplate.
     title_boilerplate: u16,
+    /// Ids of those the vocabulary knows.
+    dropped: Vec<u32>,
     text: Vec<u32>,
     text_total: f32,
 }
@@ -185,8 +193,8 @@ impl StoryIndex {
         let mut scratch = self.scratch.borrow_mut();
         let scratch = &mut *scratch;
         let slots = self.candidates(&probe.text, secs(published), scratch);
-        // The probe's tokens marked in a vocabulary-wide array (bit 0: text, bit 1: headline), so that what a
-        // candidate shares is a pass over its ids with no search or hashing.
+        // The probe's tokens marked in a vocabulary-wide array (bit 0: text, bit 1: headline, bit 2: headline word
+        // dropped as boilerplate), so that what a candidate shares is a pass over its ids with no search or hashing.
         let marks = &mut scratch.marks;
         if marks.len() < self.weights.len() {
             marks.resize(self.weights.len(), 0);
@@ -197,6 +205,9 @@ impl StoryIndex {
         for &id in &probe.title {
             marks[id as usize] |= 2;
         }
+        for &id in &probe.dropped {
+            marks[id as usize] |= 4;
+        }
         let candidates: Vec<(&Entry, DateTime<Utc>, Similarity)> = slots
             .into_iter()
             .filter_map(|slot| {
@@ -205,7 +216,7 @@ impl StoryIndex {
                 Some((e, when, self.similarity(&probe, marks, e)))
             })
             .collect();
-        for &id in probe.text.iter().chain(&probe.title) {
+        for &id in probe.text.iter().chain(&probe.title).chain(&probe.dropped) {
             marks[id as usize] = 0;
         }
         // (same, reason): the decision without its human-readable detail.
@@ -274,10 +285,16 @@ impl StoryIndex {
             .filter_map(|t| self.vocabulary.get(t.as_str()).copied())
             .collect();
         title.sort_unstable();
+        let dropped: Vec<u32> = f
+            .title_dropped
+            .iter()
+            .filter_map(|t| self.vocabulary.get(t.as_str()).copied())
+            .collect();
         Probe {
             title,
             title_len: f.title_tokens.len(),
             title_boilerplate: f.title_boilerplate,
+            dropped,
             text,
             text_total,
         }
@@ -285,11 +302,14 @@ impl StoryIndex {
 
     /// The figures `same_story` would compute from the token lists, from the ids: `marks` flags the probe's.
     fn similarity(&self, p: &Probe, marks: &[u8], e: &Entry) -> Similarity {
-        let title_common: usize = e
-            .title()
-            .iter()
-            .map(|&id| usize::from(marks[id as usize] >> 1))
-            .sum();
+        let count = |ids: &[u32], bit: u8| -> usize {
+            ids.iter()
+                .filter(|&&id| marks[id as usize] & bit != 0)
+                .count()
+        };
+        let title_common = count(e.title(), 2);
+        // A word one side dropped as its outlet's boilerplate and the other holds in its headline.
+        let cross = (count(e.title(), 4), count(e.dropped(), 2));
         let mut common = 0.0;
         for &id in e.text() {
             if marks[id as usize] & 1 != 0 {
@@ -302,6 +322,7 @@ impl StoryIndex {
                 p.title_len,
                 e.title().len(),
                 (p.title_boilerplate, e.title_boilerplate),
+                cross,
             ),
             (common, p.text_total, e.text_total),
         )
@@ -426,6 +447,7 @@ impl StoryIndex {
         self.times[slot as usize] = t;
         self.ties[slot as usize] = tie;
         let title = self.intern_all(&f.title_tokens);
+        let dropped = self.intern_all(&f.title_dropped);
         let text = self.intern_all(&f.text_tokens);
         let key = posting(t, tie, slot);
         for &id in &text {
@@ -434,14 +456,16 @@ impl StoryIndex {
         let text_total = text.iter().map(|&id| self.weights[id as usize]).sum();
         self.by_time.insert((t, slot));
         self.by_item.insert(item_id, slot);
-        let title_len = title.len() as u16;
+        let (title_len, dropped_len) = (title.len() as u16, dropped.len() as u16);
         let mut ids = title.into_vec();
+        ids.extend_from_slice(&dropped);
         ids.extend_from_slice(&text);
         self.entries[slot as usize] = Some(Entry {
             item_id,
             story,
             ids: ids.into_boxed_slice(),
             title_len,
+            dropped_len,
             title_boilerplate: f.title_boilerplate,
             text_total,
             facts: Box::new(f.facts.clone()),
@@ -661,6 +685,7 @@ mod tests {
             let mut marks = vec![0u8; index.weights.len()];
             probe.text.iter().for_each(|&id| marks[id as usize] |= 1);
             probe.title.iter().for_each(|&id| marks[id as usize] |= 2);
+            probe.dropped.iter().for_each(|&id| marks[id as usize] |= 4);
             for (i, f) in all.iter().enumerate().filter(|(i, _)| *i != skip) {
                 let slot = index.by_item[&(i as i64)];
                 let e = index.entries[slot as usize].as_ref().unwrap();

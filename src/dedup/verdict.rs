@@ -123,6 +123,10 @@ impl Similarity {
                 a.title_tokens.len(),
                 b.title_tokens.len(),
                 (a.title_boilerplate, b.title_boilerplate),
+                (
+                    intersection(&a.title_dropped, &b.title_tokens, |_| 1.0) as usize,
+                    intersection(&b.title_dropped, &a.title_tokens, |_| 1.0) as usize,
+                ),
             ),
             (
                 intersection(&a.text_tokens, &b.text_tokens, |t| weight(t)),
@@ -142,12 +146,16 @@ impl Similarity {
     /// Except when the headlines are the same: every word left is shared and as many were dropped from each (the
     /// same headline in the same template, an outlet posting a report again), which stays 1.0 as it was before
     /// boilerplate was dropped — else a report posted again past `follow_up_hours` would be a story of its own.
+    ///
+    /// A word one headline dropped and the other holds as a word of its own (a word-for-word copy by an outlet
+    /// without that template: `cross`, A's dropped words in B's headline and B's in A's) is shared, once.
     pub(crate) fn from_counts(
-        (title_common, title_a, title_b, (boilerplate_a, boilerplate_b)): (
+        (title_common, title_a, title_b, (boilerplate_a, boilerplate_b), (cross_a, cross_b)): (
             usize,
             usize,
             usize,
             (u16, u16),
+            (usize, usize),
         ),
         (shared_weight, total_a, total_b): (f32, f32, f32),
     ) -> Similarity {
@@ -156,9 +164,12 @@ impl Similarity {
         let unshared_boilerplate = if same_headline {
             0
         } else {
-            usize::from(boilerplate_a.max(boilerplate_b))
+            usize::from(boilerplate_a)
+                .saturating_sub(cross_a)
+                .max(usize::from(boilerplate_b).saturating_sub(cross_b))
         };
         let union = title_a + title_b - title_common + unshared_boilerplate;
+        let title_common = title_common + cross_a + cross_b;
         let lighter = total_a.min(total_b);
         Similarity {
             title_similarity: if union == 0 {
