@@ -204,6 +204,53 @@ fn feed_of(name: &str) -> String {
     )
 }
 
+/// An engine over `count` sources `s0…` at `http://127.0.0.1:{port}/s{i}.xml`, fetched two at a time (so the
+/// write backlog holds two results), with no per-host gap.
+fn engine_with_sources(dir: &Path, port: u16, count: usize) -> (Arc<Engine>, Vec<SourceConfig>) {
+    let d = dir.display();
+    let mut text = format!(
+        "[feed]\ntitle = \"قافلة\"\ndescription = \"test\"\nlink = \"http://127.0.0.1/\"\n\
+         self_url = \"http://127.0.0.1/feed.xml\"\noutput = \"{d}/feed.xml\"\n\
+         [fetch]\nconcurrency = 2\nper_host_concurrency = 10\nper_host_min_gap_ms = 0\n\
+         [storage]\ndatabase = \"{d}/q.db\"\n"
+    );
+    for i in 0..count {
+        text += &format!(
+            "[[source]]\nid = \"s{i}\"\nname = \"s{i}\"\nurl = \"http://127.0.0.1:{port}/s{i}.xml\"\n"
+        );
+    }
+    let config = Config::parse(&text, Path::new("qafila.toml")).unwrap();
+    let sources = config.sources.clone();
+    (startup::engine(Arc::new(config)).unwrap(), sources)
+}
+
+/// The writer's lock, held by a thread of its own until [`BusyWriter::release`]: the writer is busy.
+struct BusyWriter {
+    release: std::sync::mpsc::Sender<()>,
+    holder: std::thread::JoinHandle<()>,
+}
+
+impl BusyWriter {
+    /// Returns once the lock is held.
+    fn hold(engine: &Engine) -> BusyWriter {
+        let (held, is_held) = std::sync::mpsc::channel::<()>();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let writer = engine.writer.clone();
+        let holder = std::thread::spawn(move || {
+            let _busy = writer.lock().unwrap();
+            held.send(()).unwrap();
+            released.recv().unwrap();
+        });
+        is_held.recv().unwrap();
+        BusyWriter { release, holder }
+    }
+
+    fn release(self) {
+        self.release.send(()).unwrap();
+        self.holder.join().unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_busy_writer_lets_fetching_go_on_until_the_backlog_is_full() {
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -226,38 +273,11 @@ async fn a_busy_writer_lets_fetching_go_on_until_the_backlog_is_full() {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().display();
-    let mut text = format!(
-        "[feed]\ntitle = \"قافلة\"\ndescription = \"test\"\nlink = \"http://127.0.0.1/\"\n\
-         self_url = \"http://127.0.0.1/feed.xml\"\noutput = \"{d}/feed.xml\"\n\
-         [fetch]\nconcurrency = 2\nper_host_concurrency = 10\nper_host_min_gap_ms = 0\n\
-         [storage]\ndatabase = \"{d}/q.db\"\n"
-    );
-    for i in 0..10 {
-        text += &format!(
-            "[[source]]\nid = \"s{i}\"\nname = \"s{i}\"\nurl = \"http://127.0.0.1:{port}/s{i}.xml\"\n"
-        );
-    }
-    let config = Config::parse(&text, Path::new("qafila.toml")).unwrap();
-    let sources = config.sources.clone();
-    let engine = startup::engine(Arc::new(config)).unwrap();
+    let (engine, sources) = engine_with_sources(dir.path(), port, 10);
     let states = engine.source_states(&sources).await;
 
     // The writer is busy (its lock held here) from before the first fetch until released below.
-    let (held, release) = (
-        std::sync::mpsc::channel::<()>(),
-        std::sync::mpsc::channel::<()>(),
-    );
-    let holder = std::thread::spawn({
-        let writer = engine.writer.clone();
-        let (held, release) = (held.0, release.1);
-        move || {
-            let _busy = writer.lock().unwrap();
-            held.send(()).unwrap();
-            release.recv().unwrap();
-        }
-    });
-    held.1.recv().unwrap();
+    let busy = BusyWriter::hold(&engine);
     let round = tokio::spawn({
         let engine = engine.clone();
         async move { poll_with_states(&engine, sources, states).await }
@@ -279,8 +299,7 @@ async fn a_busy_writer_lets_fetching_go_on_until_the_backlog_is_full() {
     assert_eq!(requests.load(SeqCst), 4);
     assert_eq!(engine.queued_for_writer(), 2);
 
-    release.0.send(()).unwrap();
-    holder.join().unwrap();
+    busy.release();
     let polled = round.await.unwrap();
     assert_eq!(requests.load(SeqCst), 10);
     let ids: Vec<&str> = polled
@@ -320,39 +339,12 @@ async fn results_queued_by_cancelled_polls_are_stored_before_the_writes_settle()
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().display();
-    let mut text = format!(
-        "[feed]\ntitle = \"قافلة\"\ndescription = \"test\"\nlink = \"http://127.0.0.1/\"\n\
-         self_url = \"http://127.0.0.1/feed.xml\"\noutput = \"{d}/feed.xml\"\n\
-         [fetch]\nconcurrency = 2\nper_host_concurrency = 10\nper_host_min_gap_ms = 0\n\
-         [storage]\ndatabase = \"{d}/q.db\"\n"
-    );
-    for i in 0..4 {
-        text += &format!(
-            "[[source]]\nid = \"s{i}\"\nname = \"s{i}\"\nurl = \"http://127.0.0.1:{port}/s{i}.xml\"\n"
-        );
-    }
-    let config = Config::parse(&text, Path::new("qafila.toml")).unwrap();
-    let sources = config.sources.clone();
-    let engine = startup::engine(Arc::new(config)).unwrap();
+    let (engine, sources) = engine_with_sources(dir.path(), port, 4);
     let states = engine.source_states(&sources).await;
 
     // The writer is busy while two results are queued; then the round is cancelled, as the daemon cancels
     // polls that outlast its grace period when it stops.
-    let (held, release) = (
-        std::sync::mpsc::channel::<()>(),
-        std::sync::mpsc::channel::<()>(),
-    );
-    let holder = std::thread::spawn({
-        let writer = engine.writer.clone();
-        let (held, release) = (held.0, release.1);
-        move || {
-            let _busy = writer.lock().unwrap();
-            held.send(()).unwrap();
-            release.recv().unwrap();
-        }
-    });
-    held.1.recv().unwrap();
+    let busy = BusyWriter::hold(&engine);
     let round = tokio::spawn({
         let engine = engine.clone();
         async move { poll_with_states(&engine, sources, states).await }
@@ -371,8 +363,7 @@ async fn results_queued_by_cancelled_polls_are_stored_before_the_writes_settle()
         "two results wait for a busy writer"
     );
 
-    release.0.send(()).unwrap();
-    holder.join().unwrap();
+    busy.release();
     assert!(
         engine
             .writes_settled(std::time::Duration::from_secs(30))
