@@ -2,8 +2,11 @@ use std::path::Path;
 
 use chrono::{TimeZone, Utc};
 
+use tokio::sync::oneshot;
+
 use super::*;
 use crate::model::ParsedItem;
+use crate::store::FetchRecord;
 
 fn config(dir: &Path) -> Config {
     let d = dir.display();
@@ -400,7 +403,7 @@ fn a_group_that_panics_fails_alone_and_the_drainer_goes_on() {
             features: Vec::new(),
             record: record("\"a\""),
             reply,
-            _room: queue.room_now().unwrap(),
+            room: queue.room_now().unwrap().into(),
         });
         pending.draining = true;
     }
@@ -437,7 +440,7 @@ fn a_group_that_panics_fails_alone_and_the_drainer_goes_on() {
         "nothing of the broken fetch"
     );
     assert_eq!(
-        queue.room.available_permits(),
+        queue.room_left(),
         8,
         "every room was given back"
     );
@@ -486,7 +489,7 @@ fn someone_waiting_for_the_writer_gets_in_before_the_next_group() {
         }
     });
     wait_until("the reader waits", &|| {
-        queue.others_waiting.load(Ordering::SeqCst) == 1
+        queue.others_waiting() == 1
     });
     // The drainer takes the first fetch and stores it; the second is queued while it does.
     drop(held_queue);
