@@ -326,7 +326,9 @@ impl Engine {
         let mut error = record.error.clone();
         let status = record.status;
         let mut next_due = record.next_due;
-        let stored = self.store_fetch(id.clone(), items, record, slot, coming).await;
+        let stored = self
+            .store_fetch(id.clone(), items, record, slot, coming)
+            .await;
         let (counts, change) = match stored {
             Ok(done) => {
                 self.write_health.succeeded(&id);

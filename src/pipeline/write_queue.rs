@@ -65,6 +65,7 @@ pub(crate) struct WriteQueue {
     /// How many wait for the writer's lock for something else than storing (see
     /// [`super::Writer::lock_between_groups`]).
     others_waiting: AtomicUsize,
+    caps: TransactionCaps,
 }
 
 /// Someone counted in [`WriteQueue::others_waiting`] until dropped.
@@ -90,6 +91,31 @@ impl Drop for Coming {
         drop(pending);
         self.queue.changed.notify_all();
     }
+}
+
+/// When the writer commits a transaction while more results are coming (see `writer_batch`).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct TransactionCaps {
+    /// Items stored in it.
+    pub items: usize,
+    /// Text of those items (titles, summaries, content), for feeds of long articles.
+    pub text_bytes: usize,
+    /// How long it has been open.
+    pub open_for: Duration,
+}
+
+impl TransactionCaps {
+    /// The items' answers — and so the fetched items and their features, which the answers hand back to the
+    /// polls to free, and which a failure stores again — wait for the commit: about 3–4 KB an item. A tenth of a
+    /// 10 000-item first round (1 000 items, ~40 fetches) held that way costs ~3 MB of peak memory and cuts the
+    /// round's commits from ~44 to ~11; a quarter (2 500) cut them to 4, but for ~10 MB more memory and only
+    /// ~20 ms less of the writer's CPU (`issue-9-commit.md`). A second is short against a poll interval and
+    /// long against a commit.
+    pub(super) const DEFAULT: TransactionCaps = TransactionCaps {
+        items: 1_000,
+        text_bytes: 4 << 20,
+        open_for: Duration::from_secs(1),
+    };
 }
 
 /// How long the drainer lets those waiting for the writer's lock get it before it takes it for the next group.
@@ -126,11 +152,17 @@ pub(super) enum Next {
 impl WriteQueue {
     /// A queue holding at most `backlog` results (at least one).
     pub(crate) fn new(backlog: usize) -> WriteQueue {
+        WriteQueue::with_caps(backlog, TransactionCaps::DEFAULT)
+    }
+
+    /// A queue whose writer commits its transactions at `caps`.
+    pub(super) fn with_caps(backlog: usize, caps: TransactionCaps) -> WriteQueue {
         WriteQueue {
             pending: Default::default(),
             changed: Condvar::new(),
             room: Arc::new(tokio::sync::Semaphore::new(backlog.max(1))),
             others_waiting: AtomicUsize::new(0),
+            caps,
         }
     }
 
@@ -208,12 +240,6 @@ impl WriteQueue {
         self.lock().fetches.len()
     }
 
-    /// How many results are announced and not queued yet.
-    #[cfg(test)]
-    pub(super) fn coming_now(&self) -> usize {
-        self.lock().coming
-    }
-
     #[cfg(test)]
     pub(super) fn take(&self) -> Vec<QueuedFetch> {
         std::mem::take(&mut self.lock().fetches)
@@ -228,14 +254,16 @@ impl WriteQueue {
         std::mem::take(&mut pending.fetches)
     }
 
-    /// For the drainer with a transaction open since `opened`: the next group to store in it, or that it must
-    /// commit now. It commits when it is `full`, when someone waits for the writer's lock, when it has been open
-    /// `open_at_most`, or when nothing is queued and nothing more is coming; while nothing is queued but more is
-    /// coming, it waits here (until the first of these).
-    pub(super) fn next(&self, opened: Instant, full: bool, open_at_most: Duration) -> Next {
+    /// For the drainer with a transaction open since `opened`, holding `items` items of `text_bytes` text: the
+    /// next group to store in it, or that it must commit now. It commits when it reached a cap
+    /// ([`TransactionCaps`]), when someone waits for the writer's lock, or when nothing is queued and nothing more
+    /// is coming; while nothing is queued but more is coming, it waits here (until the first of these).
+    pub(super) fn next(&self, opened: Instant, items: usize, text_bytes: usize) -> Next {
+        let caps = self.caps;
+        let full = items >= caps.items || text_bytes >= caps.text_bytes;
         let mut pending = self.lock();
         loop {
-            let left = open_at_most.saturating_sub(opened.elapsed());
+            let left = caps.open_for.saturating_sub(opened.elapsed());
             if full || left.is_zero() || self.others_waiting.load(Ordering::SeqCst) > 0 {
                 return Next::Commit;
             }

@@ -3,15 +3,15 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use chrono::{DateTime, Utc};
 use crate::config::Config;
 use crate::dedup::{self, ItemFeatures, StoryIndex};
 use crate::error::{Error, Result};
 use crate::regions::Gazetteer;
 use crate::store::{IncomingItem, IngestGroup, Store, StoryPlacer, WindowItem, WriterLock};
+use chrono::{DateTime, Utc};
 
-pub(crate) use super::write_queue::WriteQueue;
 use super::write_queue::QueuedFetch;
+pub(crate) use super::write_queue::WriteQueue;
 
 /// The single writer: the database connection together with the story index, which must change in step with it.
 pub(crate) struct Writer {
@@ -23,6 +23,8 @@ pub(crate) struct Writer {
     window: chrono::Duration,
     /// How often the index was rebuilt from the store (logged; a failing disk must not make it one per fetch).
     rebuilds: u64,
+    /// How many transactions of fetches it committed (logged).
+    commits: u64,
 }
 
 /// Opens the configured database with every configured source registered.
@@ -57,6 +59,7 @@ impl Writer {
             gazetteer,
             window,
             rebuilds: 0,
+            commits: 0,
         };
         writer.rebuild_index(Utc::now())?;
         // Last, so that opening never fails for the size cap: only new data can.
@@ -259,7 +262,10 @@ impl Writer {
             fetches,
         );
         let result = match result {
-            Ok(stored) => group.commit().map(|()| stored),
+            Ok(stored) => group.commit().map(|()| {
+                self.commits += 1;
+                stored
+            }),
             Err(e) => {
                 drop(group); // rolls it back
                 Err(e)

@@ -9,9 +9,9 @@
 //! **When it commits.** When nothing is queued and no poll of the round is still coming (the round winds down,
 //! or the daemon is idle): a result is never held waiting for nothing. When someone waits for the writer's lock
 //! (the watchdog's ping, the scheduler, publishing): it commits before letting them in, so no one else runs inside
-//! its transaction, and they wait at most for the group being stored. When the transaction holds
-//! [`MAX_ITEMS`] items or [`MAX_TEXT_BYTES`] of text, which bounds the memory of the results whose answers wait for
-//! the commit. When it has been open [`OPEN_AT_MOST`], so that a slow source cannot hold the others' reports (and
+//! its transaction, and they wait at most for the group being stored. When the transaction holds as many items or
+//! as much text as [`TransactionCaps`] allow, which bounds the memory of the results whose answers wait for the
+//! commit. When it has been open for the cap's time, so that a slow source cannot hold the others' reports (and
 //! their durability) back for long.
 //!
 //! **What stays as it was.** A poll is answered (and reported) only once its commit is durable, so a crash between
@@ -22,23 +22,13 @@
 //! before. That costs a second pass on a failure, which is rare, rather than a savepoint per group, which SQLite
 //! journals page by page in the normal case (see the note in `issue-9-commit.md` for the measured cost).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use crate::pipeline::write_queue::{Next, QueuedFetch, WriteQueue};
 use super::{answer, ingest_into, Stored, Writer};
 use crate::error::Error;
-
-/// The items a transaction holds at most before it is committed. Their answers (and so the fetched items and
-/// their features, which the answers hand back to the polls) wait for the commit: 2 500 items are about a
-/// quarter of a 10 000-item first round, a few MB. A larger transaction saves little more: past a few thousand
-/// items a commit's pages are mostly new ones, written once whatever the grouping.
-pub(super) const MAX_ITEMS: usize = 2_500;
-
-/// The text a transaction holds at most (titles, summaries, content), for feeds of long articles.
-pub(super) const MAX_TEXT_BYTES: usize = 8 << 20;
-
-/// How long a transaction stays open at most while more results are coming.
-pub(super) const OPEN_AT_MOST: Duration = Duration::from_secs(1);
+#[cfg(doc)]
+use crate::pipeline::write_queue::TransactionCaps;
+use crate::pipeline::write_queue::{Next, QueuedFetch, WriteQueue};
 
 /// Why a transaction across groups was not committed.
 enum Broken {
@@ -57,7 +47,12 @@ impl Writer {
         let mut held = Vec::new();
         match self.hold_while_busy(queue, first, &mut held) {
             Ok(groups) => {
-                tracing::debug!(fetches = held.len(), groups, "stored in one commit");
+                tracing::debug!(
+                    fetches = held.len(),
+                    groups,
+                    commits = self.commits,
+                    "stored in one commit"
+                );
                 for (fetch, stored) in held {
                     answer(fetch, Ok(stored));
                 }
@@ -102,13 +97,13 @@ impl Writer {
                 Ok((Err(e), placed)) => return Err((Broken::Group(group, e), placed_any | placed)),
                 Err(_) => return Err((Broken::Panicked(group), true)),
             }
-            let full = items >= MAX_ITEMS || bytes >= MAX_TEXT_BYTES;
-            match queue.next(opened, full, OPEN_AT_MOST) {
+            match queue.next(opened, items, bytes) {
                 Next::Group(next) => group = next,
                 Next::Commit => break,
             }
         }
         tx.commit().map_err(|e| (Broken::Commit(e), placed_any))?;
+        self.commits += 1;
         Ok(groups)
     }
 
