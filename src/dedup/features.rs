@@ -498,7 +498,7 @@ mod tests {
 
     #[test]
     fn text_tokens_are_the_sorted_union_of_the_headline_and_text_tokens() {
-        let cow = |v: &[&'static str]| v.iter().map(|t| Token::new(t)).collect::<Vec<_>>();
+        let cow = |v: &[&'static str]| v.iter().map(Token::new).collect::<Vec<_>>();
         assert_eq!(
             merge_unique(
                 &cow(&["@kz", "اتفاق", "غاز"]),

@@ -98,10 +98,7 @@ fn gazetteer_phrases() -> Vec<String> {
     }
     let text = include_str!("../../data/regions.toml");
     let mut out = Vec::new();
-    walk(
-        &toml::Value::Table(toml::from_str(&text).unwrap()),
-        &mut out,
-    );
+    walk(&toml::Value::Table(toml::from_str(text).unwrap()), &mut out);
     out.retain(|s| s.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)));
     out
 }
