@@ -54,8 +54,8 @@ pub struct Gazetteer {
     /// What every word the rules know is to them, found with one lookup (see [`Lex`]). (FxHash: the keys are
     /// our own folded words, looked up for every word of every item.)
     lexicon: FxHashMap<Box<str>, Lex>,
-    /// The (entry, phrase) lists of `by_first`, indexed by [`Lex::first`].
-    first_lists: Vec<Vec<(usize, usize)>>,
+    /// The phrases starting with a word, indexed by [`Lex::first`].
+    first_lists: Vec<PhraseList>,
     /// Every word that occurs in some phrase: lets a single-letter proclitic be stripped in front of it.
     known: FxHashSet<String>,
     /// The most words an exclude phrase has.
@@ -463,12 +463,15 @@ impl Lex {
     }
 }
 
+/// The (entry, phrase) pairs of the phrases starting with one word.
+type PhraseList = Vec<(usize, usize)>;
+
 /// The lexicon of a gazetteer: every word some rule knows, with what each rule says of it.
 fn lexicon(
     by_first: &FxHashMap<String, Vec<(usize, usize)>>,
     known: &FxHashSet<String>,
     exclude_words: &FxHashSet<String>,
-) -> (FxHashMap<Box<str>, Lex>, Vec<Vec<(usize, usize)>>) {
+) -> (FxHashMap<Box<str>, Lex>, Vec<PhraseList>) {
     let mut words: Vec<String> = by_first.keys().cloned().collect();
     words.extend(known.iter().cloned());
     words.extend(exclude_words.iter().cloned());
