@@ -84,6 +84,8 @@ mod boilerplate;
 mod coverage;
 mod features;
 mod figures;
+#[cfg(test)]
+mod golden;
 mod index;
 mod postings;
 mod relevance;
