@@ -470,10 +470,10 @@ const ARTICLE_PREFIXES: &[&str] = &[
 
 /// Single-letter (and doubled) proclitics: و ب ل ف ك. Stripping them blindly destroys words (وزير، بيشكيك، لبنان),
 /// so they are only removed when the remainder is a word the caller knows (a gazetteer form).
-const PROCLITICS: &[&str] = &["وب", "ول", "فب", "فل", "وك", "و", "ب", "ل", "ف", "ك"];
+pub(crate) const PROCLITICS: &[&str] = &["وب", "ول", "فب", "فل", "وك", "و", "ب", "ل", "ف", "ك"];
 
 /// The letters a prefix of [`ARTICLE_PREFIXES`] or [`PROCLITICS`] can start with.
-const CLITIC_INITIALS: [char; 6] = ['ا', 'و', 'ب', 'ك', 'ف', 'ل'];
+pub(crate) const CLITIC_INITIALS: [char; 6] = ['ا', 'و', 'ب', 'ك', 'ف', 'ل'];
 
 /// Whether `s` has at least `n` characters, found without counting the rest (asked for every word, several
 /// times, where only "at least two/three letters" matters).
@@ -490,6 +490,26 @@ pub fn is_stopword(word: &str) -> bool {
         .contains(word)
 }
 
+/// The words [`strip_clitics`] never strips: stopwords, and words that only look like article + word.
+pub(crate) fn kept_words() -> impl Iterator<Item = &'static str> {
+    STOPWORDS.iter().chain(NO_STRIP).copied()
+}
+
+/// Whether `word` is one of [`kept_words`].
+pub(crate) fn keeps_clitics(word: &str) -> bool {
+    static KEEP: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
+    KEEP.get_or_init(|| kept_words().collect()).contains(word)
+}
+
+/// `word` without its article (or preposition + article), if one comes off: the longest prefix of
+/// [`ARTICLE_PREFIXES`] that leaves at least two letters.
+#[inline]
+pub(crate) fn strip_article(word: &str) -> Option<&str> {
+    ARTICLE_PREFIXES
+        .iter()
+        .find_map(|p| word.strip_prefix(p).filter(|rest| has_chars(rest, 2)))
+}
+
 /// Removes clitic prefixes from one normalized word. `is_known` tells which bare words exist (typically gazetteer
 /// forms), allowing a single-letter و/ب/ل/ف/ك to be stripped only in front of such a word.
 pub fn strip_clitics<'a>(word: &'a str, is_known: &dyn Fn(&str) -> bool) -> &'a str {
@@ -497,17 +517,11 @@ pub fn strip_clitics<'a>(word: &'a str, is_known: &dyn Fn(&str) -> bool) -> &'a 
     if !word.starts_with(CLITIC_INITIALS) {
         return word;
     }
-    static KEEP: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
-    let keep = KEEP.get_or_init(|| STOPWORDS.iter().chain(NO_STRIP).copied().collect());
-    if keep.contains(word) || is_known(word) {
+    if keeps_clitics(word) || is_known(word) {
         return word;
     }
-    for p in ARTICLE_PREFIXES {
-        if let Some(rest) = word.strip_prefix(p) {
-            if has_chars(rest, 2) {
-                return rest;
-            }
-        }
+    if let Some(rest) = strip_article(word) {
+        return rest;
     }
     for p in PROCLITICS {
         if let Some(rest) = word.strip_prefix(p) {

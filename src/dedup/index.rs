@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap;
 
 use super::coverage::Coverage;
-use super::features::{weight, Facts};
+use super::features::{weight, Facts, Token};
 use super::postings::Postings;
 use super::verdict::{decide, Side, Similarity, Tokens};
 use super::{DedupSettings, ItemFeatures, Reason};
@@ -473,7 +473,7 @@ impl StoryIndex {
     }
 
     /// Ids of `tokens` (sorted, as the lists are), adding the new ones to the vocabulary.
-    fn intern_all(&mut self, tokens: &[String]) -> Box<[u32]> {
+    fn intern_all(&mut self, tokens: &[Token]) -> Box<[u32]> {
         let mut ids: Vec<u32> = tokens
             .iter()
             .map(|tok| match self.vocabulary.get(tok.as_str()) {
@@ -671,7 +671,7 @@ mod tests {
             .collect();
         // Two items with words dropped as their outlet's boilerplate: still counted in their sizes.
         for f in &mut all[..2] {
-            let words: Vec<String> = f.title_tokens[..2].to_vec();
+            let words: Vec<Token> = f.title_tokens[..2].to_vec();
             crate::dedup::Dropped::parse(Some(&words.join(" "))).apply(f);
             assert_eq!(f.title_boilerplate, 2);
         }
