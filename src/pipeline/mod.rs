@@ -430,6 +430,8 @@ impl Engine {
         if submitted.start_drainer {
             self.start_drainer();
         }
+        // The features come back once stored (the answer waits for the commit): freed here meanwhile, not held.
+        drop(submitted.spent_features.await);
         let answer = submitted
             .answer
             .await
