@@ -31,7 +31,7 @@ pub(crate) use day::DayReader;
 #[cfg(test)]
 pub(crate) use ingest::EachItemItsOwnStory;
 pub(crate) use ingest::{
-    Discovery, FetchRecord, IncomingItem, IngestCounts, StateChange, StoryPlacer,
+    Discovery, FetchRecord, IncomingItem, IngestCounts, IngestGroup, StateChange, StoryPlacer,
 };
 pub(crate) use known::KnownReader;
 pub(crate) use maintenance::{restore, PruneReport};
