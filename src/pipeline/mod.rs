@@ -528,7 +528,7 @@ fn prepare(
             sort_time,
             tags,
             boilerplate: None,
-            folded: Some(folded),
+            folded: Some(std::sync::Arc::new(folded)),
         },
         features,
     )

@@ -1,5 +1,7 @@
 //! Writing one fetched source: its new items, the stories they join, and its fetch state, in one transaction.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
@@ -31,8 +33,8 @@ pub(crate) struct IncomingItem {
     /// The boilerplate words dropped from its matching tokens (`dedup::Dropped::stored`), stored with it.
     pub boilerplate: Option<String>,
     /// Its texts as computing its features folded them, reused for its search index row (`None`: the index
-    /// folds them itself).
-    pub folded: Option<FoldedItem>,
+    /// folds them itself). Shared, so that handing it to the search index row costs the writer no copy.
+    pub folded: Option<Arc<FoldedItem>>,
 }
 
 /// Decides which story a *new* item joins. Implemented by the story index (`dedup`), so that the store does not
@@ -159,11 +161,18 @@ impl Store {
             .conn
             .transaction()
             .map_err(|e| Error::from_db(&self.path, e))?;
+        // Read once a group rather than once a new item: the table is empty unless retention pruned the first
+        // item of a story that lived on, and nothing but `prune` writes it.
+        let origins = tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM story_origins)")
+            .and_then(|mut any| any.query_row([], |r| r.get(0)))
+            .map_err(|e| Error::from_db(&self.path, e))?;
         Ok(IngestGroup {
             tx,
             path: &self.path,
             search_rows: PendingRows::default(),
             stored_new: false,
+            origins,
         })
     }
 }
@@ -176,6 +185,8 @@ pub(crate) struct IngestGroup<'s> {
     search_rows: PendingRows,
     /// Whether the group stored a new item, so that the commit moves the search generation.
     stored_new: bool,
+    /// Whether `story_origins` holds any story (see `ingest_items`).
+    origins: bool,
 }
 
 /// Search index rows a group keeps folded in memory before it writes them (a few MB of text at most): a group is
@@ -204,6 +215,7 @@ impl IngestGroup<'_> {
             record,
             placer,
             &mut self.search_rows,
+            self.origins,
         )
         .map_err(e)?;
         if counts.new > 0 {
@@ -256,6 +268,7 @@ fn ingest_items(
     record: &FetchRecord,
     placer: &mut dyn StoryPlacer,
     search_rows: &mut PendingRows,
+    origins: bool,
 ) -> rusqlite::Result<IngestCounts> {
     let now = to_secs(record.at);
     let mut counts = IngestCounts::default();
@@ -318,7 +331,11 @@ fn ingest_items(
                     .unwrap_or_else(|| format!("{source_id}/{}", incoming.source_key));
                 let guid = identity::story_guid(&first_key);
                 // The first item of a story that lives on, pruned and now brought again: it rejoins its story.
-                match origin.query_row([&guid], |r| r.get(0)).optional()? {
+                let rejoins = match origins {
+                    true => origin.query_row([&guid], |r| r.get(0)).optional()?,
+                    false => None,
+                };
+                match rejoins {
                     Some(story_id) => join(story_id)?,
                     None => {
                         new_story.execute(params![guid, sort_time, now])?;
