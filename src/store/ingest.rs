@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
+use rustc_hash::FxHashMap;
 
 use super::query::items_between;
 use super::search;
@@ -292,9 +293,10 @@ fn ingest_items(
     let mut new_item = tx.prepare_cached(
         "INSERT INTO items (url_key, story_id, source_id, guid, link, title, summary, content, author,
                             published, first_seen, sort_time, entities, region_match,
-                            search_key, media, boilerplate)
+                            search_key, media, boilerplate_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?;
+    let mut boilerplates = FetchBoilerplates::of(items);
     for (index, incoming) in items.iter().enumerate() {
         let known: Option<i64> = known_here
             .query_row(params![source_id, incoming.source_key], |r| r.get(0))
@@ -345,6 +347,10 @@ fn ingest_items(
             }
         };
         let it = &incoming.item;
+        let boilerplate = match incoming.boilerplate.as_deref() {
+            Some(words) => Some(boilerplates.id(tx, words)?),
+            None => None,
+        };
         let entities = incoming.tags.entities.join(",");
         let search_key = search::new_item_key(tx, sort_time)?;
         search_rows.push(
@@ -370,7 +376,7 @@ fn ingest_items(
             incoming.tags.region_match,
             search_key,
             serde_json::to_string(&it.media).expect("media serialize"),
-            incoming.boilerplate,
+            boilerplate,
         ])?;
         let item_id = tx.last_insert_rowid();
         add_source.execute(params![source_id, incoming.source_key, item_id, now])?;
@@ -378,6 +384,43 @@ fn ingest_items(
         counts.new += 1;
     }
     Ok(counts)
+}
+
+/// The distinct boilerplate word lists of one fetch's items (nearly always one: an outlet's items share it), each
+/// with the newest time of an item carrying it and, once stored, the id of its row in `boilerplates` (migration 10).
+struct FetchBoilerplates<'a>(FxHashMap<&'a str, (i64, Option<i64>)>);
+
+impl<'a> FetchBoilerplates<'a> {
+    fn of(items: &'a [IncomingItem]) -> FetchBoilerplates<'a> {
+        let mut lists: FxHashMap<&str, (i64, Option<i64>)> = FxHashMap::default();
+        for item in items {
+            if let Some(words) = item.boilerplate.as_deref() {
+                let newest = &mut lists.entry(words).or_insert((i64::MIN, None)).0;
+                *newest = (*newest).max(to_secs(item.sort_time));
+            }
+        }
+        FetchBoilerplates(lists)
+    }
+
+    /// The row of `words` (a list of this fetch), stored (or its `last_seen` moved on) at its first use.
+    fn id(&mut self, tx: &rusqlite::Transaction, words: &str) -> rusqlite::Result<i64> {
+        let (newest, id) = self
+            .0
+            .get_mut(words)
+            .expect("every boilerplate list of the fetch is counted");
+        if let Some(id) = id {
+            return Ok(*id);
+        }
+        let stored = tx
+            .prepare_cached(
+                "INSERT INTO boilerplates (words, last_seen) VALUES (?1, ?2)
+                 ON CONFLICT (words) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen)
+                 RETURNING id",
+            )?
+            .query_row(params![words, *newest], |r| r.get(0))?;
+        *id = Some(stored);
+        Ok(stored)
+    }
 }
 
 fn record_fetch(
