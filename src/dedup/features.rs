@@ -40,9 +40,8 @@ pub struct ItemFeatures {
     pub(crate) entities: Vec<EntityTag>,
     /// The region is the item's subject, not a passing mention (see `relevance`).
     pub(crate) about_region: bool,
-    /// What the decision reads besides the tokens; shared with the story index, which keeps them for every
-    /// indexed item (a copy there would be ten allocations on the single writer's thread).
-    pub(crate) facts: Arc<Facts>,
+    /// What the decision reads besides the tokens.
+    pub(crate) facts: Facts,
 }
 
 /// A gazetteer entity id, shared with the gazetteer rather than copied per item.
@@ -315,7 +314,7 @@ fn compute(title: &str, text: &str, gazetteer: &Gazetteer) -> ItemFeatures {
             (&summary_words, &summary_matches),
             gazetteer,
         ) >= relevance::SUBJECT_WEIGHT,
-        facts: Arc::new(facts),
+        facts,
     }
 }
 
