@@ -11,7 +11,9 @@ use std::hint::black_box;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{BenchmarkId, Criterion, Throughput};
-use qafila::dedup::{features, DedupSettings, ItemFeatures, StoryIndex};
+use qafila::dedup::{
+    features, item_features_folded, Boilerplate, DedupSettings, ItemFeatures, StoryIndex,
+};
 use qafila::normalize::normalize;
 use qafila::regions::Gazetteer;
 
@@ -229,6 +231,7 @@ fn bench_features<M: Measurement>(c: &mut Criterion<M>) {
     let g = Gazetteer::builtin();
     let mut generator = Gen(fastrand::Rng::with_seed(7));
     let items: Vec<(String, String)> = (0..2000).map(|_| generator.item()).collect();
+    let feeds = templated_feeds(40, 50);
     let mut group = c.benchmark_group("features");
     group.throughput(Throughput::Elements(items.len() as u64));
     group.sample_size(20);
@@ -239,7 +242,94 @@ fn bench_features<M: Measurement>(c: &mut Criterion<M>) {
             }
         })
     });
+    group.bench_function("feeds", |b| {
+        // What preparing a fetched document costs (`pipeline::prepare_all`): every item's features with their
+        // folds, then the document's boilerplate found and dropped.
+        b.iter(|| {
+            for feed in &feeds {
+                let mut prepared: Vec<_> = feed
+                    .iter()
+                    .map(|(t, s)| item_features_folded(t, Some(s), None, None, &g).0)
+                    .collect();
+                let boilerplate = Boilerplate::of_feed(&prepared);
+                for f in &mut prepared {
+                    black_box(boilerplate.strip(f).stored());
+                }
+                black_box(prepared);
+            }
+        })
+    });
     group.finish();
+}
+
+/// Feeds like `bench/poll_bench.py` serves: one outlet's template around each item (the same lead-in and
+/// closing words in every summary, the amount and unit in every headline).
+fn templated_feeds(feeds: usize, items: usize) -> Vec<Vec<(String, String)>> {
+    const PLACES: &[&str] = &[
+        "كازاخستان",
+        "قرغيزستان",
+        "طاجيكستان",
+        "تركمانستان",
+        "أوزبكستان",
+        "أذربيجان",
+        "أرمينيا",
+        "جورجيا",
+        "الشيشان",
+        "داغستان",
+        "أستانا",
+        "بيشكيك",
+        "دوشنبه",
+        "عشق آباد",
+        "طشقند",
+        "باكو",
+        "يريفان",
+        "تبليسي",
+    ];
+    const VERBS: &[&str] = &[
+        "تستضيف",
+        "توقع",
+        "تبحث",
+        "تعلن",
+        "تفتتح",
+        "ترفض",
+        "تدعم",
+        "تستقبل",
+        "تطلق",
+        "تناقش",
+    ];
+    const TOPICS: &[&str] = &[
+        "اتفاقية للطاقة",
+        "منتدى للاستثمار",
+        "محادثات حدودية",
+        "خط أنابيب جديد",
+        "قمة إقليمية",
+        "مشروعا للسكك الحديدية",
+        "خطة لمكافحة التضخم",
+        "مهرجانا ثقافيا",
+        "انتخابات برلمانية",
+        "ممرا تجاريا",
+    ];
+    (0..feeds)
+        .map(|source| {
+            (0..items)
+                .map(|i| {
+                    let n = source * 1000 + i;
+                    let (place, verb, topic) = (
+                        PLACES[n % PLACES.len()],
+                        VERBS[(n / 7) % VERBS.len()],
+                        TOPICS[(n / 13) % TOPICS.len()],
+                    );
+                    (
+                        format!("{place} {verb} {topic} بقيمة {} مليون دولار", n % 97 + 1),
+                        format!(
+                            "<p>قالت مصادر رسمية في {place} إن الحكومة {verb} {topic} في إطار خطة التنمية لعام \
+                             2027، وسط اهتمام إقليمي ودولي متزايد.</p>"
+                        ),
+                    )
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Builds an index of `n` items spread over the 72-hour window (all within reach of a query at its end).

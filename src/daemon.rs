@@ -29,7 +29,7 @@ use crate::schedule::{Scheduler, MAX_SLEEP};
 use crate::site::Site;
 use crate::startup;
 
-pub use crate::round::{poll_once, prune_now};
+pub use crate::round::{poll_once, prune_now, Finished};
 
 /// How long in-flight fetches may finish after a shutdown signal before they are cancelled.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);

@@ -84,6 +84,8 @@ mod boilerplate;
 mod coverage;
 mod features;
 mod figures;
+#[cfg(test)]
+mod golden;
 mod index;
 mod postings;
 mod relevance;
@@ -98,6 +100,7 @@ use crate::config::{bounded, fraction, weight};
 
 pub use boilerplate::{Boilerplate, Dropped};
 pub use features::{features, item_features, item_features_folded, text_to_match, ItemFeatures};
+pub(crate) use figures::FigureWord;
 pub use index::StoryIndex;
 pub use verdict::{explain, same_story, Explanation, Reason, Verdict};
 

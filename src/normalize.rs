@@ -24,6 +24,7 @@ use unicode_normalization::UnicodeNormalization;
 pub const VERSION: u32 = 2;
 
 /// What one (decomposed) input character becomes.
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Fold {
     /// Removed without a trace (diacritics, tatweel, invisible controls): the letters around it join.
     Drop,
@@ -145,6 +146,7 @@ fn fold<const MARK: bool>(text: &str) -> String {
 /// [`assemble`] does over the folds of the general path, with the neighbours of a numeric separator read from the
 /// text itself. `MARK`: see [`fold_marking_percent`].
 fn fold_common<const MARK: bool>(text: &str) -> Option<String> {
+    let table = common_table();
     let mut out = String::with_capacity(text.len());
     let mut pending_sep = false;
     // Whether the last fold that was not dropped is a digit (a separator or a numeric separator clears it).
@@ -161,7 +163,7 @@ fn fold_common<const MARK: bool>(text: &str) -> Option<String> {
             after_digit = false;
             continue;
         }
-        let kept = match common_fold(c)? {
+        let kept = match common_at(table, c)? {
             Common::One(Fold::Drop) => continue,
             // Three full stops after NFKD: none of them lies between two digits.
             Common::Ellipsis | Common::One(Fold::Sep) => {
@@ -175,7 +177,7 @@ fn fold_common<const MARK: bool>(text: &str) -> Option<String> {
             }
             Common::One(Fold::NumSep(s)) => {
                 let digits_before = std::mem::replace(&mut after_digit, false);
-                let digits_after = leading_digits(chars.clone());
+                let digits_after = leading_digits(table, chars.clone());
                 if !digits_before || digits_after == 0 {
                     pending_sep = true;
                     continue;
@@ -199,10 +201,10 @@ fn fold_common<const MARK: bool>(text: &str) -> Option<String> {
 
 /// How many digits (up to four: the callers tell none, three and more apart) the text starts with, dropped
 /// characters skipped.
-fn leading_digits(chars: std::str::Chars<'_>) -> usize {
+fn leading_digits(table: &CommonTable, chars: std::str::Chars<'_>) -> usize {
     let mut n = 0;
     for c in chars {
-        match common_fold(c) {
+        match common_at(table, c) {
             Some(Common::One(Fold::Drop)) => {}
             Some(Common::One(Fold::Keep(d))) if d.is_ascii_digit() => {
                 n += 1;
@@ -216,7 +218,64 @@ fn leading_digits(chars: std::str::Chars<'_>) -> usize {
     n
 }
 
+/// [`common_fold`] of every character below U+0700 — ASCII and the Arabic block, nearly every character of a
+/// news text — read from a table instead of matched: the match (a search through its ranges, then
+/// `fold_letter`'s) was most of the time folding took. Each entry is a kind in the top byte and the character
+/// it keeps (or the separator it is) below; the table is made from `common_fold` itself, so the two agree by
+/// construction (and the proptests against the general path cover both).
+type CommonTable = [u32; TABLE_CHARS];
+
+/// Characters below this are read from the [`CommonTable`].
+const TABLE_CHARS: usize = 0x0700;
+
+const ENTRY_NONE: u32 = 0;
+const ENTRY_DROP: u32 = 1 << 24;
+const ENTRY_SEP: u32 = 2 << 24;
+const ENTRY_ELLIPSIS: u32 = 3 << 24;
+const ENTRY_NUM_SEP: u32 = 4 << 24;
+const ENTRY_KEEP: u32 = 5 << 24;
+const ENTRY_CHAR: u32 = (1 << 24) - 1;
+
+fn common_table() -> &'static CommonTable {
+    static TABLE: OnceLock<Box<CommonTable>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = Box::new([ENTRY_NONE; TABLE_CHARS]);
+        for (i, entry) in table.iter_mut().enumerate() {
+            let Some(c) = char::from_u32(i as u32) else {
+                continue;
+            };
+            *entry = match common_fold(c) {
+                None => ENTRY_NONE,
+                Some(Common::Ellipsis) => ENTRY_ELLIPSIS,
+                Some(Common::One(Fold::Drop)) => ENTRY_DROP,
+                Some(Common::One(Fold::Sep)) => ENTRY_SEP,
+                Some(Common::One(Fold::NumSep(s))) => ENTRY_NUM_SEP | s as u32,
+                Some(Common::One(Fold::Keep(k))) => ENTRY_KEEP | k as u32,
+            };
+        }
+        table
+    })
+}
+
+/// [`common_fold`], through the table where it holds the character.
+#[inline]
+fn common_at(table: &CommonTable, c: char) -> Option<Common> {
+    let Some(&entry) = table.get(c as usize) else {
+        return common_fold(c);
+    };
+    let kept = || char::from_u32(entry & ENTRY_CHAR).unwrap_or_default();
+    Some(match entry & !ENTRY_CHAR {
+        ENTRY_DROP => Common::One(Fold::Drop),
+        ENTRY_SEP => Common::One(Fold::Sep),
+        ENTRY_ELLIPSIS => Common::Ellipsis,
+        ENTRY_NUM_SEP => Common::One(Fold::NumSep(kept())),
+        ENTRY_KEEP => Common::One(Fold::Keep(kept())),
+        _ => return None,
+    })
+}
+
 /// What a common character folds to, computed without Unicode tables.
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Common {
     One(Fold),
     Ellipsis,
@@ -470,10 +529,10 @@ const ARTICLE_PREFIXES: &[&str] = &[
 
 /// Single-letter (and doubled) proclitics: و ب ل ف ك. Stripping them blindly destroys words (وزير، بيشكيك، لبنان),
 /// so they are only removed when the remainder is a word the caller knows (a gazetteer form).
-const PROCLITICS: &[&str] = &["وب", "ول", "فب", "فل", "وك", "و", "ب", "ل", "ف", "ك"];
+pub(crate) const PROCLITICS: &[&str] = &["وب", "ول", "فب", "فل", "وك", "و", "ب", "ل", "ف", "ك"];
 
 /// The letters a prefix of [`ARTICLE_PREFIXES`] or [`PROCLITICS`] can start with.
-const CLITIC_INITIALS: [char; 6] = ['ا', 'و', 'ب', 'ك', 'ف', 'ل'];
+pub(crate) const CLITIC_INITIALS: [char; 6] = ['ا', 'و', 'ب', 'ك', 'ف', 'ل'];
 
 /// Whether `s` has at least `n` characters, found without counting the rest (asked for every word, several
 /// times, where only "at least two/three letters" matters).
@@ -490,6 +549,26 @@ pub fn is_stopword(word: &str) -> bool {
         .contains(word)
 }
 
+/// The words [`strip_clitics`] never strips: stopwords, and words that only look like article + word.
+pub(crate) fn kept_words() -> impl Iterator<Item = &'static str> {
+    STOPWORDS.iter().chain(NO_STRIP).copied()
+}
+
+/// Whether `word` is one of [`kept_words`].
+pub(crate) fn keeps_clitics(word: &str) -> bool {
+    static KEEP: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
+    KEEP.get_or_init(|| kept_words().collect()).contains(word)
+}
+
+/// `word` without its article (or preposition + article), if one comes off: the longest prefix of
+/// [`ARTICLE_PREFIXES`] that leaves at least two letters.
+#[inline]
+pub(crate) fn strip_article(word: &str) -> Option<&str> {
+    ARTICLE_PREFIXES
+        .iter()
+        .find_map(|p| word.strip_prefix(p).filter(|rest| has_chars(rest, 2)))
+}
+
 /// Removes clitic prefixes from one normalized word. `is_known` tells which bare words exist (typically gazetteer
 /// forms), allowing a single-letter و/ب/ل/ف/ك to be stripped only in front of such a word.
 pub fn strip_clitics<'a>(word: &'a str, is_known: &dyn Fn(&str) -> bool) -> &'a str {
@@ -497,17 +576,11 @@ pub fn strip_clitics<'a>(word: &'a str, is_known: &dyn Fn(&str) -> bool) -> &'a 
     if !word.starts_with(CLITIC_INITIALS) {
         return word;
     }
-    static KEEP: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
-    let keep = KEEP.get_or_init(|| STOPWORDS.iter().chain(NO_STRIP).copied().collect());
-    if keep.contains(word) || is_known(word) {
+    if keeps_clitics(word) || is_known(word) {
         return word;
     }
-    for p in ARTICLE_PREFIXES {
-        if let Some(rest) = word.strip_prefix(p) {
-            if has_chars(rest, 2) {
-                return rest;
-            }
-        }
+    if let Some(rest) = strip_article(word) {
+        return rest;
     }
     for p in PROCLITICS {
         if let Some(rest) = word.strip_prefix(p) {

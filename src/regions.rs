@@ -31,6 +31,7 @@ use load::Entry;
 pub use load::GazetteerError;
 pub(crate) use load::{Kind, PhraseKind};
 
+use crate::dedup::FigureWord;
 use crate::model::EntityTag;
 use crate::normalize;
 
@@ -50,18 +51,19 @@ const PERCENT_SPELLED: &str = "بالميه";
 #[derive(Debug, Clone)]
 pub struct Gazetteer {
     entries: Vec<Entry>,
-    /// First word of a phrase → (entry, phrase) pairs starting with it. (FxHash: the keys are our own folded
-    /// words, looked up for every word of every item.)
-    by_first: FxHashMap<String, Vec<(usize, usize)>>,
+    /// What every word the rules know is to them, found with one lookup (see [`Lex`]). (FxHash: the keys are
+    /// our own folded words, looked up for every word of every item.)
+    lexicon: FxHashMap<Box<str>, Lex>,
+    /// The phrases starting with a word, indexed by [`Lex::first`].
+    first_lists: Vec<PhraseList>,
     /// Every word that occurs in some phrase: lets a single-letter proclitic be stripped in front of it.
     known: FxHashSet<String>,
-    /// Words of exclude phrases, at least one of each phrase (its words other than wildcards and stopwords, or
-    /// all but wildcards if that leaves none): an exclude can only occur where one of them does.
-    exclude_words: FxHashSet<String>,
     /// The most words an exclude phrase has.
     longest_exclude: usize,
     /// What a percent sign reads as ("بالمئة" after the gazetteer's clitic rule), see [`Gazetteer::words`].
     percent_word: &'static str,
+    /// Its lexicon entry.
+    percent_lex: Lex,
     fingerprint: String,
 }
 
@@ -95,32 +97,12 @@ impl Gazetteer {
     /// Parses gazetteer text; `path` is only used in error messages.
     pub fn parse_str(src: &str, path: &Path) -> Result<Gazetteer, GazetteerError> {
         let entries = load::parse(src, path)?;
-        let mut by_first: FxHashMap<String, Vec<(usize, usize)>> = FxHashMap::default();
-        let mut known = FxHashSet::default();
-        let mut exclude_words = FxHashSet::default();
-        let mut longest_exclude = 0;
-        for (ei, e) in entries.iter().enumerate() {
-            for (pi, p) in e.phrases.iter().enumerate() {
-                by_first.entry(p[0].clone()).or_default().push((ei, pi));
-                known.extend(p.iter().filter(|w| !normalize::is_stopword(w)).cloned());
-            }
-            for x in &e.excludes {
-                longest_exclude = longest_exclude.max(x.len());
-                let words = || x.iter().filter(|w| *w != load::WILDCARD);
-                let telling: Vec<&String> =
-                    words().filter(|w| !normalize::is_stopword(w)).collect();
-                if telling.is_empty() {
-                    exclude_words.extend(words().cloned());
-                } else {
-                    exclude_words.extend(telling.into_iter().cloned());
-                }
-                known.extend(
-                    x.iter()
-                        .filter(|w| !normalize::is_stopword(w) && *w != load::WILDCARD)
-                        .cloned(),
-                );
-            }
-        }
+        let WordSets {
+            by_first,
+            known,
+            exclude_words,
+            longest_exclude,
+        } = word_sets(&entries);
         let mut h = Sha256::new();
         h.update(format!(
             "qafila-gazetteer normalize-v{} rules-v{RULES_VERSION}\n",
@@ -129,13 +111,16 @@ impl Gazetteer {
         h.update(src.as_bytes());
         let fingerprint = crate::text::hex(&h.finalize());
         let percent_word = normalize::strip_clitics(PERCENT_SPELLED, &|w| known.contains(w));
+        let (lexicon, first_lists) = lexicon(&by_first, &known, &exclude_words);
+        let percent_lex = lexicon.get(percent_word).copied().unwrap_or_default();
         Ok(Gazetteer {
             entries,
-            by_first,
+            lexicon,
+            first_lists,
             known,
-            exclude_words,
             longest_exclude,
             percent_word,
+            percent_lex,
             fingerprint,
         })
     }
@@ -179,17 +164,73 @@ impl Gazetteer {
     /// spelled-out "بالمئة", so that "12%" and "12 بالمئة" quantify the same unit. The words borrow the folded
     /// text: an item's word lists cost one allocation each, not one per word.
     pub(crate) fn words<'a>(&self, folded: &'a str) -> Vec<&'a str> {
-        folded
-            .split(' ')
-            .filter(|w| !w.is_empty())
-            .map(|w| {
-                if w == normalize::PERCENT_MARK {
-                    self.percent_word
-                } else {
-                    normalize::strip_clitics(w, &|w| self.known.contains(w))
+        self.words_lexed(folded).text
+    }
+
+    /// [`Gazetteer::words`] with each word's lexicon entry, found while its clitics are stripped: one or two
+    /// lookups a word answer everything the rules ask of it (phrases starting with it, exclusions, stopwords,
+    /// figures), where each rule used to look it up in a set of its own.
+    pub(crate) fn words_lexed<'a>(&self, folded: &'a str) -> Words<'a> {
+        let n = folded.bytes().filter(|&b| b == b' ').count() + 1;
+        let mut words = Words {
+            text: Vec::with_capacity(n),
+            lex: Vec::with_capacity(n),
+        };
+        for w in folded.split(' ').filter(|w| !w.is_empty()) {
+            let (w, lex) = if w == normalize::PERCENT_MARK {
+                (self.percent_word, self.percent_lex)
+            } else {
+                self.strip_clitics(w)
+            };
+            words.text.push(w);
+            words.lex.push(lex);
+        }
+        words
+    }
+
+    /// The lexicon entry of a folded, clitic-stripped word (the default for a word the rules do not know).
+    #[inline]
+    pub(crate) fn lex(&self, word: &str) -> Lex {
+        self.lexicon.get(word).copied().unwrap_or_default()
+    }
+
+    /// `normalize::strip_clitics(word, known)` with the gazetteer's known words, and the lexicon entry of the
+    /// word it returns. The same steps, in the same order, each "is it kept / known" answered by the lexicon
+    /// (a unit test and a proptest compare the two).
+    fn strip_clitics<'a>(&self, word: &'a str) -> (&'a str, Lex) {
+        if !word.starts_with(normalize::CLITIC_INITIALS) {
+            return (word, self.lex(word));
+        }
+        let whole = self.lex(word);
+        if whole.flags & (Lex::KEEP | Lex::KNOWN) != 0 {
+            return (word, whole);
+        }
+        if let Some(rest) = normalize::strip_article(word) {
+            return (rest, self.lex(rest));
+        }
+        for p in normalize::PROCLITICS {
+            if let Some(rest) = word.strip_prefix(p) {
+                if normalize::has_chars(rest, 2) {
+                    let rest_lex = self.lex(rest);
+                    if rest_lex.flags & Lex::KNOWN != 0 {
+                        return (rest, rest_lex);
+                    }
+                    // `strip_clitics(rest, none)`: only an article can come off (a proclitic needs a known
+                    // word behind it), and none does from a word kept whole.
+                    if rest.starts_with(normalize::CLITIC_INITIALS)
+                        && rest_lex.flags & Lex::KEEP == 0
+                    {
+                        if let Some(inner) = normalize::strip_article(rest) {
+                            let inner_lex = self.lex(inner);
+                            if inner_lex.flags & Lex::KNOWN != 0 {
+                                return (inner, inner_lex);
+                            }
+                        }
+                    }
                 }
-            })
-            .collect()
+            }
+        }
+        (word, whole)
     }
 
     pub(crate) fn kind(&self, entry: usize) -> Kind {
@@ -234,14 +275,15 @@ impl Gazetteer {
 
     /// Matches in each part of one item (headline, text), one sense per item: a phrase excluded in one place is
     /// dropped everywhere in the item.
-    pub(crate) fn matches_item(&self, parts: &[&[&str]]) -> Vec<Vec<Match>> {
+    pub(crate) fn matches_item(&self, parts: &[&Words]) -> Vec<Vec<Match>> {
         let raw: Vec<Vec<Match>> = parts.iter().map(|w| self.raw_matches(w)).collect();
         let mut other_sense: Vec<(usize, usize)> = Vec::new();
         for (words, ms) in parts.iter().zip(&raw) {
             if ms.is_empty() {
                 continue;
             }
-            let flags = self.exclude_flags(words);
+            let flags = exclude_flags(&words.lex);
+            let words = &words.text[..];
             for m in ms.iter().filter(|m| self.excluded(words, &flags, m)) {
                 other_sense.push((m.entry, m.phrase));
             }
@@ -257,23 +299,33 @@ impl Gazetteer {
 
     /// Non-overlapping phrase matches in `words` (leftmost, then longest), with excluded ones removed.
     pub(crate) fn matches(&self, words: &[&str]) -> Vec<Match> {
-        let mut found = self.raw_matches(words);
-        let flags = self.exclude_flags(words);
-        found.retain(|m| !self.excluded(words, &flags, m));
+        let words = Words {
+            text: words.to_vec(),
+            lex: words.iter().map(|w| self.lex(w)).collect(),
+        };
+        let mut found = self.raw_matches(&words);
+        let flags = exclude_flags(&words.lex);
+        found.retain(|m| !self.excluded(&words.text, &flags, m));
         found
     }
 
     /// Every phrase occurrence, exclusions not yet applied.
-    fn raw_matches(&self, words: &[&str]) -> Vec<Match> {
+    fn raw_matches(&self, words: &Words) -> Vec<Match> {
+        let (lex, words) = (&words.lex, &words.text);
         let mut found = Vec::new();
         let mut i = 0;
         while i < words.len() {
-            let best = self.by_first.get(words[i]).and_then(|cands| {
-                cands
-                    .iter()
-                    .filter(|&&(e, p)| starts_with(&words[i..], &self.entries[e].phrases[p]))
-                    .max_by_key(|&&(e, p)| (self.entries[e].phrases[p].len(), std::cmp::Reverse(e)))
-            });
+            let best = lex[i]
+                .first()
+                .map(|f| &self.first_lists[f])
+                .and_then(|cands| {
+                    cands
+                        .iter()
+                        .filter(|&&(e, p)| starts_with(&words[i..], &self.entries[e].phrases[p]))
+                        .max_by_key(|&&(e, p)| {
+                            (self.entries[e].phrases[p].len(), std::cmp::Reverse(e))
+                        })
+                });
             match best {
                 Some(&(e, p)) => {
                     let end = i + self.entries[e].phrases[p].len();
@@ -289,14 +341,6 @@ impl Gazetteer {
             }
         }
         found
-    }
-
-    /// Which of `words` occur in some exclude phrase.
-    fn exclude_flags(&self, words: &[&str]) -> Vec<bool> {
-        words
-            .iter()
-            .map(|w| self.exclude_words.contains(*w))
-            .collect()
     }
 
     /// `flags`: [`Gazetteer::exclude_flags`] of `words`.
@@ -316,6 +360,153 @@ impl Gazetteer {
             .iter()
             .any(|x| (lo.saturating_sub(x.len() - 1)..hi).any(|s| phrase_at(&words[s..], x)))
     }
+}
+
+/// The words of a gazetteer's phrases, as each rule reads them; the lexicon is built from these.
+struct WordSets {
+    /// First word of a phrase → (entry, phrase) pairs starting with it.
+    by_first: FxHashMap<String, Vec<(usize, usize)>>,
+    /// Every word that occurs in some phrase or exclude phrase (stopwords aside).
+    known: FxHashSet<String>,
+    /// Words of exclude phrases, at least one of each phrase (its words other than wildcards and stopwords, or
+    /// all but wildcards if that leaves none): an exclude can only occur where one of them does.
+    exclude_words: FxHashSet<String>,
+    /// The most words an exclude phrase has.
+    longest_exclude: usize,
+}
+
+fn word_sets(entries: &[Entry]) -> WordSets {
+    let mut by_first: FxHashMap<String, Vec<(usize, usize)>> = FxHashMap::default();
+    let mut known = FxHashSet::default();
+    let mut exclude_words = FxHashSet::default();
+    let mut longest_exclude = 0;
+    for (ei, e) in entries.iter().enumerate() {
+        for (pi, p) in e.phrases.iter().enumerate() {
+            by_first.entry(p[0].clone()).or_default().push((ei, pi));
+            known.extend(p.iter().filter(|w| !normalize::is_stopword(w)).cloned());
+        }
+        for x in &e.excludes {
+            longest_exclude = longest_exclude.max(x.len());
+            let words = || x.iter().filter(|w| *w != load::WILDCARD);
+            let telling: Vec<&String> = words().filter(|w| !normalize::is_stopword(w)).collect();
+            if telling.is_empty() {
+                exclude_words.extend(words().cloned());
+            } else {
+                exclude_words.extend(telling.into_iter().cloned());
+            }
+            known.extend(
+                x.iter()
+                    .filter(|w| !normalize::is_stopword(w) && *w != load::WILDCARD)
+                    .cloned(),
+            );
+        }
+    }
+    WordSets {
+        by_first,
+        known,
+        exclude_words,
+        longest_exclude,
+    }
+}
+
+/// Which words occur in some exclude phrase, from their lexicon entries.
+fn exclude_flags(lex: &[Lex]) -> Vec<bool> {
+    lex.iter().map(|l| l.flags & Lex::EXCLUDE != 0).collect()
+}
+
+/// The words of a folded text as the gazetteer matches them ([`Gazetteer::words`]), each with its lexicon entry.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Words<'a> {
+    pub(crate) text: Vec<&'a str>,
+    /// `lex[k]`: the entry of `text[k]`.
+    pub(crate) lex: Vec<Lex>,
+}
+
+impl Words<'_> {
+    /// Keeps the first `n` words.
+    pub(crate) fn truncate(&mut self, n: usize) {
+        self.text.truncate(n);
+        self.lex.truncate(n);
+    }
+}
+
+/// What the rules know of one folded word, found with one lookup in the gazetteer's lexicon: whether it keeps its
+/// clitics (a stopword, a word like الله) or is a gazetteer word (so a proclitic in front of it comes off),
+/// whether it is a stopword or a word of an exclude phrase, which phrases start with it, and what it says as a
+/// figure. Built once with the gazetteer from the sets each rule used before (a test checks them word by word).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Lex {
+    flags: u8,
+    /// 1 + the index of the phrases starting with the word in `first_lists`, 0 for none.
+    first: u32,
+    /// The number, scale or month the word is.
+    pub(crate) figure: FigureWord,
+}
+
+impl Lex {
+    /// A stopword, or a word that looks like article + word but is not: never stripped.
+    const KEEP: u8 = 1;
+    /// A word of some phrase or exclude phrase: a single-letter proclitic in front of it comes off.
+    const KNOWN: u8 = 2;
+    /// A word of an exclude phrase.
+    const EXCLUDE: u8 = 4;
+    /// A stopword ([`normalize::is_stopword`]).
+    const STOP: u8 = 8;
+
+    /// Whether the word is a stopword.
+    pub(crate) fn is_stopword(self) -> bool {
+        self.flags & Lex::STOP != 0
+    }
+
+    fn first(self) -> Option<usize> {
+        (self.first > 0).then(|| self.first as usize - 1)
+    }
+}
+
+/// The (entry, phrase) pairs of the phrases starting with one word.
+type PhraseList = Vec<(usize, usize)>;
+
+/// The lexicon of a gazetteer: every word some rule knows, with what each rule says of it.
+fn lexicon(
+    by_first: &FxHashMap<String, Vec<(usize, usize)>>,
+    known: &FxHashSet<String>,
+    exclude_words: &FxHashSet<String>,
+) -> (FxHashMap<Box<str>, Lex>, Vec<PhraseList>) {
+    let mut words: Vec<String> = by_first.keys().cloned().collect();
+    words.extend(known.iter().cloned());
+    words.extend(exclude_words.iter().cloned());
+    words.extend(normalize::kept_words().map(str::to_string));
+    words.extend(FigureWord::vocabulary());
+    words.sort();
+    words.dedup();
+    let mut first_lists = Vec::new();
+    let lexicon = words
+        .into_iter()
+        .map(|w| {
+            let mut flags = 0;
+            for (set, flag) in [
+                (normalize::keeps_clitics(&w), Lex::KEEP),
+                (known.contains(&w), Lex::KNOWN),
+                (exclude_words.contains(&w), Lex::EXCLUDE),
+                (normalize::is_stopword(&w), Lex::STOP),
+            ] {
+                if set {
+                    flags |= flag;
+                }
+            }
+            let first = by_first.get(&w).map_or(0, |cands| {
+                first_lists.push(cands.clone());
+                first_lists.len() as u32
+            });
+            let lex = Lex {
+                flags,
+                first,
+                figure: FigureWord::of(&w),
+            };
+            (w.into_boxed_str(), lex)
+        })
+        .collect();
+    (lexicon, first_lists)
 }
 
 /// Whether `words` starts with the phrase `p`.

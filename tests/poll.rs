@@ -258,3 +258,56 @@ fn second_poll_uses_conditional_get_and_a_restart_keeps_everything() {
         "outlet-b delivered two items, one of them also outlet-a's"
     );
 }
+
+/// `poll` leaves nothing to the OS but memory: before it exits, the feed file is written and the database closed,
+/// its log checkpointed into the file and removed, so the file alone holds every item the poll reported new.
+#[test]
+fn a_poll_exits_with_the_database_closed_and_every_item_in_the_file() {
+    let server = FixtureServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "127.0.0.1:0", &sources(&server)[..5]);
+    let out = qafila(&config, &["poll"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let new_items = |out: &std::process::Output| -> i64 {
+        stdout(out)
+            .lines()
+            .filter_map(|l| {
+                l.split("new ")
+                    .nth(1)?
+                    .split(' ')
+                    .next()?
+                    .parse::<i64>()
+                    .ok()
+            })
+            .sum()
+    };
+    let reported = new_items(&out);
+    assert!(reported > 0, "{}", stdout(&out));
+    let db = dir.path().join("state/qafila.db");
+    for leftover in ["qafila.db-wal", "qafila.db-shm"] {
+        assert!(
+            !dir.path().join("state").join(leftover).exists(),
+            "{leftover} is left: the database was not closed"
+        );
+    }
+    let conn =
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let stored: i64 = conn
+        .query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, reported);
+    drop(conn);
+    assert!(!parse_feed(dir.path()).entries.is_empty());
+
+    // The next start finds every item stored: the same stories, nothing new.
+    let stories = stories_json(&config);
+    let again = qafila(&config, &["poll"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(new_items(&again), 0, "{}", stdout(&again));
+    assert_eq!(stories_json(&config), stories);
+}

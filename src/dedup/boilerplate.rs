@@ -31,6 +31,7 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::features::Token;
 use super::ItemFeatures;
 
 /// A document with fewer items has no boilerplate: too few to tell a template from a busy day's subject.
@@ -83,14 +84,14 @@ impl Boilerplate {
             return Dropped::default();
         }
         // A region entity the headline names is the item's subject, whatever the outlet's other items say.
-        let subject = |t: &String| t.starts_with('@') && f.title_tokens.binary_search(t).is_ok();
-        let mut dropped: Vec<Box<str>> = f
+        let subject = |t: &Token| t.starts_with('@') && f.title_tokens.binary_search(t).is_ok();
+        // `text_tokens` is sorted and unique, so the words dropped are too.
+        let dropped: Vec<Token> = f
             .text_tokens
             .iter()
             .filter(|t| self.words.contains(t.as_str()) && !subject(t))
-            .map(|t| t.as_str().into())
+            .cloned()
             .collect();
-        dropped.sort();
         let d = Dropped(dropped);
         d.apply(f);
         d
@@ -100,15 +101,15 @@ impl Boilerplate {
 /// The boilerplate words dropped from one item, sorted: what is stored with it so that its features are the
 /// same whenever they are computed again.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Dropped(Vec<Box<str>>);
+pub struct Dropped(Vec<Token>);
 
 impl Dropped {
     /// Reads the stored form (token forms separated by spaces; `None` or blank: nothing dropped).
     pub fn parse(stored: Option<&str>) -> Dropped {
-        let mut v: Vec<Box<str>> = stored
+        let mut v: Vec<Token> = stored
             .unwrap_or_default()
             .split_whitespace()
-            .map(Box::from)
+            .map(Token::new)
             .collect();
         v.sort();
         v.dedup();
@@ -121,7 +122,7 @@ impl Dropped {
     }
 
     /// The words dropped.
-    pub fn words(&self) -> &[Box<str>] {
+    pub fn words(&self) -> &[Token] {
         &self.0
     }
 
@@ -130,16 +131,49 @@ impl Dropped {
         if self.0.is_empty() {
             return;
         }
-        let keep = |t: &String| self.0.binary_search_by(|d| (**d).cmp(t.as_str())).is_err();
-        let (kept, dropped): (Vec<String>, Vec<String>) = std::mem::take(&mut f.title_tokens)
-            .into_iter()
-            .partition(keep);
-        f.title_tokens = kept;
-        f.title_boilerplate += dropped.len() as u16;
-        f.title_dropped.extend(dropped);
-        f.title_dropped.sort_unstable();
-        f.title_dropped.dedup();
-        f.text_tokens.retain(keep);
+        debug_assert!(f.title_tokens.windows(2).all(|w| w[0] < w[1]));
+        debug_assert!(f.text_tokens.windows(2).all(|w| w[0] < w[1]));
+        let before = f.title_dropped.len();
+        let mut dropped = Sorted::new(&self.0);
+        f.title_tokens.retain(|t| {
+            if dropped.holds(t) {
+                f.title_dropped.push(t.clone());
+                false
+            } else {
+                true
+            }
+        });
+        f.title_boilerplate += (f.title_dropped.len() - before) as u16;
+        if before > 0 {
+            f.title_dropped.sort_unstable();
+            f.title_dropped.dedup();
+        }
+        let mut dropped = Sorted::new(&self.0);
+        f.text_tokens.retain(|t| !dropped.holds(t));
+    }
+}
+
+/// Membership in a sorted list, asked for the items of another sorted list in their order: one walk through
+/// both instead of a binary search per item. (An item's token lists are sorted and unique.)
+struct Sorted<'a> {
+    list: &'a [Token],
+}
+
+impl<'a> Sorted<'a> {
+    fn new(list: &'a [Token]) -> Self {
+        Sorted { list }
+    }
+
+    /// Whether `t` is in the list; `t` must not be smaller than anything asked before.
+    fn holds(&mut self, t: &Token) -> bool {
+        while let Some((first, rest)) = self.list.split_first() {
+            match first.cmp(t) {
+                std::cmp::Ordering::Less => self.list = rest,
+                std::cmp::Ordering::Equal => return true,
+                std::cmp::Ordering::Greater => return false,
+            }
+        }
+        false
     }
 }
 

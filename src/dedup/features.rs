@@ -1,11 +1,11 @@
 //! What one item contributes to matching: stemmed token sets with entities collapsed to one token each, region
 //! and foreign entities, quantities with their units, months, and what its headline is about.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashSet;
+use smol_str::{SmolStr, SmolStrBuilder};
 
 use super::boilerplate::Dropped;
 use super::figures::{collect_quantities, months_in};
@@ -13,7 +13,7 @@ use super::relevance;
 use super::subject::{self, Qualified, Stage};
 use crate::model::{EntityTag, RegionTags};
 use crate::normalize::{self, FoldedItem};
-use crate::regions::{Gazetteer, Kind, Match};
+use crate::regions::{Gazetteer, Kind, Match, Words};
 
 /// Summaries are cut to this many words: the lead carries the facts, the tail is background that differs from
 /// outlet to outlet and would only dilute similarity.
@@ -27,15 +27,15 @@ const WHOLE_BYTES: usize = 1024;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ItemFeatures {
     /// Stems of the title's content words, sorted, unique; an entity mention is one `@id` token.
-    pub(crate) title_tokens: Vec<String>,
+    pub(crate) title_tokens: Vec<Token>,
     /// Stems of title and summary together, sorted, unique.
-    pub(crate) text_tokens: Vec<String>,
+    pub(crate) text_tokens: Vec<Token>,
     /// Headline tokens left out of `title_tokens` as the outlet's boilerplate (`boilerplate::Dropped`): they still
     /// make up the headline's size, but are never shared.
     pub(crate) title_boilerplate: u16,
     /// Those dropped headline words, sorted: another outlet's headline may hold them as words of its own (a word
     /// for word copy), and then they are shared.
-    pub(crate) title_dropped: Vec<String>,
+    pub(crate) title_dropped: Vec<Token>,
     /// Region entities named anywhere, gazetteer order.
     pub(crate) entities: Vec<EntityTag>,
     /// The region is the item's subject, not a passing mention (see `relevance`).
@@ -43,6 +43,11 @@ pub struct ItemFeatures {
     /// What the decision reads besides the tokens.
     pub(crate) facts: Facts,
 }
+
+/// One matching token (a stem, a number, an `@id`). Tokens are a few letters, so they are kept inline (up to 23
+/// bytes, longer ones shared) rather than as a `String` each: an item has about 40 of them, and allocating and
+/// freeing them was a visible share of preparing an item. Compares, orders, hashes and prints as its `str`.
+pub(crate) type Token = SmolStr;
 
 /// A gazetteer entity id, shared with the gazetteer rather than copied per item.
 pub(crate) type EntityId = Arc<str>;
@@ -238,17 +243,17 @@ fn word_count(folded: &str) -> usize {
 /// first [`SUMMARY_WORDS`] words). Each text is folded once: the gazetteer's words feed the matches, the tokens,
 /// the figures and the subject alike.
 fn compute(title: &str, text: &str, gazetteer: &Gazetteer) -> ItemFeatures {
-    let title_words = gazetteer.words(title);
-    let mut summary_words = gazetteer.words(text);
-    summary_words.truncate(SUMMARY_WORDS);
+    let title_lexed = gazetteer.words_lexed(title);
+    let mut summary_lexed = gazetteer.words_lexed(text);
+    summary_lexed.truncate(SUMMARY_WORDS);
+    let (title_words, summary_words) = (&title_lexed.text[..], &summary_lexed.text[..]);
 
-    let mut item_matches = gazetteer.matches_item(&[&title_words, &summary_words]);
+    let mut item_matches = gazetteer.matches_item(&[&title_lexed, &summary_lexed]);
     let summary_matches = item_matches.pop().unwrap_or_default();
     let title_matches = item_matches.pop().unwrap_or_default();
-    let title_tokens = content_tokens(&title_words, &title_matches, gazetteer);
-    let summary_tokens = content_tokens(&summary_words, &summary_matches, gazetteer);
+    let title_tokens = content_tokens(&title_lexed, &title_matches, gazetteer);
+    let summary_tokens = content_tokens(&summary_lexed, &summary_matches, gazetteer);
     let text_tokens = merge_unique(&title_tokens, &summary_tokens);
-    let title_tokens: Vec<String> = title_tokens.into_iter().map(Cow::into_owned).collect();
 
     let ids = |ms: &[Match], pick: &dyn Fn(Kind) -> bool| -> Box<[Arc<str>]> {
         let mut v: Vec<Arc<str>> = ms
@@ -269,10 +274,10 @@ fn compute(title: &str, text: &str, gazetteer: &Gazetteer) -> ItemFeatures {
         .collect();
 
     let mut quantities = BTreeMap::new();
-    collect_quantities(&title_words, &mut quantities);
-    collect_quantities(&summary_words, &mut quantities);
-    let mut months = months_in(&title_words);
-    months.extend(months_in(&summary_words));
+    collect_quantities(title_words, &title_lexed.lex, &mut quantities);
+    collect_quantities(summary_words, &summary_lexed.lex, &mut quantities);
+    let mut months = months_in(title_words, &title_lexed.lex);
+    months.extend(months_in(summary_words, &summary_lexed.lex));
     months.sort();
     months.dedup();
 
@@ -298,10 +303,10 @@ fn compute(title: &str, text: &str, gazetteer: &Gazetteer) -> ItemFeatures {
             .map(|(unit, values)| (unit.into_boxed_str(), values.into_boxed_slice()))
             .collect(),
         months: months.into_boxed_slice(),
-        title_negative: is_negative(&title_words),
-        title_places: subject::places(&title_words, &title_matches, gazetteer),
-        title_qualified: subject::qualified(&title_words, &title_matches).into_boxed_slice(),
-        title_stage: subject::stage(&title_words),
+        title_negative: is_negative(title_words),
+        title_places: subject::places(title_words, &title_matches, gazetteer),
+        title_qualified: subject::qualified(title_words, &title_matches).into_boxed_slice(),
+        title_stage: subject::stage(title_words),
     };
     ItemFeatures {
         title_tokens,
@@ -310,8 +315,8 @@ fn compute(title: &str, text: &str, gazetteer: &Gazetteer) -> ItemFeatures {
         title_dropped: Vec::new(),
         entities: gazetteer.tags_of(&all_matches, false),
         about_region: relevance::region_weight(
-            (&title_words, &title_matches),
-            (&summary_words, &summary_matches),
+            (title_words, &title_matches),
+            (summary_words, &summary_matches),
             gazetteer,
         ) >= relevance::SUBJECT_WEIGHT,
         facts,
@@ -345,20 +350,27 @@ pub(crate) fn stem(word: &str) -> &str {
 
 /// Content words of `words`, stemmed; each gazetteer mention becomes `@id`, and a place or person mention also
 /// keeps its own words (Rasht valley is more specific than Tajikistan).
-fn content_tokens<'a>(words: &[&'a str], matches: &[Match], g: &'a Gazetteer) -> Vec<Cow<'a, str>> {
-    // Borrowed where a token is a (part of a) word: only the tokens kept are allocated, by the caller.
-    let mut out: Vec<Cow<str>> = Vec::with_capacity(words.len());
+fn content_tokens(lexed: &Words, matches: &[Match], g: &Gazetteer) -> Vec<Token> {
+    let words = &lexed.text[..];
+    let mut out: Vec<Token> = Vec::with_capacity(words.len());
     let mut next = matches.iter().peekable();
     let mut i = 0;
     while i < words.len() {
         if let Some(m) = next.peek().filter(|m| m.start == i) {
-            out.push(Cow::Owned(format!("@{}", g.id_at(m.entry))));
+            let mut id = SmolStrBuilder::new();
+            id.push('@');
+            id.push_str(g.id_at(m.entry));
+            out.push(id.finish());
             if g.is_specific(m) {
                 // One token per mention, however many words it spells: محج قلعة is one city.
-                out.push(match &words[m.start..m.end] {
-                    [one] => Cow::Borrowed(*one),
-                    many => Cow::Owned(many.join("_")),
-                });
+                let mut place = SmolStrBuilder::new();
+                for (k, w) in words[m.start..m.end].iter().enumerate() {
+                    if k > 0 {
+                        place.push('_');
+                    }
+                    place.push_str(w);
+                }
+                out.push(place.finish());
             }
             i = m.end;
             next.next();
@@ -367,39 +379,55 @@ fn content_tokens<'a>(words: &[&'a str], matches: &[Match], g: &'a Gazetteer) ->
         let w = words[i];
         if let Some(n) = clitic_number(w) {
             // "و600", "بـ7.9": the number itself, as the other outlet writes it.
-            out.push(Cow::Borrowed(n));
-        } else if !normalize::is_stopword(w) && !is_number_clitic_noise(w) && !is_percent_word(w) {
-            out.push(Cow::Borrowed(token_form(w)));
+            out.push(Token::new(n));
+        } else if !lexed.lex[i].is_stopword() && !is_number_clitic_noise(w) && !is_percent_word(w) {
+            out.push(Token::new(token_form(w)));
         }
         i += 1;
     }
-    out.sort_unstable();
-    out.dedup();
-    out
+    sorted_unique(out)
 }
 
-/// The union of two sorted lists without duplicates, sorted, as owned tokens.
-fn merge_unique(a: &[Cow<str>], b: &[Cow<str>]) -> Vec<String> {
+/// `tokens` sorted, without repeats. The sort compares the tokens' first eight bytes read as one number, and the
+/// whole tokens only where those are equal: comparing every pair through `memcmp` was most of the sort's time.
+/// The order is the tokens' own: no token holds a NUL byte (folding makes every control character a word
+/// boundary), so a short token's zero padding orders it before any longer token it starts.
+fn sorted_unique(tokens: Vec<Token>) -> Vec<Token> {
+    let prefix = |t: &Token| {
+        debug_assert!(!t.as_bytes().contains(&0), "{t:?}");
+        let mut key = [0u8; 8];
+        let n = t.len().min(8);
+        key[..n].copy_from_slice(&t.as_bytes()[..n]);
+        u64::from_be_bytes(key)
+    };
+    let mut keyed: Vec<(u64, Token)> = tokens.into_iter().map(|t| (prefix(&t), t)).collect();
+    keyed.sort_unstable();
+    keyed.dedup_by(|a, b| a.1 == b.1);
+    keyed.into_iter().map(|(_, t)| t).collect()
+}
+
+/// The union of two sorted lists without duplicates, sorted.
+fn merge_unique(a: &[Token], b: &[Token]) -> Vec<Token> {
     let mut out = Vec::with_capacity(a.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
             std::cmp::Ordering::Less => {
-                out.push(a[i].to_string());
+                out.push(a[i].clone());
                 i += 1;
             }
             std::cmp::Ordering::Greater => {
-                out.push(b[j].to_string());
+                out.push(b[j].clone());
                 j += 1;
             }
             std::cmp::Ordering::Equal => {
-                out.push(a[i].to_string());
+                out.push(a[i].clone());
                 i += 1;
                 j += 1;
             }
         }
     }
-    out.extend(a[i..].iter().chain(&b[j..]).map(|t| t.to_string()));
+    out.extend(a[i..].iter().chain(&b[j..]).cloned());
     out
 }
 
@@ -488,7 +516,7 @@ mod tests {
 
     #[test]
     fn text_tokens_are_the_sorted_union_of_the_headline_and_text_tokens() {
-        let cow = |v: &[&'static str]| v.iter().map(|t| Cow::Borrowed(*t)).collect::<Vec<_>>();
+        let cow = |v: &[&'static str]| v.iter().map(Token::new).collect::<Vec<_>>();
         assert_eq!(
             merge_unique(
                 &cow(&["@kz", "اتفاق", "غاز"]),

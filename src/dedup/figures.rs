@@ -9,23 +9,28 @@ use rustc_hash::FxHashMap;
 
 use super::features::stem;
 use crate::normalize;
+use crate::regions::Lex;
 
-/// A word as a number: digits, digits behind a clitic (و2022، بـ7.9) or a number word.
-fn number_of(word: &str) -> Option<f64> {
+/// A word as a number: digits, digits behind a clitic (و2022، بـ7.9) or a number word. `lex`: the word's
+/// entry in the gazetteer's lexicon, which holds what [`number_word_of`] says of it.
+fn number_of(word: &str, lex: Lex) -> Option<f64> {
     // Most words have no digit: the byte scan spares them the character walk.
-    let digits = match word.bytes().position(|b| b.is_ascii_digit()) {
-        Some(at) => &word[at..],
-        None => "",
+    let Some(at) = word.bytes().position(|b| b.is_ascii_digit()) else {
+        return lex.figure.number();
     };
-    let prefix = &word[..word.len() - digits.len()];
-    if !digits.is_empty()
-        && matches!(
-            prefix,
-            "" | "و" | "ب" | "ل" | "ف" | "ك" | "ال" | "وال" | "بال" | "لل"
-        )
-    {
+    let (prefix, digits) = word.split_at(at);
+    if matches!(
+        prefix,
+        "" | "و" | "ب" | "ل" | "ف" | "ك" | "ال" | "وال" | "بال" | "لل"
+    ) {
         return digits.parse().ok();
     }
+    // No number word holds a digit.
+    None
+}
+
+/// A word without digits as a number: a number word, also behind ب or ل. (What [`FigureWord::of`] keeps.)
+fn number_word_of(word: &str) -> Option<f64> {
     number_words()
         .get(word)
         .or_else(|| {
@@ -53,32 +58,53 @@ fn addend_of(word: &str) -> Option<f64> {
     number_words().get(rest).copied()
 }
 
-/// Scale words: (multiplier, value when no number precedes it: duals mean two, plurals mean nothing exact). A
-/// preposition in front is allowed ("بألفي سوم", "بمليون دولار").
-fn scale_of(word: &str) -> Option<(f64, Option<f64>)> {
-    bare_scale_of(word).or_else(|| word.strip_prefix(['ب', 'ل', 'و']).and_then(bare_scale_of))
+/// Scale words (folded): the word, its multiplier, and its value when no number precedes it (duals mean two,
+/// plurals mean nothing exact).
+const SCALES: &[(&str, f64, Option<f64>)] = &[
+    ("الف", 1e3, Some(1e3)),
+    ("الاف", 1e3, None),
+    ("الفين", 1e3, Some(2e3)),
+    ("الفان", 1e3, Some(2e3)),
+    ("الفي", 1e3, Some(2e3)),
+    ("مليون", 1e6, Some(1e6)),
+    ("ملايين", 1e6, None),
+    ("مليوني", 1e6, Some(2e6)),
+    ("مليونين", 1e6, Some(2e6)),
+    ("مليونان", 1e6, Some(2e6)),
+    ("مليار", 1e9, Some(1e9)),
+    ("بليون", 1e9, Some(1e9)),
+    ("مليارات", 1e9, None),
+    ("ملياري", 1e9, Some(2e9)),
+    ("مليارين", 1e9, Some(2e9)),
+    ("ملياران", 1e9, Some(2e9)),
+];
+
+/// The prepositions a scale word may carry ("بألفي سوم", "بمليون دولار").
+const SCALE_CLITICS: [char; 3] = ['ب', 'ل', 'و'];
+
+/// Which [`SCALES`] row a word is, a preposition in front allowed.
+fn scale_row(word: &str) -> Option<usize> {
+    let bare = |w: &str| SCALES.iter().position(|(s, _, _)| *s == w);
+    bare(word).or_else(|| word.strip_prefix(SCALE_CLITICS).and_then(bare))
 }
 
-fn bare_scale_of(word: &str) -> Option<(f64, Option<f64>)> {
-    Some(match word {
-        "الف" => (1e3, Some(1e3)),
-        "الاف" => (1e3, None),
-        "الفين" | "الفان" | "الفي" => (1e3, Some(2e3)),
-        "مليون" => (1e6, Some(1e6)),
-        "ملايين" => (1e6, None),
-        "مليوني" | "مليونين" | "مليونان" => (1e6, Some(2e6)),
-        "مليار" | "بليون" => (1e9, Some(1e9)),
-        "مليارات" => (1e9, None),
-        "ملياري" | "مليارين" | "ملياران" => (1e9, Some(2e9)),
-        _ => return None,
-    })
+/// Scale words: (multiplier, value when no number precedes it), read from the word's lexicon entry.
+fn scale_of(lex: Lex) -> Option<(f64, Option<f64>)> {
+    lex.figure.scale()
 }
 
 /// Every quantity with the unit it counts: the first content word after it (scale words folded into the value).
-pub(crate) fn collect_quantities(words: &[&str], out: &mut BTreeMap<String, Vec<f64>>) {
+/// `lex[k]`: the lexicon entry of `words[k]` (see `Gazetteer::words_lexed`).
+pub(crate) fn collect_quantities(
+    words: &[&str],
+    lex: &[Lex],
+    out: &mut BTreeMap<String, Vec<f64>>,
+) {
+    let number_of = |k: usize| number_of(words[k], lex[k]);
+    let scale_at = |k: usize| (k < words.len()).then(|| scale_of(lex[k])).flatten();
     let mut i = 0;
     while i < words.len() {
-        let (mut value, mut j) = match (number_of(words[i]), scale_of(words[i])) {
+        let (mut value, mut j) = match (number_of(i), scale_of(lex[i])) {
             (Some(v), _) => (v, i + 1),
             (None, Some((_, Some(v)))) => (v, i + 1),
             _ => {
@@ -99,9 +125,9 @@ pub(crate) fn collect_quantities(words: &[&str], out: &mut BTreeMap<String, Vec<
                 }
             }
         }
-        let mut scale = scale_of(words[i]).map(|(m, _)| m);
-        if let Some((mult, _)) = words.get(j).and_then(|w| scale_of(w)) {
-            if number_of(words[i]).is_some() {
+        let mut scale = scale_of(lex[i]).map(|(m, _)| m);
+        if let Some((mult, _)) = scale_at(j) {
+            if number_of(i).is_some() {
                 value *= mult;
                 scale = Some(mult);
                 j += 1;
@@ -110,7 +136,7 @@ pub(crate) fn collect_quantities(words: &[&str], out: &mut BTreeMap<String, Vec<
         // "ثلاثة ملايين و600 ألف", "ثلاثة مليارات و200 مليون", "ألف وسبعمئة": a smaller part added.
         if let Some(mult) = scale {
             if let Some(part) = words.get(j).and_then(|w| addend_of(w)) {
-                let smaller = words.get(j + 1).and_then(|w| scale_of(w)).map(|(m, _)| m);
+                let smaller = scale_at(j + 1).map(|(m, _)| m);
                 match smaller {
                     Some(m) if m < mult => {
                         value += part * m;
@@ -132,13 +158,12 @@ pub(crate) fn collect_quantities(words: &[&str], out: &mut BTreeMap<String, Vec<
             j = k + 1;
             "%".to_string()
         } else {
-            words[j..]
-                .iter()
+            (j..words.len())
                 .take(3)
-                .find(|w| {
-                    !normalize::is_stopword(w) && number_of(w).is_none() && scale_of(w).is_none()
+                .find(|&k| {
+                    !lex[k].is_stopword() && number_of(k).is_none() && scale_of(lex[k]).is_none()
                 })
-                .map(|w| stem(w).to_string())
+                .map(|k| stem(words[k]).to_string())
                 .unwrap_or_default()
         };
         // Years date the story rather than quantify it (and months already tell editions apart).
@@ -165,7 +190,8 @@ fn is_hundred(w: &str) -> bool {
     matches!(w, "ميه" | "مايه" | "مئه" | "مائه")
 }
 
-pub(crate) fn months_in(words: &[&str]) -> Vec<u8> {
+/// The months `words` name; `lex[k]`: the lexicon entry of `words[k]`.
+pub(crate) fn months_in(words: &[&str], lex: &[Lex]) -> Vec<u8> {
     let mut out = Vec::new();
     for (i, w) in words.iter().enumerate() {
         let next = words.get(i + 1).copied();
@@ -177,8 +203,9 @@ pub(crate) fn months_in(words: &[&str]) -> Vec<u8> {
             // Words that are also common verbs or nouns (مارس "practised", أب "father") count only next to a
             // number or after "شهر".
             ("مارس" | "اب" | "تموز", _) => {
-                let prev = i.checked_sub(1).map(|p| words[p]);
-                let dated = prev.is_some_and(|p| number_of(p).is_some() || p == "شهر")
+                let dated = i
+                    .checked_sub(1)
+                    .is_some_and(|p| number_of(words[p], lex[p]).is_some() || words[p] == "شهر")
                     || next.is_some_and(|n| n.len() >= 4 && n.chars().all(|c| c.is_ascii_digit()));
                 dated.then_some(match *w {
                     "مارس" => 3,
@@ -186,14 +213,73 @@ pub(crate) fn months_in(words: &[&str]) -> Vec<u8> {
                     _ => 7,
                 })
             }
-            (w, _) => month_of(w),
+            (_, _) => lex[i].figure.month(),
         };
         out.extend(month);
     }
     out
 }
 
-/// The month a month name names (looked up for every word of every item: a hash map, not a list scan).
+/// What the figure rules read of a word without digits, kept in the gazetteer's lexicon (`regions::Lex`) so
+/// that one lookup per word answers them all: the number it spells ([`number_word_of`]), the scale word it is
+/// ([`SCALES`], a preposition in front allowed), and the month it names. Compact: number words are whole numbers
+/// up to 900.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct FigureWord {
+    /// The number spelled, 0 for none.
+    number: u16,
+    /// 1 + the [`SCALES`] row, 0 for none.
+    scale: u8,
+    /// The month (1–12), 0 for none.
+    month: u8,
+}
+
+impl FigureWord {
+    /// What the rules read of `word` (folded, clitic-stripped, without digits).
+    pub(crate) fn of(word: &str) -> FigureWord {
+        let number = number_word_of(word).map_or(0, |n| {
+            assert!(n.fract() == 0.0 && (1.0..=f64::from(u16::MAX)).contains(&n));
+            n as u16
+        });
+        FigureWord {
+            number,
+            scale: scale_row(word).map_or(0, |r| r as u8 + 1),
+            month: month_of(word).unwrap_or(0),
+        }
+    }
+
+    /// Every word [`FigureWord::of`] finds something in: the lexicon holds at least these.
+    pub(crate) fn vocabulary() -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for w in number_words().keys() {
+            out.push(w.clone());
+            out.extend(['ب', 'ل'].map(|c| format!("{c}{w}")));
+        }
+        for (w, _, _) in SCALES {
+            out.push(w.to_string());
+            out.extend(SCALE_CLITICS.map(|c| format!("{c}{w}")));
+        }
+        out.extend(month_words().iter().map(|(w, _)| w.to_string()));
+        out
+    }
+
+    pub(crate) fn number(self) -> Option<f64> {
+        (self.number > 0).then_some(f64::from(self.number))
+    }
+
+    fn scale(self) -> Option<(f64, Option<f64>)> {
+        (self.scale > 0).then(|| {
+            let (_, mult, alone) = SCALES[self.scale as usize - 1];
+            (mult, alone)
+        })
+    }
+
+    fn month(self) -> Option<u8> {
+        (self.month > 0).then_some(self.month)
+    }
+}
+
+/// The month a month name names.
 fn month_of(word: &str) -> Option<u8> {
     static MONTHS: OnceLock<FxHashMap<&'static str, u8>> = OnceLock::new();
     MONTHS
@@ -310,4 +396,78 @@ fn number_words() -> &'static FxHashMap<String, f64> {
             })
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::regions::Gazetteer;
+
+    /// How a word read as a number before the lexicon held number words (the reference for the lexicon).
+    fn number_of_before(word: &str) -> Option<f64> {
+        let digits = match word.bytes().position(|b| b.is_ascii_digit()) {
+            Some(at) => &word[at..],
+            None => "",
+        };
+        let prefix = &word[..word.len() - digits.len()];
+        if !digits.is_empty()
+            && matches!(
+                prefix,
+                "" | "و" | "ب" | "ل" | "ف" | "ك" | "ال" | "وال" | "بال" | "لل"
+            )
+        {
+            return digits.parse().ok();
+        }
+        number_words()
+            .get(word)
+            .or_else(|| {
+                word.strip_prefix(['ب', 'ل'])
+                    .and_then(|w| number_words().get(w))
+            })
+            .copied()
+    }
+
+    /// How a word read as a scale word before (the reference for [`SCALES`]).
+    fn scale_of_before(word: &str) -> Option<(f64, Option<f64>)> {
+        fn bare(word: &str) -> Option<(f64, Option<f64>)> {
+            Some(match word {
+                "الف" => (1e3, Some(1e3)),
+                "الاف" => (1e3, None),
+                "الفين" | "الفان" | "الفي" => (1e3, Some(2e3)),
+                "مليون" => (1e6, Some(1e6)),
+                "ملايين" => (1e6, None),
+                "مليوني" | "مليونين" | "مليونان" => (1e6, Some(2e6)),
+                "مليار" | "بليون" => (1e9, Some(1e9)),
+                "مليارات" => (1e9, None),
+                "ملياري" | "مليارين" | "ملياران" => (1e9, Some(2e9)),
+                _ => return None,
+            })
+        }
+        bare(word).or_else(|| word.strip_prefix(['ب', 'ل', 'و']).and_then(bare))
+    }
+
+    #[test]
+    fn figures_read_from_the_lexicon_are_the_figures_read_word_by_word() {
+        let g = Gazetteer::builtin();
+        let mut words = FigureWord::vocabulary();
+        for file in ["dedup_eval.toml", "dedup_dense_week.toml"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join(file);
+            let text = normalize::normalize(&std::fs::read_to_string(path).unwrap());
+            words.extend(text.split(' ').map(str::to_string));
+        }
+        let bare = words.clone();
+        for prefix in ["و", "ب", "ل", "ف", "ك", "ال", "وال", "بال", "لل", "وب", "x"]
+        {
+            words.extend(bare.iter().map(|w| format!("{prefix}{w}")));
+        }
+        words.extend(["و600", "ب7.9", "12.5.3", "x12", "وال2026", "كل5"].map(String::from));
+        for w in &words {
+            let lex = g.lex(w);
+            assert_eq!(number_of(w, lex), number_of_before(w), "{w}");
+            assert_eq!(scale_of(lex), scale_of_before(w), "{w}");
+            assert_eq!(lex.figure.month(), month_of(w), "{w}");
+        }
+    }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap;
 
 use super::coverage::Coverage;
-use super::features::{weight, Facts};
+use super::features::{weight, Facts, Token};
 use super::postings::Postings;
 use super::verdict::{decide, Side, Similarity, Tokens};
 use super::{DedupSettings, ItemFeatures, Reason};
@@ -494,7 +494,7 @@ impl StoryIndex {
 
     /// Appends the ids of `tokens` to `ids`, sorted (as the lists are), adding the new ones to the vocabulary;
     /// returns how many.
-    fn intern_into(&mut self, tokens: &[String], ids: &mut Vec<u32>) -> usize {
+    fn intern_into(&mut self, tokens: &[Token], ids: &mut Vec<u32>) -> usize {
         let start = ids.len();
         for tok in tokens {
             let id = match self.vocabulary.get(tok.as_str()) {
@@ -705,7 +705,7 @@ mod tests {
             .collect();
         // Two items with words dropped as their outlet's boilerplate: still counted in their sizes.
         for f in &mut all[..2] {
-            let words: Vec<String> = f.title_tokens[..2].to_vec();
+            let words: Vec<Token> = f.title_tokens[..2].to_vec();
             crate::dedup::Dropped::parse(Some(&words.join(" "))).apply(f);
             assert_eq!(f.title_boilerplate, 2);
         }

@@ -8,7 +8,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use super::features::{weight, EntityId, Facts, HeadlineCountry};
+use super::features::{weight, EntityId, Facts, HeadlineCountry, Token};
 use super::subject;
 use super::{DedupSettings, ItemFeatures};
 
@@ -23,7 +23,7 @@ pub(crate) struct Side<'a> {
 /// Headline + summary tokens of one side.
 #[derive(Clone, Copy)]
 pub(crate) enum Tokens<'a> {
-    Words(&'a [String]),
+    Words(&'a [Token]),
     /// Ids and the vocabulary they index.
     Ids(&'a [u32], &'a [Box<str>]),
 }

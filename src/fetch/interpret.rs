@@ -97,6 +97,22 @@ pub(crate) fn status_failure(url: &Url, status: StatusCode, headers: &HeaderMap)
     }
 }
 
+/// Whether `e` is a TLS failure. The connector hands it up wrapped in `io::Error`s (two), whose `source()` skips
+/// to the TLS error's own source (none), so the wrappers are looked into.
+fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut inner: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(e) = inner {
+        if e.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        inner = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            .map(|e| e as &(dyn std::error::Error + 'static));
+    }
+    false
+}
+
 /// Turns a reqwest error into a failure kind and a one-line message naming the root cause.
 pub(crate) fn classify(err: &reqwest::Error, url: &Url) -> FetchFailure {
     let mut kind = None;
@@ -108,7 +124,7 @@ pub(crate) fn classify(err: &reqwest::Error, url: &Url) -> FetchFailure {
                 kind = Some(FailureKind::PrivateAddress);
             } else if e.downcast_ref::<guard::DnsFailure>().is_some() {
                 kind = Some(FailureKind::Dns);
-            } else if e.downcast_ref::<rustls::Error>().is_some() {
+            } else if is_tls(e) {
                 kind = Some(FailureKind::Tls);
             }
         }

@@ -68,6 +68,8 @@ pub(crate) enum FetchSetupError {
     InvalidUserAgent(String),
     #[error("cannot build the HTTP client: {0}")]
     Client(#[source] reqwest::Error),
+    #[error("cannot set up TLS: {0} (are the system's CA certificates installed?)")]
+    Tls(#[source] rustls::Error),
 }
 
 /// One fetch to perform, with the validators saved from the previous successful fetch.

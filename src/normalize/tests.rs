@@ -262,3 +262,11 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_table_reads_as_common_fold_on_every_character() {
+    let table = common_table();
+    for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+        assert_eq!(common_at(table, c), common_fold(c), "{c:?}");
+    }
+}

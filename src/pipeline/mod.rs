@@ -4,6 +4,7 @@
 //! A source that fails is a *value* here (`PollReport` with an error): it is recorded against that source, its
 //! next try is pushed back (when: [`crate::schedule::next_due`]), and nothing else is affected.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -169,16 +170,17 @@ impl Engine {
     /// start of the round is the one its poll would have read.
     pub(crate) async fn source_states(&self, sources: &[SourceConfig]) -> Vec<StateRead> {
         let ids: Vec<String> = sources.iter().map(|s| s.id().to_string()).collect();
-        let count = ids.len();
         let read = self
-            .with_writer(move |w| {
-                Ok(ids
-                    .iter()
-                    .map(|id| w.store.source_state(id).map_err(|e| e.to_string()))
-                    .collect::<Vec<_>>())
-            })
+            .with_writer(move |w| w.store.source_states_of(&ids))
             .await;
-        read.unwrap_or_else(|e| vec![Err(e.to_string()); count])
+        match read {
+            Ok(states) => {
+                let mut by_id: HashMap<String, SourceState> =
+                    states.into_iter().map(|s| (s.id.clone(), s)).collect();
+                sources.iter().map(|s| Ok(by_id.remove(s.id()))).collect()
+            }
+            Err(e) => vec![Err(e.to_string()); sources.len()],
+        }
     }
 
     /// Polls one source and records the outcome; `state` is its stored state ([`Engine::source_states`]). Its

@@ -152,3 +152,137 @@ fn errors_name_file_line_and_key() {
         "{msg}"
     );
 }
+
+/// Words to check the lexicon on: every lexicon word, every word of the gazetteer file and of the labeled sets
+/// (folded), each also behind every clitic.
+fn lexicon_sample(g: &Gazetteer) -> Vec<String> {
+    let mut words: Vec<String> = g.lexicon.keys().map(|w| w.to_string()).collect();
+    let mut texts = vec![include_str!("../../data/regions.toml").to_string()];
+    for file in [
+        "dedup_eval.toml",
+        "dedup_dense_week.toml",
+        "region_relevance.toml",
+    ] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(file);
+        texts.push(std::fs::read_to_string(path).unwrap());
+    }
+    for text in &texts {
+        words.extend(normalize::normalize(text).split(' ').map(str::to_string));
+    }
+    let bare = words.clone();
+    for prefix in [
+        "و", "ب", "ل", "ف", "ك", "ال", "وال", "بال", "لل", "وب", "ول", "فب", "وك",
+    ] {
+        words.extend(bare.iter().map(|w| format!("{prefix}{w}")));
+    }
+    words.sort();
+    words.dedup();
+    words
+}
+
+#[test]
+fn the_lexicon_answers_what_each_rule_set_answers() {
+    let g = Gazetteer::builtin();
+    let sets = word_sets(&g.entries);
+    let words = lexicon_sample(&g);
+    assert!(words.len() > 20_000, "{}", words.len());
+    for w in &words {
+        let lex = g.lex(w);
+        assert_eq!(
+            lex.flags & Lex::KEEP != 0,
+            normalize::keeps_clitics(w),
+            "{w}"
+        );
+        assert_eq!(lex.flags & Lex::KNOWN != 0, sets.known.contains(w), "{w}");
+        assert_eq!(
+            lex.flags & Lex::EXCLUDE != 0,
+            sets.exclude_words.contains(w),
+            "{w}"
+        );
+        assert_eq!(lex.is_stopword(), normalize::is_stopword(w), "{w}");
+        assert_eq!(
+            lex.first().map(|f| &g.first_lists[f]),
+            sets.by_first.get(w),
+            "{w}"
+        );
+        assert_eq!(lex.figure, FigureWord::of(w), "{w}");
+    }
+}
+
+#[test]
+fn stripping_clitics_with_the_lexicon_is_strip_clitics() {
+    let g = Gazetteer::builtin();
+    for w in lexicon_sample(&g) {
+        let (stripped, lex) = g.strip_clitics(&w);
+        assert_eq!(
+            stripped,
+            normalize::strip_clitics(&w, &|x| g.is_known_word(x)),
+            "{w}"
+        );
+        assert_eq!(lex, g.lex(stripped), "{w}");
+    }
+    let folded = normalize::fold_marking_percent("وبكازاخستان 12% بالمئة");
+    assert_eq!(
+        g.words_lexed(&folded).text,
+        ["كازاخستان", "12", "ميه", "ميه"]
+    );
+}
+
+mod lexicon_props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A word of clitics, letters the clitic rules look at, and the start of a gazetteer word.
+    fn word() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "و",
+            "ب",
+            "ل",
+            "ف",
+            "ك",
+            "ال",
+            "لل",
+            "ا",
+            "ي",
+            "ه",
+            "ن",
+            "كازاخستان",
+            "جورجيا",
+            "باكو",
+            "الف",
+            "مليون",
+            "عشرين",
+            "يناير",
+            "في",
+            "الله",
+            "الا",
+            "5",
+            "ميه",
+            "ولايه",
+            "امريكيه",
+        ]);
+        prop::collection::vec(pieces, 1..5).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn any_word_strips_and_reads_as_the_rule_sets_say(w in word()) {
+            static BUILT: std::sync::OnceLock<(Gazetteer, WordSets)> = std::sync::OnceLock::new();
+            let (g, sets) = BUILT.get_or_init(|| {
+                let g = Gazetteer::builtin();
+                let sets = word_sets(&g.entries);
+                (g, sets)
+            });
+            let (stripped, lex) = g.strip_clitics(&w);
+            prop_assert_eq!(stripped, normalize::strip_clitics(&w, &|x| sets.known.contains(x)));
+            prop_assert_eq!(lex, g.lex(stripped));
+            prop_assert_eq!(lex.is_stopword(), normalize::is_stopword(stripped));
+            prop_assert_eq!(lex.flags & Lex::EXCLUDE != 0, sets.exclude_words.contains(stripped));
+            prop_assert_eq!(lex.first().map(|f| &g.first_lists[f]), sets.by_first.get(stripped));
+            prop_assert_eq!(lex.figure, FigureWord::of(stripped));
+        }
+    }
+}

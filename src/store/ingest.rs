@@ -121,21 +121,23 @@ impl Store {
         &mut self,
         sources: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<()> {
-        let tx = self
-            .conn
-            .transaction()
-            .map_err(|e| Error::from_db(&self.path, e))?;
-        for (id, url) in sources {
-            tx.execute(
-                "INSERT INTO sources (id, url) VALUES (?1, ?2)
-                 ON CONFLICT(id) DO UPDATE SET url = excluded.url, moved_to = NULL, redirect_candidate = NULL,
-                     redirect_streak = 0, etag = NULL, last_modified = NULL, discovered = NULL
-                 WHERE sources.url <> excluded.url",
-                params![id, url],
-            )
-            .map_err(|e| Error::from_db(&self.path, e))?;
+        let e = |source| Error::from_db(&self.path, source);
+        let tx = self.conn.transaction().map_err(e)?;
+        {
+            // Prepared once for every source (a start with hundreds of sources prepared it hundreds of times).
+            let mut register = tx
+                .prepare(
+                    "INSERT INTO sources (id, url) VALUES (?1, ?2)
+                     ON CONFLICT(id) DO UPDATE SET url = excluded.url, moved_to = NULL, redirect_candidate = NULL,
+                         redirect_streak = 0, etag = NULL, last_modified = NULL, discovered = NULL
+                     WHERE sources.url <> excluded.url",
+                )
+                .map_err(e)?;
+            for (id, url) in sources {
+                register.execute(params![id, url]).map_err(e)?;
+            }
         }
-        tx.commit().map_err(|e| Error::from_db(&self.path, e))
+        tx.commit().map_err(e)
     }
 
     /// Stores one fetch of one source: the items (new ones placed into stories by `placer`) and the fetch state,

@@ -258,6 +258,18 @@ impl Store {
         })
     }
 
+    /// Closes the database file, as dropping the store would, but says whether it went well: SQLite checkpoints
+    /// the log into the file and removes the log. Should that fail, nothing committed is lost (the log stays for
+    /// the next open to read). The store answers nothing afterwards (it is left on an empty in-memory database):
+    /// this is for a process that is done with it, so that it can leave the rest of its memory to the OS.
+    pub(crate) fn close(&mut self) -> Result<()> {
+        let db_err = |source| Error::from_db(&self.path, source);
+        let closed = Connection::open_in_memory().map_err(db_err)?;
+        std::mem::replace(&mut self.conn, closed)
+            .close()
+            .map_err(|(_, source)| db_err(source))
+    }
+
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
     #[cfg(test)]
     pub(crate) fn integrity_check(&self) -> Result<String> {

@@ -254,11 +254,20 @@ impl Store {
         rows.map_err(e)
     }
 
-    /// One source's state (one indexed lookup: this runs before every fetch).
+    /// One source's state.
+    #[cfg(test)]
     pub(crate) fn source_state(&self, id: &str) -> Result<Option<SourceState>> {
-        Ok(self.query_source_states(Some(id))?.pop())
+        Ok(self.source_states_of(&[id.to_string()])?.pop())
     }
 
+    /// The states of the sources `ids` that are known, in id order, read with one statement: a round reads the
+    /// state of each of its sources before it starts (one statement per source cost milliseconds for hundreds).
+    pub(crate) fn source_states_of(&self, ids: &[String]) -> Result<Vec<SourceState>> {
+        let ids = serde_json::to_string(ids).expect("strings serialize");
+        self.query_source_states(Some(&ids))
+    }
+
+    /// `only`: a JSON array of source ids, else every source.
     fn query_source_states(&self, only: Option<&str>) -> Result<Vec<SourceState>> {
         let e = |source| Error::from_db(&self.path, source);
         let mut stmt = self
@@ -267,7 +276,7 @@ impl Store {
                 "SELECT s.id, s.url, s.moved_to, s.etag, s.last_modified, s.last_status, s.last_error,
                         s.consecutive_failures, s.last_attempt, s.last_success, s.next_due,
                         (SELECT COUNT(*) FROM item_sources x WHERE x.source_id = s.id), s.discovered
-                 FROM sources s WHERE ?1 IS NULL OR s.id = ?1 ORDER BY s.id",
+                 FROM sources s WHERE ?1 IS NULL OR s.id IN (SELECT value FROM json_each(?1)) ORDER BY s.id",
             )
             .map_err(e)?;
         let states = stmt

@@ -64,6 +64,54 @@ fn migrations_set_user_version_and_reopen_cleanly() {
     assert_eq!(again.integrity_check().unwrap(), "ok");
 }
 
+#[test]
+fn closing_checkpoints_the_log_into_the_file_and_removes_it() {
+    let (dir, mut store) = open_temp();
+    let batch = vec![item("g1", "http://news.example/1", "عنوان", 1)];
+    store
+        .ingest("a", &batch, &ok_record(), "fp", &mut EachItemItsOwnStory)
+        .unwrap();
+    let db = dir.path().join("sub/q.db");
+    let log = dir.path().join("sub/q.db-wal");
+    assert!(
+        log.metadata().unwrap().len() > 0,
+        "the commit is in the log"
+    );
+    store.close().unwrap();
+    assert!(!log.exists(), "the log is checkpointed and removed");
+    // What answers afterwards is nothing of the file.
+    assert!(store.counts().is_err());
+    // The file alone holds everything: opened read-only, with no log to read.
+    let conn =
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let titles: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM items WHERE title = 'عنوان'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(titles, 1);
+    drop(conn);
+    let again = Store::open(&db).unwrap();
+    assert_eq!(again.integrity_check().unwrap(), "ok");
+    assert_eq!(again.counts().unwrap().0, 1);
+}
+
+#[test]
+fn the_states_of_several_sources_are_read_at_once_and_unknown_ones_left_out() {
+    let (_dir, store) = open_temp();
+    let ids = ["b", "unknown", "a"].map(String::from);
+    let states = store.source_states_of(&ids).unwrap();
+    assert_eq!(
+        states.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+    assert_eq!(states[1].url, "http://b.example/feed");
+    assert!(store.source_states_of(&[]).unwrap().is_empty());
+}
+
 /// A database of schema 7 (stories with a UNIQUE guid) comes through the rebuild of `stories` (migration 8) with
 /// every row, every reference from items intact, and foreign keys enforced again afterwards.
 #[test]
