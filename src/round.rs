@@ -103,10 +103,13 @@ async fn poll_with_states(
     // they hold one); `join_all` gives their reports in the order of `sources`.
     let polls = sources.into_iter().zip(states).map(|(source, state)| {
         let (engine, slots) = (engine.clone(), slots.clone());
+        // Announced now, for the whole round: while any source of the round has not queued its result, the writer
+        // keeps its transaction open for more (see `WriteQueue`).
+        let coming = engine.result_coming();
         async move {
             let slot = slots.take().await;
             let started = std::time::Instant::now();
-            match engine.poll_source(&source, state, slot).await {
+            match engine.poll_source(&source, state, slot, coming).await {
                 Ok(report) => (report, false),
                 Err(e) => {
                     tracing::error!(source = source.id(), error = %e, "the poll failed inside qafila; nothing of it was stored");

@@ -25,6 +25,7 @@ mod kinds;
 mod slots;
 mod views;
 mod write_health;
+mod write_queue;
 mod writer;
 
 pub(crate) use kinds::{discover_feeds, FoundFeed};
@@ -32,6 +33,7 @@ pub(crate) use slots::{CpuSlots, FetchSlot, FetchSlots};
 
 pub(crate) use views::story_views;
 pub(crate) use write_health::WriteHealth;
+pub(crate) use write_queue::Coming;
 pub(crate) use writer::{open_store, WriteQueue, Writer};
 
 /// What one poll of one source did, for the log line and the `poll` summary.
@@ -193,6 +195,7 @@ impl Engine {
         source: &SourceConfig,
         state: StateRead,
         slot: FetchSlot,
+        coming: Coming,
     ) -> Result<PollReport> {
         let started = Instant::now();
         let id = source.id().to_string();
@@ -325,7 +328,9 @@ impl Engine {
         let mut error = record.error.clone();
         let status = record.status;
         let mut next_due = record.next_due;
-        let stored = self.store_fetch(id.clone(), items, record, slot).await;
+        let stored = self
+            .store_fetch(id.clone(), items, record, slot, coming)
+            .await;
         let (counts, change) = match stored {
             Ok(done) => {
                 self.write_health.succeeded(&id);
@@ -415,9 +420,12 @@ impl Engine {
         items: Vec<(IncomingItem, ItemFeatures)>,
         record: FetchRecord,
         slot: FetchSlot,
+        coming: Coming,
     ) -> Result<writer::Stored> {
         let room = self.write_queue.room().await;
         let submitted = self.write_queue.submit(room, id, items, record);
+        // Queued: no longer coming (after, so that the writer never sees it neither queued nor coming).
+        drop(coming);
         drop(slot);
         if submitted.start_drainer {
             self.start_drainer();
@@ -444,6 +452,13 @@ impl Engine {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         true
+    }
+
+    /// Announces a fetch result that a poll of the round being started will queue for the writer: while results
+    /// are coming, the writer keeps its transaction open for them (see [`WriteQueue`]). Dropped when the result
+    /// is queued, or with the poll.
+    pub(crate) fn result_coming(&self) -> Coming {
+        self.write_queue.coming()
     }
 
     /// How many fetch results wait for the writer (not yet taken into a group).

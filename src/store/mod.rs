@@ -30,7 +30,7 @@ pub(crate) use day::DayReader;
 #[cfg(test)]
 pub(crate) use ingest::EachItemItsOwnStory;
 pub(crate) use ingest::{
-    Discovery, FetchRecord, IncomingItem, IngestCounts, StateChange, StoryPlacer,
+    Discovery, FetchRecord, IncomingItem, IngestCounts, IngestGroup, StateChange, StoryPlacer,
 };
 pub(crate) use maintenance::{restore, PruneReport};
 pub(crate) use query::{SourceState, StoredItem, StoredStory, WindowItem};
