@@ -31,7 +31,7 @@ pub async fn poll_once(config: Arc<Config>) -> Result<Finished> {
     // Closing the database checkpoints its log into the file (writes and fsyncs): that runs while the feed file
     // is rendered and written, and both are done before the poll returns.
     let feed = tokio::task::spawn_blocking(move || site::write_feed_file(&config, &stories));
-    let closed = engine.with_writer(|w| w.store.close());
+    let closed = engine.close_store();
     let (feed, closed) = tokio::join!(feed, closed);
     feed.map_err(|e| Error::Internal(format!("publish task: {e}")))??;
     if let Err(e) = closed {

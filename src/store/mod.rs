@@ -12,6 +12,7 @@
 
 mod day;
 mod ingest;
+mod known;
 mod maintenance;
 mod query;
 mod search;
@@ -32,6 +33,7 @@ pub(crate) use ingest::EachItemItsOwnStory;
 pub(crate) use ingest::{
     Discovery, FetchRecord, IncomingItem, IngestCounts, IngestGroup, StateChange, StoryPlacer,
 };
+pub(crate) use known::KnownReader;
 pub(crate) use maintenance::{restore, PruneReport};
 pub(crate) use query::{SourceState, StoredItem, StoredStory, WindowItem};
 pub(crate) use search::{SearchHit, SearchReader};
