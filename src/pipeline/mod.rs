@@ -600,7 +600,7 @@ fn prepare(
             sort_time,
             tags,
             boilerplate: None,
-            folded: Some(folded),
+            folded: Some(std::sync::Arc::new(folded)),
         },
         features,
     )
