@@ -21,8 +21,9 @@ struct Entry {
     item_id: i64,
     story: i64,
     /// Token ids of the headline (the first `title_len`), then of the headline words dropped as boilerplate (the
-    /// next `dropped_len`), then of headline + summary, each part sorted (the last is also the postings to clean up
-    /// on eviction).
+    /// next `dropped_len`), then of headline + summary (also the postings to clean up on eviction), each part in
+    /// the order of its tokens. Nothing needs them sorted by id: what two items share is counted through marks,
+    /// and the weights (quarters) add up exactly in any order.
     ids: Box<[u32]>,
     title_len: u16,
     dropped_len: u16,
@@ -284,13 +285,13 @@ impl StoryIndex {
                 None => text_total += weight(t),
             }
         }
-        text.sort_unstable();
-        let mut title: Vec<u32> = f
+        // In token order, not sorted by id: the marks and the candidate lists (which `candidates` orders itself)
+        // take them in any order.
+        let title: Vec<u32> = f
             .title_tokens
             .iter()
             .filter_map(|t| self.vocabulary.get(t.as_str()).copied())
             .collect();
-        title.sort_unstable();
         let dropped: Vec<u32> = f
             .title_dropped
             .iter()
@@ -463,7 +464,7 @@ impl StoryIndex {
         let tie = tie_of(f);
         self.times[slot as usize] = t;
         self.ties[slot as usize] = tie;
-        // Headline, dropped headline words and text ids in one allocation, each part sorted.
+        // Headline, dropped headline words and text ids in one allocation.
         let mut ids =
             Vec::with_capacity(f.title_tokens.len() + f.title_dropped.len() + f.text_tokens.len());
         let title_len = self.intern_into(&f.title_tokens, &mut ids) as u16;
@@ -492,10 +493,9 @@ impl StoryIndex {
         });
     }
 
-    /// Appends the ids of `tokens` to `ids`, sorted (as the lists are), adding the new ones to the vocabulary;
-    /// returns how many.
+    /// Appends the ids of `tokens` to `ids`, in token order, adding the new ones to the vocabulary; returns how
+    /// many.
     fn intern_into(&mut self, tokens: &[Token], ids: &mut Vec<u32>) -> usize {
-        let start = ids.len();
         for tok in tokens {
             let id = match self.vocabulary.get(tok.as_str()) {
                 Some(&id) => id,
@@ -510,7 +510,6 @@ impl StoryIndex {
             };
             ids.push(id);
         }
-        ids[start..].sort_unstable();
         tokens.len()
     }
 

@@ -7,7 +7,7 @@ use rusqlite::{params, OptionalExtension};
 use rustc_hash::FxHashMap;
 
 use super::query::items_between;
-use super::search;
+use super::search::NewKeys;
 use super::search_rows::PendingRows;
 use super::{to_secs, Store, WindowItem};
 use crate::error::{Error, Result};
@@ -176,6 +176,7 @@ impl Store {
             search_rows: PendingRows::default(),
             stored_new: false,
             origins,
+            keys: NewKeys::default(),
         })
     }
 }
@@ -190,6 +191,8 @@ pub(crate) struct IngestGroup<'s> {
     stored_new: bool,
     /// Whether `story_origins` holds any story (see `ingest_items`).
     origins: bool,
+    /// The search keys the group allocated.
+    keys: NewKeys,
 }
 
 /// Search index rows a group keeps folded in memory before it writes them (a few MB of text at most): a group is
@@ -219,6 +222,7 @@ impl IngestGroup<'_> {
             placer,
             &mut self.search_rows,
             self.origins,
+            &mut self.keys,
         )
         .map_err(e)?;
         if counts.new > 0 {
@@ -272,6 +276,7 @@ fn ingest_items(
     placer: &mut dyn StoryPlacer,
     search_rows: &mut PendingRows,
     origins: bool,
+    keys: &mut NewKeys,
 ) -> rusqlite::Result<IngestCounts> {
     let now = to_secs(record.at);
     let mut counts = IngestCounts::default();
@@ -354,7 +359,7 @@ fn ingest_items(
             None => None,
         };
         let entities = incoming.tags.entities.join(",");
-        let search_key = search::new_item_key(tx, sort_time)?;
+        let search_key = keys.next(tx, sort_time)?;
         search_rows.push(
             search_key,
             (&it.title, it.summary.as_deref(), it.content.as_deref()),

@@ -476,3 +476,46 @@ proptest! {
         }
     }
 }
+
+/// A transaction remembers the keys it took (`NewKeys`): it gets the same keys as one asking the table for every
+/// item, with keys of earlier transactions in the same seconds and a second whose slots overflow.
+#[test]
+fn remembered_keys_are_the_keys_the_table_gives() {
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch("CREATE TABLE items (search_key INTEGER)")
+        .unwrap();
+    let t = 1_700_000_000;
+    // An earlier transaction's items: three in second t, one in t + 5.
+    let mut earlier = NewKeys::default();
+    for s in [t, t, t, t + 5] {
+        let key = earlier.next(&conn, s).unwrap();
+        conn.execute("INSERT INTO items VALUES (?1)", [key])
+            .unwrap();
+    }
+    let times: Vec<i64> = (0..60).map(|i| [t, t + 5, t + 9, t][i % 4]).collect();
+    let run = |remember: bool| -> Vec<i64> {
+        conn.execute_batch("SAVEPOINT run").unwrap();
+        let mut keys = NewKeys::default();
+        let taken: Vec<i64> = times
+            .iter()
+            .map(|&s| {
+                if !remember {
+                    keys = NewKeys::default();
+                }
+                let key = keys.next(&conn, s).unwrap();
+                conn.execute("INSERT INTO items VALUES (?1)", [key])
+                    .unwrap();
+                key
+            })
+            .collect();
+        conn.execute_batch("ROLLBACK TO run; RELEASE run").unwrap();
+        taken
+    };
+    let asked = run(false);
+    assert_eq!(run(true), asked);
+    let distinct: std::collections::HashSet<i64> = asked.iter().copied().collect();
+    assert_eq!(distinct.len(), times.len());
+    for (key, s) in asked.iter().zip(&times) {
+        assert!(*s <= newest_after(*key));
+    }
+}
