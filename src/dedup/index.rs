@@ -131,6 +131,18 @@ fn last_posting(t: i64) -> u64 {
     posting(t, 0, 0) | ((1 << (TIE_BITS + SLOT_BITS)) - 1)
 }
 
+/// A candidate's place in the ranking as one integer, ordered as (most hits, nearest in time, tie-break value,
+/// slot): hits (inverted) in the top 8 bits, the time gap in the next 64, the tie-break value in 32, the slot in
+/// the low 24 (`SLOT_BITS` of them used).
+fn rank(hits: u8, gap: u64, tie: u32, slot: u32) -> u128 {
+    u128::from(u8::MAX - hits) << 120
+        | u128::from(gap) << 56
+        | u128::from(tie) << 24
+        | u128::from(slot)
+}
+
+const SLOT_MASK: u32 = (1 << SLOT_BITS) - 1;
+
 fn slot_of(posting: u64) -> u32 {
     (posting & ((1 << SLOT_BITS) - 1)) as u32
 }
@@ -414,27 +426,27 @@ impl StoryIndex {
                 break;
             }
         }
-        let mut ranked: Vec<(u8, i64, u32, u32)> = Vec::with_capacity(above.max(k));
+        // Most hits first, then nearest in time, then by the items' own tie-break values (not their slots): one
+        // integer a candidate, compared and moved whole.
+        let mut ranked: Vec<u128> = Vec::with_capacity(above.max(k));
         for slot in touched.drain(..) {
             let h = std::mem::take(&mut hits[slot as usize]);
             if usize::from(h) >= threshold {
-                ranked.push((h, (time(&slot) - t).abs(), self.ties[slot as usize], slot));
+                ranked.push(rank(
+                    h,
+                    (time(&slot) - t).unsigned_abs(),
+                    self.ties[slot as usize],
+                    slot,
+                ));
             }
         }
-        // Most hits first, then nearest in time, then by the items' own tie-break values (not their slots).
-        let order = |a: &(u8, i64, u32, u32), b: &(u8, i64, u32, u32)| {
-            b.0.cmp(&a.0)
-                .then(a.1.cmp(&b.1))
-                .then(a.2.cmp(&b.2))
-                .then(a.3.cmp(&b.3))
-        };
         if ranked.len() > k && k > 0 {
-            ranked.select_nth_unstable_by(k - 1, order);
+            ranked.select_nth_unstable(k - 1);
             ranked.truncate(k);
         }
-        ranked.sort_unstable_by(order);
+        ranked.sort_unstable();
         ranked.truncate(k);
-        ranked.into_iter().map(|(_, _, _, slot)| slot).collect()
+        ranked.into_iter().map(|r| (r as u32) & SLOT_MASK).collect()
     }
 
     /// Records an item (new, rebuilt at start-up, or read back from the store) as a member of `story`. An item
