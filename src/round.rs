@@ -28,8 +28,10 @@ pub async fn poll_once(config: Arc<Config>) -> Result<Finished> {
     let sources: Vec<SourceConfig> = config.enabled_sources().cloned().collect();
     let reports = poll_sources(&engine, sources).await.reports;
     let stories = engine.stories_to_publish(config.feed.max_items).await?;
-    // Closing the database checkpoints its log into the file (writes and fsyncs): that runs while the feed file
-    // is rendered and written, and both are done before the poll returns.
+    // From here on three things overlap: the idle connections close on the runtime's threads (rather than as the
+    // process exits), the feed file is rendered and written, and the database is closed, which checkpoints its
+    // log into the file (writes and fsyncs). The last two are done before the poll returns.
+    engine.close_connections();
     let feed = tokio::task::spawn_blocking(move || site::write_feed_file(&config, &stories));
     let closed = engine.close_store();
     let (feed, closed) = tokio::join!(feed, closed);
@@ -45,7 +47,7 @@ pub async fn poll_once(config: Arc<Config>) -> Result<Finished> {
 }
 
 /// What `qafila poll` comes to: a report per source, and what the round holds in memory — the story index of every
-/// item it placed, the HTTP clients with their idle connections — its database closed and its feed file written.
+/// item it placed, the HTTP clients — its database closed and its feed file written.
 pub struct Finished {
     /// One per enabled source, in config order.
     pub reports: Vec<PollReport>,

@@ -152,6 +152,17 @@ impl Engine {
         self.fetcher.read().expect("fetcher lock").clone()
     }
 
+    /// Lets go of the HTTP clients' idle connections (`qafila poll`, its fetches done): their sockets close on the
+    /// runtime's threads while the database closes, instead of one after the other as the process exits.
+    pub(crate) fn close_connections(&self) {
+        match self.fetcher().without_connections() {
+            Ok(fresh) => *self.fetcher.write().expect("fetcher lock") = fresh,
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot replace the HTTP clients; their connections close at exit")
+            }
+        }
+    }
+
     /// Puts a new, already validated config in force: sources are registered (added ones fall due at once), fetch
     /// settings apply to the next fetches. In-flight polls finish with the settings they started with.
     pub(crate) async fn reload(&self, config: Arc<Config>, fetcher: Fetcher) -> Result<()> {
@@ -455,6 +466,8 @@ impl Engine {
         if submitted.start_drainer {
             self.start_drainer();
         }
+        // The features come back once stored (the answer waits for the commit): freed here meanwhile, not held.
+        drop(submitted.spent_features.await);
         let answer = submitted
             .answer
             .await

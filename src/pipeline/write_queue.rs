@@ -19,6 +19,10 @@ pub(super) struct QueuedFetch {
     pub features: Vec<ItemFeatures>,
     pub record: FetchRecord,
     pub reply: oneshot::Sender<Answer>,
+    /// Where its features go once it is stored in the writer's open transaction, before the commit: to the poll,
+    /// which frees them while it waits for the answer (the index keeps what it needs of them). A failure that
+    /// stores the fetch again computes them again from its items (`writer_batch`).
+    pub features_back: Option<oneshot::Sender<Vec<ItemFeatures>>>,
     /// Its place in the backlog, given back once it is stored in the writer's open transaction (its answer waits
     /// for the commit, but it no longer waits for the writer).
     pub room: Option<Room>,
@@ -105,15 +109,15 @@ pub(super) struct TransactionCaps {
 }
 
 impl TransactionCaps {
-    /// The items' answers — and so the fetched items and their features, which the answers hand back to the
-    /// polls to free, and which a failure stores again — wait for the commit: about 3–4 KB an item. A tenth of a
-    /// 10 000-item first round (1 000 items, ~40 fetches) held that way costs ~3 MB of peak memory and cuts the
-    /// round's commits from ~44 to ~11; a quarter (2 500) cut them to 4, but for ~10 MB more memory and only
-    /// ~20 ms less of the writer's CPU (`issue-9-commit.md`). A second is short against a poll interval and
-    /// long against a commit.
+    /// The items' answers wait for the commit, and with them the fetched items, which the answers hand back to
+    /// the polls to free and which a failure stores again (their features go back to the polls as soon as they
+    /// are stored: they were most of what a held item cost). Measured on a 10 000-item first round: a quarter of
+    /// it (2 500 items, ~50 fetches) per transaction cuts the round's commits from ~30–44 to 4 and the writer's
+    /// CPU by ~10–15 %, for ~1–2 MB more peak memory; 1 000 items saved ~20 ms less of the writer's CPU, 5 000
+    /// little more (`issue-9-commit.md`). A second is short against a poll interval and long against a commit.
     pub(super) const DEFAULT: TransactionCaps = TransactionCaps {
-        items: 1_000,
-        text_bytes: 4 << 20,
+        items: 2_500,
+        text_bytes: 8 << 20,
         open_for: Duration::from_secs(1),
     };
 }
@@ -138,6 +142,9 @@ pub(crate) struct Room {
 /// A result just queued: its answer, and whether the caller must start the drainer.
 pub(super) struct Submitted {
     pub answer: oneshot::Receiver<Answer>,
+    /// The fetch's features, handed back before the answer (see [`QueuedFetch::features_back`]); an error once
+    /// they went back with the answer instead.
+    pub spent_features: oneshot::Receiver<Vec<ItemFeatures>>,
     pub start_drainer: bool,
 }
 
@@ -209,6 +216,7 @@ impl WriteQueue {
     ) -> Submitted {
         let (items, features) = items.into_iter().unzip();
         let (reply, answer) = oneshot::channel();
+        let (features_back, spent_features) = oneshot::channel();
         let mut pending = self.lock();
         pending.fetches.push(QueuedFetch {
             source_id,
@@ -216,6 +224,7 @@ impl WriteQueue {
             features,
             record,
             reply,
+            features_back: Some(features_back),
             room: Some(room),
         });
         let start_drainer = !std::mem::replace(&mut pending.draining, true);
@@ -223,6 +232,7 @@ impl WriteQueue {
         self.changed.notify_all();
         Submitted {
             answer,
+            spent_features,
             start_drainer,
         }
     }

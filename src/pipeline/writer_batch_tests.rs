@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::pipeline::write_queue::{Coming, Submitted, TransactionCaps};
+use crate::pipeline::writer::batch::incoming_features;
 
 /// Caps no test reaches: only the queue decides when to commit.
 const NO_CAPS: TransactionCaps = TransactionCaps {
@@ -86,11 +87,16 @@ fn unanswered(rx: &mut oneshot::Receiver<Answer>) -> bool {
 }
 
 /// Waits until the answer comes (failing rather than hanging).
-fn answered(mut rx: oneshot::Receiver<Answer>) -> Result<Stored> {
+fn answered(rx: oneshot::Receiver<Answer>) -> Result<Stored> {
+    received(rx).result
+}
+
+/// Waits until `rx` gets its value (failing rather than hanging).
+fn received<T>(mut rx: oneshot::Receiver<T>) -> T {
     let since = std::time::Instant::now();
     loop {
         match rx.try_recv() {
-            Ok(answer) => return answer.result,
+            Ok(value) => return value,
             Err(oneshot::error::TryRecvError::Empty) => {
                 assert!(since.elapsed() < Duration::from_secs(60), "not answered");
                 std::thread::sleep(Duration::from_millis(2));
@@ -112,6 +118,9 @@ fn groups_share_one_commit_while_more_results_are_coming_and_none_is_answered_be
     let b = s.poll("b", 3, b_coming);
     assert!(!b.start_drainer, "the drainer still runs");
     wait_until("the drainer takes b", &|| s.queue.len() == 0);
+    // Each one's features come back to its poll once it is stored, before the commit.
+    assert_eq!(received(a.spent_features).len(), 2);
+    assert_eq!(received(b.spent_features).len(), 3);
     let (mut a, mut b) = (a.answer, b.answer);
     assert!(unanswered(&mut a) && unanswered(&mut b));
     assert_eq!(
@@ -233,6 +242,7 @@ fn a_group_that_panics_inside_a_shared_transaction_fails_alone() {
         features: Vec::new(),
         record: record("\"b\""),
         reply,
+        features_back: None,
         room: s.queue.room_now(),
     });
     drop(broken_coming);
@@ -301,5 +311,41 @@ fn a_transaction_at_its_cap_is_committed_while_more_results_are_coming() {
         assert_eq!(answered(a.answer).unwrap().0.new, 4, "{caps:?}");
         assert_eq!(s.committed_items(), 4);
         drop(b_coming);
+    }
+}
+
+#[test]
+fn features_computed_again_for_a_failed_transaction_are_the_prepared_ones() {
+    let g = Gazetteer::builtin();
+    let now = Utc::now();
+    // An outlet's template (a lead-in and a closing line in every item), so boilerplate is dropped.
+    let places = ["كازاخستان", "أوزبكستان", "أذربيجان", "أرمينيا", "جورجيا"];
+    let mut prepared: Vec<(IncomingItem, ItemFeatures)> = (0..10)
+        .map(|i| {
+            let place = places[i % places.len()];
+            let item = ParsedItem {
+                title: format!("عاجل | {place} توقع اتفاقية رقم {i} للطاقة"),
+                summary: Some(format!(
+                    "<p>وكالة الأنباء الموحدة: وقعت {place} اتفاقية للطاقة بقيمة {i} مليون دولار. تابعونا على قناتنا</p>"
+                )),
+                link: Some(format!("https://o.example/{i}")),
+                published: Some(now - chrono::Duration::hours(i as i64)),
+                ..Default::default()
+            };
+            crate::pipeline::prepare(item, now, &g)
+        })
+        .collect();
+    crate::pipeline::drop_boilerplate(&mut prepared);
+    assert!(
+        prepared.iter().any(|(item, _)| item.boilerplate.is_some()),
+        "the template is the outlet's boilerplate"
+    );
+    for (item, features) in &prepared {
+        assert_eq!(
+            &incoming_features(item, &g),
+            features,
+            "{}",
+            item.item.title
+        );
     }
 }

@@ -403,6 +403,7 @@ fn a_group_that_panics_fails_alone_and_the_drainer_goes_on() {
             features: Vec::new(),
             record: record("\"a\""),
             reply,
+            features_back: None,
             room: queue.room_now().unwrap().into(),
         });
         pending.draining = true;
