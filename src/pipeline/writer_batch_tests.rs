@@ -349,3 +349,64 @@ fn features_computed_again_for_a_failed_transaction_are_the_prepared_ones() {
         );
     }
 }
+
+#[test]
+fn a_transaction_whose_commit_fails_stores_its_fetches_again_each_failing_alone() {
+    let s = setup(NO_CAPS);
+    // The commit's last statement moves the search generation: refused while more than 4 items are stored, so
+    // the shared transaction (a + b, 5 items) fails at its commit, and so does a + b stored again together;
+    // a alone (2) goes in, b (then 5) fails on its own.
+    rusqlite::Connection::open(s.dir.path().join("q.db"))
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER refuse_commit BEFORE UPDATE ON search_state
+               WHEN (SELECT COUNT(*) FROM items) > 4
+               BEGIN SELECT RAISE(ABORT, 'commit refused'); END;",
+        )
+        .unwrap();
+    let (b_coming, last) = (s.queue.coming(), s.queue.coming());
+    let a = s.poll("a", 2, s.queue.coming());
+    let drainer = s.start_drainer();
+    wait_until("the drainer takes a", &|| s.queue.len() == 0);
+    let b = s.poll("b", 3, b_coming);
+    drop(last);
+    assert_eq!(answered(a.answer).unwrap().0.new, 2);
+    let e = answered(b.answer).expect_err("b fails alone");
+    assert!(e.to_string().contains("commit refused"), "{e}");
+    drainer.join().unwrap();
+    assert_eq!(s.committed_items(), 2);
+    let mut w = Writer::lock(&s.writer);
+    assert_eq!(w.store.source_state("b").unwrap().unwrap().etag, None);
+    assert!(w.store.source_state("a").unwrap().unwrap().etag.is_some());
+    // The index holds what is committed and nothing else: b's items (placed in the rolled-back transactions,
+    // into stories that no longer exist) are placed again into stored stories.
+    rusqlite::Connection::open(s.dir.path().join("q.db"))
+        .unwrap()
+        .execute_batch("DROP TRIGGER refuse_commit;")
+        .unwrap();
+    let again_b = submit(
+        &s.queue,
+        "b".into(),
+        fetched("b", 3, "نص", &s.g),
+        record("\"b\""),
+    );
+    let again_a = submit(
+        &s.queue,
+        "a".into(),
+        fetched("a", 2, "نص", &s.g),
+        record("\"a\""),
+    );
+    w.store_queued(&s.queue);
+    assert_eq!(answer(again_b).unwrap().0.new, 3);
+    assert_eq!(answer(again_a).unwrap().0.seen, 2);
+    assert_eq!(w.store.integrity_check().unwrap(), "ok");
+    let orphans: i64 = rusqlite::Connection::open(s.dir.path().join("q.db"))
+        .unwrap()
+        .query_row(
+            "SELECT COUNT(*) FROM items WHERE story_id NOT IN (SELECT id FROM stories)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(orphans, 0);
+}
