@@ -106,8 +106,8 @@ fn execute(command: Command, config: Config, config_path: PathBuf) -> Result<Exi
         Command::Poll => {
             let runtime = runtime()?;
             let finished = runtime.block_on(daemon::poll_once(Arc::new(config)))?;
-            // `poll` ends here, its database closed and its feed file written: the runtime's threads and tasks (idle
-            // connections) are left to the OS too, like the round's memory.
+            // `poll` ends here, its database closed and its feed file written: the runtime's threads are left to the
+            // OS too, like the round's memory.
             std::mem::forget(runtime);
             let reports = finished.leave_to_exit();
             for r in &reports {

@@ -28,10 +28,12 @@ pub async fn poll_once(config: Arc<Config>) -> Result<Finished> {
     let sources: Vec<SourceConfig> = config.enabled_sources().cloned().collect();
     let reports = poll_sources(&engine, sources).await.reports;
     let stories = engine.stories_to_publish(config.feed.max_items).await?;
-    // Closing the database checkpoints its log into the file (writes and fsyncs): that runs while the feed file
-    // is rendered and written, and both are done before the poll returns.
+    // From here on three things overlap: the idle connections close on the runtime's threads (rather than as the
+    // process exits), the feed file is rendered and written, and the database is closed, which checkpoints its
+    // log into the file (writes and fsyncs). The last two are done before the poll returns.
+    engine.close_connections();
     let feed = tokio::task::spawn_blocking(move || site::write_feed_file(&config, &stories));
-    let closed = engine.with_writer(|w| w.store.close());
+    let closed = engine.close_store();
     let (feed, closed) = tokio::join!(feed, closed);
     feed.map_err(|e| Error::Internal(format!("publish task: {e}")))??;
     if let Err(e) = closed {
@@ -45,7 +47,7 @@ pub async fn poll_once(config: Arc<Config>) -> Result<Finished> {
 }
 
 /// What `qafila poll` comes to: a report per source, and what the round holds in memory — the story index of every
-/// item it placed, the HTTP clients with their idle connections — its database closed and its feed file written.
+/// item it placed, the HTTP clients — its database closed and its feed file written.
 pub struct Finished {
     /// One per enabled source, in config order.
     pub reports: Vec<PollReport>,
@@ -103,10 +105,13 @@ async fn poll_with_states(
     // they hold one); `join_all` gives their reports in the order of `sources`.
     let polls = sources.into_iter().zip(states).map(|(source, state)| {
         let (engine, slots) = (engine.clone(), slots.clone());
+        // Announced now, for the whole round: while any source of the round has not queued its result, the writer
+        // keeps its transaction open for more (see `WriteQueue`).
+        let coming = engine.result_coming();
         async move {
             let slot = slots.take().await;
             let started = std::time::Instant::now();
-            match engine.poll_source(&source, state, slot).await {
+            match engine.poll_source(&source, state, slot, coming).await {
                 Ok(report) => (report, false),
                 Err(e) => {
                     tracing::error!(source = source.id(), error = %e, "the poll failed inside qafila; nothing of it was stored");

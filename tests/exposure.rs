@@ -323,10 +323,10 @@ async fn a_database_that_cannot_be_written_backs_off_and_is_reported() {
     let config = write_config_with(
         dir.path(),
         &format!("127.0.0.1:{port}"),
-        &[("fresh", server.url("/gen/1.xml"))],
+        &[("fresh", server.url("/gen/1-200.xml"))],
         "schedule = \"* * * * * *\"",
     );
-    // The database may not grow at all: the first items (50 with their summaries, more than the empty database's
+    // The database may not grow at all: the first items (200 with their summaries, more than the empty database's
     // pages have room for) cannot be stored, exactly as on a full disk (SQLITE_FULL).
     set_key(&config, "storage", "max_database_bytes = 1");
     let daemon = Daemon::start(&config);
@@ -340,9 +340,9 @@ async fn a_database_that_cannot_be_written_backs_off_and_is_reported() {
     );
     // Backoff, not a fetch loop: the first failure waits a minute although the schedule says every second
     // (before, every round re-fetched at once: hundreds in a few seconds).
-    let before = server.hits("/gen/1.xml");
+    let before = server.hits("/gen/1-200.xml");
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let fetched = server.hits("/gen/1.xml") - before;
+    let fetched = server.hits("/gen/1-200.xml") - before;
     assert!(fetched <= 1, "{fetched} fetches in 5 s while writes fail");
     let (_, _, metrics) = get(&base, "/metrics").await;
     let failures: f64 = metrics

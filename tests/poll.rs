@@ -310,4 +310,8 @@ fn a_poll_exits_with_the_database_closed_and_every_item_in_the_file() {
     assert!(again.status.success(), "{}", stderr(&again));
     assert_eq!(new_items(&again), 0, "{}", stdout(&again));
     assert_eq!(stories_json(&config), stories);
+    assert!(
+        !dir.path().join("state/qafila.db-wal").exists(),
+        "the second poll closed the database too"
+    );
 }

@@ -14,6 +14,8 @@ mod headers;
 mod interpret;
 mod politeness;
 #[cfg(test)]
+mod pool_tests;
+#[cfg(test)]
 mod test_server;
 #[cfg(test)]
 mod tests;
@@ -46,6 +48,9 @@ struct Inner {
     open_client: reqwest::Client,
     settings: FetchSettings,
     hosts: politeness::Hosts,
+    /// Kept to build the clients again without their connections ([`Fetcher::without_connections`]).
+    tls: rustls::ClientConfig,
+    overrides: Vec<(String, SocketAddr)>,
 }
 
 /// The HTTP fetcher; cheap to clone (shared state behind an `Arc`), one per process.
@@ -101,11 +106,30 @@ impl Fetcher {
     ) -> Result<Fetcher, FetchSetupError> {
         // reqwest is built without a default crypto provider; installing fails harmlessly if one is already set.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let overrides = overrides.iter().map(|(h, a)| (h.to_string(), *a)).collect();
+        Fetcher::build(settings, overrides, tls_config()?)
+    }
+
+    /// A fetcher like this one — the same settings and TLS setup, so nothing is read again — without its idle
+    /// connections. Dropping this one then closes them (on the runtime's threads, once its last clone is gone).
+    pub(crate) fn without_connections(&self) -> Result<Fetcher, FetchSetupError> {
+        let inner = &self.inner;
+        Fetcher::build(
+            inner.settings.clone(),
+            inner.overrides.clone(),
+            inner.tls.clone(),
+        )
+    }
+
+    fn build(
+        settings: FetchSettings,
+        overrides: Vec<(String, SocketAddr)>,
+        tls: rustls::ClientConfig,
+    ) -> Result<Fetcher, FetchSetupError> {
         let user_agent = HeaderValue::from_str(&settings.user_agent)
             .map_err(|_| FetchSetupError::InvalidUserAgent(settings.user_agent.clone()))?;
         let mut defaults = HeaderMap::new();
         defaults.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT));
-        let tls = tls_config()?;
         let build = |allow_private: bool| {
             let mut builder = reqwest::Client::builder()
                 .tls_backend_preconfigured(tls.clone())
@@ -119,7 +143,7 @@ impl Fetcher {
                 // A proxy would resolve names itself and bypass the SSRF guard.
                 .no_proxy()
                 .dns_resolver(Arc::new(guard::GuardedResolver { allow_private }));
-            for (host, addr) in overrides {
+            for (host, addr) in &overrides {
                 builder = builder.resolve(host, *addr);
             }
             builder.build().map_err(FetchSetupError::Client)
@@ -134,6 +158,8 @@ impl Fetcher {
                 open_client,
                 settings,
                 hosts,
+                tls,
+                overrides,
             }),
         })
     }

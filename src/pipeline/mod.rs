@@ -22,16 +22,22 @@ use crate::schedule::{self, ServerFloor};
 use crate::store::{Discovery, FetchRecord, IncomingItem, SourceState};
 
 mod kinds;
+mod known;
+#[cfg(test)]
+mod known_tests;
 mod slots;
 mod views;
 mod write_health;
+mod write_queue;
 mod writer;
 
 pub(crate) use kinds::{discover_feeds, FoundFeed};
+use known::KnownEntries;
 pub(crate) use slots::{CpuSlots, FetchSlot, FetchSlots};
 
 pub(crate) use views::story_views;
 pub(crate) use write_health::WriteHealth;
+pub(crate) use write_queue::Coming;
 pub(crate) use writer::{open_store, WriteQueue, Writer};
 
 /// What one poll of one source did, for the log line and the `poll` summary.
@@ -89,6 +95,9 @@ pub(crate) struct Engine {
     pub reloaded: tokio::sync::Notify,
     /// When retention last ran in this process (the daemon runs it daily).
     pub last_maintenance: Mutex<Option<DateTime<Utc>>>,
+    /// Asks whether a fetch's entries are stored before they are prepared. Declared before `writer`, so that its
+    /// read-only connections close first when the engine is dropped: the last connection to close removes the log.
+    known: Arc<KnownEntries>,
     pub writer: Arc<Mutex<Writer>>,
     /// Fetch results waiting for the writer, stored in groups (group commit).
     write_queue: Arc<WriteQueue>,
@@ -111,12 +120,14 @@ impl Engine {
         // As many results may wait for the writer as are fetched at once (up to `MAX_BACKLOG`): a fetch waits for
         // room only when the writer has that much work ahead of it. (Set at start; a reload keeps it.)
         let backlog = config.fetch.concurrency.min(MAX_BACKLOG);
+        let known = Arc::new(KnownEntries::new(&config.storage.database));
         Engine {
             config: SharedConfig::new(config),
             fetcher: RwLock::new(fetcher),
             metrics: Arc::new(Metrics::default()),
             reloaded: tokio::sync::Notify::new(),
             last_maintenance: Mutex::new(None),
+            known,
             writer: Arc::new(Mutex::new(writer)),
             write_queue: Arc::new(WriteQueue::new(backlog)),
             cpu: CpuSlots::beside_the_writer(),
@@ -139,6 +150,17 @@ impl Engine {
     /// The fetcher in force (its SSRF-guarded client also sends the WebSub pings).
     pub(crate) fn fetcher(&self) -> Fetcher {
         self.fetcher.read().expect("fetcher lock").clone()
+    }
+
+    /// Lets go of the HTTP clients' idle connections (`qafila poll`, its fetches done): their sockets close on the
+    /// runtime's threads while the database closes, instead of one after the other as the process exits.
+    pub(crate) fn close_connections(&self) {
+        match self.fetcher().without_connections() {
+            Ok(fresh) => *self.fetcher.write().expect("fetcher lock") = fresh,
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot replace the HTTP clients; their connections close at exit")
+            }
+        }
     }
 
     /// Puts a new, already validated config in force: sources are registered (added ones fall due at once), fetch
@@ -193,6 +215,7 @@ impl Engine {
         source: &SourceConfig,
         state: StateRead,
         slot: FetchSlot,
+        coming: Coming,
     ) -> Result<PollReport> {
         let started = Instant::now();
         let id = source.id().to_string();
@@ -232,6 +255,8 @@ impl Engine {
             ..Default::default()
         };
         let mut items = Vec::new();
+        // Entries left out of `items` as stored already (see `known`): counted seen, as ingest would.
+        let mut known = 0;
         let mut over_cap = 0;
         let mut bytes = 0;
         let mut floor = ServerFloor::default();
@@ -288,8 +313,9 @@ impl Engine {
                             .ttl_minutes
                             .map(|m| Duration::from_secs(u64::from(m) * 60));
                         over_cap = read.items_over_cap;
-                        match self.prepare_all(read.items, now).await {
-                            Ok(prepared) => items = prepared,
+                        match self.prepare_all(&id, read.items, now).await {
+                            Ok(Prepared::Entries(prepared)) => items = prepared,
+                            Ok(Prepared::AllKnown(count)) => known = count,
                             // As a parser task's failure: nothing of this fetch is stored but the failure (an
                             // error keeps the stored etag and discovery, so the entries are fetched again).
                             Err(e) => {
@@ -325,7 +351,9 @@ impl Engine {
         let mut error = record.error.clone();
         let status = record.status;
         let mut next_due = record.next_due;
-        let stored = self.store_fetch(id.clone(), items, record, slot).await;
+        let stored = self
+            .store_fetch(id.clone(), items, record, slot, coming)
+            .await;
         let (counts, change) = match stored {
             Ok(done) => {
                 self.write_health.succeeded(&id);
@@ -360,7 +388,7 @@ impl Engine {
             status,
             error,
             new: counts.new,
-            seen: counts.seen,
+            seen: counts.seen + known,
             merged: counts.merged,
             over_cap,
             bytes,
@@ -384,26 +412,39 @@ impl Engine {
 
     /// Keys, dates and matching features of a fetch's entries, computed on a blocking thread in a CPU slot:
     /// folding and tagging are CPU work, and done here — beside the writer — they leave it only placing and
-    /// storing.
+    /// storing. A fetch whose every entry `source_id` delivered before is not prepared at all (see [`known`]).
     async fn prepare_all(
         &self,
+        source_id: &str,
         items: Vec<ParsedItem>,
         now: DateTime<Utc>,
-    ) -> Result<Vec<(IncomingItem, ItemFeatures)>> {
+    ) -> Result<Prepared> {
         if items.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Prepared::Entries(Vec::new()));
         }
         let gazetteer = self.gazetteer.clone();
+        let known = self.known.clone();
+        let source_id = source_id.to_string();
         self.cpu
             .run("feature", move || {
+                if known.all_known(&source_id, &items) {
+                    return Prepared::AllKnown(items.len());
+                }
                 let mut prepared: Vec<_> = items
                     .into_iter()
                     .map(|item| prepare(item, now, &gazetteer))
                     .collect();
                 drop_boilerplate(&mut prepared);
-                prepared
+                Prepared::Entries(prepared)
             })
             .await
+    }
+
+    /// Closes the database for good (`qafila poll`, once done): the read-only connections first, then the writer's,
+    /// whose close checkpoints the log into the file and removes it (see [`crate::store::Store::close`]).
+    pub(crate) async fn close_store(&self) -> Result<()> {
+        self.known.close();
+        self.with_writer(|w| w.store.close()).await
     }
 
     /// Stores one source's fetch (its items and its fetch state) through the write queue, which commits the
@@ -415,13 +456,18 @@ impl Engine {
         items: Vec<(IncomingItem, ItemFeatures)>,
         record: FetchRecord,
         slot: FetchSlot,
+        coming: Coming,
     ) -> Result<writer::Stored> {
         let room = self.write_queue.room().await;
         let submitted = self.write_queue.submit(room, id, items, record);
+        // Queued: no longer coming (after, so that the writer never sees it neither queued nor coming).
+        drop(coming);
         drop(slot);
         if submitted.start_drainer {
             self.start_drainer();
         }
+        // The features come back once stored (the answer waits for the commit): freed here meanwhile, not held.
+        drop(submitted.spent_features.await);
         let answer = submitted
             .answer
             .await
@@ -444,6 +490,19 @@ impl Engine {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         true
+    }
+
+    /// How many fetches were found stored already, so neither prepared nor handed to the writer with entries.
+    #[cfg(test)]
+    pub(crate) fn fetches_left_unprepared(&self) -> usize {
+        self.known.unprepared()
+    }
+
+    /// Announces a fetch result that a poll of the round being started will queue for the writer: while results
+    /// are coming, the writer keeps its transaction open for them (see [`WriteQueue`]). Dropped when the result
+    /// is queued, or with the poll.
+    pub(crate) fn result_coming(&self) -> Coming {
+        self.write_queue.coming()
     }
 
     /// How many fetch results wait for the writer (not yet taken into a group).
@@ -498,19 +557,32 @@ impl Engine {
     }
 }
 
+/// A fetch's entries as prepared for the writer.
+enum Prepared {
+    /// Each entry with its keys, date and matching features.
+    Entries(Vec<(IncomingItem, ItemFeatures)>),
+    /// This many entries, every one of them stored for the source already: nothing to prepare or store.
+    AllKnown(usize),
+}
+
+/// An entry's key within its source, as ingest stores it.
+fn entry_key(item: &ParsedItem) -> String {
+    let content = item.content.as_deref().or(item.summary.as_deref());
+    identity::source_key(
+        item.guid.as_deref(),
+        item.link.as_deref(),
+        &item.title,
+        content,
+    )
+}
+
 /// Keys, date and matching features of one parsed entry.
 fn prepare(
     item: ParsedItem,
     now: DateTime<Utc>,
     gazetteer: &Gazetteer,
 ) -> (IncomingItem, ItemFeatures) {
-    let content = item.content.as_deref().or(item.summary.as_deref());
-    let source_key = identity::source_key(
-        item.guid.as_deref(),
-        item.link.as_deref(),
-        &item.title,
-        content,
-    );
+    let source_key = entry_key(&item);
     let url_key = identity::url_key(item.link.as_deref());
     let sort_time = sort_time(&item, now);
     // The folds made for the features are kept for the item's search index row.
@@ -530,7 +602,7 @@ fn prepare(
             sort_time,
             tags,
             boilerplate: None,
-            folded: Some(folded),
+            folded: Some(std::sync::Arc::new(folded)),
         },
         features,
     )

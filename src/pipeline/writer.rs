@@ -1,17 +1,17 @@
 //! The single writer: the database connection and the story index, changed together under one lock, so that the
 //! index always describes what is stored.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-
-use chrono::{DateTime, Utc};
-use tokio::sync::oneshot;
 
 use crate::config::Config;
 use crate::dedup::{self, ItemFeatures, StoryIndex};
 use crate::error::{Error, Result};
 use crate::regions::Gazetteer;
-use crate::store::{FetchRecord, IncomingItem, Store, StoryPlacer, WindowItem, WriterLock};
+use crate::store::{IncomingItem, IngestGroup, Store, StoryPlacer, WindowItem, WriterLock};
+use chrono::{DateTime, Utc};
+
+use super::write_queue::QueuedFetch;
+pub(crate) use super::write_queue::WriteQueue;
 
 /// The single writer: the database connection together with the story index, which must change in step with it.
 pub(crate) struct Writer {
@@ -23,6 +23,8 @@ pub(crate) struct Writer {
     window: chrono::Duration,
     /// How often the index was rebuilt from the store (logged; a failing disk must not make it one per fetch).
     rebuilds: u64,
+    /// How many transactions of fetches it committed (logged).
+    commits: u64,
 }
 
 /// Opens the configured database with every configured source registered.
@@ -57,6 +59,7 @@ impl Writer {
             gazetteer,
             window,
             rebuilds: 0,
+            commits: 0,
         };
         writer.rebuild_index(Utc::now())?;
         // Last, so that opening never fails for the size cap: only new data can.
@@ -140,14 +143,17 @@ impl Writer {
     }
 
     /// The drainer of `queue` (see [`WriteQueue`]): stores the queued fetches group after group until none is
-    /// left. It takes the writer's lock for each group only, and lets whoever waits for it meanwhile
+    /// left. The groups of a busy round share one transaction ([`Writer::store_while_busy`]), committed once
+    /// nothing more is queued or coming, someone waits for the writer's lock, or it is large or old enough. It
+    /// takes the writer's lock for one transaction only, and lets whoever waits for it meanwhile
     /// ([`Writer::lock_between_groups`]: the watchdog's ping, the scheduler's read of due times, the stories to
-    /// publish) have it before the next group; and it takes a group only once it holds the lock, so what was
-    /// queued while it waited joins the group.
+    /// publish) have it before the next one; and it takes a group only once it holds the lock, so what was queued
+    /// while it waited joins the group.
     ///
     /// A panic while storing a group (a bug) fails that group's fetches (their answers are dropped unsent) and
-    /// the drainer goes on with the next: the lock it poisoned is taken back by [`Writer::lock`], which rebuilds
-    /// the index, and the queue is never left with a drainer that is gone.
+    /// the drainer goes on with the next; one anywhere else in a transaction fails the fetches it held. The lock
+    /// it poisoned is taken back by [`Writer::lock`], which rebuilds the index, and the queue is never left with
+    /// a drainer that is gone.
     pub(super) fn drain(writer: &Mutex<Writer>, queue: &WriteQueue) {
         loop {
             queue.let_others_in();
@@ -155,21 +161,24 @@ impl Writer {
                 let mut w = Writer::lock(writer);
                 let fetches = queue.take_or_stop_draining();
                 let any = !fetches.is_empty();
-                w.store_fetches(fetches);
+                if any {
+                    w.store_while_busy(queue, fetches);
+                }
                 any
             }));
             match stored {
                 Ok(true) => {}
                 Ok(false) => return,
                 Err(_) => tracing::error!(
-                    "storing a group of fetches panicked (a bug in qafila); they failed, the writer goes on"
+                    "storing fetches panicked (a bug in qafila); they failed, the writer goes on"
                 ),
             }
         }
     }
 
     /// Takes the writer's lock for something other than storing queued fetches: it waits for the group being
-    /// stored, if any, then gets in before the next one. (The lock is not fair: a drainer that let go of it and
+    /// stored, if any, and the commit of the writer's open transaction (which it asks for), then gets in before
+    /// the next one. So no one else ever runs inside the writer's transaction. (The lock is not fair: a drainer that let go of it and
     /// took it back at once would keep everyone else waiting until the queue is empty, which in a long backlog
     /// could outlast the systemd watchdog.)
     pub(crate) fn lock_between_groups<'a>(
@@ -204,17 +213,7 @@ impl Writer {
             }
         };
         for (fetch, result) in fetches.into_iter().zip(results) {
-            let QueuedFetch {
-                items,
-                features,
-                reply,
-                ..
-            } = fetch;
-            // The poll that queued it may have been cancelled (shutdown): its result is stored all the same.
-            let _ = reply.send(Answer {
-                result,
-                _spent: (items, features),
-            });
+            answer(fetch, result);
         }
     }
 
@@ -253,89 +252,112 @@ impl Writer {
     /// nothing of them is stored and, if the attempt had placed items into the index, the index is rebuilt from
     /// what is stored.
     fn store_group(&mut self, fetches: &[QueuedFetch]) -> Result<Vec<Stored>> {
-        let (fingerprint, horizon) = (self.gazetteer.fingerprint(), self.horizon());
-        let mut stored = Vec::with_capacity(fetches.len());
+        let horizon = self.horizon();
         let mut group = self.store.begin_group()?;
-        let mut failed = None;
-        // Whether the index holds items of this attempt (not stored if it fails). Recalled days are read in the
-        // attempt's transaction, so they may hold its items only once it placed one.
-        let mut placed_any = false;
-        for fetch in fetches {
-            if self.index.len() > INDEX_CAPACITY {
-                self.index.evict_older_than(fetch.record.at - horizon);
-            }
-            let mut placer = IndexPlacer {
-                index: &mut self.index,
-                items: &fetch.items,
-                features: &fetch.features,
-                gazetteer: &self.gazetteer,
-                placed_any: false,
-            };
-            let one = group.ingest(
-                &fetch.source_id,
-                &fetch.items,
-                &fetch.record,
-                &fingerprint,
-                &mut placer,
-            );
-            placed_any |= placer.placed_any;
-            match one {
-                Ok(one) => stored.push(one),
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
-            }
-        }
-        let result = match failed {
-            Some(e) => {
+        let (result, placed_any) = ingest_into(
+            &mut group,
+            &mut self.index,
+            &self.gazetteer,
+            horizon,
+            fetches,
+        );
+        let result = match result {
+            Ok(stored) => group.commit().map(|()| {
+                self.commits += 1;
+                stored
+            }),
+            Err(e) => {
                 drop(group); // rolls it back
                 Err(e)
             }
-            None => group.commit(),
         };
         if let Err(e) = result {
             // The index already holds the group's items, which are not stored.
             if placed_any {
-                if let Err(rebuild) = self.rebuild_index(fetches[0].record.at) {
-                    // The write's error is what the source reports; the index, covering nothing now, reads every
-                    // day it needs back from the store.
-                    tracing::error!(error = %rebuild, write_error = %e, "cannot rebuild the story index after a failed write");
-                }
+                self.rebuild_after_failure(fetches[0].record.at, &e);
             }
             return Err(e);
         }
-        Ok(stored)
+        result
     }
+
+    /// Rebuilds the index after a write that had placed items into it failed (so they are not stored).
+    pub(super) fn rebuild_after_failure(&mut self, now: DateTime<Utc>, e: &dyn std::fmt::Display) {
+        if let Err(rebuild) = self.rebuild_index(now) {
+            // The write's error is what the source reports; the index, covering nothing now, reads every day it
+            // needs back from the store.
+            tracing::error!(error = %rebuild, write_error = %e, "cannot rebuild the story index after a failed write");
+        }
+    }
+}
+
+/// Writes `fetches` into the open `group`, placing their new items into stories through `index` (which forgets
+/// what is older than `horizon` when it is full). Returns what was stored, or the first error (the group must
+/// then be rolled back), and whether an item was placed into the index (which must then be rebuilt if the group
+/// is not committed).
+pub(super) fn ingest_into(
+    group: &mut IngestGroup<'_>,
+    index: &mut StoryIndex,
+    gazetteer: &Gazetteer,
+    horizon: chrono::Duration,
+    fetches: &[QueuedFetch],
+) -> (Result<Vec<Stored>>, bool) {
+    let fingerprint = gazetteer.fingerprint();
+    let mut stored = Vec::with_capacity(fetches.len());
+    // Whether the index holds items of this attempt (not stored if it fails). Recalled days are read in the
+    // attempt's transaction, so they may hold its items only once it placed one.
+    let mut placed_any = false;
+    for fetch in fetches {
+        if index.len() > INDEX_CAPACITY {
+            index.evict_older_than(fetch.record.at - horizon);
+        }
+        let mut placer = IndexPlacer {
+            index: &mut *index,
+            items: &fetch.items,
+            features: &fetch.features,
+            gazetteer,
+            placed_any: false,
+        };
+        let one = group.ingest(
+            &fetch.source_id,
+            &fetch.items,
+            &fetch.record,
+            &fingerprint,
+            &mut placer,
+        );
+        placed_any |= placer.placed_any;
+        match one {
+            Ok(one) => stored.push(one),
+            Err(e) => return (Err(e), placed_any),
+        }
+    }
+    (Ok(stored), placed_any)
 }
 
 /// What storing one fetch found: its counts and what changed in its source's state.
 pub(super) type Stored = (crate::store::IngestCounts, crate::store::StateChange);
 
-/// One source's fetch result waiting for the writer.
-struct QueuedFetch {
-    source_id: String,
-    items: Vec<IncomingItem>,
-    features: Vec<ItemFeatures>,
-    record: FetchRecord,
-    reply: oneshot::Sender<Answer>,
-    /// Its place in the backlog, given back once it is stored.
-    _room: Room,
+/// What storing a queued fetch came to.
+pub(super) struct Answer {
+    pub result: Result<Stored>,
+    /// The fetch's items and features, handed back with the answer so that freeing them (thousands of small
+    /// allocations a group) is the poll's work, beside the writer, not the single writer's.
+    _spent: (Vec<IncomingItem>, Vec<ItemFeatures>),
 }
 
-impl QueuedFetch {
-    /// Roughly what storing it writes: the text of its items (the search index grows with it too).
-    fn text_bytes(&self) -> usize {
-        self.items
-            .iter()
-            .map(|i| {
-                let it = &i.item;
-                it.title.len()
-                    + it.summary.as_deref().map_or(0, str::len)
-                    + it.content.as_deref().map_or(0, str::len)
-            })
-            .sum()
-    }
+/// Answers the poll that queued `fetch` (once what it stored is durable, or it failed).
+pub(super) fn answer(fetch: QueuedFetch, result: Result<Stored>) {
+    let QueuedFetch {
+        items,
+        features,
+        reply,
+        ..
+    } = fetch;
+    // The poll that queued it may have been cancelled (shutdown): its result is stored all the same.
+    let _ = reply.send(Answer {
+        result,
+        _spent: (items, features),
+    });
 }
 
 /// Whether a failed store says nothing about the fetch but about the database: no other fetch of the group will
@@ -374,168 +396,6 @@ fn same_failure(e: &Error) -> Error {
             source: rusqlite::Error::SqliteFailure(*failure, message.clone()),
         },
         other => Error::Internal(other.to_string()),
-    }
-}
-
-/// Fetch results waiting to be stored, at most `backlog` of them, and who stores them.
-///
-/// Each poll queues its result and goes on at once (its fetch slot is free for the next source while its result
-/// waits); its answer comes once the result is durable. Whoever queues a result into a queue that no one drains
-/// starts the *drainer* ([`Writer::drain`]): one thread that takes the writer and stores everything queued by then
-/// in one transaction, then the next group gathered meanwhile, and so on until the queue is empty. So the single
-/// writer works without a pause while there is work, results gather into groups while it is busy (group
-/// commit), a lone fetch in a quiet daemon is stored at once, and no thread waits when there is nothing to do.
-///
-/// The backlog bounds memory: a result holds its room from when it is queued until it is stored, and a poll
-/// whose result finds no room waits (holding its fetch slot, so fetching pauses too). In-flight results are thus
-/// at most the fetch concurrency plus the backlog.
-pub(crate) struct WriteQueue {
-    pending: std::sync::Mutex<Pending>,
-    room: Arc<tokio::sync::Semaphore>,
-    /// How many wait for the writer's lock for something else than storing (see [`Writer::lock_between_groups`]).
-    others_waiting: AtomicUsize,
-}
-
-/// Someone counted in [`WriteQueue::others_waiting`] until dropped.
-struct Waiting<'a>(&'a AtomicUsize);
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// How long the drainer lets those waiting for the writer's lock get it before it takes it for the next group.
-const LET_OTHERS_IN_FOR: std::time::Duration = std::time::Duration::from_millis(5);
-
-#[derive(Default)]
-struct Pending {
-    fetches: Vec<QueuedFetch>,
-    /// Whether a drainer is running (it clears this when it finds the queue empty, under the same lock).
-    draining: bool,
-}
-
-/// Room for one fetch result in a [`WriteQueue`], held until the result is stored.
-pub(crate) struct Room {
-    _permit: tokio::sync::OwnedSemaphorePermit,
-}
-
-/// What storing a queued fetch came to.
-pub(super) struct Answer {
-    pub result: Result<Stored>,
-    /// The fetch's items and features, handed back with the answer so that freeing them (thousands of small
-    /// allocations a group) is the poll's work, beside the writer, not the single writer's.
-    _spent: (Vec<IncomingItem>, Vec<ItemFeatures>),
-}
-
-/// A result just queued: its answer, and whether the caller must start the drainer.
-pub(super) struct Submitted {
-    pub answer: oneshot::Receiver<Answer>,
-    pub start_drainer: bool,
-}
-
-impl WriteQueue {
-    /// A queue holding at most `backlog` results (at least one).
-    pub(crate) fn new(backlog: usize) -> WriteQueue {
-        WriteQueue {
-            pending: Default::default(),
-            room: Arc::new(tokio::sync::Semaphore::new(backlog.max(1))),
-            others_waiting: AtomicUsize::new(0),
-        }
-    }
-
-    /// Waits until the backlog has room for one more result (in the order asked).
-    pub(super) async fn room(&self) -> Room {
-        let permit = self.room.clone().acquire_owned().await;
-        // The semaphore is never closed.
-        Room {
-            _permit: permit.expect("the write queue's room is never closed"),
-        }
-    }
-
-    /// Room now, if there is any.
-    #[cfg(test)]
-    pub(super) fn room_now(&self) -> Option<Room> {
-        self.room
-            .clone()
-            .try_acquire_owned()
-            .ok()
-            .map(|permit| Room { _permit: permit })
-    }
-
-    /// Queues one source's fetch into `room`; the answer comes once it is stored (or failed to be).
-    pub(super) fn submit(
-        &self,
-        room: Room,
-        source_id: String,
-        items: Vec<(IncomingItem, ItemFeatures)>,
-        record: FetchRecord,
-    ) -> Submitted {
-        let (items, features) = items.into_iter().unzip();
-        let (reply, answer) = oneshot::channel();
-        let mut pending = self.lock();
-        pending.fetches.push(QueuedFetch {
-            source_id,
-            items,
-            features,
-            record,
-            reply,
-            _room: room,
-        });
-        let start_drainer = !std::mem::replace(&mut pending.draining, true);
-        Submitted {
-            answer,
-            start_drainer,
-        }
-    }
-
-    /// Whether every result handed to the writer is stored: nothing queued, and no drainer running (it may be
-    /// storing the group it took).
-    pub(super) fn is_idle(&self) -> bool {
-        let pending = self.lock();
-        pending.fetches.is_empty() && !pending.draining
-    }
-
-    /// How many results are queued and not yet taken by the writer.
-    #[cfg(test)]
-    pub(super) fn len(&self) -> usize {
-        self.lock().fetches.len()
-    }
-
-    #[cfg(test)]
-    fn take(&self) -> Vec<QueuedFetch> {
-        std::mem::take(&mut self.lock().fetches)
-    }
-
-    /// What is queued; none, and the drainer's end, when nothing is.
-    fn take_or_stop_draining(&self) -> Vec<QueuedFetch> {
-        let mut pending = self.lock();
-        if pending.fetches.is_empty() {
-            pending.draining = false;
-        }
-        std::mem::take(&mut pending.fetches)
-    }
-
-    /// Counts someone waiting for the writer's lock until the returned guard is dropped.
-    fn waiting(&self) -> Waiting<'_> {
-        self.others_waiting.fetch_add(1, Ordering::SeqCst);
-        Waiting(&self.others_waiting)
-    }
-
-    /// Before the drainer takes the lock for its next group: gives those waiting for it a moment to get it
-    /// first (they count themselves until they have it). One who waits for someone else (a long maintenance
-    /// holds the lock) gets in turn with the drainer after that moment, rather than the drainer waiting for them.
-    fn let_others_in(&self) {
-        let since = std::time::Instant::now();
-        while self.others_waiting.load(Ordering::SeqCst) > 0 && since.elapsed() < LET_OTHERS_IN_FOR
-        {
-            std::thread::yield_now();
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
-        // A panic while pushing or taking cannot leave the queue half-changed.
-        self.pending.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -591,6 +451,9 @@ impl StoryPlacer for IndexPlacer<'_> {
         );
     }
 }
+
+#[path = "writer_batch.rs"]
+mod batch;
 
 #[cfg(test)]
 #[path = "writer_tests.rs"]

@@ -1,7 +1,10 @@
 //! Writing one fetched source: its new items, the stories they join, and its fetch state, in one transaction.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
+use rustc_hash::FxHashMap;
 
 use super::query::items_between;
 use super::search;
@@ -31,8 +34,8 @@ pub(crate) struct IncomingItem {
     /// The boilerplate words dropped from its matching tokens (`dedup::Dropped::stored`), stored with it.
     pub boilerplate: Option<String>,
     /// Its texts as computing its features folded them, reused for its search index row (`None`: the index
-    /// folds them itself).
-    pub folded: Option<FoldedItem>,
+    /// folds them itself). Shared, so that handing it to the search index row costs the writer no copy.
+    pub folded: Option<Arc<FoldedItem>>,
 }
 
 /// Decides which story a *new* item joins. Implemented by the story index (`dedup`), so that the store does not
@@ -161,11 +164,18 @@ impl Store {
             .conn
             .transaction()
             .map_err(|e| Error::from_db(&self.path, e))?;
+        // Read once a group rather than once a new item: the table is empty unless retention pruned the first
+        // item of a story that lived on, and nothing but `prune` writes it.
+        let origins = tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM story_origins)")
+            .and_then(|mut any| any.query_row([], |r| r.get(0)))
+            .map_err(|e| Error::from_db(&self.path, e))?;
         Ok(IngestGroup {
             tx,
             path: &self.path,
             search_rows: PendingRows::default(),
             stored_new: false,
+            origins,
         })
     }
 }
@@ -178,6 +188,8 @@ pub(crate) struct IngestGroup<'s> {
     search_rows: PendingRows,
     /// Whether the group stored a new item, so that the commit moves the search generation.
     stored_new: bool,
+    /// Whether `story_origins` holds any story (see `ingest_items`).
+    origins: bool,
 }
 
 /// Search index rows a group keeps folded in memory before it writes them (a few MB of text at most): a group is
@@ -206,6 +218,7 @@ impl IngestGroup<'_> {
             record,
             placer,
             &mut self.search_rows,
+            self.origins,
         )
         .map_err(e)?;
         if counts.new > 0 {
@@ -258,6 +271,7 @@ fn ingest_items(
     record: &FetchRecord,
     placer: &mut dyn StoryPlacer,
     search_rows: &mut PendingRows,
+    origins: bool,
 ) -> rusqlite::Result<IngestCounts> {
     let now = to_secs(record.at);
     let mut counts = IngestCounts::default();
@@ -281,9 +295,10 @@ fn ingest_items(
     let mut new_item = tx.prepare_cached(
         "INSERT INTO items (url_key, story_id, source_id, guid, link, title, summary, content, author,
                             published, first_seen, sort_time, entities, region_match,
-                            search_key, media, boilerplate)
+                            search_key, media, boilerplate_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?;
+    let mut boilerplates = FetchBoilerplates::of(items);
     for (index, incoming) in items.iter().enumerate() {
         let known: Option<i64> = known_here
             .query_row(params![source_id, incoming.source_key], |r| r.get(0))
@@ -320,7 +335,11 @@ fn ingest_items(
                     .unwrap_or_else(|| format!("{source_id}/{}", incoming.source_key));
                 let guid = identity::story_guid(&first_key);
                 // The first item of a story that lives on, pruned and now brought again: it rejoins its story.
-                match origin.query_row([&guid], |r| r.get(0)).optional()? {
+                let rejoins = match origins {
+                    true => origin.query_row([&guid], |r| r.get(0)).optional()?,
+                    false => None,
+                };
+                match rejoins {
                     Some(story_id) => join(story_id)?,
                     None => {
                         new_story.execute(params![guid, sort_time, now])?;
@@ -330,6 +349,10 @@ fn ingest_items(
             }
         };
         let it = &incoming.item;
+        let boilerplate = match incoming.boilerplate.as_deref() {
+            Some(words) => Some(boilerplates.id(tx, words)?),
+            None => None,
+        };
         let entities = incoming.tags.entities.join(",");
         let search_key = search::new_item_key(tx, sort_time)?;
         search_rows.push(
@@ -355,7 +378,7 @@ fn ingest_items(
             incoming.tags.region_match,
             search_key,
             serde_json::to_string(&it.media).expect("media serialize"),
-            incoming.boilerplate,
+            boilerplate,
         ])?;
         let item_id = tx.last_insert_rowid();
         add_source.execute(params![source_id, incoming.source_key, item_id, now])?;
@@ -363,6 +386,43 @@ fn ingest_items(
         counts.new += 1;
     }
     Ok(counts)
+}
+
+/// The distinct boilerplate word lists of one fetch's items (nearly always one: an outlet's items share it), each
+/// with the newest time of an item carrying it and, once stored, the id of its row in `boilerplates` (migration 10).
+struct FetchBoilerplates<'a>(FxHashMap<&'a str, (i64, Option<i64>)>);
+
+impl<'a> FetchBoilerplates<'a> {
+    fn of(items: &'a [IncomingItem]) -> FetchBoilerplates<'a> {
+        let mut lists: FxHashMap<&str, (i64, Option<i64>)> = FxHashMap::default();
+        for item in items {
+            if let Some(words) = item.boilerplate.as_deref() {
+                let newest = &mut lists.entry(words).or_insert((i64::MIN, None)).0;
+                *newest = (*newest).max(to_secs(item.sort_time));
+            }
+        }
+        FetchBoilerplates(lists)
+    }
+
+    /// The row of `words` (a list of this fetch), stored (or its `last_seen` moved on) at its first use.
+    fn id(&mut self, tx: &rusqlite::Transaction, words: &str) -> rusqlite::Result<i64> {
+        let (newest, id) = self
+            .0
+            .get_mut(words)
+            .expect("every boilerplate list of the fetch is counted");
+        if let Some(id) = id {
+            return Ok(*id);
+        }
+        let stored = tx
+            .prepare_cached(
+                "INSERT INTO boilerplates (words, last_seen) VALUES (?1, ?2)
+                 ON CONFLICT (words) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen)
+                 RETURNING id",
+            )?
+            .query_row(params![words, *newest], |r| r.get(0))?;
+        *id = Some(stored);
+        Ok(stored)
+    }
 }
 
 fn record_fetch(

@@ -83,6 +83,15 @@ impl Store {
                 params![cutoff, keep],
             )
             .map_err(e)?;
+        // The boilerplate lists no item points at any more: every item pointing at a list is at most as new as
+        // its `last_seen`, so one older than the cutoff can be used only by an item older than the cutoff, which
+        // after the deletion above is one of a kept story (migration 10).
+        tx.execute(
+            "DELETE FROM boilerplates WHERE last_seen < ?1 AND id NOT IN
+                 (SELECT boilerplate_id FROM items WHERE sort_time < ?1 AND boilerplate_id IS NOT NULL)",
+            [cutoff],
+        )
+        .map_err(e)?;
         let stories = tx
             .execute(
                 "DELETE FROM stories WHERE published < ?1

@@ -12,6 +12,7 @@
 
 mod day;
 mod ingest;
+mod known;
 mod maintenance;
 mod query;
 mod search;
@@ -30,8 +31,9 @@ pub(crate) use day::DayReader;
 #[cfg(test)]
 pub(crate) use ingest::EachItemItsOwnStory;
 pub(crate) use ingest::{
-    Discovery, FetchRecord, IncomingItem, IngestCounts, StateChange, StoryPlacer,
+    Discovery, FetchRecord, IncomingItem, IngestCounts, IngestGroup, StateChange, StoryPlacer,
 };
+pub(crate) use known::KnownReader;
 pub(crate) use maintenance::{restore, PruneReport};
 pub(crate) use query::{SourceState, StoredItem, StoredStory, WindowItem};
 pub(crate) use search::{SearchHit, SearchReader};
@@ -187,6 +189,25 @@ const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO tagging (id, gazetteer)
         SELECT 1, CASE WHEN COUNT(DISTINCT gazetteer) = 1 THEN MIN(gazetteer) ELSE '' END FROM items;
+    "#,
+    // 10: the boilerplate words of migration 7 stored once per distinct list (`boilerplates`), each item pointing
+    // at its list (`items.boilerplate_id`). An outlet's items share one list, and a copy in every item was a fifth
+    // of the items table: bytes the single writer copied, inserted and logged for each new item.
+    // `items.boilerplate` is no longer written or read (NULL from here on). `last_seen` is the newest time of an
+    // item pointing at the list, so that retention finds the lists no item uses any more within the range of
+    // `items_sort_time` it prunes (`prune`), with no index on `boilerplate_id` for every insert to maintain.
+    r#"
+    CREATE TABLE boilerplates (
+        id INTEGER PRIMARY KEY,
+        words TEXT NOT NULL UNIQUE,
+        last_seen INTEGER NOT NULL
+    );
+    ALTER TABLE items ADD COLUMN boilerplate_id INTEGER;
+    INSERT INTO boilerplates (words, last_seen)
+        SELECT boilerplate, MAX(sort_time) FROM items WHERE boilerplate IS NOT NULL GROUP BY boilerplate;
+    UPDATE items SET boilerplate_id = (SELECT b.id FROM boilerplates b WHERE b.words = items.boilerplate),
+        boilerplate = NULL
+        WHERE boilerplate IS NOT NULL;
     "#,
 ];
 
@@ -438,3 +459,7 @@ fn from_secs(s: i64) -> chrono::DateTime<chrono::Utc> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+#[path = "boilerplates_tests.rs"]
+mod boilerplates_tests;

@@ -110,9 +110,18 @@ pub(super) fn fill_visible_items(
     Ok(())
 }
 
-pub(super) const ITEM_COLUMNS: &str =
+/// An item's boilerplate words, from the list it points at (migration 10).
+macro_rules! boilerplate_words {
+    () => {
+        "(SELECT b.words FROM boilerplates b WHERE b.id = boilerplate_id)"
+    };
+}
+
+pub(super) const ITEM_COLUMNS: &str = concat!(
     "id, story_id, source_id, guid, link, title, summary, content, author, sort_time,
-                            first_seen, entities, region_match, media, boilerplate";
+                            first_seen, entities, region_match, media, ",
+    boilerplate_words!()
+);
 
 pub(super) fn item_from_row(r: &Row) -> rusqlite::Result<StoredItem> {
     let entities: String = r.get(11)?;
@@ -371,9 +380,11 @@ impl Store {
     }
 }
 
-pub(super) const ITEMS_BETWEEN: &str =
-    "SELECT id, story_id, title, summary, content, sort_time, boilerplate FROM items
-     WHERE sort_time >= ?1 AND sort_time < ?2 ORDER BY sort_time, id";
+pub(super) const ITEMS_BETWEEN: &str = concat!(
+    "SELECT id, story_id, title, summary, content, sort_time, ",
+    boilerplate_words!(),
+    " FROM items WHERE sort_time >= ?1 AND sort_time < ?2 ORDER BY sort_time, id"
+);
 
 /// Items dated in `[from, to)`, oldest first: one range scan of the `items_sort_time` index, never a table scan
 /// (the story index reads a backlog's days through it).

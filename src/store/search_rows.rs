@@ -15,7 +15,7 @@
 //! core, takes that work off the round's critical path; it costs a thread per batch (tens of microseconds, against
 //! the commit's sync of the log).
 
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
 use rusqlite::{params, Connection};
@@ -30,7 +30,7 @@ struct Text {
     title: String,
     summary: Option<String>,
     content: Option<String>,
-    folded: Option<FoldedItem>,
+    folded: Option<Arc<FoldedItem>>,
     entities: String,
 }
 
@@ -59,7 +59,7 @@ impl PendingRows {
         &mut self,
         key: i64,
         (title, summary, content): (&str, Option<&str>, Option<&str>),
-        folded: Option<&FoldedItem>,
+        folded: Option<&Arc<FoldedItem>>,
         entities: &str,
     ) {
         self.waiting += 1;
@@ -77,7 +77,7 @@ impl PendingRows {
             },
             summary: raw(summary, folded.and_then(|f| f.summary.as_ref())),
             content: raw(content, folded.and_then(|f| f.content.as_ref())),
-            folded: folded.cloned(),
+            folded: folded.map(Arc::clone),
             entities: entities.to_owned(),
         });
     }
@@ -136,7 +136,7 @@ fn fold(t: Text) -> Row {
         &t.title,
         t.summary.as_deref(),
         t.content.as_deref(),
-        t.folded.as_ref(),
+        t.folded.as_deref(),
     );
     (t.key, title, body, t.entities.replace(',', " "))
 }

@@ -55,14 +55,16 @@ pub(super) async fn feed(
     }
 }
 
-/// `/gen/{n}.xml`: a generated RSS feed of 50 Arabic items unique to feed n, answered after 30 ms so that a poll
-/// of many such feeds takes a while.
+/// `/gen/{n}.xml`: a generated RSS feed of 50 Arabic items unique to feed n (`/gen/{n}-{items}.xml`: that many),
+/// answered after 30 ms so that a poll of many such feeds takes a while.
 pub(super) async fn generated(UrlPath(name): UrlPath<String>) -> Response {
-    let n: usize = name.trim_end_matches(".xml").parse().unwrap_or(0);
+    let name = name.trim_end_matches(".xml");
+    let (n, items) = name.split_once('-').unwrap_or((name, "50"));
+    let (n, items): (usize, usize) = (n.parse().unwrap_or(0), items.parse().unwrap_or(50));
     tokio::time::sleep(Duration::from_millis(30)).await;
     Response::builder()
         .header(header::CONTENT_TYPE, "application/rss+xml; charset=utf-8")
-        .body(Body::from(generated_feed(n, 50)))
+        .body(Body::from(generated_feed(n, items)))
         .unwrap()
 }
 
