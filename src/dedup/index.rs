@@ -21,8 +21,9 @@ struct Entry {
     item_id: i64,
     story: i64,
     /// Token ids of the headline (the first `title_len`), then of the headline words dropped as boilerplate (the
-    /// next `dropped_len`), then of headline + summary, each part sorted (the last is also the postings to clean up
-    /// on eviction).
+    /// next `dropped_len`), then of headline + summary (also the postings to clean up on eviction), each part in
+    /// the order of its tokens. Nothing needs them sorted by id: what two items share is counted through marks,
+    /// and the weights (quarters) add up exactly in any order.
     ids: Box<[u32]>,
     title_len: u16,
     dropped_len: u16,
@@ -129,6 +130,18 @@ fn posting(t: i64, tie: u32, slot: u32) -> u64 {
 fn last_posting(t: i64) -> u64 {
     posting(t, 0, 0) | ((1 << (TIE_BITS + SLOT_BITS)) - 1)
 }
+
+/// A candidate's place in the ranking as one integer, ordered as (most hits, nearest in time, tie-break value,
+/// slot): hits (inverted) in the top 8 bits, the time gap in the next 64, the tie-break value in 32, the slot in
+/// the low 24 (`SLOT_BITS` of them used).
+fn rank(hits: u8, gap: u64, tie: u32, slot: u32) -> u128 {
+    u128::from(u8::MAX - hits) << 120
+        | u128::from(gap) << 56
+        | u128::from(tie) << 24
+        | u128::from(slot)
+}
+
+const SLOT_MASK: u32 = (1 << SLOT_BITS) - 1;
 
 fn slot_of(posting: u64) -> u32 {
     (posting & ((1 << SLOT_BITS) - 1)) as u32
@@ -284,13 +297,13 @@ impl StoryIndex {
                 None => text_total += weight(t),
             }
         }
-        text.sort_unstable();
-        let mut title: Vec<u32> = f
+        // In token order, not sorted by id: the marks and the candidate lists (which `candidates` orders itself)
+        // take them in any order.
+        let title: Vec<u32> = f
             .title_tokens
             .iter()
             .filter_map(|t| self.vocabulary.get(t.as_str()).copied())
             .collect();
-        title.sort_unstable();
         let dropped: Vec<u32> = f
             .title_dropped
             .iter()
@@ -413,27 +426,27 @@ impl StoryIndex {
                 break;
             }
         }
-        let mut ranked: Vec<(u8, i64, u32, u32)> = Vec::with_capacity(above.max(k));
+        // Most hits first, then nearest in time, then by the items' own tie-break values (not their slots): one
+        // integer a candidate, compared and moved whole.
+        let mut ranked: Vec<u128> = Vec::with_capacity(above.max(k));
         for slot in touched.drain(..) {
             let h = std::mem::take(&mut hits[slot as usize]);
             if usize::from(h) >= threshold {
-                ranked.push((h, (time(&slot) - t).abs(), self.ties[slot as usize], slot));
+                ranked.push(rank(
+                    h,
+                    (time(&slot) - t).unsigned_abs(),
+                    self.ties[slot as usize],
+                    slot,
+                ));
             }
         }
-        // Most hits first, then nearest in time, then by the items' own tie-break values (not their slots).
-        let order = |a: &(u8, i64, u32, u32), b: &(u8, i64, u32, u32)| {
-            b.0.cmp(&a.0)
-                .then(a.1.cmp(&b.1))
-                .then(a.2.cmp(&b.2))
-                .then(a.3.cmp(&b.3))
-        };
         if ranked.len() > k && k > 0 {
-            ranked.select_nth_unstable_by(k - 1, order);
+            ranked.select_nth_unstable(k - 1);
             ranked.truncate(k);
         }
-        ranked.sort_unstable_by(order);
+        ranked.sort_unstable();
         ranked.truncate(k);
-        ranked.into_iter().map(|(_, _, _, slot)| slot).collect()
+        ranked.into_iter().map(|r| (r as u32) & SLOT_MASK).collect()
     }
 
     /// Records an item (new, rebuilt at start-up, or read back from the store) as a member of `story`. An item
@@ -463,7 +476,7 @@ impl StoryIndex {
         let tie = tie_of(f);
         self.times[slot as usize] = t;
         self.ties[slot as usize] = tie;
-        // Headline, dropped headline words and text ids in one allocation, each part sorted.
+        // Headline, dropped headline words and text ids in one allocation.
         let mut ids =
             Vec::with_capacity(f.title_tokens.len() + f.title_dropped.len() + f.text_tokens.len());
         let title_len = self.intern_into(&f.title_tokens, &mut ids) as u16;
@@ -492,10 +505,9 @@ impl StoryIndex {
         });
     }
 
-    /// Appends the ids of `tokens` to `ids`, sorted (as the lists are), adding the new ones to the vocabulary;
-    /// returns how many.
+    /// Appends the ids of `tokens` to `ids`, in token order, adding the new ones to the vocabulary; returns how
+    /// many.
     fn intern_into(&mut self, tokens: &[Token], ids: &mut Vec<u32>) -> usize {
-        let start = ids.len();
         for tok in tokens {
             let id = match self.vocabulary.get(tok.as_str()) {
                 Some(&id) => id,
@@ -510,7 +522,6 @@ impl StoryIndex {
             };
             ids.push(id);
         }
-        ids[start..].sort_unstable();
         tokens.len()
     }
 

@@ -275,10 +275,12 @@ fn ingest_items(
 ) -> rusqlite::Result<IngestCounts> {
     let now = to_secs(record.at);
     let mut counts = IngestCounts::default();
-    let mut known_here = tx.prepare_cached(
-        "SELECT item_id FROM item_sources WHERE source_id = ?1 AND source_key = ?2",
+    // Whether the source delivered the entry before, and else whether another source did (the same URL): one
+    // statement for both, as nearly every entry of a first poll is neither.
+    let mut known = tx.prepare_cached(
+        "SELECT (SELECT item_id FROM item_sources WHERE source_id = ?1 AND source_key = ?2),
+                (SELECT id FROM items WHERE url_key = ?3)",
     )?;
-    let mut known_url = tx.prepare_cached("SELECT id FROM items WHERE url_key = ?1")?;
     let mut add_source = tx.prepare_cached(
         "INSERT INTO item_sources (source_id, source_key, item_id, first_seen) VALUES (?1, ?2, ?3, ?4)",
     )?;
@@ -300,17 +302,14 @@ fn ingest_items(
     )?;
     let mut boilerplates = FetchBoilerplates::of(items);
     for (index, incoming) in items.iter().enumerate() {
-        let known: Option<i64> = known_here
-            .query_row(params![source_id, incoming.source_key], |r| r.get(0))
-            .optional()?;
-        if known.is_some() {
+        let (here, same_url): (Option<i64>, Option<i64>) = known.query_row(
+            params![source_id, incoming.source_key, incoming.url_key],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if here.is_some() {
             counts.seen += 1;
             continue;
         }
-        let same_url: Option<i64> = match &incoming.url_key {
-            Some(key) => known_url.query_row([key], |r| r.get(0)).optional()?,
-            None => None,
-        };
         if let Some(item_id) = same_url {
             add_source.execute(params![source_id, incoming.source_key, item_id, now])?;
             counts.seen += 1;
