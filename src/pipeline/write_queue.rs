@@ -112,9 +112,10 @@ impl TransactionCaps {
     /// The items' answers wait for the commit, and with them the fetched items, which the answers hand back to
     /// the polls to free and which a failure stores again (their features go back to the polls as soon as they
     /// are stored: they were most of what a held item cost). Measured on a 10 000-item first round: a quarter of
-    /// it (2 500 items, ~50 fetches) per transaction cuts the round's commits from ~30–44 to 4 and the writer's
-    /// CPU by ~10–15 %, for ~1–2 MB more peak memory; 1 000 items saved ~20 ms less of the writer's CPU, 5 000
-    /// little more (`issue-9-commit.md`). A second is short against a poll interval and long against a commit.
+    /// it (2 500 items, ~50 fetches) per transaction cuts the round's commits from ~20–40 to 4, the log's syncs by
+    /// half and the writer's CPU by ~10 %, for ~4–5 MB more peak memory than a commit per group; 1 000 items saved
+    /// ~20 ms less of the writer's CPU, 5 000 little more (`issue-9-commit.md`). A second is short against a poll
+    /// interval and long against a commit.
     pub(super) const DEFAULT: TransactionCaps = TransactionCaps {
         items: 2_500,
         text_bytes: 8 << 20,
