@@ -84,16 +84,20 @@ impl Boilerplate {
             return Dropped::default();
         }
         // A region entity the headline names is the item's subject, whatever the outlet's other items say.
-        let subject = |t: &Token| t.starts_with('@') && f.title_tokens.binary_search(t).is_ok();
-        // `text_tokens` is sorted and unique, so the words dropped are too.
-        let dropped: Vec<Token> = f
-            .text_tokens
-            .iter()
-            .filter(|t| self.words.contains(t.as_str()) && !subject(t))
-            .cloned()
-            .collect();
+        let title = &f.title_tokens;
+        let subject = |t: &Token| t.starts_with('@') && title.binary_search(t).is_ok();
+        // `text_tokens` is sorted and unique, so the words dropped are too. They leave the text tokens in this
+        // same pass (what `Dropped::apply` does to them).
+        let mut dropped = Vec::new();
+        f.text_tokens.retain(|t| {
+            let drop = self.words.contains(t.as_str()) && !subject(t);
+            if drop {
+                dropped.push(t.clone());
+            }
+            !drop
+        });
         let d = Dropped(dropped);
-        d.apply(f);
+        d.apply_to_title(f);
         d
     }
 }
@@ -131,8 +135,15 @@ impl Dropped {
         if self.0.is_empty() {
             return;
         }
-        debug_assert!(f.title_tokens.windows(2).all(|w| w[0] < w[1]));
+        self.apply_to_title(f);
         debug_assert!(f.text_tokens.windows(2).all(|w| w[0] < w[1]));
+        let mut dropped = Sorted::new(&self.0);
+        f.text_tokens.retain(|t| !dropped.holds(t));
+    }
+
+    /// Removes these words from `f`'s headline tokens, keeping their number in the headline's size.
+    fn apply_to_title(&self, f: &mut ItemFeatures) {
+        debug_assert!(f.title_tokens.windows(2).all(|w| w[0] < w[1]));
         let before = f.title_dropped.len();
         let mut dropped = Sorted::new(&self.0);
         f.title_tokens.retain(|t| {
@@ -148,8 +159,6 @@ impl Dropped {
             f.title_dropped.sort_unstable();
             f.title_dropped.dedup();
         }
-        let mut dropped = Sorted::new(&self.0);
-        f.text_tokens.retain(|t| !dropped.holds(t));
     }
 }
 
