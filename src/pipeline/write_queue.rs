@@ -73,11 +73,14 @@ pub(crate) struct WriteQueue {
 }
 
 /// Someone counted in [`WriteQueue::others_waiting`] until dropped.
-pub(super) struct Waiting<'a>(&'a AtomicUsize);
+pub(super) struct Waiting<'a>(&'a WriteQueue);
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.0.others_waiting.fetch_sub(1, Ordering::SeqCst);
+        // As in `waiting`: the drainer either sees the count, or waits in `let_others_in` and is woken.
+        drop(self.0.lock());
+        self.0.changed.notify_all();
     }
 }
 
@@ -124,7 +127,9 @@ impl TransactionCaps {
 }
 
 /// How long the drainer lets those waiting for the writer's lock get it before it takes it for the next group.
-const LET_OTHERS_IN_FOR: Duration = Duration::from_millis(5);
+/// (It waits without taking CPU, woken as soon as they have it; on a loaded machine the thread of one just woken
+/// may need several milliseconds to run.)
+const LET_OTHERS_IN_FOR: Duration = Duration::from_millis(50);
 
 #[derive(Default)]
 pub(super) struct Pending {
@@ -299,7 +304,7 @@ impl WriteQueue {
         // saw the count, or it is waiting on `changed` and gets this notification.
         drop(self.lock());
         self.changed.notify_all();
-        Waiting(&self.others_waiting)
+        Waiting(self)
     }
 
     /// How many wait for the writer's lock.
@@ -312,10 +317,21 @@ impl WriteQueue {
     /// first (they count themselves until they have it). One who waits for someone else (a long maintenance
     /// holds the lock) gets in turn with the drainer after that moment, rather than the drainer waiting for them.
     pub(super) fn let_others_in(&self) {
+        if self.others_waiting.load(Ordering::SeqCst) == 0 {
+            return;
+        }
         let since = Instant::now();
-        while self.others_waiting.load(Ordering::SeqCst) > 0 && since.elapsed() < LET_OTHERS_IN_FOR
-        {
-            std::thread::yield_now();
+        let mut pending = self.lock();
+        while self.others_waiting.load(Ordering::SeqCst) > 0 {
+            let left = LET_OTHERS_IN_FOR.saturating_sub(since.elapsed());
+            if left.is_zero() {
+                break;
+            }
+            // Not a spin: the one waiting needs this CPU to take the lock (and counts itself out once it has it).
+            pending = match self.changed.wait_timeout(pending, left) {
+                Ok((pending, _)) => pending,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
         }
     }
 

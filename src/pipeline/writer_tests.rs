@@ -511,5 +511,61 @@ fn someone_waiting_for_the_writer_gets_in_before_the_next_group() {
     assert_eq!(answer(second).unwrap().0.new, 1);
 }
 
+/// As on a loaded machine: the one waiting for the writer counted itself, but its thread runs only 20 ms later.
+/// The drainer, having committed for it, still lets it in before the next group (it waits for it without taking
+/// the CPU it needs, rather than spinning for 5 ms and then taking the lock back).
+#[test]
+fn someone_waiting_for_the_writer_gets_in_before_the_next_group_even_when_its_thread_is_slow_to_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = Arc::new(Gazetteer::builtin());
+    let writer = Arc::new(Mutex::new(
+        Writer::open(&config(dir.path()), g.clone()).unwrap(),
+    ));
+    let queue = Arc::new(WriteQueue::new(8));
+    let more = queue.coming();
+    let first = submit(&queue, "a".into(), fetched("a", 3, "نص", &g), record("\"a\""));
+    let held_queue = queue.lock();
+    let drainer = std::thread::spawn({
+        let (writer, queue) = (writer.clone(), queue.clone());
+        move || Writer::drain(&writer, &queue)
+    });
+    let since = std::time::Instant::now();
+    while writer.try_lock().is_ok() {
+        assert!(since.elapsed() < std::time::Duration::from_secs(30));
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let reader = std::thread::spawn({
+        let (writer, queue) = (writer.clone(), queue.clone());
+        move || {
+            let waiting = queue.waiting();
+            // Counted, but not running yet (what `lock_between_groups` does, with the scheduler's delay).
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            let w = Writer::lock(&writer);
+            drop(waiting);
+            (queue.len(), w.store.counts().unwrap().0)
+        }
+    });
+    while queue.others_waiting() == 0 {
+        assert!(since.elapsed() < std::time::Duration::from_secs(30));
+        std::thread::yield_now();
+    }
+    // The drainer stores the first fetch, then commits for the reader; the second is queued meanwhile.
+    drop(held_queue);
+    while queue.len() > 0 {
+        std::hint::spin_loop();
+    }
+    let second = submit(&queue, "b".into(), fetched("b", 1, "نص", &g), record("\"b\""));
+    let (queued, stored) = reader.join().unwrap();
+    assert_eq!(
+        (queued, stored),
+        (1, 3),
+        "the reader got in after the first group and before the second"
+    );
+    drop(more);
+    drainer.join().unwrap();
+    assert_eq!(answer(first).unwrap().0.new, 3);
+    assert_eq!(answer(second).unwrap().0.new, 1);
+}
+
 #[path = "writer_batch_tests.rs"]
 mod batch;
