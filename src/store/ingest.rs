@@ -253,10 +253,14 @@ impl IngestGroup<'_> {
 
 /// New items are tagged with `gazetteer`: if the stored ones are tagged with another (migration 9), the database no
 /// longer knows one gazetteer for all of them, and the next `retag` re-evaluates every item.
+///
+/// The row is named by its id: an update that may touch several rows runs in a statement savepoint, and a
+/// savepoint makes the search index (FTS5) flush the words it holds in memory into a new segment — once per
+/// fetch with new items, instead of once per transaction.
 fn same_tagging(tx: &rusqlite::Transaction, gazetteer: &str) -> rusqlite::Result<()> {
     execute_cached(
         tx,
-        "UPDATE tagging SET gazetteer = '' WHERE gazetteer <> ?1",
+        "UPDATE tagging SET gazetteer = '' WHERE id = 1 AND gazetteer <> ?1",
         [gazetteer],
     )?;
     Ok(())
@@ -412,13 +416,34 @@ impl<'a> FetchBoilerplates<'a> {
         if let Some(id) = id {
             return Ok(*id);
         }
-        let stored = tx
-            .prepare_cached(
-                "INSERT INTO boilerplates (words, last_seen) VALUES (?1, ?2)
-                 ON CONFLICT (words) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen)
-                 RETURNING id",
-            )?
-            .query_row(params![words, *newest], |r| r.get(0))?;
+        // A lookup, then a plain insert or update, rather than one `INSERT … ON CONFLICT DO UPDATE`: an upsert is a
+        // statement that may write twice, so SQLite opens a statement savepoint for it, and a savepoint makes the
+        // search index (FTS5) flush the words it holds in memory into a new segment. Once a fetch, that was a
+        // flush and merge per fetch instead of one per transaction.
+        let found: Option<(i64, i64)> = tx
+            .prepare_cached("SELECT id, last_seen FROM boilerplates WHERE words = ?1")?
+            .query_row([words], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let stored = match found {
+            Some((stored, last_seen)) => {
+                if *newest > last_seen {
+                    execute_cached(
+                        tx,
+                        "UPDATE boilerplates SET last_seen = ?2 WHERE id = ?1",
+                        params![stored, *newest],
+                    )?;
+                }
+                stored
+            }
+            None => {
+                execute_cached(
+                    tx,
+                    "INSERT INTO boilerplates (words, last_seen) VALUES (?1, ?2)",
+                    params![words, *newest],
+                )?;
+                tx.last_insert_rowid()
+            }
+        };
         *id = Some(stored);
         Ok(stored)
     }
