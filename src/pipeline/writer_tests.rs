@@ -515,7 +515,8 @@ fn someone_waiting_for_the_writer_gets_in_before_the_next_group() {
 /// The drainer, having committed for it, still lets it in before the next group (it waits for it without taking
 /// the CPU it needs, rather than spinning for 5 ms and then taking the lock back).
 #[test]
-fn someone_waiting_for_the_writer_gets_in_before_the_next_group_even_when_its_thread_is_slow_to_run() {
+fn someone_waiting_for_the_writer_gets_in_before_the_next_group_even_when_its_thread_is_slow_to_run(
+) {
     let dir = tempfile::tempdir().unwrap();
     let g = Arc::new(Gazetteer::builtin());
     let writer = Arc::new(Mutex::new(
@@ -523,7 +524,12 @@ fn someone_waiting_for_the_writer_gets_in_before_the_next_group_even_when_its_th
     ));
     let queue = Arc::new(WriteQueue::new(8));
     let more = queue.coming();
-    let first = submit(&queue, "a".into(), fetched("a", 3, "نص", &g), record("\"a\""));
+    let first = submit(
+        &queue,
+        "a".into(),
+        fetched("a", 3, "نص", &g),
+        record("\"a\""),
+    );
     let held_queue = queue.lock();
     let drainer = std::thread::spawn({
         let (writer, queue) = (writer.clone(), queue.clone());
@@ -554,7 +560,12 @@ fn someone_waiting_for_the_writer_gets_in_before_the_next_group_even_when_its_th
     while queue.len() > 0 {
         std::hint::spin_loop();
     }
-    let second = submit(&queue, "b".into(), fetched("b", 1, "نص", &g), record("\"b\""));
+    let second = submit(
+        &queue,
+        "b".into(),
+        fetched("b", 1, "نص", &g),
+        record("\"b\""),
+    );
     let (queued, stored) = reader.join().unwrap();
     assert_eq!(
         (queued, stored),
