@@ -106,6 +106,30 @@ fn received<T>(mut rx: oneshot::Receiver<T>) -> T {
     }
 }
 
+/// Drops the trigger that made `failed`'s fetch fail, then stores `failed`'s items and a's two again: `failed`'s
+/// are all new (nothing of them was kept, in the store or in the index) and a's all seen (they were committed).
+fn lift_and_store_again(s: &Setup, w: &mut Writer, trigger: &str, (failed, items): (&str, usize)) {
+    rusqlite::Connection::open(s.dir.path().join("q.db"))
+        .unwrap()
+        .execute_batch(&format!("DROP TRIGGER {trigger};"))
+        .unwrap();
+    let again_failed = submit(
+        &s.queue,
+        failed.into(),
+        fetched(failed, items, "نص", &s.g),
+        record(&format!("\"{failed}\"")),
+    );
+    let again_a = submit(
+        &s.queue,
+        "a".into(),
+        fetched("a", 2, "نص", &s.g),
+        record("\"a\""),
+    );
+    w.store_queued(&s.queue);
+    assert_eq!(answer(again_failed).unwrap().0.new, items);
+    assert_eq!(answer(again_a).unwrap().0.seen, 2);
+}
+
 #[test]
 fn groups_share_one_commit_while_more_results_are_coming_and_none_is_answered_before_it() {
     let s = setup(NO_CAPS);
@@ -204,25 +228,7 @@ fn a_failing_fetch_inside_a_shared_transaction_loses_only_itself() {
     let state = w.store.source_state("big").unwrap().unwrap();
     assert_eq!(state.etag, None, "its fetch state was not stored either");
     // The index holds what is stored and nothing else: big's items are new, a's are seen.
-    rusqlite::Connection::open(s.dir.path().join("q.db"))
-        .unwrap()
-        .execute_batch("DROP TRIGGER refuse_big;")
-        .unwrap();
-    let again_big = submit(
-        &s.queue,
-        "big".into(),
-        fetched("big", 2, "نص", &s.g),
-        record("\"big\""),
-    );
-    let again_a = submit(
-        &s.queue,
-        "a".into(),
-        fetched("a", 2, "نص", &s.g),
-        record("\"a\""),
-    );
-    w.store_queued(&s.queue);
-    assert_eq!(answer(again_big).unwrap().0.new, 2);
-    assert_eq!(answer(again_a).unwrap().0.seen, 2);
+    lift_and_store_again(&s, &mut w, "refuse_big", ("big", 2));
 }
 
 #[test]
@@ -380,25 +386,7 @@ fn a_transaction_whose_commit_fails_stores_its_fetches_again_each_failing_alone(
     assert!(w.store.source_state("a").unwrap().unwrap().etag.is_some());
     // The index holds what is committed and nothing else: b's items (placed in the rolled-back transactions,
     // into stories that no longer exist) are placed again into stored stories.
-    rusqlite::Connection::open(s.dir.path().join("q.db"))
-        .unwrap()
-        .execute_batch("DROP TRIGGER refuse_commit;")
-        .unwrap();
-    let again_b = submit(
-        &s.queue,
-        "b".into(),
-        fetched("b", 3, "نص", &s.g),
-        record("\"b\""),
-    );
-    let again_a = submit(
-        &s.queue,
-        "a".into(),
-        fetched("a", 2, "نص", &s.g),
-        record("\"a\""),
-    );
-    w.store_queued(&s.queue);
-    assert_eq!(answer(again_b).unwrap().0.new, 3);
-    assert_eq!(answer(again_a).unwrap().0.seen, 2);
+    lift_and_store_again(&s, &mut w, "refuse_commit", ("b", 3));
     assert_eq!(w.store.integrity_check().unwrap(), "ok");
     let orphans: i64 = rusqlite::Connection::open(s.dir.path().join("q.db"))
         .unwrap()
