@@ -238,6 +238,7 @@ impl StoryIndex {
         } = &mut *scratch;
         self.probe_into(f, probe);
         self.candidates(&probe.text, secs(published), ranking, slots);
+        self.touch(slots);
         // The probe's tokens marked in a vocabulary-wide array (bit 0: text, bit 1: headline, bit 2: headline word
         // dropped as boilerplate), so that what a candidate shares is a pass over its ids with no search or hashing.
         if marks.len() < self.weights.len() {
@@ -252,8 +253,6 @@ impl StoryIndex {
         for &id in &probe.dropped {
             marks[id as usize] |= 4;
         }
-        slots.retain(|&slot| self.entries[slot as usize].is_some());
-        touch(self, slots);
         candidates.clear();
         candidates.extend(slots.iter().map(|&slot| Candidate {
             slot,
@@ -318,6 +317,24 @@ impl StoryIndex {
             }
         }
         None
+    }
+
+    /// Keeps the slots that hold an item (all do: eviction takes an item's postings with it), reading the first
+    /// token id of each before any is compared. Each is a cache miss or two (a candidate is any item of the window,
+    /// cold since it was stored); read one candidate after another, the comparison of each waits for its own,
+    /// while these loads do not depend on each other and are waited for together, and also with the marking of
+    /// the probe's tokens that follows. (Not the facts: most candidates' figures rule a merge out before the
+    /// decision reads them.)
+    fn touch(&self, slots: &mut Vec<u32>) {
+        let mut any = 0u32;
+        slots.retain(|&slot| match &self.entries[slot as usize] {
+            Some(e) => {
+                any ^= e.ids.first().copied().unwrap_or(0);
+                true
+            }
+            None => false,
+        });
+        std::hint::black_box(any);
     }
 
     /// The entry in `slot`, which holds one (a candidate's).
@@ -428,20 +445,32 @@ impl StoryIndex {
             // The `cap` postings nearest in time (one binary search on a long list; the rest is within a few
             // cache lines), then only those within the window.
             self.postings[id as usize].near(posting(t, 0, 0), cap, |range| {
-                let a = range.partition_point(|&p| p < lo);
-                let b = range.partition_point(|&p| p <= hi);
-                let range = &range[a..b];
+                // Nearly always the whole range (the window is days, the range a few hours of one word's items):
+                // then two binary searches are saved.
+                let whole = range.first().is_some_and(|&p| p >= lo)
+                    && range.last().is_some_and(|&p| p <= hi);
+                let range = if whole {
+                    range
+                } else {
+                    let a = range.partition_point(|&p| p < lo);
+                    let b = range.partition_point(|&p| p <= hi);
+                    &range[a..b]
+                };
                 // Branch-free: every slot is written at the end of `touched`, which only grows past a first hit.
-                let mut n = touched.len();
-                touched.resize(n + range.len(), 0);
+                // Through local slices: a byte store through the vectors may alias their own lengths and
+                // pointers, which were then loaded again for every posting.
+                let start = touched.len();
+                touched.resize(start + range.len(), 0);
+                let (out, hits) = (&mut touched[start..], &mut hits[..]);
+                let mut n = 0;
                 for &p in range {
                     let slot = slot_of(p);
                     let h = &mut hits[slot as usize];
-                    touched[n] = slot;
+                    out[n] = slot;
                     n += usize::from(*h == 0);
                     *h = h.saturating_add(1);
                 }
-                touched.truncate(n);
+                touched.truncate(start + n);
             });
         }
         // The fewest hits that still make the top `max_candidates`, from a histogram of hit counts, so that only
@@ -452,14 +481,15 @@ impl StoryIndex {
         // after another waits for its own previous store each time.
         let lanes = self.settings.query_tokens.min(255) + 1;
         histogram.resize(4 * lanes, 0);
+        let (counts, hits_of) = (&mut histogram[..], &hits[..]);
         let mut quads = touched.chunks_exact(4);
         for quad in &mut quads {
             for (lane, &slot) in quad.iter().enumerate() {
-                histogram[lane * lanes + usize::from(hits[slot as usize])] += 1;
+                counts[lane * lanes + usize::from(hits_of[slot as usize])] += 1;
             }
         }
         for &slot in quads.remainder() {
-            histogram[usize::from(hits[slot as usize])] += 1;
+            counts[usize::from(hits_of[slot as usize])] += 1;
         }
         for h in 0..lanes {
             histogram[h] +=
@@ -478,7 +508,9 @@ impl StoryIndex {
         // Most hits first, then nearest in time, then by the items' own tie-break values (not their slots): one
         // integer a candidate, compared and moved whole.
         ranked.clear();
-        for slot in touched.drain(..) {
+        ranked.reserve(touched.len());
+        let hits = &mut hits[..];
+        for &slot in touched.iter() {
             let h = std::mem::take(&mut hits[slot as usize]);
             if usize::from(h) >= threshold {
                 ranked.push(rank(
@@ -489,6 +521,7 @@ impl StoryIndex {
                 ));
             }
         }
+        touched.clear();
         if ranked.len() > k && k > 0 {
             ranked.select_nth_unstable(k - 1);
             ranked.truncate(k);
@@ -646,18 +679,6 @@ impl StoryIndex {
         v.sort();
         v
     }
-}
-
-/// Reads the first token id of every candidate before any is compared. Each is a cache miss (a candidate is any
-/// item of the window, cold since it was stored); read one candidate after another, the comparison of each waits
-/// for its own, while these loads do not depend on each other and are waited for together. (Not the facts: most
-/// candidates' figures rule a merge out before the decision reads them.)
-fn touch(index: &StoryIndex, slots: &[u32]) {
-    let mut any = 0u32;
-    for &slot in slots {
-        any ^= index.entry(slot).ids.first().copied().unwrap_or(0);
-    }
-    std::hint::black_box(any);
 }
 
 /// Reasons that mean "these are different events" rather than "not enough evidence".
