@@ -159,7 +159,7 @@ async fn parse_feed_body(
     .await
 }
 
-/// A feed's body parsed, capped and its entries prepared, all in one CPU task: one hand-off to a blocking thread
+/// A feed's body parsed, capped and its entries prepared, all in one CPU task: one hand-off to a CPU slot's thread
 /// and back per fetch instead of two (each a wake-up of a sleeping thread), and the body freed where it was read.
 /// A body that is not a feed comes back with the error, for discovery.
 async fn parse_and_prepare(

@@ -427,8 +427,8 @@ impl Engine {
         }
     }
 
-    /// Prepares entries parsed on their own (not in the task that parsed them: see `kinds::Entries`) on a blocking
-    /// thread in a CPU slot.
+    /// Prepares entries parsed on their own (not in the task that parsed them: see `kinds::Entries`) on a CPU
+    /// slot's thread.
     async fn prepare_all(
         &self,
         source_id: &str,
@@ -561,8 +561,8 @@ impl Engine {
     }
 }
 
-/// What prepares one fetch's entries for the writer: keys, dates and matching features, computed on a blocking
-/// thread in a CPU slot (folding and tagging are CPU work, and done there — beside the writer — they leave it only
+/// What prepares one fetch's entries for the writer: keys, dates and matching features, computed on a CPU slot's
+/// thread (folding and tagging are CPU work, and done there — beside the writer — they leave it only
 /// placing and storing). A fetch whose every entry its source delivered before is not prepared at all (see
 /// [`known`]).
 pub(super) struct Preparer {
@@ -573,7 +573,7 @@ pub(super) struct Preparer {
 }
 
 impl Preparer {
-    /// Prepares `items` (CPU work: call it on a blocking thread).
+    /// Prepares `items` (CPU work: call it on a CPU slot's thread).
     pub(super) fn prepare(self, items: Vec<ParsedItem>) -> Prepared {
         if items.is_empty() {
             return Prepared::Entries(Vec::new());
