@@ -610,7 +610,7 @@ fn entry_key(item: &ParsedItem) -> String {
 }
 
 /// Keys, date and matching features of one parsed entry.
-fn prepare(
+pub(crate) fn prepare(
     item: ParsedItem,
     now: DateTime<Utc>,
     gazetteer: &Gazetteer,
@@ -643,7 +643,7 @@ fn prepare(
 
 /// Drops the fetched document's boilerplate (what the outlet repeats in nearly every item, see
 /// `dedup::Boilerplate`) from its items' features, and keeps what was dropped with each item for the store.
-fn drop_boilerplate(prepared: &mut [(IncomingItem, ItemFeatures)]) {
+pub(crate) fn drop_boilerplate(prepared: &mut [(IncomingItem, ItemFeatures)]) {
     let boilerplate = dedup::Boilerplate::of_feed(prepared.iter().map(|(_, f)| f));
     if boilerplate.is_empty() {
         return;
