@@ -77,26 +77,12 @@ pub(super) async fn read_body(
     now: DateTime<Utc>,
     limits: ParseLimits,
 ) -> Result<std::result::Result<BodyRead, (String, Discovery)>> {
-    let BodyReader {
-        fetcher,
-        cpu,
-        preparer,
-    } = reader;
+    let (fetcher, cpu) = (reader.fetcher, reader.cpu);
     // Pages and sitemaps lead to further fetches; they get the source's SSRF exemption, decided from its config.
     let allow_private = crate::fetch::private_allowed(&source.url, source.allow_private);
     let read = match source.kind() {
         SourceKind::Feed => {
-            read_feed(
-                fetcher,
-                cpu,
-                allow_private,
-                meta,
-                body,
-                using_discovered,
-                limits,
-                preparer,
-            )
-            .await
+            read_feed(reader, allow_private, meta, body, using_discovered, limits).await
         }
         SourceKind::Html => {
             let select = source.select.clone().ok_or_else(|| {
@@ -186,15 +172,18 @@ async fn parse_and_prepare(
 }
 
 async fn read_feed(
-    fetcher: &Fetcher,
-    cpu: &CpuSlots,
+    reader: BodyReader<'_>,
     allow_private: bool,
     meta: ResponseMeta,
     body: Vec<u8>,
     using_discovered: bool,
     limits: ParseLimits,
-    preparer: Preparer,
 ) -> Result<std::result::Result<BodyRead, (String, Discovery)>> {
+    let BodyReader {
+        fetcher,
+        cpu,
+        preparer,
+    } = reader;
     let (error, body) = match parse_and_prepare(cpu, body, &meta, limits, preparer).await? {
         Ok((feed, prepared)) => {
             return Ok(Ok(BodyRead {
