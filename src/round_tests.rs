@@ -377,9 +377,12 @@ async fn results_queued_by_cancelled_polls_are_stored_before_the_writes_settle()
         .unwrap()
         .map(Result::unwrap)
         .collect();
+    // Which two: s0 and s1 start first, but a slot freed by the first queued result lets s2 start, and on a
+    // loaded machine it can be queued before s1.
     assert_eq!(
-        stored,
-        ["s0", "s1"],
-        "what the cancelled polls queued is stored"
+        stored.len(),
+        2,
+        "what the cancelled polls queued is stored: {stored:?}"
     );
+    assert_ne!(stored[0], stored[1], "{stored:?}");
 }

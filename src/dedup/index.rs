@@ -51,6 +51,7 @@ impl Entry {
 
 /// A new item's tokens as ids of the vocabulary. Tokens the index has never seen can be shared with no stored
 /// item; they only count in the sizes and totals.
+#[derive(Debug, Default)]
 struct Probe {
     title: Vec<u32>,
     title_len: usize,
@@ -62,17 +63,41 @@ struct Probe {
     text_total: f32,
 }
 
-/// Per-placement working memory, kept between placements so that a placement allocates nothing large.
+/// A candidate of one placement: its slot, figures and (once judged) the decision without its detail.
+#[derive(Debug)]
+struct Candidate {
+    slot: u32,
+    sim: Similarity,
+    verdict: Option<(bool, Reason)>,
+}
+
+/// Per-placement working memory, kept between placements so that a placement allocates nothing.
 #[derive(Debug, Default)]
 struct Scratch {
+    ranking: Ranking,
+    /// By token id: whether the item being placed has it (zero outside a placement).
+    marks: Vec<u8>,
+    probe: Probe,
+    /// The chosen candidates' slots, best first.
+    slots: Vec<u32>,
+    candidates: Vec<Candidate>,
+    /// (candidate, score) of the candidates the item may join.
+    matching: Vec<(usize, f32)>,
+}
+
+/// What choosing the candidates works in (`StoryIndex::candidates`).
+#[derive(Debug, Default)]
+struct Ranking {
+    /// The looked-up tokens' postings lists: (generic, length, token id).
+    lists: Vec<(bool, usize, u32)>,
     /// Hits per slot (zero outside a placement).
     hits: Vec<u8>,
     /// Slots with a non-zero hit count.
     touched: Vec<u32>,
     /// Number of touched slots by hit count.
     histogram: Vec<usize>,
-    /// By token id: whether the item being placed has it (zero outside a placement).
-    marks: Vec<u8>,
+    /// The candidates with enough hits, as `rank`s.
+    ranked: Vec<u128>,
 }
 
 /// The items the index holds, findable by token and publication time. Single owner; not thread-safe by design
@@ -202,13 +227,19 @@ impl StoryIndex {
     /// The story this item belongs to, if any (story ids are the caller's). Only items the index holds are
     /// candidates: a caller placing an item dated outside what it covers asks `missing` first.
     pub fn place(&self, f: &ItemFeatures, published: DateTime<Utc>) -> Option<i64> {
-        let probe = self.probe(f);
         let mut scratch = self.scratch.borrow_mut();
-        let scratch = &mut *scratch;
-        let slots = self.candidates(&probe.text, secs(published), scratch);
+        let Scratch {
+            ranking,
+            marks,
+            probe,
+            slots,
+            candidates,
+            matching,
+        } = &mut *scratch;
+        self.probe_into(f, probe);
+        self.candidates(&probe.text, secs(published), ranking, slots);
         // The probe's tokens marked in a vocabulary-wide array (bit 0: text, bit 1: headline, bit 2: headline word
         // dropped as boilerplate), so that what a candidate shares is a pass over its ids with no search or hashing.
-        let marks = &mut scratch.marks;
         if marks.len() < self.weights.len() {
             marks.resize(self.weights.len(), 0);
         }
@@ -221,35 +252,31 @@ impl StoryIndex {
         for &id in &probe.dropped {
             marks[id as usize] |= 4;
         }
-        let found: Vec<(&Entry, i64)> = slots
-            .into_iter()
-            .filter_map(|slot| {
-                Some((
-                    self.entries[slot as usize].as_ref()?,
-                    self.times[slot as usize],
-                ))
-            })
-            .collect();
-        touch(&found);
-        let candidates: Vec<(&Entry, DateTime<Utc>, Similarity)> = found
-            .into_iter()
-            .map(|(e, t)| (e, from_secs(t), self.similarity(&probe, marks, e)))
-            .collect();
+        slots.retain(|&slot| self.entries[slot as usize].is_some());
+        touch(self, slots);
+        candidates.clear();
+        candidates.extend(slots.iter().map(|&slot| Candidate {
+            slot,
+            sim: self.similarity(probe, marks, self.entry(slot)),
+            verdict: None,
+        }));
         for &id in probe.text.iter().chain(&probe.title).chain(&probe.dropped) {
             marks[id as usize] = 0;
         }
         // (same, reason): the decision without its human-readable detail.
-        let judge = |(e, when, sim): &(&Entry, DateTime<Utc>, Similarity)| {
+        let judge = |c: &Candidate| {
+            let e = self.entry(c.slot);
             let other = Side {
                 facts: &e.facts,
                 text: Tokens::Ids(e.text(), &self.words),
             };
+            let when = from_secs(self.times[c.slot as usize]);
             let (same, reason, ()) = decide(
                 f.side(),
                 published,
                 other,
-                *when,
-                *sim,
+                when,
+                c.sim,
                 &self.settings,
                 &|_| (),
             );
@@ -257,25 +284,33 @@ impl StoryIndex {
         };
         // The full decision only where the figures allow a merge; other candidates are judged only if they belong
         // to a story the item would join (the veto below).
-        let mut verdicts: Vec<Option<(bool, Reason)>> = candidates
-            .iter()
-            .map(|c| c.2.may_merge(&self.settings).then(|| judge(c)))
-            .collect();
-        let mut matching: Vec<(usize, f32)> = verdicts
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| v.is_some_and(|(same, _)| same))
-            .map(|(i, _)| (i, candidates[i].2.score()))
-            .collect();
+        matching.clear();
+        for (i, c) in candidates.iter_mut().enumerate() {
+            if c.sim.may_merge(&self.settings) {
+                let verdict = judge(c);
+                c.verdict = Some(verdict);
+                if verdict.0 {
+                    matching.push((i, c.sim.score()));
+                }
+            }
+        }
+        // Stable: equal scores keep the candidates' order.
         matching.sort_by(|a, b| b.1.total_cmp(&a.1));
-        for (i, _) in matching {
-            let story = candidates[i].0.story;
+        for &(i, _) in matching.iter() {
+            let story = self.entry(candidates[i].slot).story;
             // Complete-link veto: no member of that story among the candidates may contradict the new item.
             let vetoed = (0..candidates.len()).any(|j| {
-                if candidates[j].0.story != story {
+                if self.entry(candidates[j].slot).story != story {
                     return false;
                 }
-                let (same, reason) = *verdicts[j].get_or_insert_with(|| judge(&candidates[j]));
+                let (same, reason) = match candidates[j].verdict {
+                    Some(v) => v,
+                    None => {
+                        let v = judge(&candidates[j]);
+                        candidates[j].verdict = Some(v);
+                        v
+                    }
+                };
                 !same && is_contradiction(reason)
             });
             if !vetoed {
@@ -285,13 +320,21 @@ impl StoryIndex {
         None
     }
 
-    fn probe(&self, f: &ItemFeatures) -> Probe {
-        let mut text = Vec::with_capacity(f.text_tokens.len());
+    /// The entry in `slot`, which holds one (a candidate's).
+    fn entry(&self, slot: u32) -> &Entry {
+        self.entries[slot as usize]
+            .as_ref()
+            .expect("candidates are held items")
+    }
+
+    /// `f`'s tokens as ids, into `probe`'s buffers.
+    fn probe_into(&self, f: &ItemFeatures, probe: &mut Probe) {
+        probe.text.clear();
         let mut text_total = 0.0;
         for t in &f.text_tokens {
             match self.vocabulary.get(t.as_str()) {
                 Some(&id) => {
-                    text.push(id);
+                    probe.text.push(id);
                     text_total += self.weights[id as usize];
                 }
                 None => text_total += weight(t),
@@ -299,24 +342,21 @@ impl StoryIndex {
         }
         // In token order, not sorted by id: the marks and the candidate lists (which `candidates` orders itself)
         // take them in any order.
-        let title: Vec<u32> = f
-            .title_tokens
-            .iter()
-            .filter_map(|t| self.vocabulary.get(t.as_str()).copied())
-            .collect();
-        let dropped: Vec<u32> = f
-            .title_dropped
-            .iter()
-            .filter_map(|t| self.vocabulary.get(t.as_str()).copied())
-            .collect();
-        Probe {
-            title,
-            title_len: f.title_tokens.len(),
-            title_boilerplate: f.title_boilerplate,
-            dropped,
-            text,
-            text_total,
-        }
+        probe.title.clear();
+        probe.title.extend(
+            f.title_tokens
+                .iter()
+                .filter_map(|t| self.vocabulary.get(t.as_str()).copied()),
+        );
+        probe.dropped.clear();
+        probe.dropped.extend(
+            f.title_dropped
+                .iter()
+                .filter_map(|t| self.vocabulary.get(t.as_str()).copied()),
+        );
+        probe.title_len = f.title_tokens.len();
+        probe.title_boilerplate = f.title_boilerplate;
+        probe.text_total = text_total;
     }
 
     /// The figures `same_story` would compute from the token lists, from the ids: `marks` flags the probe's.
@@ -347,26 +387,36 @@ impl StoryIndex {
         )
     }
 
-    /// Slots of at most `max_candidates` items within the window of `t` sharing the most looked-up tokens.
-    fn candidates(&self, tokens: &[u32], t: i64, scratch: &mut Scratch) -> Vec<u32> {
+    /// Slots of at most `max_candidates` items within the window of `t` sharing the most looked-up tokens, best
+    /// first, into `slots`.
+    fn candidates(&self, tokens: &[u32], t: i64, r: &mut Ranking, slots: &mut Vec<u32>) {
         let (from, to) = (t - self.window_secs(), t + self.window_secs());
-        let mut lists: Vec<(bool, &Postings, u32)> = tokens
-            .iter()
-            .map(|&id| {
-                let generic = self.weights[id as usize] < 1.0;
-                (generic, &self.postings[id as usize], id)
-            })
-            .filter(|(_, p, _)| !p.is_empty())
-            .collect();
+        let Ranking {
+            lists,
+            hits,
+            touched,
+            histogram,
+            ranked,
+        } = r;
+        lists.clear();
+        lists.extend(tokens.iter().filter_map(|&id| {
+            let len = self.postings[id as usize].len();
+            (len > 0).then(|| (self.weights[id as usize] < 1.0, len, id))
+        }));
         // Rarest first: a shared rare word (a surname, a place) says most, and its list is the cheapest to read.
         // Generic news words (low weight) come last whatever their counts: sharing them says little. Equal
         // counts are ordered by the words themselves, not by their ids (the order the vocabulary met them in).
-        lists.sort_unstable_by(|(ga, a, ia), (gb, b, ib)| {
-            (ga, a.len())
-                .cmp(&(gb, b.len()))
-                .then_with(|| self.words[*ia as usize].cmp(&self.words[*ib as usize]))
-        });
-        let (hits, touched) = (&mut scratch.hits, &mut scratch.touched);
+        // Only which lists are read matters (hits are counts), not in what order: the first `query_tokens` are
+        // selected, not sorted, and an item with fewer tokens has all its lists read.
+        let q = self.settings.query_tokens;
+        if lists.len() > q && q > 0 {
+            lists.select_nth_unstable_by(q - 1, |(ga, a, ia), (gb, b, ib)| {
+                (ga, a)
+                    .cmp(&(gb, b))
+                    .then_with(|| self.words[*ia as usize].cmp(&self.words[*ib as usize]))
+            });
+        }
+        lists.truncate(q);
         if hits.len() < self.entries.len() {
             hits.resize(self.entries.len(), 0);
         }
@@ -374,10 +424,10 @@ impl StoryIndex {
         let cap = self.settings.posting_cap.max(1);
         let (lo, hi) = (posting(from, 0, 0), last_posting(to));
         touched.clear();
-        for (_, list, _) in lists.into_iter().take(self.settings.query_tokens) {
+        for &(_, _, id) in lists.iter() {
             // The `cap` postings nearest in time (one binary search on a long list; the rest is within a few
             // cache lines), then only those within the window.
-            list.near(posting(t, 0, 0), cap, |range| {
+            self.postings[id as usize].near(posting(t, 0, 0), cap, |range| {
                 let a = range.partition_point(|&p| p < lo);
                 let b = range.partition_point(|&p| p <= hi);
                 let range = &range[a..b];
@@ -397,7 +447,6 @@ impl StoryIndex {
         // The fewest hits that still make the top `max_candidates`, from a histogram of hit counts, so that only
         // the items with at least that many are ranked.
         let k = self.settings.max_candidates;
-        let histogram = &mut scratch.histogram;
         histogram.clear();
         // Counted in four interleaved lanes: nearly every slot has the same few counts, and one counter bumped
         // after another waits for its own previous store each time.
@@ -428,7 +477,7 @@ impl StoryIndex {
         }
         // Most hits first, then nearest in time, then by the items' own tie-break values (not their slots): one
         // integer a candidate, compared and moved whole.
-        let mut ranked: Vec<u128> = Vec::with_capacity(above.max(k));
+        ranked.clear();
         for slot in touched.drain(..) {
             let h = std::mem::take(&mut hits[slot as usize]);
             if usize::from(h) >= threshold {
@@ -446,7 +495,8 @@ impl StoryIndex {
         }
         ranked.sort_unstable();
         ranked.truncate(k);
-        ranked.into_iter().map(|r| (r as u32) & SLOT_MASK).collect()
+        slots.clear();
+        slots.extend(ranked.iter().map(|&r| (r as u32) & SLOT_MASK));
     }
 
     /// Records an item (new, rebuilt at start-up, or read back from the store) as a member of `story`. An item
@@ -602,10 +652,10 @@ impl StoryIndex {
 /// item of the window, cold since it was stored); read one candidate after another, the comparison of each waits
 /// for its own, while these loads do not depend on each other and are waited for together. (Not the facts: most
 /// candidates' figures rule a merge out before the decision reads them.)
-fn touch(found: &[(&Entry, i64)]) {
+fn touch(index: &StoryIndex, slots: &[u32]) {
     let mut any = 0u32;
-    for (e, _) in found {
-        any ^= e.ids.first().copied().unwrap_or(0);
+    for &slot in slots {
+        any ^= index.entry(slot).ids.first().copied().unwrap_or(0);
     }
     std::hint::black_box(any);
 }
@@ -726,7 +776,8 @@ mod tests {
             for (i, f) in all.iter().enumerate().filter(|(i, _)| *i != skip) {
                 index.insert(i as i64, i as i64, f, day(0));
             }
-            let probe = index.probe(&all[skip]);
+            let mut probe = Probe::default();
+            index.probe_into(&all[skip], &mut probe);
             let mut marks = vec![0u8; index.weights.len()];
             probe.text.iter().for_each(|&id| marks[id as usize] |= 1);
             probe.title.iter().for_each(|&id| marks[id as usize] |= 2);
@@ -745,12 +796,18 @@ mod tests {
 
     /// The item ids `place` would compare a probe with.
     fn candidate_items(index: &StoryIndex, f: &ItemFeatures, t: DateTime<Utc>) -> Vec<i64> {
-        let probe = index.probe(f);
         let mut scratch = index.scratch.borrow_mut();
-        index
-            .candidates(&probe.text, secs(t), &mut scratch)
-            .into_iter()
-            .map(|slot| index.entries[slot as usize].as_ref().unwrap().item_id)
+        let Scratch {
+            ranking,
+            probe,
+            slots,
+            ..
+        } = &mut *scratch;
+        index.probe_into(f, probe);
+        index.candidates(&probe.text, secs(t), ranking, slots);
+        slots
+            .iter()
+            .map(|&slot| index.entry(slot).item_id)
             .collect()
     }
 

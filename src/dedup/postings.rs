@@ -40,10 +40,6 @@ impl Postings {
         }
     }
 
-    pub(super) fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Adds `key` in order (new items mostly arrive in time order: then it is a push).
     pub(super) fn insert(&mut self, key: u64) {
         match self {
