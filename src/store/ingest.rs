@@ -200,7 +200,7 @@ pub(crate) struct IngestGroup<'s> {
 /// text, checked between groups, plus a group), and still holds memory to tens of MB.
 /// (Tiny under test, so that the store's tests also write rows in the middle of a group.)
 const MAX_PENDING_SEARCH_ROWS: usize = if cfg!(test) { 3 } else { 10_000 };
-const MAX_PENDING_SEARCH_TEXT: usize = if cfg!(test) { usize::MAX } else { 32 << 20 };
+const MAX_PENDING_SEARCH_TEXT: usize = if cfg!(test) { 1 << 20 } else { 32 << 20 };
 
 impl IngestGroup<'_> {
     /// Writes one fetch of one source into the group: the items (new ones placed into stories by `placer`) and
