@@ -262,6 +262,64 @@ fn bench_features<M: Measurement>(c: &mut Criterion<M>) {
     group.finish();
 }
 
+/// What the poller's CPU slots spend on one fetched document before the writer sees it (`bench_api::prepare_fetch`):
+/// parsing the RSS, then keying, dating and preparing each entry's features and dropping the document's
+/// boilerplate. On 40 documents of 50 entries, byte for byte what `bench/poll_bench.py` serves (and the 10 000-item
+/// round of `bench/poll_compare.py` polls).
+fn bench_prepare<M: Measurement>(c: &mut Criterion<M>) {
+    let g = Gazetteer::builtin();
+    let documents: Vec<(Vec<u8>, url::Url)> = templated_feeds(40, 50)
+        .iter()
+        .enumerate()
+        .map(|(source, items)| {
+            (
+                rss_document(source, items),
+                url::Url::parse(&format!("http://127.0.0.{}:8000/feed.xml", source + 2)).unwrap(),
+            )
+        })
+        .collect();
+    let now = start() + Duration::days(1);
+    let mut group = c.benchmark_group("prepare");
+    group.throughput(Throughput::Elements(2000));
+    group.sample_size(20);
+    group.bench_function("feeds", |b| {
+        b.iter(|| {
+            for (body, base) in &documents {
+                let prepared = qafila::bench_api::prepare_fetch(
+                    black_box(body),
+                    Some("application/rss+xml; charset=utf-8"),
+                    base,
+                    now,
+                    &g,
+                );
+                assert_eq!(prepared, Ok(50));
+            }
+        })
+    });
+    group.finish();
+}
+
+/// The RSS document `bench/poll_bench.py` serves for `source`, around its items' headlines and summaries (from
+/// [`templated_feeds`]; the summary's markup is escaped, as there).
+fn rss_document(source: usize, items: &[(String, String)]) -> Vec<u8> {
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>منفذ {source}</title>\
+         <link>https://outlet{source}.example/</link><description>أخبار</description>"
+    );
+    for (i, (title, summary)) in items.iter().enumerate() {
+        let n = source * 1000 + i;
+        let (hour, minute) = ((n / 60) % 24, n % 60);
+        let summary = summary.replace('<', "&lt;").replace('>', "&gt;");
+        out.push_str(&format!(
+            "<item><title>{title}</title><link>https://outlet{source}.example/news/{n}</link>\
+             <guid isPermaLink=\"false\">o{source}-{n}</guid><pubDate>Fri, 20 Nov 2026 {hour:02}:{minute:02}:00 GMT</pubDate>\
+             <description>{summary}</description></item>"
+        ));
+    }
+    out.push_str("</channel></rss>\n");
+    out.into_bytes()
+}
+
 /// Feeds like `bench/poll_bench.py` serves: one outlet's template around each item (the same lead-in and
 /// closing words in every summary, the amount and unit in every headline).
 fn templated_feeds(feeds: usize, items: usize) -> Vec<Vec<(String, String)>> {
@@ -450,12 +508,14 @@ fn main() {
             .configure_from_args();
         bench_normalize(&mut c);
         bench_features(&mut c);
+        bench_prepare(&mut c);
         bench_place(&mut c);
         c.final_summary();
     } else {
         let mut c = Criterion::default().configure_from_args();
         bench_normalize(&mut c);
         bench_features(&mut c);
+        bench_prepare(&mut c);
         bench_place(&mut c);
         c.final_summary();
     }

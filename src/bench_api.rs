@@ -163,6 +163,28 @@ impl BenchStore {
     }
 }
 
+/// What the poller's CPU slots do with one fetched feed document before the writer sees it: parse it (with the
+/// default [`crate::parse::ParseLimits`]), key, date and prepare the matching features of each entry, and drop the
+/// document's boilerplate from them (`pipeline::prepare_all` without its "every entry stored already" look-up).
+/// Returns how many entries were prepared; everything prepared is dropped before returning, as the poller drops it
+/// once stored. `benches/dedup.rs` (`prepare/feeds`) measures it on the poll benchmark's feeds.
+pub fn prepare_fetch(
+    body: &[u8],
+    content_type: Option<&str>,
+    base: &url::Url,
+    now: DateTime<Utc>,
+    gazetteer: &Gazetteer,
+) -> std::result::Result<usize, crate::parse::ParseError> {
+    let parsed = crate::parse::parse_feed(body, content_type, base)?;
+    let mut prepared: Vec<_> = parsed
+        .items
+        .into_iter()
+        .map(|item| crate::pipeline::prepare(item, now, gazetteer))
+        .collect();
+    crate::pipeline::drop_boilerplate(&mut prepared);
+    Ok(prepared.len())
+}
+
 /// Places each new item in the story its [`BenchItem`] names, and remembers where each one went.
 struct ChosenStories<'a> {
     items: &'a [BenchItem],

@@ -49,7 +49,16 @@ fn is_tracking(name: &str) -> bool {
 
 /// The form of an article URL under which equal articles compare equal, or `None` for a non-http(s) link.
 pub(crate) fn canonical_url(link: &str) -> Option<String> {
-    let url = Url::parse(link.trim()).ok()?;
+    let link = link.trim();
+    if let Some(canonical) = plain_canonical_url(link) {
+        return Some(canonical);
+    }
+    parsed_canonical_url(link)
+}
+
+/// [`canonical_url`] through the URL parser: every link it does not read directly.
+fn parsed_canonical_url(link: &str) -> Option<String> {
+    let url = Url::parse(link).ok()?;
     if !matches!(url.scheme(), "http" | "https") {
         return None;
     }
@@ -73,6 +82,81 @@ pub(crate) fn canonical_url(link: &str) -> Option<String> {
         out.push_str(&query.join("&"));
     }
     Some(out)
+}
+
+/// [`canonical_url`] of a link the URL parser would leave exactly as it is, read off the text: `http://` or
+/// `https://`, a lower-case host name of plain labels, then nothing or a path of plain ASCII without a dot segment
+/// — no port, user, query, fragment or escaped dot. Nearly every item link is one (the parse stage made it
+/// absolute through the parser already), and parsing each again was most of keying an item. `None` for any other
+/// link, which the parser then reads; a proptest checks that the two agree wherever this one answers.
+fn plain_canonical_url(link: &str) -> Option<String> {
+    let rest = link
+        .strip_prefix("https://")
+        .or_else(|| link.strip_prefix("http://"))?;
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    if !is_plain_host(host) || !is_plain_path(path) {
+        return None;
+    }
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    let path = path.trim_end_matches('/');
+    let mut out = String::with_capacity(2 + host.len() + path.len());
+    out.push_str("//");
+    out.push_str(host);
+    out.push_str(path);
+    Some(out)
+}
+
+/// A host name the parser keeps as written: labels of lower-case ASCII letters, digits and inner hyphens, none
+/// empty or an IDNA (`xn--`) label, and a last label that is not a number (the parser reads those as an IPv4
+/// address and rewrites them).
+fn is_plain_host(host: &str) -> bool {
+    let plain_label = |label: &str| {
+        (1..=63).contains(&label.len())
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && !label.starts_with("xn--")
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    let last = host.rsplit('.').next().unwrap_or_default();
+    host.len() <= 253
+        && host.split('.').all(plain_label)
+        && !last.bytes().all(|b| b.is_ascii_digit())
+        && !last.starts_with("0x")
+}
+
+/// A path the parser keeps as written: ASCII letters, digits and the punctuation it never escapes, and no `.`
+/// or `..` segment (which it removes), written plainly or escaped.
+fn is_plain_path(path: &str) -> bool {
+    (path.is_empty() || path.starts_with('/'))
+        && path.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'-' | b'.'
+                        | b'_'
+                        | b'~'
+                        | b'!'
+                        | b'$'
+                        | b'&'
+                        | b'\''
+                        | b'('
+                        | b')'
+                        | b'*'
+                        | b'+'
+                        | b','
+                        | b';'
+                        | b'='
+                        | b':'
+                        | b'@'
+                        | b'/'
+                        | b'%'
+                )
+        })
+        && !path.contains("/.")
+        && !path.contains("%2e")
+        && !path.contains("%2E")
 }
 
 /// The link as readers should get it: the outlet's own URL without tracking parameters or fragment noise
@@ -159,6 +243,80 @@ mod tests {
         );
         assert_eq!(clean_link("https://e.com/a?id=7"), "https://e.com/a?id=7");
         assert_eq!(clean_link("not a url"), "not a url");
+    }
+
+    /// Links of every shape near the plain one: schemes, cases, ports, users, IPv4 and IDNA hosts, dot segments
+    /// plain and escaped, queries, fragments, backslashes, Arabic.
+    fn link_near_plain() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let label = prop::sample::select(vec![
+            "e", "news", "a1", "sub-x", "com", "example", "www", "0", "17", "0x1f", "xn--p1ai",
+            "-a", "a-", "E", "", "a_b",
+        ]);
+        (
+            prop::sample::select(vec![
+                "http://",
+                "https://",
+                "https://",
+                "HTTPS://",
+                "ftp://",
+                "https:/",
+                "https:///",
+            ]),
+            proptest::collection::vec(label, 1..4),
+            prop::sample::select(vec!["", "", "", ".com", ":80", ":8080", "@e.com", "."]),
+            proptest::collection::vec(
+                prop::sample::select(vec![
+                    "/", "/a", "/news", "/17", "/.", "/..", "/.x", "/%2e", "/%2E%2e", "/a%2",
+                    "/%41", "?", "?id=1", "#top", "\\", "/a b", "/أ", "/~u", "/a;b=c", "/@", "/:",
+                    "/[x]", "/a'b", "/(1)", "//", "/*+,!$&", "/x.html", "/a%2e",
+                ]),
+                0..5,
+            ),
+            prop::sample::select(vec!["", "", " ", "\t"]),
+        )
+            .prop_map(|(scheme, labels, end, path, pad)| {
+                format!(
+                    "{pad}{scheme}{}{end}{}{pad}",
+                    labels.join("."),
+                    path.concat()
+                )
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn a_link_read_directly_is_canonical_as_the_parser_reads_it(link in link_near_plain()) {
+            let link = link.trim();
+            if let Some(direct) = plain_canonical_url(link) {
+                proptest::prop_assert_eq!(Some(direct), parsed_canonical_url(link), "{:?}", link);
+            }
+        }
+    }
+
+    #[test]
+    fn item_links_are_read_directly() {
+        for link in [
+            "https://outlet7.example/news/7001",
+            "http://www.e.com",
+            "https://e.com/a/b-c_d.html/",
+            "https://sub.e.co.uk/2026/11/28/%D8%A3/",
+        ] {
+            let direct = plain_canonical_url(link);
+            assert!(direct.is_some(), "{link}");
+            assert_eq!(direct, parsed_canonical_url(link), "{link}");
+        }
+        for link in [
+            "https://e.com/a?id=1",
+            "https://e.com:8080/a",
+            "https://127.0.0.1/a",
+            "https://e.com/a/../b",
+            "https://xn--mgbh0fb.example/",
+            "https://E.com/a",
+        ] {
+            assert_eq!(plain_canonical_url(link), None, "{link}");
+        }
     }
 
     #[test]

@@ -39,11 +39,42 @@ pub(crate) fn drop_non_xml_chars(s: &str) -> Cow<'_, str> {
 /// `s.chars().all(is_xml_char)`, reading bytes: every character [`is_xml_char`] refuses is an ASCII control or
 /// DEL, or starts with the byte C2 (U+0080–U+009F), EF (U+FDD0–U+FDEF, U+FEFF, U+FFFE/F) or F0–F4 (the other
 /// planes' last two code points); only those are decoded. (Every summary, content and link of every feed goes
-/// through here, and Arabic text would otherwise be decoded character by character.)
+/// through here, and Arabic text would otherwise be decoded character by character.) The bytes are first looked
+/// at [`XML_CHUNK`] at a time, with no branch per byte (the compiler compares them as vectors), and only a chunk
+/// holding one of those bytes (or a tab or line break) is read byte by byte.
 fn all_xml_chars(s: &str) -> bool {
     let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
+    let mut chunks = bytes.chunks_exact(XML_CHUNK);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let suspect = chunk
+            .iter()
+            .fold(0u8, |any, &b| any | u8::from(may_start_non_xml(b)));
+        if suspect != 0 && !xml_chars_from(s, at, at + XML_CHUNK) {
+            return false;
+        }
+        at += XML_CHUNK;
+    }
+    xml_chars_from(s, at, bytes.len())
+}
+
+/// How many bytes [`all_xml_chars`] looks at together.
+const XML_CHUNK: usize = 32;
+
+/// Whether a character starting with `b` may be one [`is_xml_char`] refuses (tab, LF and CR included: they are
+/// rare enough to be sorted out byte by byte).
+#[inline(always)]
+fn may_start_non_xml(b: u8) -> bool {
+    b < 0x20 || b == 0x7F || b == 0xC2 || b.wrapping_sub(0xEF) < 6
+}
+
+/// Whether the characters starting in `s`'s bytes `from..to` are all XML characters. `from` may fall inside a
+/// character: its continuation bytes are skipped, and every byte that is decoded (an ASCII byte or one of the lead
+/// bytes [`may_start_non_xml`] names) starts a character.
+fn xml_chars_from(s: &str, from: usize, to: usize) -> bool {
+    let bytes = s.as_bytes();
+    let mut i = from;
+    while i < to {
         let b = bytes[i];
         match b {
             b'\t' | b'\n' | b'\r' => {}
@@ -103,7 +134,7 @@ pub(crate) fn plain_text(s: &str) -> String {
     let mut out = String::with_capacity(decoded.len());
     // Nearly always there is nothing to drop, and each word is copied whole.
     let clean = all_xml_chars(&decoded);
-    for word in decoded.split(char::is_whitespace).filter(|w| !w.is_empty()) {
+    for word in words(&decoded) {
         if !out.is_empty() {
             out.push(' ');
         }
@@ -114,6 +145,45 @@ pub(crate) fn plain_text(s: &str) -> String {
         }
     }
     out
+}
+
+/// The words of `s`: `s.split(char::is_whitespace)` without the empty pieces, found reading bytes. Only an ASCII
+/// byte or the lead byte of a character some whitespace starts with (C2: U+0085, U+00A0; E1: U+1680; E2: U+2000–
+/// U+205F; E3: U+3000) can start whitespace, so only those are decoded; Arabic letters never are (every title and
+/// summary is cut into words here, and decoding each character was most of it).
+fn words(s: &str) -> impl Iterator<Item = &str> {
+    let bytes = s.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            let space = match bytes[i] {
+                b' ' | b'\t'..=b'\r' => 1,
+                0xC2 | 0xE1..=0xE3 => {
+                    let c = s[i..].chars().next().expect("a character starts here");
+                    if c.is_whitespace() {
+                        c.len_utf8()
+                    } else {
+                        0
+                    }
+                }
+                // Any other byte: a character that is not whitespace, or a continuation byte inside one.
+                _ => 0,
+            };
+            if space == 0 {
+                i += 1;
+                continue;
+            }
+            let word = &s[start..i];
+            i += space;
+            start = i;
+            if !word.is_empty() {
+                return Some(word);
+            }
+        }
+        let word = &s[start..];
+        start = s.len();
+        (!word.is_empty()).then_some(word)
+    })
 }
 
 /// `s` cut to `max` characters, the cut marked with `…`.
@@ -383,6 +453,47 @@ mod tests {
         #[test]
         fn the_byte_check_is_the_character_check(s in proptest::prelude::any::<String>()) {
             proptest::prop_assert_eq!(all_xml_chars(&s), s.chars().all(is_xml_char));
+        }
+
+        /// Long texts with a character of every kind the check decodes at any place, so that it falls at every
+        /// position of a chunk and across chunk ends.
+        #[test]
+        fn the_chunked_check_is_the_character_check_at_every_position(
+            before in "[a-z بكوا\u{627}-\u{64A}\u{1F600}]{0,80}",
+            odd in proptest::sample::select(vec![
+                '\t', '\n', '\r', '\0', '\u{1F}', '\u{7F}', '\u{80}', '\u{85}', '\u{9F}', '\u{A0}',
+                '\u{FDCF}', '\u{FDD0}', '\u{FEFF}', '\u{FFFD}', '\u{FFFE}', '\u{FFFF}', '\u{1FFFE}',
+                '\u{1F600}', '\u{10FFFF}', 'ب',
+            ]),
+            after in "[a-z بكوا\u{627}-\u{64A}]{0,40}",
+        ) {
+            let s = format!("{before}{odd}{after}");
+            proptest::prop_assert_eq!(all_xml_chars(&s), s.chars().all(is_xml_char));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn words_are_the_pieces_between_whitespace(
+            s in "[a-z بك\u{627}-\u{64A}\t\n\r\u{B}\u{C}\u{1C}\u{85}\u{A0}\u{A1}\u{1680}\u{2000}-\u{200D}\u{2028}\u{202F}\u{205F}\u{3000}\u{3001}\u{FEFF}]{0,60}"
+        ) {
+            let split: Vec<&str> = s.split(char::is_whitespace).filter(|w| !w.is_empty()).collect();
+            proptest::prop_assert_eq!(words(&s).collect::<Vec<_>>(), split);
+        }
+    }
+
+    #[test]
+    fn every_whitespace_character_starts_with_a_byte_words_decodes() {
+        for c in (0..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|c| c.is_whitespace())
+        {
+            let first = c.to_string().as_bytes()[0];
+            assert!(
+                matches!(first, b' ' | b'\t'..=b'\r' | 0xC2 | 0xE1..=0xE3),
+                "U+{:04X}",
+                c as u32
+            );
         }
     }
 
