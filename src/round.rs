@@ -26,7 +26,17 @@ const MAINTENANCE_EVERY: chrono::Duration = chrono::Duration::hours(24);
 pub async fn poll_once(config: Arc<Config>) -> Result<Finished> {
     let engine = startup::engine(config.clone())?;
     let sources: Vec<SourceConfig> = config.enabled_sources().cloned().collect();
-    let reports = poll_sources(&engine, sources).await.reports;
+    // The polls run as a task of the runtime, on its worker threads, not on the thread blocking on this round
+    // (`main`'s `block_on`): there, each wake-up of a poll (a response read on a worker, a fetch parsed on a CPU
+    // slot's thread, an answer from the writer) woke that thread as well — about a third of the round's context
+    // switches. (The daemon's rounds are tasks already.)
+    let polls = tokio::spawn({
+        let engine = engine.clone();
+        async move { poll_sources(&engine, sources).await.reports }
+    });
+    let reports = polls
+        .await
+        .map_err(|e| Error::Internal(format!("poll task: {e}")))?;
     let stories = engine.stories_to_publish(config.feed.max_items).await?;
     // From here on three things overlap: the idle connections close on the runtime's threads (rather than as the
     // process exits), the feed file is rendered and written, and the database is closed, which checkpoints its

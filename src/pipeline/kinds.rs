@@ -18,7 +18,7 @@ use crate::parse::sitemap::{index_children, news_items, parse_sitemap, Sitemap};
 use crate::parse::{self, ParseError, ParseLimits};
 use crate::store::Discovery;
 
-use super::CpuSlots;
+use super::{CpuSlots, Prepared, Preparer};
 
 /// At most this many advertised feeds, and this many usual paths, are tried on one page.
 const MAX_ADVERTISED_PROBES: usize = 6;
@@ -28,7 +28,7 @@ const MAX_SITEMAP_CHILDREN: usize = 4;
 
 /// What a body gave.
 pub(super) struct BodyRead {
-    pub items: Vec<ParsedItem>,
+    pub entries: Entries,
     /// Items beyond `[limits] max_items_per_fetch`, left out.
     pub items_over_cap: usize,
     pub ttl_minutes: Option<u32>,
@@ -38,10 +38,18 @@ pub(super) struct BodyRead {
     pub discovered: Discovery,
 }
 
+/// A body's entries: parsed, or parsed and prepared already.
+pub(super) enum Entries {
+    /// Parsed and capped, still to be prepared (a listing, a sitemap, a feed found by discovery).
+    Parsed(Vec<ParsedItem>),
+    /// Prepared in the task that parsed them (a feed, the usual case: see [`read_feed`]).
+    Prepared(Prepared),
+}
+
 impl BodyRead {
     fn of_feed(feed: ParsedFeed, meta: ResponseMeta, discovered: Discovery) -> BodyRead {
         BodyRead {
-            items: feed.items,
+            entries: Entries::Parsed(feed.items),
             items_over_cap: feed.items_over_cap,
             ttl_minutes: feed.ttl_minutes,
             meta: Some(meta),
@@ -50,10 +58,12 @@ impl BodyRead {
     }
 }
 
-/// What reading a body uses: the fetcher for the extra fetches, and the CPU slots parsing takes.
+/// What reading a body uses: the fetcher for the extra fetches, the CPU slots parsing takes, and what prepares a
+/// feed's entries in the task that parses them.
 pub(super) struct BodyReader<'a> {
     pub fetcher: &'a Fetcher,
     pub cpu: &'a CpuSlots,
+    pub preparer: Preparer,
 }
 
 /// Reads `body` as the source's kind says. `using_discovered`: the body came from the feed discovered earlier
@@ -67,21 +77,12 @@ pub(super) async fn read_body(
     now: DateTime<Utc>,
     limits: ParseLimits,
 ) -> Result<std::result::Result<BodyRead, (String, Discovery)>> {
-    let BodyReader { fetcher, cpu } = reader;
+    let (fetcher, cpu) = (reader.fetcher, reader.cpu);
     // Pages and sitemaps lead to further fetches; they get the source's SSRF exemption, decided from its config.
     let allow_private = crate::fetch::private_allowed(&source.url, source.allow_private);
     let read = match source.kind() {
         SourceKind::Feed => {
-            read_feed(
-                fetcher,
-                cpu,
-                allow_private,
-                meta,
-                body,
-                using_discovered,
-                limits,
-            )
-            .await
+            read_feed(reader, allow_private, meta, body, using_discovered, limits).await
         }
         SourceKind::Html => {
             let select = source.select.clone().ok_or_else(|| {
@@ -97,13 +98,22 @@ pub(super) async fn read_body(
         }
     }?;
     Ok(read.map(|mut read| {
-        // Feeds were capped while parsing; listings, sitemaps and a feed found by discovery are capped here.
-        read.items_over_cap += cap_items(&mut read.items, limits.max_items);
-        for item in &mut read.items {
-            parse::cap_item(item, &limits);
+        // Listings, sitemaps and a feed found by discovery are capped here (a feed read at once was capped in the
+        // task that parsed it).
+        if let Entries::Parsed(items) = &mut read.entries {
+            read.items_over_cap += cap_items_and_texts(items, &limits);
         }
         read
     }))
+}
+
+/// [`cap_items`], then each item's texts to the limits; returns how many items were left out.
+fn cap_items_and_texts(items: &mut Vec<ParsedItem>, limits: &ParseLimits) -> usize {
+    let over = cap_items(items, limits.max_items);
+    for item in items {
+        parse::cap_item(item, limits);
+    }
+    over
 }
 
 /// Keeps the newest `max` items (by their date; undated ones after, in page order), in their original order;
@@ -135,19 +145,56 @@ async fn parse_feed_body(
     .await
 }
 
-async fn read_feed(
-    fetcher: &Fetcher,
+/// A feed's body parsed, capped and its entries prepared, all in one CPU task: one hand-off to a CPU slot's thread
+/// and back per fetch instead of two (each a wake-up of a sleeping thread), and the body freed where it was read.
+/// A body that is not a feed comes back with the error, for discovery.
+async fn parse_and_prepare(
     cpu: &CpuSlots,
+    body: Vec<u8>,
+    meta: &ResponseMeta,
+    limits: ParseLimits,
+    preparer: Preparer,
+) -> Result<std::result::Result<(ParsedFeed, Prepared), (ParseError, Vec<u8>)>> {
+    let content_type = meta.content_type.clone();
+    let base = meta.base_url().clone();
+    cpu.run("parser", move || {
+        match parse::parse_feed_with(&body, content_type.as_deref(), &base, &limits) {
+            Ok(mut feed) => {
+                drop(body);
+                let mut items = std::mem::take(&mut feed.items);
+                feed.items_over_cap += cap_items_and_texts(&mut items, &limits);
+                Ok((feed, preparer.prepare(items)))
+            }
+            Err(e) => Err((e, body)),
+        }
+    })
+    .await
+}
+
+async fn read_feed(
+    reader: BodyReader<'_>,
     allow_private: bool,
     meta: ResponseMeta,
     body: Vec<u8>,
     using_discovered: bool,
     limits: ParseLimits,
 ) -> Result<std::result::Result<BodyRead, (String, Discovery)>> {
-    let (parsed, body) = parse_feed_body(cpu, body, &meta, limits).await?;
-    let error = match parsed {
-        Ok(feed) => return Ok(Ok(BodyRead::of_feed(feed, meta, Discovery::Unchanged))),
-        Err(e) => e,
+    let BodyReader {
+        fetcher,
+        cpu,
+        preparer,
+    } = reader;
+    let (error, body) = match parse_and_prepare(cpu, body, &meta, limits, preparer).await? {
+        Ok((feed, prepared)) => {
+            return Ok(Ok(BodyRead {
+                entries: Entries::Prepared(prepared),
+                items_over_cap: feed.items_over_cap,
+                ttl_minutes: feed.ttl_minutes,
+                meta: Some(meta),
+                discovered: Discovery::Unchanged,
+            }))
+        }
+        Err(failed) => failed,
     };
     if using_discovered {
         // The discovered feed stopped being one: look on the page again next time.
@@ -335,18 +382,20 @@ async fn read_listing(
     Ok(match listed {
         Ok(items) => Ok(BodyRead {
             // The card's picture becomes the item's picture.
-            items: items
-                .into_iter()
-                .map(|l| {
-                    let mut item = l.item;
-                    item.media.extend(l.image.map(|url| crate::model::Media {
-                        url,
-                        picture: true,
-                        ..Default::default()
-                    }));
-                    item
-                })
-                .collect(),
+            entries: Entries::Parsed(
+                items
+                    .into_iter()
+                    .map(|l| {
+                        let mut item = l.item;
+                        item.media.extend(l.image.map(|url| crate::model::Media {
+                            url,
+                            picture: true,
+                            ..Default::default()
+                        }));
+                        item
+                    })
+                    .collect(),
+            ),
             items_over_cap: 0,
             ttl_minutes: None,
             meta: Some(meta),
@@ -429,7 +478,7 @@ async fn read_sitemap(
         ));
     }
     Ok(Ok(BodyRead {
-        items: news_items(entries, &base, since),
+        entries: Entries::Parsed(news_items(entries, &base, since)),
         items_over_cap: 0,
         ttl_minutes: None,
         meta: keep_meta.then_some(meta),

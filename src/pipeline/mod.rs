@@ -289,6 +289,7 @@ impl Engine {
                 let reader = kinds::BodyReader {
                     fetcher: &fetcher,
                     cpu: &self.cpu,
+                    preparer: self.preparer(&id, now),
                 };
                 let read =
                     kinds::read_body(reader, source, meta, body, using_discovered, now, limits);
@@ -313,7 +314,13 @@ impl Engine {
                             .ttl_minutes
                             .map(|m| Duration::from_secs(u64::from(m) * 60));
                         over_cap = read.items_over_cap;
-                        match self.prepare_all(&id, read.items, now).await {
+                        let prepared = match read.entries {
+                            kinds::Entries::Prepared(prepared) => Ok(prepared),
+                            kinds::Entries::Parsed(items) => {
+                                self.prepare_all(&id, items, now).await
+                            }
+                        };
+                        match prepared {
                             Ok(Prepared::Entries(prepared)) => items = prepared,
                             Ok(Prepared::AllKnown(count)) => known = count,
                             // As a parser task's failure: nothing of this fetch is stored but the failure (an
@@ -410,9 +417,18 @@ impl Engine {
         Ok(report)
     }
 
-    /// Keys, dates and matching features of a fetch's entries, computed on a blocking thread in a CPU slot:
-    /// folding and tagging are CPU work, and done here — beside the writer — they leave it only placing and
-    /// storing. A fetch whose every entry `source_id` delivered before is not prepared at all (see [`known`]).
+    /// What prepares the entries `source_id` delivers in a fetch at `now` (see [`Preparer`]).
+    fn preparer(&self, source_id: &str, now: DateTime<Utc>) -> Preparer {
+        Preparer {
+            source_id: source_id.to_string(),
+            now,
+            gazetteer: self.gazetteer.clone(),
+            known: self.known.clone(),
+        }
+    }
+
+    /// Prepares entries parsed on their own (not in the task that parsed them: see `kinds::Entries`) on a CPU
+    /// slot's thread.
     async fn prepare_all(
         &self,
         source_id: &str,
@@ -422,21 +438,9 @@ impl Engine {
         if items.is_empty() {
             return Ok(Prepared::Entries(Vec::new()));
         }
-        let gazetteer = self.gazetteer.clone();
-        let known = self.known.clone();
-        let source_id = source_id.to_string();
+        let preparer = self.preparer(source_id, now);
         self.cpu
-            .run("feature", move || {
-                if known.all_known(&source_id, &items) {
-                    return Prepared::AllKnown(items.len());
-                }
-                let mut prepared: Vec<_> = items
-                    .into_iter()
-                    .map(|item| prepare(item, now, &gazetteer))
-                    .collect();
-                drop_boilerplate(&mut prepared);
-                Prepared::Entries(prepared)
-            })
+            .run("feature", move || preparer.prepare(items))
             .await
     }
 
@@ -557,8 +561,37 @@ impl Engine {
     }
 }
 
+/// What prepares one fetch's entries for the writer: keys, dates and matching features, computed on a CPU slot's
+/// thread (folding and tagging are CPU work, and done there — beside the writer — they leave it only
+/// placing and storing). A fetch whose every entry its source delivered before is not prepared at all (see
+/// [`known`]).
+pub(super) struct Preparer {
+    source_id: String,
+    now: DateTime<Utc>,
+    gazetteer: Arc<Gazetteer>,
+    known: Arc<KnownEntries>,
+}
+
+impl Preparer {
+    /// Prepares `items` (CPU work: call it on a CPU slot's thread).
+    pub(super) fn prepare(self, items: Vec<ParsedItem>) -> Prepared {
+        if items.is_empty() {
+            return Prepared::Entries(Vec::new());
+        }
+        if self.known.all_known(&self.source_id, &items) {
+            return Prepared::AllKnown(items.len());
+        }
+        let mut prepared: Vec<_> = items
+            .into_iter()
+            .map(|item| prepare(item, self.now, &self.gazetteer))
+            .collect();
+        drop_boilerplate(&mut prepared);
+        Prepared::Entries(prepared)
+    }
+}
+
 /// A fetch's entries as prepared for the writer.
-enum Prepared {
+pub(super) enum Prepared {
     /// Each entry with its keys, date and matching features.
     Entries(Vec<(IncomingItem, ItemFeatures)>),
     /// This many entries, every one of them stored for the source already: nothing to prepare or store.

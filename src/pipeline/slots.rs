@@ -1,8 +1,8 @@
 //! How the work of a round shares the machine: how many sources are fetched at once, and how many CPU-bound
 //! stages (parsing a body, preparing its items' features) run at once.
 //!
-//! A round is a pipeline: fetch (I/O, on the async threads) → parse and prepare (CPU, on blocking threads) →
-//! store (the single writer, CPU and SQLite, one group at a time). Only the last is serial, so a round can go no
+//! A round is a pipeline: fetch (I/O, on the async threads) → parse and prepare (CPU, one stage per fetch on the
+//! CPU slots' threads) → store (the single writer, CPU and SQLite, one group at a time). Only the last is serial, so a round can go no
 //! faster than the writer, and the rest is scheduled to keep it busy and undisturbed:
 //! - A source's *fetch slot* (`[fetch] concurrency` per round) is held from its fetch until its result is queued
 //!   for the writer, not until the result is stored. Holding it until the commit (as before) meant that while
@@ -18,7 +18,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::error::{Error, Result};
 
@@ -50,17 +50,44 @@ impl FetchSlots {
     }
 }
 
-/// Slots for the CPU-bound stages of the polls; cloning shares them.
-#[derive(Clone, Debug)]
+/// Slots for the CPU-bound stages of the polls: as many threads of their own as slots, fed in the order the stages
+/// were asked for; cloning shares them.
+///
+/// Threads of their own rather than the runtime's blocking pool: the pool hands each task to the thread that has
+/// been idle longest, so one slot's stages went round half a dozen threads in turn, each with its own cold caches
+/// and its own malloc arena to grow (page faults), and the pool kept starting threads for tasks that came while
+/// the last one was still being handed back. A slot's thread keeps its caches and arena from one stage to the next.
+/// The threads are started with the first stage and end once every clone is dropped.
+#[derive(Clone)]
 pub(crate) struct CpuSlots {
-    slots: Arc<Semaphore>,
+    pool: Arc<Pool>,
+}
+
+struct Pool {
+    count: usize,
+    /// Where stages are queued for the threads; set when the first stage comes.
+    queue: std::sync::OnceLock<std::result::Result<std::sync::mpsc::Sender<Stage>, String>>,
+}
+
+/// A stage as its thread runs it.
+type Stage = Box<dyn FnOnce() + Send>;
+
+impl std::fmt::Debug for CpuSlots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CpuSlots")
+            .field("count", &self.pool.count)
+            .finish()
+    }
 }
 
 impl CpuSlots {
     /// `count` stages at once (at least one).
     pub(crate) fn new(count: usize) -> CpuSlots {
         CpuSlots {
-            slots: Arc::new(Semaphore::new(count.max(1))),
+            pool: Arc::new(Pool {
+                count: count.max(1),
+                queue: std::sync::OnceLock::new(),
+            }),
         }
     }
 
@@ -70,26 +97,81 @@ impl CpuSlots {
         CpuSlots::new(cores.saturating_sub(1))
     }
 
-    /// Runs `f` on a blocking thread once a slot is free (slots are handed out in the order they were asked
-    /// for). `task` names it in the error a panic becomes.
+    /// Runs `f` on a slot's thread once one is free (stages run in the order they were asked for); a stage whose
+    /// caller stopped waiting before it started is skipped. `task` names it in the error a panic becomes.
     pub(crate) async fn run<T: Send + 'static>(
         &self,
         task: &'static str,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T> {
-        let slot = self
-            .slots
-            .clone()
-            .acquire_owned()
-            .await
+        let queue = self.pool.queue().map_err(|e| {
+            Error::Internal(format!("{task} task: cannot start a thread for it: {e}"))
+        })?;
+        let (done, result) = oneshot::channel();
+        let stage: Stage = Box::new(move || {
+            if done.is_closed() {
+                return; // cancelled while queued, as a task waiting for a slot would be
+            }
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+            let _ = done.send(outcome);
+        });
+        queue
+            .send(stage)
             .map_err(|_| Error::Internal(format!("{task} task: no CPU slots (closed)")))?;
-        tokio::task::spawn_blocking(move || {
-            let _slot = slot; // held until `f` returns, panics included
-            f()
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("{task} task: {e}")))
+        match result.await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(panic)) => Err(Error::Internal(format!(
+                "{task} task panicked: {}",
+                panic_message(panic.as_ref())
+            ))),
+            Err(_) => Err(Error::Internal(format!("{task} task: its thread is gone"))),
+        }
     }
+}
+
+impl Pool {
+    /// The queue, its threads started on the first call.
+    fn queue(&self) -> std::result::Result<&std::sync::mpsc::Sender<Stage>, String> {
+        self.queue
+            .get_or_init(|| self.start())
+            .as_ref()
+            .map_err(String::clone)
+    }
+
+    fn start(&self) -> std::result::Result<std::sync::mpsc::Sender<Stage>, String> {
+        let (send, receive) = std::sync::mpsc::channel::<Stage>();
+        let receive = Arc::new(std::sync::Mutex::new(receive));
+        for i in 0..self.count {
+            let receive = receive.clone();
+            let started = std::thread::Builder::new()
+                .name(format!("qafila-cpu-{i}"))
+                .spawn(move || loop {
+                    // The lock is held only while waiting for the next stage, not while running it.
+                    let next = receive.lock().map(|r| r.recv());
+                    match next {
+                        Ok(Ok(stage)) => stage(),
+                        // Every clone of the slots is dropped (or a thread panicked holding the lock: it cannot).
+                        _ => return,
+                    }
+                });
+            if let Err(e) = started {
+                if i == 0 {
+                    return Err(e.to_string());
+                }
+                break; // fewer threads than slots: still correct, only slower
+            }
+        }
+        Ok(send)
+    }
+}
+
+/// The message a panic carried, if it is text.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }
 
 #[cfg(test)]
@@ -138,9 +220,58 @@ mod tests {
         assert_eq!(after.unwrap(), 7);
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_slot_runs_its_stages_on_one_thread_of_its_own() {
+        let slots = CpuSlots::new(1);
+        let mut names = Vec::new();
+        for _ in 0..3 {
+            let name = slots
+                .run("test", || std::thread::current().name().map(String::from))
+                .await
+                .unwrap();
+            names.push(name.expect("a named thread"));
+        }
+        assert_eq!(names, ["qafila-cpu-0"; 3]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stage_no_one_waits_for_any_more_is_skipped() {
+        use futures_util::FutureExt;
+        let slots = CpuSlots::new(1);
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let (started, running) = tokio::sync::oneshot::channel::<()>();
+        let busy = tokio::spawn({
+            let slots = slots.clone();
+            async move {
+                slots
+                    .run("test", move || {
+                        started.send(()).unwrap();
+                        hold.recv().unwrap()
+                    })
+                    .await
+            }
+        });
+        running.await.unwrap();
+        // Queued behind the busy stage, then given up (as a cancelled poll's would be).
+        let ran = Arc::new(AtomicUsize::new(0));
+        let queued = slots.run("test", {
+            let ran = ran.clone();
+            move || ran.fetch_add(1, Ordering::SeqCst)
+        });
+        assert!(
+            queued.now_or_never().is_none(),
+            "it waits behind the busy stage"
+        );
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        // Stages run in order: once this one is done, the given-up one had its turn.
+        slots.run("test", || ()).await.unwrap();
+        assert_eq!(ran.load(Ordering::SeqCst), 0);
+    }
+
     #[test]
     fn there_is_always_a_slot() {
-        assert_eq!(CpuSlots::new(0).slots.available_permits(), 1);
-        assert!(CpuSlots::beside_the_writer().slots.available_permits() >= 1);
+        assert_eq!(CpuSlots::new(0).pool.count, 1);
+        assert!(CpuSlots::beside_the_writer().pool.count >= 1);
     }
 }
