@@ -557,7 +557,10 @@ mod tests {
 
     #[test]
     fn every_whitespace_character_folds_to_a_word_boundary() {
-        for c in (0..=0x10FFFF).filter_map(char::from_u32).filter(|c| c.is_whitespace()) {
+        for c in (0..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|c| c.is_whitespace())
+        {
             assert_eq!(
                 normalize::fold_marking_percent(&format!("با{c}كو")),
                 "با كو",
