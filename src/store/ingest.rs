@@ -192,10 +192,15 @@ pub(crate) struct IngestGroup<'s> {
     origins: bool,
 }
 
-/// Search index rows a group keeps folded in memory before it writes them (a few MB of text at most): a group is
-/// normally a handful of sources, but a backlog can make it large.
+/// Search index rows a group keeps folded in memory before it writes them, and the text they were folded from: a
+/// bound for a group of long articles or a large backlog. Written once, at the commit, the index flushes the
+/// group's words as one segment; each write before that is one segment more, flushed and later merged (in a
+/// 10 000-item round with 2 500 items a transaction, a bound of 2 000 rows cost ~8 ms of the writer's ~270 ms).
+/// So the bound lies above what the writer puts in one transaction (`TransactionCaps`: 2 500 items and 8 MB of
+/// text, checked between groups, plus a group), and still holds memory to tens of MB.
 /// (Tiny under test, so that the store's tests also write rows in the middle of a group.)
-const MAX_PENDING_SEARCH_ROWS: usize = if cfg!(test) { 3 } else { 2000 };
+const MAX_PENDING_SEARCH_ROWS: usize = if cfg!(test) { 3 } else { 10_000 };
+const MAX_PENDING_SEARCH_TEXT: usize = if cfg!(test) { 1 << 20 } else { 32 << 20 };
 
 impl IngestGroup<'_> {
     /// Writes one fetch of one source into the group: the items (new ones placed into stories by `placer`) and
@@ -227,7 +232,9 @@ impl IngestGroup<'_> {
         self.stored_new |= counts.new > 0;
         self.search_rows.hand_over();
         let change = record_fetch(&self.tx, source_id, record).map_err(e)?;
-        if self.search_rows.len() >= MAX_PENDING_SEARCH_ROWS {
+        if self.search_rows.len() >= MAX_PENDING_SEARCH_ROWS
+            || self.search_rows.text_bytes() >= MAX_PENDING_SEARCH_TEXT
+        {
             self.search_rows.write(&self.tx).map_err(e)?;
         }
         Ok((counts, change))

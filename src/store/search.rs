@@ -110,8 +110,11 @@ pub(super) fn index_row(
     } else {
         format!("{summary} {content}")
     };
-    if let Some((cut, _)) = body.match_indices(' ').nth(MAX_BODY_WORDS - 1) {
-        body.truncate(cut);
+    // Fewer bytes than words to keep: nothing to cut, and no need to look for the spaces of every body.
+    if body.len() > MAX_BODY_WORDS {
+        if let Some((cut, _)) = body.match_indices(' ').nth(MAX_BODY_WORDS - 1) {
+            body.truncate(cut);
+        }
     }
     (title, body)
 }

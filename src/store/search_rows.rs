@@ -50,6 +50,8 @@ pub(super) struct PendingRows {
     /// Rows folded here when no thread could be started.
     folded: Vec<Row>,
     waiting: usize,
+    /// Bytes of text (title, summary, content) of the waiting rows.
+    text_bytes: usize,
 }
 
 impl PendingRows {
@@ -63,6 +65,7 @@ impl PendingRows {
         entities: &str,
     ) {
         self.waiting += 1;
+        self.text_bytes += title.len() + summary.map_or(0, str::len) + content.map_or(0, str::len);
         // Only the raw texts still to fold cross to the thread.
         let raw = |text: Option<&str>, ready: Option<&String>| match ready {
             Some(_) => None,
@@ -108,6 +111,11 @@ impl PendingRows {
         self.waiting
     }
 
+    /// How much text the waiting rows were folded from.
+    pub(super) fn text_bytes(&self) -> usize {
+        self.text_bytes
+    }
+
     /// Waits for the folding and writes the waiting rows into the index, in key order, in the caller's
     /// transaction.
     pub(super) fn write(&mut self, conn: &Connection) -> rusqlite::Result<()> {
@@ -122,6 +130,7 @@ impl PendingRows {
             }
         }
         self.waiting = 0;
+        self.text_bytes = 0;
         rows.sort_unstable_by_key(|row| row.0);
         let mut insert = conn.prepare_cached(INSERT_ROW)?;
         for (key, title, body, entities) in rows {
