@@ -101,7 +101,7 @@ use crate::config::{bounded, fraction, weight};
 pub use boilerplate::{Boilerplate, Dropped};
 pub use features::{features, item_features, item_features_folded, text_to_match, ItemFeatures};
 pub(crate) use figures::FigureWord;
-pub use index::StoryIndex;
+pub use index::{Placed, StoryIndex};
 pub use verdict::{explain, same_story, Explanation, Reason, Verdict};
 
 /// Clustering settings; the `[dedup]` table of the configuration file. Every field has a default.

@@ -90,13 +90,7 @@ fn parsed_canonical_url(link: &str) -> Option<String> {
 /// absolute through the parser already), and parsing each again was most of keying an item. `None` for any other
 /// link, which the parser then reads; a proptest checks that the two agree wherever this one answers.
 fn plain_canonical_url(link: &str) -> Option<String> {
-    let rest = link
-        .strip_prefix("https://")
-        .or_else(|| link.strip_prefix("http://"))?;
-    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    if !is_plain_host(host) || !is_plain_path(path) {
-        return None;
-    }
+    let (host, path) = plain_url_parts(link)?;
     let host = host.strip_prefix("www.").unwrap_or(host);
     let path = path.trim_end_matches('/');
     let mut out = String::with_capacity(2 + host.len() + path.len());
@@ -104,6 +98,24 @@ fn plain_canonical_url(link: &str) -> Option<String> {
     out.push_str(host);
     out.push_str(path);
     Some(out)
+}
+
+/// Whether the URL parser would give `link` back exactly as it is (see [`plain_url_parts`]; the path must not be
+/// empty, since the parser writes an empty one as `/`): then an absolute link needs no parsing to be checked and
+/// made absolute. A proptest checks it against the parser.
+pub(crate) fn is_plain_url(link: &str) -> bool {
+    plain_url_parts(link).is_some_and(|(_, path)| !path.is_empty())
+}
+
+/// The host and path of a link the URL parser would leave exactly as it is: `http://` or `https://`, a lower-case
+/// host name of plain labels, then nothing or a path of plain ASCII without a dot segment — no port, user,
+/// query, fragment or escaped dot. `None` for any other link.
+fn plain_url_parts(link: &str) -> Option<(&str, &str)> {
+    let rest = link
+        .strip_prefix("https://")
+        .or_else(|| link.strip_prefix("http://"))?;
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    (is_plain_host(host) && is_plain_path(path)).then_some((host, path))
 }
 
 /// A host name the parser keeps as written: labels of lower-case ASCII letters, digits and inner hyphens, none
@@ -292,6 +304,12 @@ mod tests {
             if let Some(direct) = plain_canonical_url(link) {
                 proptest::prop_assert_eq!(Some(direct), parsed_canonical_url(link), "{:?}", link);
             }
+            if is_plain_url(link) {
+                for base in ["https://outlet.example/feed.xml", "http://127.0.0.2:8000/a/b/"] {
+                    let joined = Url::parse(base).unwrap().join(link).map(String::from);
+                    proptest::prop_assert_eq!(joined.as_deref(), Ok(link), "{:?} on {}", link, base);
+                }
+            }
         }
     }
 
@@ -305,6 +323,7 @@ mod tests {
         ] {
             let direct = plain_canonical_url(link);
             assert!(direct.is_some(), "{link}");
+            assert_eq!(is_plain_url(link), link != "http://www.e.com", "{link}");
             assert_eq!(direct, parsed_canonical_url(link), "{link}");
         }
         for link in [

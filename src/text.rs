@@ -42,7 +42,7 @@ pub(crate) fn drop_non_xml_chars(s: &str) -> Cow<'_, str> {
 /// through here, and Arabic text would otherwise be decoded character by character.) The bytes are first looked
 /// at [`XML_CHUNK`] at a time, with no branch per byte (the compiler compares them as vectors), and only a chunk
 /// holding one of those bytes (or a tab or line break) is read byte by byte.
-fn all_xml_chars(s: &str) -> bool {
+pub(crate) fn all_xml_chars(s: &str) -> bool {
     let bytes = s.as_bytes();
     let mut chunks = bytes.chunks_exact(XML_CHUNK);
     let mut at = 0;
@@ -129,8 +129,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 /// boundary kept as a space, HTML entities decoded once, characters [`is_xml_char`] refuses removed, whitespace runs
 /// collapsed to one space and trimmed.
 pub(crate) fn plain_text(s: &str) -> String {
-    let untagged = strip_tags(s);
-    let decoded = decode_entities(&untagged, Entities::Html);
+    let decoded = untagged_text(s);
     let mut out = String::with_capacity(decoded.len());
     // Nearly always there is nothing to drop, and each word is copied whole.
     let clean = all_xml_chars(&decoded);
@@ -145,6 +144,17 @@ pub(crate) fn plain_text(s: &str) -> String {
         }
     }
     out
+}
+
+/// An HTML fragment with its tags stripped and its entities decoded, as [`plain_text`] does before it drops what
+/// [`is_xml_char`] refuses and collapses whitespace: a caller that reads every run of whitespace as one word
+/// boundary anyway (folding for matching) can read this instead, when it holds only XML characters.
+pub(crate) fn untagged_text(s: &str) -> Cow<'_, str> {
+    match strip_tags(s) {
+        Cow::Borrowed(text) => decode_entities(text, Entities::Html),
+        Cow::Owned(text) if !text.contains('&') => Cow::Owned(text),
+        Cow::Owned(text) => Cow::Owned(decode_entities(&text, Entities::Html).into_owned()),
+    }
 }
 
 /// The words of `s`: `s.split(char::is_whitespace)` without the empty pieces, found reading bytes. Only an ASCII
@@ -188,7 +198,8 @@ fn words(s: &str) -> impl Iterator<Item = &str> {
 
 /// `s` cut to `max` characters, the cut marked with `…`.
 pub(crate) fn cut_chars(s: String, max: usize) -> String {
-    if s.char_indices().nth(max).is_none() {
+    // No more bytes than `max` is no more characters either: most titles are never walked.
+    if s.len() <= max || s.char_indices().nth(max).is_none() {
         return s;
     }
     // Room for the ellipsis: max - 1 characters of text.

@@ -173,9 +173,8 @@ pub fn item_features_folded(
     boilerplate: Option<&str>,
     gazetteer: &Gazetteer,
 ) -> (ItemFeatures, FoldedItem) {
-    let (text, from_summary) = choose_text(summary, content);
+    let (folded_text, whole, from_summary) = fold_text_to_match(summary, content);
     let title = normalize::fold_marking_percent(title);
-    let (folded_text, whole) = fold_lead(&text);
     let mut features = compute(&title, &folded_text, gazetteer);
     Dropped::parse(boilerplate).apply(&mut features);
     let whole = whole.then_some(folded_text);
@@ -198,12 +197,29 @@ pub fn item_features_folded(
 /// Computes features from a headline and the text to match (see [`text_to_match`]; feed HTML is stripped).
 /// Production paths call [`item_features`]; this form serves labeled sets that only have a summary.
 pub fn features(title: &str, summary: Option<&str>, gazetteer: &Gazetteer) -> ItemFeatures {
-    let text = summary.map(crate::text::plain_text).unwrap_or_default();
     compute(
         &normalize::fold_marking_percent(title),
-        &fold_lead(&text).0,
+        &fold_text_to_match(summary, None).0,
         gazetteer,
     )
+}
+
+/// The text to match ([`choose_text`]) folded as [`fold_lead`] folds it, whether that is the whole text, and
+/// whether it is the summary. A short summary (nearly every one) is folded straight from its untagged text
+/// ([`crate::text::untagged_text`]) without making its plain text first: the two fold alike, since folding makes
+/// every run of whitespace one word boundary (every whitespace character folds to a separator, a unit test checks
+/// it) and trims the ends; only a text holding characters the plain text drops needs it, and a long one, whose
+/// lead is cut from the plain text.
+fn fold_text_to_match(summary: Option<&str>, content: Option<&str>) -> (String, bool, bool) {
+    if let Some(untagged) = summary.map(crate::text::untagged_text) {
+        let short = untagged.len() <= WHOLE_BYTES && crate::text::all_xml_chars(&untagged);
+        if short && !untagged.trim().is_empty() {
+            return (normalize::fold_marking_percent(&untagged), true, true);
+        }
+    }
+    let (text, from_summary) = choose_text(summary, content);
+    let (folded, whole) = fold_lead(&text);
+    (folded, whole, from_summary)
 }
 
 /// The text folded (percent signs marked, see [`normalize::fold_marking_percent`]) at least as far as its first
@@ -537,6 +553,44 @@ mod tests {
         union.dedup();
         assert_eq!(f.text_tokens, union);
         assert!(f.title_tokens.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn every_whitespace_character_folds_to_a_word_boundary() {
+        for c in (0..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|c| c.is_whitespace())
+        {
+            assert_eq!(
+                normalize::fold_marking_percent(&format!("با{c}كو")),
+                "با كو",
+                "U+{:04X}",
+                c as u32
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// Summaries of tags, entities, whitespace of every kind, refused characters, digits and separators, short
+        /// and long: folded straight from the untagged text, or through the plain text, they fold alike.
+        #[test]
+        fn a_summary_folds_alike_from_its_untagged_and_its_plain_text(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "<p>", "</p>", "<br/>", "<b>", "&amp;", "&nbsp;", "&#1604;", "&#1;", "&lt;", " ", "  ", "\t", "\n",
+                "\u{85}", "\u{A0}", "\u{2003}", "\u{3000}", "\u{200B}", "\u{FEFF}", "\u{1}", "\u{9F}", "باكو",
+                "أستانا", "في", "3", ",", ".", "5", "%", "٪", "١٢", "x", "É", "\u{301}", "…", "—",
+            ]), 0..40),
+            repeat in 1..60usize,
+            content in proptest::option::of("[a-z بكو<>/ ]{0,20}"),
+        ) {
+            let summary = pieces.concat().repeat(if repeat > 50 { repeat } else { 1 });
+            let (text, from_summary) = choose_text(Some(&summary), content.as_deref());
+            let (folded, whole) = fold_lead(&text);
+            proptest::prop_assert_eq!(
+                fold_text_to_match(Some(&summary), content.as_deref()),
+                (folded, whole, from_summary)
+            );
+        }
     }
 
     #[test]

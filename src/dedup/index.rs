@@ -61,7 +61,26 @@ struct Probe {
     dropped: Vec<u32>,
     text: Vec<u32>,
     text_total: f32,
+    /// Every token's id (`UNKNOWN` for a token the vocabulary lacks) as an entry lays them out: headline, dropped
+    /// headline words, text. `insert_placed` takes them, so that a placed item's tokens are looked up once.
+    layout: Vec<u32>,
 }
+
+/// In `Probe::layout`: a token the vocabulary did not hold when the item was placed.
+const UNKNOWN: u32 = u32::MAX;
+
+/// A placed item's token ids, kept by [`StoryIndex::place_keeping`] for [`StoryIndex::insert_placed`].
+#[derive(Debug)]
+pub struct Placed {
+    /// The index that looked them up (ids are its vocabulary's).
+    index: u64,
+    /// `Probe::layout`.
+    layout: Vec<u32>,
+}
+
+/// Gives every index (and every cleared one) its own number, so that ids looked up in one are never used in
+/// another.
+static INDEXES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// A candidate of one placement: its slot, figures and (once judged) the decision without its detail.
 #[derive(Debug)]
@@ -105,6 +124,8 @@ struct Ranking {
 #[derive(Debug)]
 pub struct StoryIndex {
     settings: DedupSettings,
+    /// This index's number (`INDEXES`).
+    number: u64,
     /// Token → id. Ids are never reused; the vocabulary grows with the language, not with the item count.
     vocabulary: FxHashMap<Box<str>, u32>,
     /// Id → token.
@@ -200,6 +221,7 @@ impl StoryIndex {
     pub fn new(settings: DedupSettings) -> StoryIndex {
         StoryIndex {
             settings,
+            number: INDEXES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             vocabulary: FxHashMap::default(),
             words: Vec::new(),
             weights: Vec::new(),
@@ -227,6 +249,29 @@ impl StoryIndex {
     /// The story this item belongs to, if any (story ids are the caller's). Only items the index holds are
     /// candidates: a caller placing an item dated outside what it covers asks `missing` first.
     pub fn place(&self, f: &ItemFeatures, published: DateTime<Utc>) -> Option<i64> {
+        self.place_probed(f, published)
+    }
+
+    /// [`StoryIndex::place`], keeping the item's token ids for [`StoryIndex::insert_placed`] (which then need not
+    /// look them up again).
+    pub fn place_keeping(
+        &mut self,
+        f: &ItemFeatures,
+        published: DateTime<Utc>,
+    ) -> (Option<i64>, Placed) {
+        let story = self.place_probed(f, published);
+        let layout = std::mem::take(&mut self.scratch.get_mut().probe.layout);
+        (
+            story,
+            Placed {
+                index: self.number,
+                layout,
+            },
+        )
+    }
+
+    /// `place`, leaving the item's token ids in the scratch's probe.
+    fn place_probed(&self, f: &ItemFeatures, published: DateTime<Utc>) -> Option<i64> {
         let mut scratch = self.scratch.borrow_mut();
         let Scratch {
             ranking,
@@ -238,6 +283,7 @@ impl StoryIndex {
         } = &mut *scratch;
         self.probe_into(f, probe);
         self.candidates(&probe.text, secs(published), ranking, slots);
+        self.touch(slots);
         // The probe's tokens marked in a vocabulary-wide array (bit 0: text, bit 1: headline, bit 2: headline word
         // dropped as boilerplate), so that what a candidate shares is a pass over its ids with no search or hashing.
         if marks.len() < self.weights.len() {
@@ -252,8 +298,6 @@ impl StoryIndex {
         for &id in &probe.dropped {
             marks[id as usize] |= 4;
         }
-        slots.retain(|&slot| self.entries[slot as usize].is_some());
-        touch(self, slots);
         candidates.clear();
         candidates.extend(slots.iter().map(|&slot| Candidate {
             slot,
@@ -320,6 +364,24 @@ impl StoryIndex {
         None
     }
 
+    /// Keeps the slots that hold an item (all do: eviction takes an item's postings with it), reading the first
+    /// token id of each before any is compared. Each is a cache miss or two (a candidate is any item of the window,
+    /// cold since it was stored); read one candidate after another, the comparison of each waits for its own,
+    /// while these loads do not depend on each other and are waited for together, and also with the marking of
+    /// the probe's tokens that follows. (Not the facts: most candidates' figures rule a merge out before the
+    /// decision reads them.)
+    fn touch(&self, slots: &mut Vec<u32>) {
+        let mut any = 0u32;
+        slots.retain(|&slot| match &self.entries[slot as usize] {
+            Some(e) => {
+                any ^= e.ids.first().copied().unwrap_or(0);
+                true
+            }
+            None => false,
+        });
+        std::hint::black_box(any);
+    }
+
     /// The entry in `slot`, which holds one (a candidate's).
     fn entry(&self, slot: u32) -> &Entry {
         self.entries[slot as usize]
@@ -329,31 +391,35 @@ impl StoryIndex {
 
     /// `f`'s tokens as ids, into `probe`'s buffers.
     fn probe_into(&self, f: &ItemFeatures, probe: &mut Probe) {
-        probe.text.clear();
-        let mut text_total = 0.0;
-        for t in &f.text_tokens {
-            match self.vocabulary.get(t.as_str()) {
-                Some(&id) => {
-                    probe.text.push(id);
-                    text_total += self.weights[id as usize];
-                }
-                None => text_total += weight(t),
-            }
-        }
+        let Probe {
+            title,
+            dropped,
+            text,
+            layout,
+            ..
+        } = probe;
+        layout.clear();
         // In token order, not sorted by id: the marks and the candidate lists (which `candidates` orders itself)
         // take them in any order.
-        probe.title.clear();
-        probe.title.extend(
-            f.title_tokens
-                .iter()
-                .filter_map(|t| self.vocabulary.get(t.as_str()).copied()),
-        );
-        probe.dropped.clear();
-        probe.dropped.extend(
-            f.title_dropped
-                .iter()
-                .filter_map(|t| self.vocabulary.get(t.as_str()).copied()),
-        );
+        let mut look_up = |tokens: &[Token], known: &mut Vec<u32>| {
+            known.clear();
+            for t in tokens {
+                let id = self.vocabulary.get(t.as_str()).copied();
+                known.extend(id);
+                layout.push(id.unwrap_or(UNKNOWN));
+            }
+        };
+        look_up(&f.title_tokens, title);
+        look_up(&f.title_dropped, dropped);
+        look_up(&f.text_tokens, text);
+        let text_layout = &layout[f.title_tokens.len() + f.title_dropped.len()..];
+        let mut text_total = 0.0;
+        for (t, &id) in f.text_tokens.iter().zip(text_layout) {
+            text_total += match id {
+                UNKNOWN => weight(t),
+                id => self.weights[id as usize],
+            };
+        }
         probe.title_len = f.title_tokens.len();
         probe.title_boilerplate = f.title_boilerplate;
         probe.text_total = text_total;
@@ -428,20 +494,32 @@ impl StoryIndex {
             // The `cap` postings nearest in time (one binary search on a long list; the rest is within a few
             // cache lines), then only those within the window.
             self.postings[id as usize].near(posting(t, 0, 0), cap, |range| {
-                let a = range.partition_point(|&p| p < lo);
-                let b = range.partition_point(|&p| p <= hi);
-                let range = &range[a..b];
+                // Nearly always the whole range (the window is days, the range a few hours of one word's items):
+                // then two binary searches are saved.
+                let whole = range.first().is_some_and(|&p| p >= lo)
+                    && range.last().is_some_and(|&p| p <= hi);
+                let range = if whole {
+                    range
+                } else {
+                    let a = range.partition_point(|&p| p < lo);
+                    let b = range.partition_point(|&p| p <= hi);
+                    &range[a..b]
+                };
                 // Branch-free: every slot is written at the end of `touched`, which only grows past a first hit.
-                let mut n = touched.len();
-                touched.resize(n + range.len(), 0);
+                // Through local slices: a byte store through the vectors may alias their own lengths and
+                // pointers, which were then loaded again for every posting.
+                let start = touched.len();
+                touched.resize(start + range.len(), 0);
+                let (out, hits) = (&mut touched[start..], &mut hits[..]);
+                let mut n = 0;
                 for &p in range {
                     let slot = slot_of(p);
                     let h = &mut hits[slot as usize];
-                    touched[n] = slot;
+                    out[n] = slot;
                     n += usize::from(*h == 0);
                     *h = h.saturating_add(1);
                 }
-                touched.truncate(n);
+                touched.truncate(start + n);
             });
         }
         // The fewest hits that still make the top `max_candidates`, from a histogram of hit counts, so that only
@@ -452,14 +530,15 @@ impl StoryIndex {
         // after another waits for its own previous store each time.
         let lanes = self.settings.query_tokens.min(255) + 1;
         histogram.resize(4 * lanes, 0);
+        let (counts, hits_of) = (&mut histogram[..], &hits[..]);
         let mut quads = touched.chunks_exact(4);
         for quad in &mut quads {
             for (lane, &slot) in quad.iter().enumerate() {
-                histogram[lane * lanes + usize::from(hits[slot as usize])] += 1;
+                counts[lane * lanes + usize::from(hits_of[slot as usize])] += 1;
             }
         }
         for &slot in quads.remainder() {
-            histogram[usize::from(hits[slot as usize])] += 1;
+            counts[usize::from(hits_of[slot as usize])] += 1;
         }
         for h in 0..lanes {
             histogram[h] +=
@@ -478,7 +557,9 @@ impl StoryIndex {
         // Most hits first, then nearest in time, then by the items' own tie-break values (not their slots): one
         // integer a candidate, compared and moved whole.
         ranked.clear();
-        for slot in touched.drain(..) {
+        ranked.reserve(touched.len());
+        let hits = &mut hits[..];
+        for &slot in touched.iter() {
             let h = std::mem::take(&mut hits[slot as usize]);
             if usize::from(h) >= threshold {
                 ranked.push(rank(
@@ -489,6 +570,7 @@ impl StoryIndex {
                 ));
             }
         }
+        touched.clear();
         if ranked.len() > k && k > 0 {
             ranked.select_nth_unstable(k - 1);
             ranked.truncate(k);
@@ -502,38 +584,96 @@ impl StoryIndex {
     /// Records an item (new, rebuilt at start-up, or read back from the store) as a member of `story`. An item
     /// the index already holds is left as it is.
     pub fn insert(&mut self, item_id: i64, story: i64, f: &ItemFeatures, published: DateTime<Utc>) {
-        if self.by_item.contains_key(&item_id) {
+        let Some(slot) = self.claim_slot(item_id) else {
             return;
+        };
+        // Headline, dropped headline words and text ids in one allocation.
+        let mut ids =
+            Vec::with_capacity(f.title_tokens.len() + f.title_dropped.len() + f.text_tokens.len());
+        for tokens in [&f.title_tokens, &f.title_dropped, &f.text_tokens] {
+            for tok in tokens {
+                ids.push(self.intern(tok));
+            }
         }
-        let t = secs(published);
-        let slot = match self.free.pop() {
-            Some(slot) => slot,
+        self.fill(slot, item_id, story, f, published, ids.into_boxed_slice());
+    }
+
+    /// [`StoryIndex::insert`] of an item placed with [`StoryIndex::place_keeping`] (`f` the same features): the
+    /// ids it looked up are taken as they are, and only the tokens the vocabulary lacked then are looked up (and
+    /// added) now. Ids are never reused, so those it found still mean the same tokens.
+    pub fn insert_placed(
+        &mut self,
+        placed: Placed,
+        item_id: i64,
+        story: i64,
+        f: &ItemFeatures,
+        published: DateTime<Utc>,
+    ) {
+        let Placed { index, mut layout } = placed;
+        let tokens = f
+            .title_tokens
+            .iter()
+            .chain(&f.title_dropped)
+            .chain(&f.text_tokens);
+        if index != self.number || layout.len() != tokens.clone().count() {
+            return self.insert(item_id, story, f, published);
+        }
+        let Some(slot) = self.claim_slot(item_id) else {
+            return;
+        };
+        for (id, tok) in layout.iter_mut().zip(tokens) {
+            if *id == UNKNOWN {
+                *id = self.intern(tok);
+            }
+        }
+        let ids: Box<[u32]> = layout.as_slice().into();
+        // The buffer goes back to the probe, for the next placement.
+        layout.clear();
+        self.scratch.get_mut().probe.layout = layout;
+        self.fill(slot, item_id, story, f, published, ids);
+    }
+
+    /// A free slot for a new item, or none: the item is held already, or the index is full.
+    fn claim_slot(&mut self, item_id: i64) -> Option<u32> {
+        if self.by_item.contains_key(&item_id) {
+            return None;
+        }
+        match self.free.pop() {
+            Some(slot) => Some(slot),
             None if self.entries.len() >= 1 << SLOT_BITS => {
                 // 4 M items would take ~3 GB; the writer evicts long before. Not indexing an item loses no data.
                 tracing::warn!(
                     item_id,
                     "the story index is full; the item is stored but not indexed"
                 );
-                return;
+                None
             }
             None => {
                 self.entries.push(None);
                 self.times.push(0);
                 self.ties.push(0);
-                (self.entries.len() - 1) as u32
+                Some((self.entries.len() - 1) as u32)
             }
-        };
+        }
+    }
+
+    /// Puts an item into `slot` (from `claim_slot`), `ids` its token ids as `Entry::ids` lays them out.
+    fn fill(
+        &mut self,
+        slot: u32,
+        item_id: i64,
+        story: i64,
+        f: &ItemFeatures,
+        published: DateTime<Utc>,
+        ids: Box<[u32]>,
+    ) {
+        let t = secs(published);
         let tie = tie_of(f);
         self.times[slot as usize] = t;
         self.ties[slot as usize] = tie;
-        // Headline, dropped headline words and text ids in one allocation.
-        let mut ids =
-            Vec::with_capacity(f.title_tokens.len() + f.title_dropped.len() + f.text_tokens.len());
-        let title_len = self.intern_into(&f.title_tokens, &mut ids) as u16;
-        let dropped_len = self.intern_into(&f.title_dropped, &mut ids) as u16;
-        self.intern_into(&f.text_tokens, &mut ids);
+        let (title_len, dropped_len) = (f.title_tokens.len(), f.title_dropped.len());
         let key = posting(t, tie, slot);
-        let text = &ids[usize::from(title_len + dropped_len)..];
+        let text = &ids[title_len + dropped_len..];
         for &id in text {
             self.postings[id as usize].insert(key);
         }
@@ -543,9 +683,9 @@ impl StoryIndex {
         self.entries[slot as usize] = Some(Entry {
             item_id,
             story,
-            ids: ids.into_boxed_slice(),
-            title_len,
-            dropped_len,
+            ids,
+            title_len: title_len as u16,
+            dropped_len: dropped_len as u16,
             title_boilerplate: f.title_boilerplate,
             text_total,
             // A copy, made here: the candidates a placement reads are mostly recent items, and their copies lie
@@ -555,24 +695,17 @@ impl StoryIndex {
         });
     }
 
-    /// Appends the ids of `tokens` to `ids`, in token order, adding the new ones to the vocabulary; returns how
-    /// many.
-    fn intern_into(&mut self, tokens: &[Token], ids: &mut Vec<u32>) -> usize {
-        for tok in tokens {
-            let id = match self.vocabulary.get(tok.as_str()) {
-                Some(&id) => id,
-                None => {
-                    let id = self.postings.len() as u32;
-                    self.vocabulary.insert(tok.as_str().into(), id);
-                    self.words.push(tok.as_str().into());
-                    self.weights.push(weight(tok));
-                    self.postings.push(Postings::default());
-                    id
-                }
-            };
-            ids.push(id);
+    /// The id of `tok`, added to the vocabulary if it is new.
+    fn intern(&mut self, tok: &Token) -> u32 {
+        if let Some(&id) = self.vocabulary.get(tok.as_str()) {
+            return id;
         }
-        tokens.len()
+        let id = self.postings.len() as u32;
+        self.vocabulary.insert(tok.as_str().into(), id);
+        self.words.push(tok.as_str().into());
+        self.weights.push(weight(tok));
+        self.postings.push(Postings::default());
+        id
     }
 
     /// Forgets items published before `cutoff`, keeping memory bounded; the spans it covered before `cutoff`
@@ -646,18 +779,6 @@ impl StoryIndex {
         v.sort();
         v
     }
-}
-
-/// Reads the first token id of every candidate before any is compared. Each is a cache miss (a candidate is any
-/// item of the window, cold since it was stored); read one candidate after another, the comparison of each waits
-/// for its own, while these loads do not depend on each other and are waited for together. (Not the facts: most
-/// candidates' figures rule a merge out before the decision reads them.)
-fn touch(index: &StoryIndex, slots: &[u32]) {
-    let mut any = 0u32;
-    for &slot in slots {
-        any ^= index.entry(slot).ids.first().copied().unwrap_or(0);
-    }
-    std::hint::black_box(any);
 }
 
 /// Reasons that mean "these are different events" rather than "not enough evidence".
@@ -850,6 +971,108 @@ mod tests {
         }
         assert_eq!(seen[0], seen[1], "forwards vs backwards");
         assert_eq!(seen[0], seen[2], "forwards vs shuffled");
+    }
+
+    /// What the index holds of `item`: its words (headline, dropped, text), the words it is found under, and
+    /// its figures.
+    fn held(index: &StoryIndex, item: i64) -> (Vec<&str>, Vec<&str>, u16, u16, u16, f32) {
+        let slot = index.by_item[&item];
+        let e = index.entry(slot);
+        let word = |id: &u32| &*index.words[*id as usize];
+        let mut under: Vec<&str> = (0..index.postings.len())
+            .filter(|&id| {
+                let mut found = false;
+                index.postings[id].near(0, usize::MAX / 2, |keys| {
+                    found |= keys.iter().any(|&k| slot_of(k) == slot)
+                });
+                found
+            })
+            .map(|id| &*index.words[id])
+            .collect();
+        under.sort();
+        (
+            e.ids.iter().map(word).collect(),
+            under,
+            e.title_len,
+            e.dropped_len,
+            e.title_boilerplate,
+            e.text_total,
+        )
+    }
+
+    #[test]
+    fn an_item_inserted_with_the_ids_its_placement_found_is_held_as_if_inserted_alone() {
+        let g = Gazetteer::builtin();
+        let mut items: Vec<ItemFeatures> = [
+            (
+                "كازاخستان ترفع إنتاج النفط إلى 2 مليون برميل يوميا",
+                "قال وزير الطاقة إن الإنتاج بلغ مستوى قياسيا",
+            ),
+            (
+                "أستانا: إنتاج الخام يبلغ مليوني برميل في اليوم",
+                "بلغت كازاخستان مستوى قياسيا في انتاج الخام",
+            ),
+            (
+                "زلزال بقوة ٥٫٦ درجة يهز طاجيكستان",
+                "وقع الزلزال على عمق ١٥ كيلومترا في منطقة راشت",
+            ),
+            (
+                "زلزال يهز طاجيكستان ويقطع الكهرباء عن راشت",
+                "وقع الزلزال على عمق ١٥ كيلومترا",
+            ),
+        ]
+        .iter()
+        .map(|(t, s)| features(t, Some(s), &g))
+        .collect();
+        // Headline words dropped as boilerplate: a part of the ids the headline does not show.
+        let words: Vec<Token> = items[1].title_tokens[..2].to_vec();
+        crate::dedup::Dropped::parse(Some(&words.join(" "))).apply(&mut items[1]);
+        let (mut kept, mut alone) = (
+            StoryIndex::new(DedupSettings::default()),
+            StoryIndex::new(DedupSettings::default()),
+        );
+        for (i, f) in items.iter().enumerate() {
+            let id = i as i64;
+            let (story, placed) = kept.place_keeping(f, day(0));
+            assert_eq!(story, alone.place(f, day(0)), "item {i}");
+            if i == 3 {
+                // Another item held between the placement and the insertion, with words the placed one has that
+                // the vocabulary lacked when it was placed.
+                let other = features("الكهرباء تعود إلى راشت بعد الزلزال", None, &g);
+                let lacked: Vec<&Token> = f
+                    .title_tokens
+                    .iter()
+                    .chain(&f.title_dropped)
+                    .chain(&f.text_tokens)
+                    .zip(&placed.layout)
+                    .filter(|(_, &id)| id == UNKNOWN)
+                    .map(|(t, _)| t)
+                    .collect();
+                assert!(
+                    lacked.iter().any(|t| other.text_tokens.contains(t)),
+                    "{lacked:?}"
+                );
+                kept.insert(100, 100, &other, day(0));
+                alone.insert(100, 100, &other, day(0));
+            }
+            kept.insert_placed(placed, id, story.unwrap_or(id), f, day(0));
+            alone.insert(id, story.unwrap_or(id), f, day(0));
+        }
+        // A placement in another index, or another item's, is not taken: the tokens are looked up.
+        let f = features("زلزال يهز يريفان وطاجيكستان", None, &g);
+        let mut another = StoryIndex::new(DedupSettings::default());
+        another.insert(1, 1, &items[3], day(0));
+        let (_, elsewhere) = another.place_keeping(&f, day(0));
+        assert!(elsewhere.layout.iter().any(|&id| id != UNKNOWN));
+        kept.insert_placed(elsewhere, 200, 200, &f, day(0));
+        let (_, of_another) = kept.place_keeping(&items[0], day(0));
+        kept.insert_placed(of_another, 201, 201, &f, day(0));
+        alone.insert(200, 200, &f, day(0));
+        alone.insert(201, 201, &f, day(0));
+        assert_eq!(kept.words, alone.words);
+        for item in (0..4).chain([100, 200, 201]) {
+            assert_eq!(held(&kept, item), held(&alone, item), "item {item}");
+        }
     }
 
     #[test]

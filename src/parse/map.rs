@@ -162,6 +162,10 @@ pub(super) fn absolute_http(href: &str, base: &Url) -> Option<String> {
     if href.is_empty() || href.len() > MAX_LINK_BYTES {
         return None;
     }
+    // Nearly every link is already absolute and written as the parser would write it (see `is_plain_url`).
+    if crate::identity::is_plain_url(&href) {
+        return Some(href);
+    }
     let url = base.join(&href).ok()?;
     (matches!(url.scheme(), "http" | "https") && url.as_str().len() <= MAX_LINK_BYTES)
         .then(|| url.to_string())

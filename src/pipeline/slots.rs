@@ -65,12 +65,22 @@ pub(crate) struct CpuSlots {
 
 struct Pool {
     count: usize,
-    /// Where stages are queued for the threads; set when the first stage comes.
-    queue: std::sync::OnceLock<std::result::Result<std::sync::mpsc::Sender<Stage>, String>>,
+    /// Where stages are queued for the threads; set when the first stage comes. Not set if no thread could be
+    /// started (the OS may refuse one for a moment): the next stage tries again.
+    queue: std::sync::Mutex<Option<std::sync::mpsc::Sender<Stage>>>,
+    /// How a slot's thread is started (a test makes it fail).
+    spawn: Spawn,
 }
 
 /// A stage as its thread runs it.
 type Stage = Box<dyn FnOnce() + Send>;
+
+/// Starts a thread named as given, running the body.
+type Spawn = fn(String, Box<dyn FnOnce() + Send>) -> std::io::Result<()>;
+
+fn spawn_thread(name: String, body: Box<dyn FnOnce() + Send>) -> std::io::Result<()> {
+    std::thread::Builder::new().name(name).spawn(body).map(drop)
+}
 
 impl std::fmt::Debug for CpuSlots {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -83,10 +93,15 @@ impl std::fmt::Debug for CpuSlots {
 impl CpuSlots {
     /// `count` stages at once (at least one).
     pub(crate) fn new(count: usize) -> CpuSlots {
+        CpuSlots::spawning_with(count, spawn_thread)
+    }
+
+    fn spawning_with(count: usize, spawn: Spawn) -> CpuSlots {
         CpuSlots {
             pool: Arc::new(Pool {
                 count: count.max(1),
-                queue: std::sync::OnceLock::new(),
+                queue: std::sync::Mutex::new(None),
+                spawn,
             }),
         }
     }
@@ -104,9 +119,6 @@ impl CpuSlots {
         task: &'static str,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T> {
-        let queue = self.pool.queue().map_err(|e| {
-            Error::Internal(format!("{task} task: cannot start a thread for it: {e}"))
-        })?;
         let (done, result) = oneshot::channel();
         let stage: Stage = Box::new(move || {
             if done.is_closed() {
@@ -115,9 +127,9 @@ impl CpuSlots {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
             let _ = done.send(outcome);
         });
-        queue
-            .send(stage)
-            .map_err(|_| Error::Internal(format!("{task} task: no CPU slots (closed)")))?;
+        self.pool.queue(stage).map_err(|e| {
+            Error::Internal(format!("{task} task: cannot start a thread for it: {e}"))
+        })?;
         match result.await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(panic)) => Err(Error::Internal(format!(
@@ -130,12 +142,20 @@ impl CpuSlots {
 }
 
 impl Pool {
-    /// The queue, its threads started on the first call.
-    fn queue(&self) -> std::result::Result<&std::sync::mpsc::Sender<Stage>, String> {
-        self.queue
-            .get_or_init(|| self.start())
-            .as_ref()
-            .map_err(String::clone)
+    /// Queues `stage` for the threads, started on the first call.
+    fn queue(&self, stage: Stage) -> std::result::Result<(), String> {
+        let mut queue = self
+            .queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if queue.is_none() {
+            *queue = Some(self.start()?);
+        }
+        let queue = queue.as_ref().expect("started above");
+        // The threads end only once this sender is dropped.
+        queue
+            .send(stage)
+            .map_err(|_| "no CPU slot threads (ended)".to_string())
     }
 
     fn start(&self) -> std::result::Result<std::sync::mpsc::Sender<Stage>, String> {
@@ -143,9 +163,9 @@ impl Pool {
         let receive = Arc::new(std::sync::Mutex::new(receive));
         for i in 0..self.count {
             let receive = receive.clone();
-            let started = std::thread::Builder::new()
-                .name(format!("qafila-cpu-{i}"))
-                .spawn(move || loop {
+            let started = (self.spawn)(
+                format!("qafila-cpu-{i}"),
+                Box::new(move || loop {
                     // The lock is held only while waiting for the next stage, not while running it.
                     let next = receive.lock().map(|r| r.recv());
                     match next {
@@ -153,7 +173,8 @@ impl Pool {
                         // Every clone of the slots is dropped (or a thread panicked holding the lock: it cannot).
                         _ => return,
                     }
-                });
+                }),
+            );
             if let Err(e) = started {
                 if i == 0 {
                     return Err(e.to_string());
@@ -267,6 +288,23 @@ mod tests {
         // Stages run in order: once this one is done, the given-up one had its turn.
         slots.run("test", || ()).await.unwrap();
         assert_eq!(ran.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_thread_that_could_not_be_started_is_tried_again_at_the_next_stage() {
+        // The OS may refuse a thread for a moment (EAGAIN: a process or memory limit); that must fail the stage
+        // that came then, not every stage of the daemon's life.
+        static REFUSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        fn refused_once(name: String, body: Box<dyn FnOnce() + Send>) -> std::io::Result<()> {
+            if !REFUSED.swap(true, Ordering::SeqCst) {
+                return Err(std::io::Error::from(std::io::ErrorKind::WouldBlock));
+            }
+            spawn_thread(name, body)
+        }
+        let slots = CpuSlots::spawning_with(1, refused_once);
+        let e = slots.run("parser", || 1).await.expect_err("no thread");
+        assert!(e.to_string().contains("cannot start a thread"), "{e}");
+        assert_eq!(slots.run("parser", || 7).await.unwrap(), 7);
     }
 
     #[test]

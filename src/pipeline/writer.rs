@@ -317,6 +317,7 @@ pub(super) fn ingest_into(
             features: &fetch.features,
             gazetteer,
             placed_any: false,
+            kept: None,
         };
         let one = group.ingest(
             &fetch.source_id,
@@ -422,6 +423,8 @@ struct IndexPlacer<'a> {
     gazetteer: &'a Gazetteer,
     /// Whether it put an item of this fetch into the index.
     placed_any: bool,
+    /// The token ids of the item placed last (its index in the fetch), for its insertion into the index.
+    kept: Option<(usize, dedup::Placed)>,
 }
 
 impl StoryPlacer for IndexPlacer<'_> {
@@ -437,18 +440,24 @@ impl StoryPlacer for IndexPlacer<'_> {
         self.index.covered(from, to);
     }
     fn place(&mut self, i: usize) -> Option<i64> {
-        self.index.place(&self.features[i], self.items[i].sort_time)
+        let (story, placed) = self
+            .index
+            .place_keeping(&self.features[i], self.items[i].sort_time);
+        self.kept = Some((i, placed));
+        story
     }
     fn placed(&mut self, i: usize, item_id: i64, story_id: i64) {
         // The index copies only the facts it keeps (a group that fails is stored again one fetch at a time, so
         // the features stay with the fetch).
         self.placed_any = true;
-        self.index.insert(
-            item_id,
-            story_id,
-            &self.features[i],
-            self.items[i].sort_time,
-        );
+        let (f, t) = (&self.features[i], self.items[i].sort_time);
+        match self.kept.take() {
+            // The item just placed: its tokens were looked up then.
+            Some((j, placed)) if j == i => {
+                self.index.insert_placed(placed, item_id, story_id, f, t)
+            }
+            _ => self.index.insert(item_id, story_id, f, t),
+        }
     }
 }
 
