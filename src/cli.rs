@@ -253,6 +253,7 @@ pub async fn discover(config: &Config, url: &str) -> Result<String> {
         allow_private,
         etag: None,
         last_modified: None,
+        last_to_host: false,
     };
     let (meta, body) = match fetcher.fetch(&request).await {
         FetchOutcome::Fetched { meta, body } => (meta, body),

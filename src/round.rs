@@ -26,6 +26,7 @@ const MAINTENANCE_EVERY: chrono::Duration = chrono::Duration::hours(24);
 pub async fn poll_once(config: Arc<Config>) -> Result<Finished> {
     let engine = startup::engine(config.clone())?;
     let sources: Vec<SourceConfig> = config.enabled_sources().cloned().collect();
+    engine.ends_after_round(&sources);
     // The polls run as a task of the runtime, on its worker threads, not on the thread blocking on this round
     // (`main`'s `block_on`): there, each wake-up of a poll (a response read on a worker, a fetch parsed on a CPU
     // slot's thread, an answer from the writer) woke that thread as well — about a third of the round's context

@@ -198,7 +198,8 @@ fn words(s: &str) -> impl Iterator<Item = &str> {
 
 /// `s` cut to `max` characters, the cut marked with `…`.
 pub(crate) fn cut_chars(s: String, max: usize) -> String {
-    if s.char_indices().nth(max).is_none() {
+    // No more bytes than `max` is no more characters either: most titles are never walked.
+    if s.len() <= max || s.char_indices().nth(max).is_none() {
         return s;
     }
     // Room for the ellipsis: max - 1 characters of text.

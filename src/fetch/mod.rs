@@ -316,6 +316,9 @@ impl Fetcher {
         {
             request = request.header(header::IF_MODIFIED_SINCE, lm);
         }
+        if req.last_to_host {
+            request = request.header(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         request.send().await
     }
 

@@ -1,4 +1,5 @@
-//! The clients' idle connections: kept between fetches, and let go by [`Fetcher::without_connections`]. Against a
+//! The clients' idle connections: kept between fetches, let go by [`Fetcher::without_connections`], and not kept
+//! after a fetch marked the last from its host ([`FetchRequest::last_to_host`]). Against a
 //! raw HTTP/1.1 server on 127.0.0.1 that counts the connections it accepts and those the client closed.
 
 use std::io::{Read, Write};
@@ -79,4 +80,26 @@ async fn idle_connections_are_kept_and_let_go_with_the_clients() {
     // The fresh fetcher works, on a connection of its own.
     fetched(fresh.fetch(&req(addr, "/feed")).await);
     assert_eq!(counts.accepted.load(SeqCst), 2);
+}
+
+#[tokio::test]
+async fn the_last_fetch_from_a_host_closes_its_connection_once_read() {
+    let (addr, counts) = counting_server();
+    let fetcher = Fetcher::new(settings()).unwrap();
+    let last = FetchRequest {
+        last_to_host: true,
+        ..req(addr, "/feed")
+    };
+    fetched(fetcher.fetch(&last).await);
+    // The fetcher lives on: the connection is closed because the request said so, not with the client.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while counts.closed.load(SeqCst) < 1 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the connection was kept idle"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(counts.accepted.load(SeqCst), 1);
+    drop(fetcher);
 }

@@ -43,6 +43,7 @@ pub(super) fn req(addr: SocketAddr, path: &str) -> FetchRequest {
         url,
         etag: None,
         last_modified: None,
+        last_to_host: false,
     }
 }
 

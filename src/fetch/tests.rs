@@ -70,6 +70,7 @@ async fn conditional_get_gives_not_modified() {
     }
     let by_date = FetchRequest {
         last_modified: Some("Sun, 01 Mar 2026 10:00:00 GMT".into()),
+        last_to_host: false,
         ..req(addr, "/conditional")
     };
     assert!(matches!(
@@ -176,6 +177,7 @@ async fn ssrf_guard_refuses_redirect_from_public_host_to_loopback() {
         allow_private: false,
         etag: None,
         last_modified: None,
+        last_to_host: false,
     };
     // The pinned name itself works...
     let (meta, _) = fetched(fetcher.fetch(&public("/feed")).await);
@@ -196,6 +198,7 @@ async fn ssrf_guard_refuses_redirect_from_public_host_to_loopback() {
         url: local_url.clone(),
         etag: None,
         last_modified: None,
+        last_to_host: false,
     };
     let f = failure(fetcher.fetch(&local_name).await);
     assert_eq!(f.kind, FailureKind::PrivateAddress, "{}", f.message);
@@ -276,6 +279,7 @@ async fn bad_urls_and_dead_ports() {
         allow_private: false,
         etag: None,
         last_modified: None,
+        last_to_host: false,
     };
     assert_eq!(
         failure(fetcher.fetch(&ftp).await).kind,

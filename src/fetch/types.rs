@@ -80,6 +80,10 @@ pub(crate) struct FetchRequest {
     pub allow_private: bool,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    /// Nothing else will be fetched from this host before the process ends (`qafila poll`, a host only one source
+    /// is on): the request asks the server to close the connection after answering (`Connection: close`), rather
+    /// than the connection waiting idle in the pool, its buffers held, until the end.
+    pub last_to_host: bool,
 }
 
 /// What one fetch gave.

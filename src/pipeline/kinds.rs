@@ -330,6 +330,7 @@ async fn probe(
         allow_private,
         etag: None,
         last_modified: None,
+        last_to_host: false,
     };
     let FetchOutcome::Fetched { meta, body } = fetcher.fetch(&request).await else {
         return Ok(None);
@@ -449,6 +450,7 @@ async fn read_sitemap(
                     allow_private,
                     etag: None,
                     last_modified: None,
+                    last_to_host: false,
                 };
                 match fetcher.fetch(&request).await {
                     FetchOutcome::Fetched { meta, body } => {

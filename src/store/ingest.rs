@@ -387,7 +387,7 @@ fn ingest_items(
             entities,
             incoming.tags.region_match,
             search_key,
-            serde_json::to_string(&it.media).expect("media serialize"),
+            media_json(&it.media),
             boilerplate,
         ])?;
         let item_id = tx.last_insert_rowid();
@@ -396,6 +396,16 @@ fn ingest_items(
         counts.new += 1;
     }
     Ok(counts)
+}
+
+/// An item's media as stored (migration 4): most items have none, written without serializing anything.
+fn media_json(media: &[crate::model::Media]) -> std::borrow::Cow<'static, str> {
+    match media.is_empty() {
+        true => "[]".into(),
+        false => serde_json::to_string(media)
+            .expect("media serialize")
+            .into(),
+    }
 }
 
 /// The distinct boilerplate word lists of one fetch's items (nearly always one: an outlet's items share it), each
