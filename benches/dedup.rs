@@ -435,6 +435,53 @@ fn bench_place<M: Measurement>(c: &mut Criterion<M>) {
     group.finish();
 }
 
+/// The writer's story work in `bench/poll_compare.py`'s first round: its 10 000 items (the templated feeds, each
+/// feed's boilerplate dropped as when it is prepared), feed after feed in a shuffled order, each placed and
+/// inserted into an index that starts empty, as `pipeline::writer` does (`place_keeping`, `insert_placed`).
+/// Reported per item.
+fn bench_place_round<M: Measurement>(c: &mut Criterion<M>) {
+    let g = Gazetteer::builtin();
+    let mut feeds: Vec<Vec<(ItemFeatures, DateTime<Utc>)>> = templated_feeds(200, 50)
+        .into_iter()
+        .enumerate()
+        .map(|(source, items)| {
+            let mut prepared: Vec<(ItemFeatures, DateTime<Utc>)> = items
+                .iter()
+                .enumerate()
+                .map(|(i, (t, s))| {
+                    let n = (source * 1000 + i) as i64;
+                    let f = item_features_folded(t, Some(s), None, None, &g).0;
+                    (f, start() + Duration::minutes((n / 60) % 24 * 60 + n % 60))
+                })
+                .collect();
+            let boilerplate = Boilerplate::of_feed(prepared.iter().map(|(f, _)| f));
+            for (f, _) in &mut prepared {
+                boilerplate.strip(f);
+            }
+            prepared
+        })
+        .collect();
+    fastrand::Rng::with_seed(3).shuffle(&mut feeds);
+    let items: usize = feeds.iter().map(Vec::len).sum();
+    let mut group = c.benchmark_group("place_round");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(items as u64));
+    // The index is dropped outside the measurement: the writer keeps it.
+    group.bench_function(BenchmarkId::from_parameter(items), |b| {
+        b.iter_with_large_drop(|| {
+            let mut index = StoryIndex::new(DedupSettings::default());
+            let mut id = 0;
+            for (f, t) in feeds.iter().flatten() {
+                id += 1;
+                let (story, placed) = index.place_keeping(black_box(f), *t);
+                index.insert_placed(placed, id, story.unwrap_or(id), f, *t);
+            }
+            index
+        })
+    });
+    group.finish();
+}
+
 /// CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`), in nanoseconds.
 fn thread_cpu_ns() -> u64 {
     #[repr(C)]
@@ -510,6 +557,7 @@ fn main() {
         bench_features(&mut c);
         bench_prepare(&mut c);
         bench_place(&mut c);
+        bench_place_round(&mut c);
         c.final_summary();
     } else {
         let mut c = Criterion::default().configure_from_args();
@@ -517,6 +565,7 @@ fn main() {
         bench_features(&mut c);
         bench_prepare(&mut c);
         bench_place(&mut c);
+        bench_place_round(&mut c);
         c.final_summary();
     }
 }
