@@ -176,6 +176,7 @@ impl Store {
             search_rows: PendingRows::default(),
             stored_new: false,
             origins,
+            search_keys: search::TakenKeys::default(),
         })
     }
 }
@@ -190,6 +191,8 @@ pub(crate) struct IngestGroup<'s> {
     stored_new: bool,
     /// Whether `story_origins` holds any story (see `ingest_items`).
     origins: bool,
+    /// The search keys the group took (see `search::TakenKeys`).
+    search_keys: search::TakenKeys,
 }
 
 /// Search index rows a group keeps folded in memory before it writes them, and the text they were folded from: a
@@ -223,6 +226,7 @@ impl IngestGroup<'_> {
             record,
             placer,
             &mut self.search_rows,
+            &mut self.search_keys,
             self.origins,
         )
         .map_err(e)?;
@@ -282,6 +286,7 @@ fn ingest_items(
     record: &FetchRecord,
     placer: &mut dyn StoryPlacer,
     search_rows: &mut PendingRows,
+    search_keys: &mut search::TakenKeys,
     origins: bool,
 ) -> rusqlite::Result<IngestCounts> {
     let now = to_secs(record.at);
@@ -364,7 +369,7 @@ fn ingest_items(
             None => None,
         };
         let entities = incoming.tags.entities.join(",");
-        let search_key = search::new_item_key(tx, sort_time)?;
+        let search_key = search::new_item_key(tx, sort_time, search_keys)?;
         search_rows.push(
             search_key,
             (&it.title, it.summary.as_deref(), it.content.as_deref()),
