@@ -427,18 +427,27 @@ impl StoryIndex {
 
     /// The figures `same_story` would compute from the token lists, from the ids: `marks` flags the probe's.
     fn similarity(&self, p: &Probe, marks: &[u8], e: &Entry) -> Similarity {
-        let count = |ids: &[u32], bit: u8| -> usize {
-            ids.iter()
-                .filter(|&&id| marks[id as usize] & bit != 0)
-                .count()
-        };
-        let title_common = count(e.title(), 2);
+        // One pass over the headline for both of its counts: bit 1 (the probe's headline), bit 2 (a word the
+        // probe dropped as boilerplate that this headline holds).
+        let (mut title_common, mut dropped_in_title) = (0, 0);
+        for &id in e.title() {
+            let m = usize::from(marks[id as usize]);
+            title_common += (m >> 1) & 1;
+            dropped_in_title += (m >> 2) & 1;
+        }
         // A word one side dropped as its outlet's boilerplate and the other holds in its headline.
-        let cross = (count(e.title(), 4), count(e.dropped(), 2));
+        let cross = (
+            dropped_in_title,
+            e.dropped()
+                .iter()
+                .filter(|&&id| marks[id as usize] & 2 != 0)
+                .count(),
+        );
+        let weights = &self.weights[..];
         let mut common = 0.0;
         for &id in e.text() {
             if marks[id as usize] & 1 != 0 {
-                common += self.weights[id as usize];
+                common += weights[id as usize];
             }
         }
         Similarity::from_counts(
