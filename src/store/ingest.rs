@@ -173,7 +173,7 @@ impl Store {
         Ok(IngestGroup {
             tx,
             path: &self.path,
-            search_rows: PendingRows::default(),
+            search: GroupSearch::default(),
             stored_new: false,
             origins,
         })
@@ -184,12 +184,21 @@ impl Store {
 pub(crate) struct IngestGroup<'s> {
     tx: rusqlite::Transaction<'s>,
     path: &'s std::path::Path,
-    /// The new items' search index rows, written just before the commit (see `search_rows`).
-    search_rows: PendingRows,
+    /// What the group writes into the search index.
+    search: GroupSearch,
     /// Whether the group stored a new item, so that the commit moves the search generation.
     stored_new: bool,
     /// Whether `story_origins` holds any story (see `ingest_items`).
     origins: bool,
+}
+
+/// The search index side of a group of fetches.
+#[derive(Default)]
+struct GroupSearch {
+    /// The new items' index rows, written just before the commit (see `search_rows`).
+    rows: PendingRows,
+    /// The keys the group took (see `search::TakenKeys`).
+    keys: search::TakenKeys,
 }
 
 /// Search index rows a group keeps folded in memory before it writes them, and the text they were folded from: a
@@ -222,7 +231,7 @@ impl IngestGroup<'_> {
             items,
             record,
             placer,
-            &mut self.search_rows,
+            &mut self.search,
             self.origins,
         )
         .map_err(e)?;
@@ -230,12 +239,12 @@ impl IngestGroup<'_> {
             same_tagging(&self.tx, gazetteer).map_err(e)?;
         }
         self.stored_new |= counts.new > 0;
-        self.search_rows.hand_over();
+        self.search.rows.hand_over();
         let change = record_fetch(&self.tx, source_id, record).map_err(e)?;
-        if self.search_rows.len() >= MAX_PENDING_SEARCH_ROWS
-            || self.search_rows.text_bytes() >= MAX_PENDING_SEARCH_TEXT
+        if self.search.rows.len() >= MAX_PENDING_SEARCH_ROWS
+            || self.search.rows.text_bytes() >= MAX_PENDING_SEARCH_TEXT
         {
-            self.search_rows.write(&self.tx).map_err(e)?;
+            self.search.rows.write(&self.tx).map_err(e)?;
         }
         Ok((counts, change))
     }
@@ -244,7 +253,7 @@ impl IngestGroup<'_> {
     pub(crate) fn commit(mut self) -> Result<()> {
         let path = self.path;
         let e = |source| Error::from_db(path, source);
-        self.search_rows.write(&self.tx).map_err(e)?;
+        self.search.rows.write(&self.tx).map_err(e)?;
         if self.stored_new {
             // Readers' caches of search results and day pages are stale from this commit on (migration 6).
             execute_cached(
@@ -281,7 +290,7 @@ fn ingest_items(
     items: &[IncomingItem],
     record: &FetchRecord,
     placer: &mut dyn StoryPlacer,
-    search_rows: &mut PendingRows,
+    search: &mut GroupSearch,
     origins: bool,
 ) -> rusqlite::Result<IngestCounts> {
     let now = to_secs(record.at);
@@ -364,8 +373,8 @@ fn ingest_items(
             None => None,
         };
         let entities = incoming.tags.entities.join(",");
-        let search_key = search::new_item_key(tx, sort_time)?;
-        search_rows.push(
+        let search_key = search::new_item_key(tx, sort_time, &mut search.keys)?;
+        search.rows.push(
             search_key,
             (&it.title, it.summary.as_deref(), it.content.as_deref()),
             incoming.folded.as_ref(),

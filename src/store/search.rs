@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
+use rustc_hash::FxHashMap;
 
 use super::query::{item_from_row, ITEM_COLUMNS, VISIBLE};
 use super::{Store, StoredStory};
@@ -56,19 +57,33 @@ fn newest_after(key: i64) -> i64 {
     BASE - (key >> SHIFT)
 }
 
+/// The lowest key taken in each second's slots that one transaction allocated in (see the module doc), so that
+/// it asks the database once a second, not once an item: keys are only taken downwards from the lowest, and
+/// nothing else changes `items` while the transaction allocates (it holds the write lock; ingest deletes nothing).
+/// Valid for that transaction only: dropped with it.
+#[derive(Default)]
+pub(super) struct TakenKeys(FxHashMap<i64, i64>);
+
 /// A free key for an item of `sort_time` (see the module doc for the layout).
-fn allocate_key(conn: &Connection, sort_time: i64) -> rusqlite::Result<i64> {
+fn allocate_key(conn: &Connection, sort_time: i64, taken: &mut TakenKeys) -> rusqlite::Result<i64> {
     let mut second = BASE - sort_time.clamp(1 - BASE, BASE - 1);
-    let mut stmt = conn
-        .prepare_cached("SELECT MIN(search_key) FROM items WHERE search_key BETWEEN ?1 AND ?2")?;
     loop {
         let low = second << SHIFT;
         let high = low + (1 << SHIFT) - 1;
-        let lowest: Option<i64> = stmt.query_row([low, high], |r| r.get(0))?;
+        let lowest: Option<i64> = match taken.0.get(&second) {
+            Some(&lowest) => Some(lowest),
+            None => conn
+                .prepare_cached(
+                    "SELECT MIN(search_key) FROM items WHERE search_key BETWEEN ?1 AND ?2",
+                )?
+                .query_row([low, high], |r| r.get(0))?,
+        };
         let candidate = lowest.map_or(high, |k| k - 1);
         if candidate >= low {
+            taken.0.insert(second, candidate);
             return Ok(candidate);
         }
+        taken.0.insert(second, low);
         // Full: the next newer second's slots keep the bound true (a key may sort earlier, never later).
         second -= 1;
     }
@@ -142,8 +157,12 @@ pub(super) const INSERT_ROW: &str =
 
 /// Reserves the key of a new item of `sort_time`; the caller stores it with the item and queues its text in
 /// [`super::search_rows::PendingRows`], all in the same transaction.
-pub(super) fn new_item_key(conn: &Connection, sort_time: i64) -> rusqlite::Result<i64> {
-    allocate_key(conn, sort_time)
+pub(super) fn new_item_key(
+    conn: &Connection,
+    sort_time: i64,
+    taken: &mut TakenKeys,
+) -> rusqlite::Result<i64> {
+    allocate_key(conn, sort_time, taken)
 }
 
 /// Rewrites the index row of a stored item (after its region tags changed).
@@ -186,8 +205,9 @@ pub(super) fn ensure_index(conn: &Connection) -> rusqlite::Result<Option<usize>>
         .prepare("SELECT id, sort_time FROM items WHERE search_key IS NULL ORDER BY sort_time, id")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
+    let mut taken = TakenKeys::default();
     for (id, sort_time) in unkeyed {
-        let key = allocate_key(conn, sort_time)?;
+        let key = allocate_key(conn, sort_time, &mut taken)?;
         conn.prepare_cached("UPDATE items SET search_key = ?2 WHERE id = ?1")?
             .execute([id, key])?;
     }

@@ -350,6 +350,59 @@ fn keys_are_unique_and_bound_their_item_time() {
 }
 
 #[test]
+fn keys_taken_by_one_transaction_are_free_for_none_of_the_next() {
+    // Twelve items of one second in each of three fetches: the second and third transactions find the slots the
+    // earlier ones took (sixteen a second) and go on below them, then into the next newer second.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("q.db")).unwrap();
+    store
+        .sync_sources([("a", "http://a.example/feed")])
+        .unwrap();
+    for fetch in 0..3 {
+        let items: Vec<Item> = (0..12)
+            .map(|i| {
+                item(
+                    Box::leak(format!("g{fetch}-{i}").into_boxed_str()),
+                    "خبر عن الغاز",
+                    0,
+                )
+            })
+            .collect();
+        let incoming: Vec<IncomingItem> = items.iter().map(|i| incoming(i, "a")).collect();
+        let record = FetchRecord {
+            at: Utc::now(),
+            status: Some(200),
+            ..Default::default()
+        };
+        store
+            .ingest(
+                "a",
+                &incoming,
+                &record,
+                "g",
+                &mut crate::store::EachItemItsOwnStory,
+            )
+            .unwrap();
+    }
+    let keys: Vec<(i64, i64)> = store
+        .conn
+        .prepare("SELECT search_key, sort_time FROM items ORDER BY search_key")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let distinct: std::collections::HashSet<i64> = keys.iter().map(|k| k.0).collect();
+    assert_eq!((keys.len(), distinct.len()), (36, 36));
+    for (key, sort_time) in &keys {
+        assert!(*sort_time <= newest_after(*key));
+    }
+    let seconds: std::collections::HashSet<i64> = keys.iter().map(|k| k.0 >> SHIFT).collect();
+    assert_eq!(seconds.len(), 3, "16 + 16 + 4 keys");
+    assert_eq!(store.search(&parse("الغاز"), 0, &[]).unwrap().len(), 36);
+}
+
+#[test]
 fn pruned_items_leave_the_index_and_move_the_generation() {
     let (_dir, mut store) = store_with(&news());
     let before = store.search_generation().unwrap();
