@@ -443,6 +443,43 @@ fn a_group_that_panics_fails_alone_and_the_drainer_goes_on() {
     assert_eq!(queue.room_left(), 8, "every room was given back");
 }
 
+/// Where both waiting tests stand before their end: the drainer holds the writer and waits for the queue (held by
+/// the test) with the first fetch in it, a poll is still announced (`more`), and a reader waits for the writer.
+struct Waiting<'q> {
+    queue: &'q WriteQueue,
+    held_queue: std::sync::MutexGuard<'q, crate::pipeline::write_queue::Pending>,
+    reader: std::thread::JoinHandle<(usize, u64)>,
+    drainer: std::thread::JoinHandle<()>,
+    more: crate::pipeline::write_queue::Coming,
+}
+
+impl Waiting<'_> {
+    /// Lets the drainer take the first fetch (`first`, of `items` items), queues a second one while it is being
+    /// stored, and checks that the reader got in after the first group and before the second.
+    fn gets_in_between(self, (first, items): (oneshot::Receiver<Answer>, u64), g: &Gazetteer) {
+        drop(self.held_queue);
+        while self.queue.len() > 0 {
+            std::hint::spin_loop();
+        }
+        let second = submit(
+            self.queue,
+            "b".into(),
+            fetched("b", 1, "نص", g),
+            record("\"b\""),
+        );
+        let (queued, stored) = self.reader.join().unwrap();
+        assert_eq!(
+            (queued, stored),
+            (1, items),
+            "the reader got in after the first group and before the second"
+        );
+        drop(self.more);
+        self.drainer.join().unwrap();
+        assert_eq!(answer(first).unwrap().0.new as u64, items);
+        assert_eq!(answer(second).unwrap().0.new, 1);
+    }
+}
+
 #[test]
 fn someone_waiting_for_the_writer_gets_in_before_the_next_group() {
     let dir = tempfile::tempdir().unwrap();
@@ -489,26 +526,14 @@ fn someone_waiting_for_the_writer_gets_in_before_the_next_group() {
     });
     wait_until("the reader waits", &|| queue.others_waiting() == 1);
     // The drainer takes the first fetch and stores it; the second is queued while it does.
-    drop(held_queue);
-    while queue.len() > 0 {
-        std::hint::spin_loop();
-    }
-    let second = submit(
-        &queue,
-        "b".into(),
-        fetched("b", 1, "نص", &g),
-        record("\"b\""),
-    );
-    let (queued, stored) = reader.join().unwrap();
-    assert_eq!(
-        (queued, stored),
-        (1, 30),
-        "the reader got in after the first group and before the second"
-    );
-    drop(more);
-    drainer.join().unwrap();
-    assert_eq!(answer(first).unwrap().0.new, 30);
-    assert_eq!(answer(second).unwrap().0.new, 1);
+    let waiting = Waiting {
+        queue: &queue,
+        held_queue,
+        reader,
+        drainer,
+        more,
+    };
+    waiting.gets_in_between((first, 30), &g);
 }
 
 /// As on a loaded machine: the one waiting for the writer counted itself, but its thread runs only 20 ms later.
@@ -556,26 +581,14 @@ fn someone_waiting_for_the_writer_gets_in_before_the_next_group_even_when_its_th
         std::thread::yield_now();
     }
     // The drainer stores the first fetch, then commits for the reader; the second is queued meanwhile.
-    drop(held_queue);
-    while queue.len() > 0 {
-        std::hint::spin_loop();
-    }
-    let second = submit(
-        &queue,
-        "b".into(),
-        fetched("b", 1, "نص", &g),
-        record("\"b\""),
-    );
-    let (queued, stored) = reader.join().unwrap();
-    assert_eq!(
-        (queued, stored),
-        (1, 3),
-        "the reader got in after the first group and before the second"
-    );
-    drop(more);
-    drainer.join().unwrap();
-    assert_eq!(answer(first).unwrap().0.new, 3);
-    assert_eq!(answer(second).unwrap().0.new, 1);
+    let waiting = Waiting {
+        queue: &queue,
+        held_queue,
+        reader,
+        drainer,
+        more,
+    };
+    waiting.gets_in_between((first, 3), &g);
 }
 
 #[path = "writer_batch_tests.rs"]
