@@ -314,18 +314,23 @@ fn the_limit_keeps_the_newest_stories_as_a_full_search_would() {
     }
 }
 
-#[test]
-fn keys_are_unique_and_bound_their_item_time() {
-    // Forty items in the same second overflow its sixteen slots.
-    let items: Vec<Item> = (0..40)
+/// `count` items about gas published in the same second, their guids `prefix` and a number.
+fn same_second_items(prefix: &str, count: usize) -> Vec<Item<'static>> {
+    (0..count)
         .map(|i| {
             item(
-                Box::leak(format!("g{i}").into_boxed_str()),
+                Box::leak(format!("{prefix}{i}").into_boxed_str()),
                 "خبر عن الغاز",
                 0,
             )
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn keys_are_unique_and_bound_their_item_time() {
+    // Forty items in the same second overflow its sixteen slots.
+    let items = same_second_items("g", 40);
     let (_dir, store) = store_with(&items);
     let keys: Vec<(i64, i64)> = store
         .conn
@@ -359,15 +364,7 @@ fn keys_taken_by_one_transaction_are_free_for_none_of_the_next() {
         .sync_sources([("a", "http://a.example/feed")])
         .unwrap();
     for fetch in 0..3 {
-        let items: Vec<Item> = (0..12)
-            .map(|i| {
-                item(
-                    Box::leak(format!("g{fetch}-{i}").into_boxed_str()),
-                    "خبر عن الغاز",
-                    0,
-                )
-            })
-            .collect();
+        let items = same_second_items(&format!("g{fetch}-"), 12);
         let incoming: Vec<IncomingItem> = items.iter().map(|i| incoming(i, "a")).collect();
         let record = FetchRecord {
             at: Utc::now(),
