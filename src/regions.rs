@@ -192,12 +192,19 @@ impl Gazetteer {
     /// lookups a word answer everything the rules ask of it (phrases starting with it, exclusions, stopwords,
     /// figures), where each rule used to look it up in a set of its own.
     pub(crate) fn words_lexed<'a>(&self, folded: &'a str) -> Words<'a> {
-        let n = folded.bytes().filter(|&b| b == b' ').count() + 1;
+        self.words_lexed_up_to(folded, usize::MAX)
+    }
+
+    /// The first `most` words of [`Gazetteer::words_lexed`]: the words after them are not read at all.
+    pub(crate) fn words_lexed_up_to<'a>(&self, folded: &'a str, most: usize) -> Words<'a> {
+        // At most one word per two bytes (a letter and a space): the lists never grow, and the spaces are not
+        // counted first (a pass over every byte).
+        let n = (folded.len() / 2 + 1).min(most);
         let mut words = Words {
             text: Vec::with_capacity(n),
             lex: Vec::with_capacity(n),
         };
-        for w in folded_words(folded) {
+        for w in folded_words(folded).take(most) {
             let (w, lex) = if w == normalize::PERCENT_MARK {
                 (self.percent_word, self.percent_lex)
             } else {
@@ -219,18 +226,19 @@ impl Gazetteer {
     /// word it returns. The same steps, in the same order, each "is it kept / known" answered by the lexicon
     /// (a unit test and a proptest compare the two).
     fn strip_clitics<'a>(&self, word: &'a str) -> (&'a str, Lex) {
-        if !word.starts_with(normalize::CLITIC_INITIALS) {
+        let head = normalize::head(word);
+        if !normalize::starts_with_clitic_initial(head) {
             return (word, self.lex(word));
         }
         let whole = self.lex(word);
         if whole.flags & (Lex::KEEP | Lex::KNOWN) != 0 {
             return (word, whole);
         }
-        if let Some(rest) = normalize::strip_article(word) {
+        if let Some(rest) = normalize::strip_article_at(word, head) {
             return (rest, self.lex(rest));
         }
-        for p in normalize::PROCLITICS {
-            if let Some(rest) = word.strip_prefix(p) {
+        for p in normalize::PROCLITIC_PREFIXES {
+            if let Some(rest) = p.strip(word, head) {
                 if normalize::has_chars(rest, 2) {
                     let rest_lex = self.lex(rest);
                     if rest_lex.flags & Lex::KNOWN != 0 {
@@ -238,10 +246,11 @@ impl Gazetteer {
                     }
                     // `strip_clitics(rest, none)`: only an article can come off (a proclitic needs a known
                     // word behind it), and none does from a word kept whole.
-                    if rest.starts_with(normalize::CLITIC_INITIALS)
+                    let rest_head = normalize::head(rest);
+                    if normalize::starts_with_clitic_initial(rest_head)
                         && rest_lex.flags & Lex::KEEP == 0
                     {
-                        if let Some(inner) = normalize::strip_article(rest) {
+                        if let Some(inner) = normalize::strip_article_at(rest, rest_head) {
                             let inner_lex = self.lex(inner);
                             if inner_lex.flags & Lex::KNOWN != 0 {
                                 return (inner, inner_lex);
@@ -441,14 +450,6 @@ pub(crate) struct Words<'a> {
     pub(crate) text: Vec<&'a str>,
     /// `lex[k]`: the entry of `text[k]`.
     pub(crate) lex: Vec<Lex>,
-}
-
-impl Words<'_> {
-    /// Keeps the first `n` words.
-    pub(crate) fn truncate(&mut self, n: usize) {
-        self.text.truncate(n);
-        self.lex.truncate(n);
-    }
 }
 
 /// What the rules know of one folded word, found with one lookup in the gazetteer's lexicon: whether it keeps its

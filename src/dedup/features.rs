@@ -260,8 +260,7 @@ fn word_count(folded: &str) -> usize {
 /// the figures and the subject alike.
 fn compute(title: &str, text: &str, gazetteer: &Gazetteer) -> ItemFeatures {
     let title_lexed = gazetteer.words_lexed(title);
-    let mut summary_lexed = gazetteer.words_lexed(text);
-    summary_lexed.truncate(SUMMARY_WORDS);
+    let summary_lexed = gazetteer.words_lexed_up_to(text, SUMMARY_WORDS);
     let (title_words, summary_words) = (&title_lexed.text[..], &summary_lexed.text[..]);
 
     let mut item_matches = gazetteer.matches_item(&[&title_lexed, &summary_lexed]);
