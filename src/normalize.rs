@@ -158,11 +158,11 @@ fn fold_common<const MARK: bool>(text: &str) -> Option<String> {
     let mut pending_sep = false;
     // Whether the last fold that was not dropped is a digit (a separator or a numeric separator clears it).
     let mut after_digit = false;
-    let same = unchanged_table();
+    let steps = run_table();
     let mut i = 0;
     while i < bytes.len() {
         // The run of characters that fold to themselves starting here, read in a tight loop.
-        let end = unchanged_run(same, bytes, i);
+        let end = unchanged_run(steps, bytes, i);
         if end > i {
             if pending_sep && !out.is_empty() {
                 out.push(' ');
@@ -224,41 +224,57 @@ fn fold_common<const MARK: bool>(text: &str) -> Option<String> {
     Some(out)
 }
 
-/// Whether each character below [`TABLE_CHARS`] folds to itself (a letter without hamza or marks, a small Latin
-/// letter, a Latin digit): made from the [`CommonTable`].
-type UnchangedTable = [bool; TABLE_CHARS];
+/// How far a run of characters folding to themselves goes on at each pair of bytes, read as one index (the
+/// first byte high): 1 for an ASCII character that folds to itself, 2 for a two-byte one, 0 where the run ends.
+/// A space counts 1 when the byte after it may start such a character (see [`unchanged_run`]).
+type RunTable = [u8; 1 << 16];
 
-fn unchanged_table() -> &'static UnchangedTable {
-    static TABLE: OnceLock<Box<UnchangedTable>> = OnceLock::new();
+fn run_table() -> &'static RunTable {
+    static TABLE: OnceLock<Box<RunTable>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let common = common_table();
-        let mut table = Box::new([false; TABLE_CHARS]);
-        for (c, same) in table.iter_mut().enumerate() {
-            *same = common[c] == ENTRY_KEEP | c as u32;
+        let same = |c: usize| c < TABLE_CHARS && common[c] == ENTRY_KEEP | c as u32;
+        let mut table = Box::new([0; 1 << 16]);
+        for (pair, step) in table.iter_mut().enumerate() {
+            let (b0, b1) = ((pair >> 8) as u8, pair as u8);
+            *step = if b0 == b' ' {
+                u8::from((b1 < 0x80 && same(usize::from(b1))) || b1 & 0xE0 == 0xC0)
+            } else if b0 < 0x80 {
+                u8::from(same(usize::from(b0)))
+            } else if b0 & 0xE0 == 0xC0 && b1 & 0xC0 == 0x80 {
+                2 * u8::from(same((usize::from(b0 & 0x1F) << 6) | usize::from(b1 & 0x3F)))
+            } else {
+                0
+            };
         }
         table
     })
 }
 
-/// Where the run of characters folding to themselves that starts at `bytes[i]` ends (`i` for none). Only ASCII
-/// and two-byte characters are looked at: a longer one ends the run, and is folded on its own.
+/// Where the run of characters folding to themselves that starts at `bytes[start]` ends (`start` for none),
+/// read two bytes at a time through the [`RunTable`]. A single space between two such characters stays in the
+/// run: the fold makes it the one space between their words, so the words of a plain sentence are copied
+/// together. (The table lets a space in when the byte after it may start such a character; a run that ends
+/// with a space gives it back.)
 #[inline]
-fn unchanged_run(same: &UnchangedTable, bytes: &[u8], mut i: usize) -> usize {
-    while let Some(&b) = bytes.get(i) {
-        if b < 0x80 {
-            if !same[usize::from(b)] {
-                break;
-            }
-            i += 1;
-        } else if b & 0xE0 == 0xC0 {
-            let c = (usize::from(b & 0x1F) << 6) | usize::from(bytes[i + 1] & 0x3F);
-            if !same.get(c).copied().unwrap_or(false) {
-                break;
-            }
-            i += 2;
-        } else {
+fn unchanged_run(steps: &RunTable, bytes: &[u8], start: usize) -> usize {
+    if bytes[start] == b' ' {
+        return start;
+    }
+    let mut i = start;
+    while let Some(&[b0, b1]) = bytes.get(i..i + 2) {
+        let step = steps[(usize::from(b0) << 8) | usize::from(b1)];
+        if step == 0 {
             break;
         }
+        i += usize::from(step);
+    }
+    // The last byte of the text has no byte after it: only an ASCII character can stand there alone.
+    if i + 1 == bytes.len() && bytes[i] != b' ' && steps[usize::from(bytes[i]) << 8] == 1 {
+        i += 1;
+    }
+    if i > start && bytes[i - 1] == b' ' {
+        i -= 1;
     }
     i
 }

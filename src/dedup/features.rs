@@ -455,6 +455,10 @@ fn merge_unique(a: &[Token], b: &[Token]) -> Vec<Token> {
 
 /// The digits of a number written behind a clitic (و600، ب7.9), if `w` is one.
 fn clitic_number(w: &str) -> Option<&str> {
+    // It ends in a digit or a point: most words are turned away by their last byte.
+    if !w.ends_with(|c: char| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
     let digits = w.trim_start_matches(['و', 'ب', 'ل', 'ف', 'ك']);
     (digits.len() < w.len()
         && digits.starts_with(|c: char| c.is_ascii_digit())

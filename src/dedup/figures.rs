@@ -14,8 +14,11 @@ use crate::regions::Lex;
 /// A word as a number: digits, digits behind a clitic (و2022، بـ7.9) or a number word. `lex`: the word's
 /// entry in the gazetteer's lexicon, which holds what [`number_word_of`] says of it.
 fn number_of(word: &str, lex: Lex) -> Option<f64> {
-    // Most words have no digit: the byte scan spares them the character walk.
-    let Some(at) = word.bytes().position(|b| b.is_ascii_digit()) else {
+    // A number's digits come after at most one of the prefixes below (six bytes at most), so only the first
+    // seven bytes are looked at: a word whose first digit lies further has a prefix no number has, and it is no
+    // figure word either (none holds a digit), so it reads as nothing, like one without digits that is not a
+    // figure word.
+    let Some(at) = word.bytes().take(7).position(|b| b.is_ascii_digit()) else {
         return lex.figure.number();
     };
     let (prefix, digits) = word.split_at(at);
@@ -462,7 +465,20 @@ mod tests {
         {
             words.extend(bare.iter().map(|w| format!("{prefix}{w}")));
         }
-        words.extend(["و600", "ب7.9", "12.5.3", "x12", "وال2026", "كل5"].map(String::from));
+        words.extend(
+            [
+                "و600",
+                "ب7.9",
+                "12.5.3",
+                "x12",
+                "وال2026",
+                "كل5",
+                "abcdefg1",
+                "بالمليون3",
+                "ووال4",
+            ]
+            .map(String::from),
+        );
         for w in &words {
             let lex = g.lex(w);
             assert_eq!(number_of(w, lex), number_of_before(w), "{w}");
