@@ -615,9 +615,9 @@ pub(crate) const PROCLITICS: [&str; 10] = ["وب", "ول", "فب", "فل", "وك
 pub(crate) const CLITIC_INITIALS: [char; 6] = ['ا', 'و', 'ب', 'ك', 'ف', 'ل'];
 
 /// [`ARTICLE_PREFIXES`], [`PROCLITICS`] and [`CLITIC_INITIALS`] as [`Prefix`]es, in the same order.
-const ARTICLES: [Prefix; 11] = Prefix::all(ARTICLE_PREFIXES);
-pub(crate) const PROCLITIC_PREFIXES: [Prefix; 10] = Prefix::all(PROCLITICS);
-const INITIALS: [Prefix; 6] = Prefix::all(["ا", "و", "ب", "ك", "ف", "ل"]);
+static ARTICLES: [Prefix; 11] = Prefix::all(ARTICLE_PREFIXES);
+pub(crate) static PROCLITIC_PREFIXES: [Prefix; 10] = Prefix::all(PROCLITICS);
+static INITIALS: [Prefix; 6] = Prefix::all(["ا", "و", "ب", "ك", "ف", "ل"]);
 
 /// A word's first eight bytes read as one number, zeros past its end: what a [`Prefix`] is compared with.
 #[inline]
