@@ -101,9 +101,27 @@ impl Boilerplate {
             }
             !drop
         });
-        let d = Dropped(dropped);
-        d.apply_to_title(f);
-        d
+        // The headline's tokens are text tokens too, so those dropped are the ones this set holds, other than the
+        // entities it names: found with the same lookup, rather than by walking the dropped words along them
+        // (what `Dropped::apply_to_title` does, comparing strings).
+        debug_assert!(f
+            .title_tokens
+            .iter()
+            .all(|t| f.text_tokens.binary_search(t).is_ok() || dropped.binary_search(t).is_ok()));
+        let before = f.title_dropped.len();
+        f.title_tokens.retain(|t| {
+            let drop = !t.starts_with('@') && self.words.contains(t.as_str());
+            if drop {
+                f.title_dropped.push(t.clone());
+            }
+            !drop
+        });
+        f.title_boilerplate += (f.title_dropped.len() - before) as u16;
+        if before > 0 {
+            f.title_dropped.sort_unstable();
+            f.title_dropped.dedup();
+        }
+        Dropped(dropped)
     }
 }
 
