@@ -51,6 +51,7 @@ pub(crate) fn engine(config: Arc<Config>) -> Result<Arc<Engine>> {
     });
     let writer = writer?;
     let fetcher = fetcher.map_err(|e| Error::Internal(e.to_string()))?;
+    tracing::debug!("opened the database and built the HTTP clients");
     Ok(Arc::new(Engine::new(config, fetcher, writer, gazetteer)))
 }
 
