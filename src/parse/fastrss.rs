@@ -24,12 +24,18 @@
 //! error. Feed-rs reads nothing after `</channel>`, and neither does this. A differential test runs both ways
 //! over every fixture, the bench feeds and generated documents (`fastrss/tests.rs`).
 
+use std::sync::LazyLock;
+
 use feed_rs::model::{Content, Entry, Feed, FeedType, Link, LinkTarget, Person, Text};
 use mediatype::{names, MediaTypeBuf};
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::ResolveResult;
-use quick_xml::NsReader;
+use quick_xml::name::{NamespaceResolver, ResolveResult};
+use quick_xml::Reader;
 use url::Url;
+
+// Built once: `MediaTypeBuf::new` formats and parses its text every time.
+static PLAIN: LazyLock<MediaTypeBuf> = LazyLock::new(|| MediaTypeBuf::new(names::TEXT, names::PLAIN));
+static HTML: LazyLock<MediaTypeBuf> = LazyLock::new(|| MediaTypeBuf::new(names::TEXT, names::HTML));
 
 /// The namespace of an element, as feed-rs's `xml::NS` classifies it.
 #[derive(Clone, Copy, PartialEq)]
@@ -67,21 +73,28 @@ fn ns_of(resolved: &ResolveResult) -> Option<Ns> {
 enum Ev<'i> {
     Start(Ns, BytesStart<'i>),
     End,
-    /// Text, CDATA and references up to the next tag, coalesced; never empty of events (it may be "").
-    Text(String),
+    /// Text, CDATA and references up to the next tag, coalesced (in [`Events::text`]); it may be "".
+    Text,
     Eof,
 }
 
 /// The document's events, coalesced as feed-rs coalesces them; `None` from [`Events::next`] means "give up".
 struct Events<'i> {
-    reader: NsReader<&'i [u8]>,
+    reader: Reader<&'i [u8]>,
+    /// The root's namespace declarations, the only ones there are (see [`Events::next`]): quick-xml's own
+    /// resolver, as feed-rs's `NsReader` would hold them below the root.
+    namespaces: NamespaceResolver,
+    /// The namespace of an element without a prefix (resolved once).
+    unprefixed: Option<Ns>,
     /// The tag that ended a run of text, handed out after the text.
     pending: Option<Ev<'i>>,
+    /// The text of the last [`Ev::Text`] (one buffer, reused).
+    text: String,
 }
 
 impl<'i> Events<'i> {
     fn new(text: &'i str) -> Self {
-        let mut reader = NsReader::from_str(text);
+        let mut reader = Reader::from_str(text);
         // feed-rs's reader configuration (`xml::ElementSource::new`).
         let config = reader.config_mut();
         config.expand_empty_elements = true;
@@ -89,28 +102,57 @@ impl<'i> Events<'i> {
         config.trim_text(false);
         Events {
             reader,
+            namespaces: NamespaceResolver::default(),
+            unprefixed: Some(Ns::Rss),
             pending: None,
+            text: String::new(),
         }
     }
 
+    /// Takes the root's namespace declarations.
+    fn declare(&mut self, root: &BytesStart) -> Option<()> {
+        self.namespaces.push(root).ok()?;
+        self.unprefixed = ns_of(&self.namespaces.resolve_prefix(None, true));
+        Some(())
+    }
+
+    /// The next event. Namespaces are resolved with the root's declarations alone, so any element below it
+    /// that might declare one (an attribute text with `xmlns` in it) makes the reader give up.
     fn next(&mut self) -> Option<Ev<'i>> {
         if let Some(ev) = self.pending.take() {
             return Some(ev);
         }
-        let mut text: Option<String> = None;
+        self.text.clear();
+        let mut has_text = false;
         let ev = loop {
-            let (resolved, event) = self.reader.read_resolved_event().ok()?;
-            match event {
-                Event::Start(e) => break Ev::Start(ns_of(&resolved)?, e),
+            match self.reader.read_event().ok()? {
+                Event::Start(e) => {
+                    if e.attributes_raw().contains("xmlns") {
+                        return None;
+                    }
+                    let ns = match e.name().prefix() {
+                        None => self.unprefixed?,
+                        prefix => ns_of(&self.namespaces.resolve_prefix(prefix, true))?,
+                    };
+                    break Ev::Start(ns, e);
+                }
                 Event::End(_) => break Ev::End,
                 Event::Eof => break Ev::Eof,
-                Event::Text(t) if !t.is_empty() => text.get_or_insert_default().push_str(&t),
-                Event::CData(t) if !t.is_empty() => text.get_or_insert_default().push_str(&t),
+                Event::Text(t) if !t.is_empty() => {
+                    has_text = true;
+                    self.text.push_str(&t);
+                }
+                Event::CData(t) if !t.is_empty() => {
+                    has_text = true;
+                    self.text.push_str(&t);
+                }
                 Event::GeneralRef(r) => {
-                    let buffer = text.get_or_insert_default();
+                    has_text = true;
                     match r.resolve_char_ref().ok()? {
-                        Some(c) => buffer.push(c),
-                        None => buffer.push_str(quick_xml::escape::resolve_predefined_entity(&r)?),
+                        Some(c) => self.text.push(c),
+                        None => self
+                            .text
+                            .push_str(quick_xml::escape::resolve_predefined_entity(&r)?),
                     }
                 }
                 // feed-rs would switch its decoder to another declared encoding.
@@ -120,21 +162,20 @@ impl<'i> Events<'i> {
                 _ => {}
             }
         };
-        match text {
-            Some(t) => {
-                self.pending = Some(ev);
-                Some(Ev::Text(t))
-            }
-            None => Some(ev),
+        if has_text {
+            self.pending = Some(ev);
+            Some(Ev::Text)
+        } else {
+            Some(ev)
         }
     }
 
-    /// The text of an element whose start was just read, up to its end (feed-rs's `child_as_text`); gives up
-    /// when the element has elements inside.
-    fn leaf_text(&mut self) -> Option<Option<String>> {
+    /// `f` of the text of an element whose start was just read, up to its end (feed-rs's `child_as_text`),
+    /// `None` inside when it has none; gives up when the element has elements inside.
+    fn leaf<T>(&mut self, f: impl FnOnce(&str) -> T) -> Option<Option<T>> {
         match self.next()? {
             Ev::End => Some(None),
-            Ev::Text(t) => matches!(self.next()?, Ev::End).then_some(Some(t)),
+            Ev::Text => matches!(self.next()?, Ev::End).then(|| Some(f(&self.text))),
             Ev::Start(..) | Ev::Eof => None,
         }
     }
@@ -146,7 +187,7 @@ impl<'i> Events<'i> {
             match self.next()? {
                 Ev::Start(..) => depth += 1,
                 Ev::End => depth -= 1,
-                Ev::Text(_) => {}
+                Ev::Text => {}
                 Ev::Eof => return None,
             }
         }
@@ -157,7 +198,7 @@ impl<'i> Events<'i> {
 /// An element's name without its prefix, as feed-rs takes it (the part after the last colon).
 fn local<'a>(e: &'a BytesStart) -> &'a str {
     let name: &str = e.name().0;
-    name.rsplit(':').next().unwrap_or(name)
+    name.rfind(':').map_or(name, |colon| &name[colon + 1..])
 }
 
 /// An element's attributes with their values unescaped (as feed-rs keeps them); `None` if one is unreadable.
@@ -178,10 +219,11 @@ pub(super) fn read(text: &str, base: &Url) -> Option<Feed> {
     }
     let mut events = Events::new(text);
     let root = loop {
-        match events.next()? {
-            Ev::Start(_, e) => break e,
-            Ev::Text(_) => {}
-            Ev::End | Ev::Eof => return None,
+        match events.reader.read_event().ok()? {
+            Event::Start(e) => break e,
+            Event::Text(_) | Event::Comment(_) | Event::PI(_) => {}
+            Event::Decl(d) if d.encoder().is_none_or(|e| e == encoding_rs::UTF_8) => {}
+            _ => return None,
         }
     };
     let version = attributes(&root)?
@@ -191,10 +233,11 @@ pub(super) fn read(text: &str, base: &Url) -> Option<Feed> {
     if root.name().0 != "rss" || !matches!(version.as_str(), "2.0" | "") {
         return None;
     }
+    events.declare(&root)?;
     loop {
         match events.next()? {
             Ev::Start(_, e) if e.name().0 == "channel" => break,
-            Ev::Text(_) => {}
+            Ev::Text => {}
             _ => return None,
         }
     }
@@ -221,24 +264,25 @@ fn channel(events: &mut Events, base: &Url) -> Option<Feed> {
         rights: None,
         ttl: None,
         people: Vec::new(),
-        entries: Vec::new(),
+        // Most feeds have fewer; growing a vector of entries one doubling at a time copies them all.
+        entries: Vec::with_capacity(64),
     };
     loop {
         let (ns, e) = match events.next()? {
             Ev::Start(ns, e) => (ns, e),
-            Ev::Text(_) => continue,
+            Ev::Text => continue,
             Ev::End => return Some(feed),
             Ev::Eof => return None,
         };
         match (ns, local(&e)) {
-            (Ns::Rss, "title") => feed.title = events.leaf_text()?.map(plain),
-            (Ns::Rss, "link") => feed.links.extend(events.leaf_text()?.map(|t| link(&t, base))),
+            (Ns::Rss, "title") => feed.title = events.leaf(plain)?,
+            (Ns::Rss, "link") => feed.links.extend(events.leaf(|t| link(t, base))?),
             (Ns::Atom, "link") => {
                 feed.links.extend(atom_link(&e, base)?);
                 events.skip()?;
             }
             (Ns::Rss, "ttl") => {
-                if let Some(ttl) = events.leaf_text()?.and_then(|t| t.parse::<u32>().ok()) {
+                if let Some(ttl) = events.leaf(|t| t.parse::<u32>().ok())?.flatten() {
                     feed.ttl = Some(ttl);
                 }
             }
@@ -257,57 +301,58 @@ fn item(events: &mut Events, base: &Url) -> Option<Entry> {
     loop {
         let (ns, e) = match events.next()? {
             Ev::Start(ns, e) => (ns, e),
-            Ev::Text(_) => continue,
+            Ev::Text => continue,
             Ev::End => break,
             Ev::Eof => return None,
         };
         match (ns, local(&e)) {
-            (Ns::Rss, "title") => entry.title = events.leaf_text()?.map(plain),
-            (Ns::Rss, "link") => links.extend(events.leaf_text()?.map(|t| (link(&t, base), false))),
-            (Ns::Rss, "description") => entry.summary = events.leaf_text()?.map(html),
+            (Ns::Rss, "title") => entry.title = events.leaf(plain)?,
+            (Ns::Rss, "link") => links.extend(events.leaf(|t| (link(t, base), false))?),
+            (Ns::Rss, "description") => entry.summary = events.leaf(html)?,
             (Ns::Rss, "author") => {
-                if let Some(t) = events.leaf_text()? {
-                    entry.authors.push(person(&t, "author")?);
+                if let Some(person) = events.leaf(|t| person(t, "author"))? {
+                    entry.authors.push(person?);
                 }
             }
             (Ns::Dc, "creator") => {
-                if let Some(t) = events.leaf_text()? {
-                    entry.authors.push(person(&t, "creator")?);
+                if let Some(person) = events.leaf(|t| person(t, "creator"))? {
+                    entry.authors.push(person?);
                 }
             }
             (Ns::Rss, "guid") => {
-                if let Some(t) = events.leaf_text()? {
-                    entry.id = t.trim().to_owned();
+                if let Some(id) = events.leaf(|t| t.trim().to_owned())? {
+                    entry.id = id;
                 }
             }
             (Ns::Rss, "pubDate") | (Ns::Dc, "date") => {
-                entry.published = events.leaf_text()?.and_then(|t| super::dates::feed_timestamp(&t));
+                entry.published = events.leaf(super::dates::feed_timestamp)?.flatten();
             }
             (Ns::Rss | Ns::Atom, "updated") => {
-                entry.updated = events.leaf_text()?.and_then(|t| super::dates::feed_timestamp(&t));
+                entry.updated = events.leaf(super::dates::feed_timestamp)?.flatten();
             }
             (Ns::Content, "encoded") => {
-                entry.content = events.leaf_text()?.filter(|t| !t.is_empty()).map(|body| Content {
+                let body = events.leaf(str::to_owned)?.filter(|t| !t.is_empty());
+                entry.content = body.map(|body| Content {
                     body: Some(body),
-                    content_type: MediaTypeBuf::new(names::TEXT, names::HTML),
+                    content_type: HTML.clone(),
                     // feed-rs sets it from the xml:base (here the document's base); `map` does not read it.
                     src: None,
                     length: None,
                 });
             }
             (Ns::Wfw, "commentRss" | "commentRSS") => {
-                links.extend(events.leaf_text()?.map(|t| {
-                    let mut l = link(&t, base);
+                links.extend(events.leaf(|t| {
+                    let mut l = link(t, base);
                     l.target = Some(LinkTarget::CommentsFeed);
                     (l, false)
-                }));
+                })?);
             }
             (Ns::Rss, "comments") => {
-                links.extend(events.leaf_text()?.map(|t| {
-                    let mut l = link(&t, base);
+                links.extend(events.leaf(|t| {
+                    let mut l = link(t, base);
                     l.target = Some(LinkTarget::Comments);
                     (l, true)
-                }));
+                })?);
             }
             _ => events.skip()?,
         }
@@ -333,17 +378,19 @@ fn clean_links(links: Vec<(Link, bool)>) -> Vec<Link> {
         .collect()
 }
 
-fn plain(content: String) -> Text {
+/// feed-rs's `Text::new`.
+fn plain(content: &str) -> Text {
     Text {
-        content_type: MediaTypeBuf::new(names::TEXT, names::PLAIN),
+        content_type: PLAIN.clone(),
         src: None,
         content: content.trim().to_owned(),
     }
 }
 
-fn html(content: String) -> Text {
+/// feed-rs's `Text::html`.
+fn html(content: &str) -> Text {
     Text {
-        content_type: MediaTypeBuf::new(names::TEXT, names::HTML),
+        content_type: HTML.clone(),
         src: None,
         content: content.trim().to_owned(),
     }

@@ -308,6 +308,10 @@ fn item(c: &mut Choices) -> String {
                     "<!-- تعليق -->",
                     "<?pi data?>",
                     "<dc:subject>سياسة</dc:subject>",
+                    "<dc:creator xmlns:dc=\"urn:x\">مراسل</dc:creator>",
+                    "<x:creator xmlns:x=\"http://purl.org/dc/elements/1.1/\">مراسل</x:creator>",
+                    "<title xmlns=\"urn:x\">عنوان</title>",
+                    "<un:known>نص</un:known>",
                 ])
                 .to_owned(),
             20 => "\n  ".to_owned(),
@@ -334,6 +338,10 @@ fn document(c: &mut Choices) -> String {
         " xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" \
          xmlns:atom=\"http://www.w3.org/2005/Atom\" xmlns:wfw=\"http://wellformedweb.org/CommentAPI/\" \
          xmlns:sy=\"urn:other\" xmlns:media=\"urn:not-media\"",
+        " xmlns=\"http://purl.org/rss/1.0/\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"",
+        " xmlns=\"http://backend.userland.com/rss2\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"",
+        " xmlns:dc=\"http://www.w3.org/2005/Atom\" xmlns:content=\"http://purl.org/dc/elements/1.1/\"",
+        "",
     ]);
     let mut out = format!("{decl}<rss version=\"{version}\"{namespaces}>\n<channel>");
     for _ in 0..c.count(6) {
