@@ -38,13 +38,23 @@ pub async fn poll_once(config: Arc<Config>) -> Result<Finished> {
     let reports = polls
         .await
         .map_err(|e| Error::Internal(format!("poll task: {e}")))?;
-    let stories = engine.stories_to_publish(config.feed.max_items).await?;
+    let stored = engine.stored_stories(config.feed.max_items).await?;
+    tracing::debug!(stories = stored.len(), "read the stories to publish");
     // From here on three things overlap: the idle connections close on the runtime's threads (rather than as the
-    // process exits), the feed file is rendered and written, and the database is closed, which checkpoints its
-    // log into the file (writes and fsyncs). The last two are done before the poll returns.
+    // process exits), the stories are sanitized and the feed file rendered and written, and the database, which
+    // none of that reads, is closed (see `Store::close`). The last two are done before the poll returns.
     engine.close_connections();
-    let feed = tokio::task::spawn_blocking(move || site::write_feed_file(&config, &stories));
-    let closed = engine.close_store();
+    let views = engine.views();
+    let feed = tokio::task::spawn_blocking(move || {
+        let written = site::write_feed_file(&config, &views.of(stored));
+        tracing::debug!("wrote the feed file");
+        written
+    });
+    let closed = async {
+        let closed = engine.close_store().await;
+        tracing::debug!("closed the database");
+        closed
+    };
     let (feed, closed) = tokio::join!(feed, closed);
     feed.map_err(|e| Error::Internal(format!("publish task: {e}")))??;
     if let Err(e) = closed {

@@ -31,26 +31,32 @@ pub(crate) fn load_gazetteer(config: &Config) -> Result<Gazetteer> {
     }
 }
 
-/// Opens the database and builds everything a poll needs. The HTTP clients (their TLS setup is CPU work of its
-/// own) are built on a second thread while the database opens and the story index is rebuilt: nothing of a round
-/// starts before both are ready.
+/// Opens the database and builds everything a poll needs. The built-in gazetteer (CPU work: ~3 ms) is built on
+/// a second thread while the database opens and migrates, which is mostly waiting for the disk, and is needed
+/// only after that (`Writer::open_making`); a gazetteer file, which may be refused, is read first, before
+/// anything is written, as ever. The HTTP clients cost little to build: their TLS verifier, which reads the
+/// system's root certificates, is made at the first `https` fetch (`fetch::tls`).
 pub(crate) fn engine(config: Arc<Config>) -> Result<Arc<Engine>> {
-    let gazetteer = Arc::new(load_gazetteer(&config)?);
-    let build_fetcher = || Fetcher::new(config.fetch.client_settings());
-    let (writer, fetcher) = std::thread::scope(|scope| {
-        let beside = std::thread::Builder::new().spawn_scoped(scope, build_fetcher);
-        let writer = Writer::open(&config, gazetteer.clone());
-        let fetcher = match beside {
-            Ok(thread) => thread
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            // No thread to spare: one after the other.
-            Err(_) => build_fetcher(),
-        };
-        (writer, fetcher)
-    });
-    let writer = writer?;
-    let fetcher = fetcher.map_err(|e| Error::Internal(e.to_string()))?;
+    let writer = if config.regions.gazetteer.is_some() {
+        Writer::open(&config, Arc::new(load_gazetteer(&config)?))?
+    } else {
+        std::thread::scope(|scope| {
+            let beside = std::thread::Builder::new().spawn_scoped(scope, Gazetteer::builtin);
+            Writer::open_making(&config, || {
+                Arc::new(match beside {
+                    Ok(thread) => thread
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                    // No thread to spare: built here.
+                    Err(_) => Gazetteer::builtin(),
+                })
+            })
+        })?
+    };
+    let gazetteer = writer.gazetteer();
+    let fetcher =
+        Fetcher::new(config.fetch.client_settings()).map_err(|e| Error::Internal(e.to_string()))?;
+    tracing::debug!("opened the database and built the HTTP clients");
     Ok(Arc::new(Engine::new(config, fetcher, writer, gazetteer)))
 }
 

@@ -19,6 +19,7 @@ mod pool_tests;
 mod test_server;
 #[cfg(test)]
 mod tests;
+mod tls;
 #[cfg(test)]
 mod tls_tests;
 mod types;
@@ -70,25 +71,6 @@ impl std::fmt::Debug for Fetcher {
 const ACCEPT: &str = "application/rss+xml, application/atom+xml, application/feed+json, \
                       application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5";
 
-/// The TLS setup both clients share, as reqwest would make it for each: the system's root certificates behind the
-/// platform verifier, TLS 1.2 and 1.3, HTTP/2 or 1.1 offered. Made once, because reading and parsing the roots
-/// (a file per certificate) is most of the CPU a client costs to build, and it is on the way to the first fetch.
-fn tls_config() -> Result<rustls::ClientConfig, FetchSetupError> {
-    let provider = rustls::crypto::CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
-    let verifier =
-        rustls_platform_verifier::Verifier::new(provider.clone()).map_err(FetchSetupError::Tls)?;
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(rustls::ALL_VERSIONS)
-        .map_err(FetchSetupError::Tls)?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(tls)
-}
-
 impl Fetcher {
     pub(crate) fn new(settings: FetchSettings) -> Result<Fetcher, FetchSetupError> {
         Fetcher::with_host_overrides(settings, &[])
@@ -107,7 +89,7 @@ impl Fetcher {
         // reqwest is built without a default crypto provider; installing fails harmlessly if one is already set.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let overrides = overrides.iter().map(|(h, a)| (h.to_string(), *a)).collect();
-        Fetcher::build(settings, overrides, tls_config()?)
+        Fetcher::build(settings, overrides, tls::tls_config()?)
     }
 
     /// A fetcher like this one — the same settings and TLS setup, so nothing is read again — without its idle

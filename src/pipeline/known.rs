@@ -78,8 +78,9 @@ impl KnownEntries {
         self.unprepared.load(Ordering::Relaxed)
     }
 
-    /// Closes the connections. SQLite removes the log when the last connection to the file closes, so they are
-    /// closed before the writer's (`qafila poll`, and the daemon's engine when dropped: see `Engine`'s fields).
+    /// Closes the connections, before the writer's: SQLite checkpoints and removes the log when the last
+    /// connection to the file closes (the daemon's engine when dropped: see `Engine`'s fields), and `qafila poll`
+    /// is done with the file once its writer is closed (see `Store::close`).
     pub(crate) fn close(&self) {
         if let Ok(mut idle) = self.idle.lock() {
             idle.clear();

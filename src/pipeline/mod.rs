@@ -19,7 +19,7 @@ use crate::metrics::{FetchOutcomeLabel, Metrics};
 use crate::model::{ParsedItem, StoryView};
 use crate::regions::Gazetteer;
 use crate::schedule::{self, ServerFloor};
-use crate::store::{Discovery, FetchRecord, IncomingItem, SourceState};
+use crate::store::{Discovery, FetchRecord, IncomingItem, SourceState, StoredStory};
 
 mod kinds;
 mod known;
@@ -469,7 +469,8 @@ impl Engine {
     }
 
     /// Closes the database for good (`qafila poll`, once done): the read-only connections first, then the writer's,
-    /// whose close checkpoints the log into the file and removes it (see [`crate::store::Store::close`]).
+    /// which leaves the log, every commit durable in it, for the next open to read (see
+    /// [`crate::store::Store::close`]).
     pub(crate) async fn close_store(&self) -> Result<()> {
         self.known.close();
         self.with_writer(|w| w.store.close()).await
@@ -572,16 +573,44 @@ impl Engine {
 
     /// The stories to publish, newest first, as the publisher wants them.
     pub(crate) async fn stories_to_publish(&self, limit: usize) -> Result<Vec<StoryView>> {
-        let filtered = self.config().region_filtered_ids();
-        let stored = self
-            .with_writer(move |w| w.store.latest_stories(limit, &filtered))
-            .await?;
-        let config = self.config();
+        let stored = self.stored_stories(limit).await?;
+        let views = self.views();
         // Sanitizing is CPU work: off the async threads, like the query.
-        let (gazetteer, sanitized) = (self.gazetteer.clone(), self.sanitized.clone());
-        tokio::task::spawn_blocking(move || story_views(&config, &gazetteer, stored, &sanitized))
+        tokio::task::spawn_blocking(move || views.of(stored))
             .await
             .map_err(|e| Error::Internal(format!("view task: {e}")))
+    }
+
+    /// The stored stories to publish, newest first, read in one turn of the writer's lock; made into what the
+    /// publisher wants by [`Engine::views`].
+    pub(crate) async fn stored_stories(&self, limit: usize) -> Result<Vec<StoredStory>> {
+        let filtered = self.config().region_filtered_ids();
+        self.with_writer(move |w| w.store.latest_stories(limit, &filtered))
+            .await
+    }
+
+    /// What makes stored stories into the publisher's views (CPU work: call [`Views::of`] off the async threads).
+    pub(crate) fn views(&self) -> Views {
+        Views {
+            config: self.config(),
+            gazetteer: self.gazetteer.clone(),
+            sanitized: self.sanitized.clone(),
+        }
+    }
+}
+
+/// Makes stored stories into the publisher's views, with the config, gazetteer and sanitized descriptions of the
+/// engine it came from ([`Engine::views`]); needs nothing of the database.
+pub(crate) struct Views {
+    config: Arc<Config>,
+    gazetteer: Arc<Gazetteer>,
+    sanitized: Arc<crate::publish::SanitizeCache>,
+}
+
+impl Views {
+    /// See [`story_views`].
+    pub(crate) fn of(&self, stored: Vec<StoredStory>) -> Vec<StoryView> {
+        story_views(&self.config, &self.gazetteer, stored, &self.sanitized)
     }
 }
 

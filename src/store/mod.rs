@@ -11,6 +11,7 @@
 //! off the per-source path, so `NORMAL` (which may lose the last commits on a power cut) would buy little.
 
 mod day;
+mod delivered;
 mod ingest;
 mod known;
 mod maintenance;
@@ -28,6 +29,7 @@ use crate::error::{Error, Result};
 
 pub(crate) use crate::model::RegionTags;
 pub(crate) use day::DayReader;
+pub(crate) use ingest::register_sources;
 #[cfg(test)]
 pub(crate) use ingest::EachItemItsOwnStory;
 pub(crate) use ingest::{
@@ -35,7 +37,7 @@ pub(crate) use ingest::{
 };
 pub(crate) use known::KnownReader;
 pub(crate) use maintenance::{restore, PruneReport};
-pub(crate) use query::{SourceState, StoredItem, StoredStory, WindowItem};
+pub(crate) use query::{retag_in, SourceState, StoredItem, StoredStory, WindowItem};
 pub(crate) use search::{SearchHit, SearchReader};
 pub(crate) use writer_lock::WriterLock;
 
@@ -223,11 +225,24 @@ const PAGE_SIZE: u32 = 16 * 1024;
 pub(crate) struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The search keys ingest took, kept from one transaction to the next (see `search::TakenKeys`).
+    search_keys: search::TakenKeys,
 }
 
 impl Store {
     /// Opens (creating it and its directory if needed) and migrates the database.
     pub(crate) fn open(path: &Path) -> Result<Store> {
+        Store::open_and(path, |_| Ok(()))
+    }
+
+    /// [`Store::open`], doing `first` in the transaction that migrates the file, before it commits: what a start
+    /// writes (the source list, the region tags) then shares one commit, one sync of the log, instead of one each
+    /// (the first commit to a new file syncs it twice: the log's header, then its frames). Should `first` fail,
+    /// nothing of it or of the migrations is committed.
+    pub(crate) fn open_and(
+        path: &Path,
+        first: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<()>,
+    ) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| Error::DatabaseDir {
                 path: dir.to_owned(),
@@ -251,22 +266,40 @@ impl Store {
              PRAGMA foreign_keys = OFF;",
         )
         .map_err(db_err)?;
-        migrate(&mut conn, path)?;
+        migrate(&mut conn, path, first)?;
         conn.execute_batch("PRAGMA foreign_keys = ON;")
             .map_err(db_err)?;
         Ok(Store {
             conn,
             path: path.to_owned(),
+            search_keys: search::TakenKeys::default(),
         })
     }
 
-    /// Closes the database file, as dropping the store would, but says whether it went well: SQLite checkpoints
-    /// the log into the file and removes the log. Should that fail, nothing committed is lost (the log stays for
-    /// the next open to read). The store answers nothing afterwards (it is left on an empty in-memory database):
-    /// this is for a process that is done with it, so that it can leave the rest of its memory to the OS.
+    /// Closes the database file for a process that is done with it (`qafila poll`), saying whether it went well,
+    /// and leaves the log (`-wal`) for the next open to read instead of checkpointing it into the file first.
+    ///
+    /// Skipping that checkpoint is safe: with `synchronous = FULL` every commit was fsynced into the log before it
+    /// was reported, so the log already holds every committed transaction durably, and the next connection to open
+    /// the file (the next `poll`, the daemon, the read-only CLI views, `backup`) reads it — SQLite rebuilds its
+    /// index of the log from the log itself when no connection has it open — and sees exactly what was committed.
+    /// A checkpoint would copy every page of the round into the file and fsync it: at the end of a first round of
+    /// 10 000 items, the longest part of `poll`'s tail, and work the next writer does anyway, once the log has grown
+    /// to SQLite's automatic checkpoint (every 1 000 pages), or the daemon's daily maintenance
+    /// (`PRAGMA wal_checkpoint(TRUNCATE)`), each page once however many rounds changed it. (The daemon's writer
+    /// is never closed this way: dropping it checkpoints as SQLite always does.)
+    ///
+    /// The store answers nothing afterwards (it is left on an empty in-memory database), so that the process can
+    /// leave the rest of its memory to the OS.
     pub(crate) fn close(&mut self) -> Result<()> {
         let db_err = |source| Error::from_db(&self.path, source);
         let closed = Connection::open_in_memory().map_err(db_err)?;
+        self.conn
+            .set_db_config(
+                rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+                true,
+            )
+            .map_err(db_err)?;
         std::mem::replace(&mut self.conn, closed)
             .close()
             .map_err(|(_, source)| db_err(source))
@@ -312,6 +345,7 @@ impl HealthReader {
         Ok(HealthReader(Store {
             conn,
             path: path.to_owned(),
+            search_keys: search::TakenKeys::default(),
         }))
     }
 
@@ -331,7 +365,11 @@ impl HealthReader {
     }
 }
 
-fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+fn migrate(
+    conn: &mut Connection,
+    path: &Path,
+    first: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<()>,
+) -> Result<()> {
     let db_err = |source| Error::from_db(path, source);
     let known = MIGRATIONS.len() as i64;
     let tx = conn
@@ -390,6 +428,7 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
         tx.pragma_update(None, "user_version", known)
             .map_err(db_err)?;
     }
+    first(&tx)?;
     tx.commit().map_err(db_err)
 }
 

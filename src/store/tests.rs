@@ -64,8 +64,48 @@ fn migrations_set_user_version_and_reopen_cleanly() {
     assert_eq!(again.integrity_check().unwrap(), "ok");
 }
 
+/// What a start writes in the migrations' transaction (`open_and`) commits with them or not at all.
 #[test]
-fn closing_checkpoints_the_log_into_the_file_and_removes_it() {
+fn start_up_writes_commit_with_the_migrations_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let refused = Store::open_and(&path, |tx| {
+        super::register_sources(tx, &path, [("a", "http://a.example/feed")])?;
+        Err(Error::Internal("refused".into()))
+    });
+    assert!(refused.is_err());
+    let version = |store: &Store| -> i64 {
+        store
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    };
+    let store = Store::open_and(&path, |tx| {
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            version,
+            MIGRATIONS.len() as i64,
+            "migrated, not yet committed"
+        );
+        super::register_sources(tx, &path, [("b", "http://b.example/feed")])
+    })
+    .unwrap();
+    assert_eq!(version(&store), MIGRATIONS.len() as i64);
+    let ids: Vec<String> = store
+        .source_states_of(&["a".to_string(), "b".to_string()])
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(ids, ["b"], "nothing of the refused start was kept");
+}
+
+/// `close` leaves the log, which holds every commit (fsynced there at each one): whatever opens the file next reads
+/// it, and a store closed as SQLite always closes (the daemon's, dropped) checkpoints it into the file.
+#[test]
+fn closing_leaves_the_log_to_the_next_open_which_reads_it() {
     let (dir, mut store) = open_temp();
     let batch = vec![item("g1", "http://news.example/1", "عنوان", 1)];
     store
@@ -73,30 +113,37 @@ fn closing_checkpoints_the_log_into_the_file_and_removes_it() {
         .unwrap();
     let db = dir.path().join("sub/q.db");
     let log = dir.path().join("sub/q.db-wal");
+    store.close().unwrap();
     assert!(
         log.metadata().unwrap().len() > 0,
-        "the commit is in the log"
+        "the log is left, with the commit in it"
     );
-    store.close().unwrap();
-    assert!(!log.exists(), "the log is checkpointed and removed");
     // What answers afterwards is nothing of the file.
     assert!(store.counts().is_err());
-    // The file alone holds everything: opened read-only, with no log to read.
-    let conn =
-        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .unwrap();
-    let titles: i64 = conn
-        .query_row(
+    let titles = |conn: &rusqlite::Connection| -> i64 {
+        conn.query_row(
             "SELECT COUNT(*) FROM items WHERE title = 'عنوان'",
             [],
             |r| r.get(0),
         )
-        .unwrap();
-    assert_eq!(titles, 1);
+        .unwrap()
+    };
+    // A read-only connection (the CLI's views) reads the log.
+    let conn =
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    assert_eq!(titles(&conn), 1);
     drop(conn);
+    // So does the next writer, and dropping it checkpoints the log into the file and removes it.
     let again = Store::open(&db).unwrap();
     assert_eq!(again.integrity_check().unwrap(), "ok");
     assert_eq!(again.counts().unwrap().0, 1);
+    drop(again);
+    assert!(!log.exists(), "dropping a store checkpoints as before");
+    let conn =
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    assert_eq!(titles(&conn), 1, "the file alone holds it now");
 }
 
 #[test]
@@ -235,6 +282,47 @@ fn same_item_again_is_seen_and_same_url_from_another_source_is_one_item() {
         states.iter().map(|s| s.items_stored).collect::<Vec<_>>(),
         [2, 1]
     );
+}
+
+#[test]
+fn a_first_fetch_listing_an_entry_twice_stores_it_once() {
+    // Source a has stored nothing, so its entries are looked up by URL only (`store::delivered`): the second copy
+    // of g1 is known from the fetch itself, as is the linkless entry listed twice, and g3's URL from source b.
+    let (_dir, mut store) = open_temp();
+    let shared = vec![item("b1", "https://news.example/3", "عنوان ٣", 2)];
+    store
+        .ingest("b", &shared, &ok_record(), "fp", &mut EachItemItsOwnStory)
+        .unwrap();
+    let mut linkless = item("g4", "https://news.example/4", "بلا رابط", 3);
+    linkless.url_key = None;
+    linkless.item.link = None;
+    let batch = vec![
+        item("g1", "https://news.example/1", "عنوان ١", 0),
+        item("g2", "https://news.example/2", "عنوان ٢", 1),
+        item("g1", "https://news.example/1", "عنوان ١", 0),
+        item("g3", "https://news.example/3", "عنوان ٣", 2),
+        linkless.clone(),
+        linkless,
+    ];
+    let (counts, _) = store
+        .ingest("a", &batch, &ok_record(), "fp", &mut EachItemItsOwnStory)
+        .unwrap();
+    assert_eq!((counts.new, counts.seen), (3, 3));
+    assert_eq!(store.counts().unwrap(), (4, 4));
+    // From its second fetch on, the source's own entries are asked of the store.
+    let (counts, _) = store
+        .ingest("a", &batch, &ok_record(), "fp", &mut EachItemItsOwnStory)
+        .unwrap();
+    assert_eq!((counts.new, counts.seen), (0, 6));
+    let stored: i64 = store
+        .conn
+        .query_row(
+            "SELECT COUNT(*) FROM item_sources WHERE source_id = 'a'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 4);
 }
 
 struct JoinFirst(Option<i64>);
