@@ -251,6 +251,84 @@ fn a_stable_permanent_redirect_moves_the_stored_url() {
     );
 }
 
+/// An XML declaration naming windows-1256 after the start of a body made feed-rs panic (quick-xml's decoder cannot
+/// switch so late): the fetch failed as an internal error. Now a legacy feed behind a PHP notice is read, a script
+/// quoting such a declaration fails as the body it is, and the other sources are not touched.
+#[test]
+fn a_late_encoding_declaration_fails_no_fetch_as_internal() {
+    let server = FixtureServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let sources = [
+        ("healthy", server.url("/feeds/outlet-a.xml")),
+        ("notice-first", server.url("/fx/notice-before-1256.xml")),
+        ("script", server.url("/fx/stray-declaration.txt")),
+    ];
+    let config = write_config(dir.path(), "127.0.0.1:0", &sources);
+    let out = qafila(&config, &["poll"]);
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert!(out.status.success(), "{text}\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let line = |id: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{id}\t")))
+            .unwrap_or_else(|| panic!("no {id} in {text}"))
+            .to_string()
+    };
+    assert!(
+        line("healthy").contains("\t200\tnew 3"),
+        "{}",
+        line("healthy")
+    );
+    assert!(
+        line("notice-first").contains("\t200\tnew 2"),
+        "{}",
+        line("notice-first")
+    );
+    assert!(
+        line("script")
+            .contains("error: not a usable feed: not a feed: the body is neither XML nor JSON"),
+        "{}",
+        line("script")
+    );
+
+    let states: Value =
+        serde_json::from_str(&stdout(&qafila(&config, &["sources", "--json"]))).unwrap();
+    let state = |id: &str| {
+        states
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let script = state("script");
+    assert_eq!(script["consecutive_failures"], 1, "{script}");
+    let error = script["last_error"].as_str().unwrap();
+    assert!(
+        error.contains("neither XML nor JSON") && !error.contains("internal"),
+        "{error}"
+    );
+    for (id, stored) in [("healthy", 3), ("notice-first", 2)] {
+        assert_eq!(state(id)["consecutive_failures"], 0, "{}", state(id));
+        assert_eq!(state(id)["items_stored"], stored, "{}", state(id));
+    }
+    // The legacy feed's Arabic, decoded once and right.
+    let titles: Vec<String> = stories_json(&config)
+        .iter()
+        .map(|s| s["title"].as_str().unwrap().to_string())
+        .collect();
+    for title in [
+        "جورجيا: لجنة الانتخابات تحدد موعد الانتخابات البلدية",
+        "أرمينيا وأذربيجان تستأنفان محادثات السلام في ألماتي",
+    ] {
+        assert!(
+            titles.iter().any(|t| t == title),
+            "{title} not in {titles:?}"
+        );
+    }
+}
+
 /// Runs `poll`, with its peak memory when `/usr/bin/time` is there to measure it.
 fn poll_measured(config: &std::path::Path) -> (std::process::Output, Option<u64>) {
     if !std::path::Path::new("/usr/bin/time").exists() {
