@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 use rustc_hash::FxHashMap;
 
+use super::delivered::{Delivered, Known};
 use super::query::items_between;
 use super::search;
 use super::search_rows::PendingRows;
@@ -164,6 +165,7 @@ impl Store {
             .conn
             .transaction()
             .map_err(|e| Error::from_db(&self.path, e))?;
+        let keys = &mut self.search_keys;
         // Read once a group rather than once a new item: the table is empty unless retention pruned the first
         // item of a story that lived on, and nothing but `prune` writes it.
         let origins = tx
@@ -173,7 +175,10 @@ impl Store {
         Ok(IngestGroup {
             tx,
             path: &self.path,
-            search: GroupSearch::default(),
+            search: GroupSearch {
+                rows: PendingRows::default(),
+                keys,
+            },
             stored_new: false,
             origins,
         })
@@ -185,7 +190,7 @@ pub(crate) struct IngestGroup<'s> {
     tx: rusqlite::Transaction<'s>,
     path: &'s std::path::Path,
     /// What the group writes into the search index.
-    search: GroupSearch,
+    search: GroupSearch<'s>,
     /// Whether the group stored a new item, so that the commit moves the search generation.
     stored_new: bool,
     /// Whether `story_origins` holds any story (see `ingest_items`).
@@ -193,12 +198,11 @@ pub(crate) struct IngestGroup<'s> {
 }
 
 /// The search index side of a group of fetches.
-#[derive(Default)]
-struct GroupSearch {
+struct GroupSearch<'s> {
     /// The new items' index rows, written just before the commit (see `search_rows`).
     rows: PendingRows,
-    /// The keys the group took (see `search::TakenKeys`).
-    keys: search::TakenKeys,
+    /// The keys taken so far, by this group and the store's earlier ones (see `search::TakenKeys`).
+    keys: &'s mut search::TakenKeys,
 }
 
 /// Search index rows a group keeps folded in memory before it writes them, and the text they were folded from: a
@@ -290,17 +294,12 @@ fn ingest_items(
     items: &[IncomingItem],
     record: &FetchRecord,
     placer: &mut dyn StoryPlacer,
-    search: &mut GroupSearch,
+    search: &mut GroupSearch<'_>,
     origins: bool,
 ) -> rusqlite::Result<IngestCounts> {
     let now = to_secs(record.at);
     let mut counts = IngestCounts::default();
-    // Whether the source delivered the entry before, and else whether another source did (the same URL): one
-    // statement for both, as nearly every entry of a first poll is neither.
-    let mut known = tx.prepare_cached(
-        "SELECT (SELECT item_id FROM item_sources WHERE source_id = ?1 AND source_key = ?2),
-                (SELECT id FROM items WHERE url_key = ?3)",
-    )?;
+    let mut delivered = Delivered::new(tx, source_id)?;
     let mut add_source = tx.prepare_cached(
         "INSERT INTO item_sources (source_id, source_key, item_id, first_seen) VALUES (?1, ?2, ?3, ?4)",
     )?;
@@ -314,6 +313,7 @@ fn ingest_items(
     let mut new_story = tx.prepare_cached(
         "INSERT INTO stories (guid, published, created, updated) VALUES (?1, ?2, ?3, ?3)",
     )?;
+    let mut lowest_key = tx.prepare_cached(search::LOWEST_KEY)?;
     let mut new_item = tx.prepare_cached(
         "INSERT INTO items (url_key, story_id, source_id, guid, link, title, summary, content, author,
                             published, first_seen, sort_time, entities, region_match,
@@ -322,18 +322,18 @@ fn ingest_items(
     )?;
     let mut boilerplates = FetchBoilerplates::of(items);
     for (index, incoming) in items.iter().enumerate() {
-        let (here, same_url): (Option<i64>, Option<i64>) = known.query_row(
-            params![source_id, incoming.source_key, incoming.url_key],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        if here.is_some() {
-            counts.seen += 1;
-            continue;
-        }
-        if let Some(item_id) = same_url {
-            add_source.execute(params![source_id, incoming.source_key, item_id, now])?;
-            counts.seen += 1;
-            continue;
+        match delivered.known(&incoming.source_key, incoming.url_key.as_deref())? {
+            Known::New => {}
+            Known::FromThisSource => {
+                counts.seen += 1;
+                continue;
+            }
+            Known::SameUrl(item_id) => {
+                add_source.execute(params![source_id, incoming.source_key, item_id, now])?;
+                delivered.stored(&incoming.source_key);
+                counts.seen += 1;
+                continue;
+            }
         }
         let sort_time = to_secs(incoming.sort_time);
         for (from, to) in placer.needs(index) {
@@ -373,7 +373,7 @@ fn ingest_items(
             None => None,
         };
         let entities = incoming.tags.entities.join(",");
-        let search_key = search::new_item_key(tx, sort_time, &mut search.keys)?;
+        let search_key = search::new_item_key(&mut lowest_key, sort_time, search.keys)?;
         search.rows.push(
             search_key,
             (&it.title, it.summary.as_deref(), it.content.as_deref()),
@@ -401,6 +401,7 @@ fn ingest_items(
         ])?;
         let item_id = tx.last_insert_rowid();
         add_source.execute(params![source_id, incoming.source_key, item_id, now])?;
+        delivered.stored(&incoming.source_key);
         placer.placed(index, item_id, story_id);
         counts.new += 1;
     }

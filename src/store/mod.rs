@@ -11,6 +11,7 @@
 //! off the per-source path, so `NORMAL` (which may lose the last commits on a power cut) would buy little.
 
 mod day;
+mod delivered;
 mod ingest;
 mod known;
 mod maintenance;
@@ -223,6 +224,8 @@ const PAGE_SIZE: u32 = 16 * 1024;
 pub(crate) struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The search keys ingest took, kept from one transaction to the next (see `search::TakenKeys`).
+    search_keys: search::TakenKeys,
 }
 
 impl Store {
@@ -257,6 +260,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_owned(),
+            search_keys: search::TakenKeys::default(),
         })
     }
 
@@ -329,6 +333,7 @@ impl HealthReader {
         Ok(HealthReader(Store {
             conn,
             path: path.to_owned(),
+            search_keys: search::TakenKeys::default(),
         }))
     }
 

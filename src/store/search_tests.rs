@@ -526,3 +526,75 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn keys_stay_unique_after_a_rolled_back_group_and_in_a_new_store() {
+    // The store remembers the keys it took from one transaction to the next (`TakenKeys`): a group rolled back
+    // leaves it remembering keys that are not stored, and a store opened later remembers nothing; in both cases
+    // the next keys are free ones.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let fetch = |store: &mut Store, prefix: &str, commit: bool| {
+        let items = same_second_items(prefix, 6);
+        let incoming: Vec<IncomingItem> = items.iter().map(|i| incoming(i, "a")).collect();
+        let record = FetchRecord {
+            at: Utc::now(),
+            status: Some(200),
+            ..Default::default()
+        };
+        let mut group = store.begin_group().unwrap();
+        group
+            .ingest(
+                "a",
+                &incoming,
+                &record,
+                "g",
+                &mut crate::store::EachItemItsOwnStory,
+            )
+            .unwrap();
+        if commit {
+            group.commit().unwrap();
+        }
+    };
+    let mut store = Store::open(&path).unwrap();
+    store
+        .sync_sources([("a", "http://a.example/feed")])
+        .unwrap();
+    fetch(&mut store, "g0-", true);
+    fetch(&mut store, "g1-", false);
+    fetch(&mut store, "g2-", true);
+    drop(store);
+    let mut store = Store::open(&path).unwrap();
+    fetch(&mut store, "g3-", true);
+    let keys: Vec<(i64, i64)> = store
+        .conn
+        .prepare("SELECT search_key, sort_time FROM items ORDER BY search_key")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let distinct: std::collections::HashSet<i64> = keys.iter().map(|k| k.0).collect();
+    assert_eq!((keys.len(), distinct.len()), (18, 18));
+    for (key, sort_time) in &keys {
+        assert!(*sort_time <= newest_after(*key));
+    }
+    assert_eq!(store.search(&parse("الغاز"), 0, &[]).unwrap().len(), 18);
+}
+
+#[test]
+fn taken_keys_forget_every_second_once_they_hold_too_many() {
+    let mut taken = TakenKeys::default();
+    for second in 0..TakenKeys::MAX_SECONDS as i64 {
+        taken.remember(second, second << SHIFT);
+    }
+    taken.remember(0, 1);
+    assert_eq!(
+        taken.0.len(),
+        TakenKeys::MAX_SECONDS,
+        "a second it holds is moved on"
+    );
+    taken.remember(-1, 7);
+    assert_eq!(taken.0.len(), 1);
+    assert_eq!(taken.0.get(&-1), Some(&7));
+}

@@ -246,6 +246,47 @@ fn same_item_again_is_seen_and_same_url_from_another_source_is_one_item() {
     );
 }
 
+#[test]
+fn a_first_fetch_listing_an_entry_twice_stores_it_once() {
+    // Source a has stored nothing, so its entries are looked up by URL only (`store::delivered`): the second copy
+    // of g1 is known from the fetch itself, as is the linkless entry listed twice, and g3's URL from source b.
+    let (_dir, mut store) = open_temp();
+    let shared = vec![item("b1", "https://news.example/3", "عنوان ٣", 2)];
+    store
+        .ingest("b", &shared, &ok_record(), "fp", &mut EachItemItsOwnStory)
+        .unwrap();
+    let mut linkless = item("g4", "https://news.example/4", "بلا رابط", 3);
+    linkless.url_key = None;
+    linkless.item.link = None;
+    let batch = vec![
+        item("g1", "https://news.example/1", "عنوان ١", 0),
+        item("g2", "https://news.example/2", "عنوان ٢", 1),
+        item("g1", "https://news.example/1", "عنوان ١", 0),
+        item("g3", "https://news.example/3", "عنوان ٣", 2),
+        linkless.clone(),
+        linkless,
+    ];
+    let (counts, _) = store
+        .ingest("a", &batch, &ok_record(), "fp", &mut EachItemItsOwnStory)
+        .unwrap();
+    assert_eq!((counts.new, counts.seen), (3, 3));
+    assert_eq!(store.counts().unwrap(), (4, 4));
+    // From its second fetch on, the source's own entries are asked of the store.
+    let (counts, _) = store
+        .ingest("a", &batch, &ok_record(), "fp", &mut EachItemItsOwnStory)
+        .unwrap();
+    assert_eq!((counts.new, counts.seen), (0, 6));
+    let stored: i64 = store
+        .conn
+        .query_row(
+            "SELECT COUNT(*) FROM item_sources WHERE source_id = 'a'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 4);
+}
+
 struct JoinFirst(Option<i64>);
 impl StoryPlacer for JoinFirst {
     fn place(&mut self, _: usize) -> Option<i64> {
