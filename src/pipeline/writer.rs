@@ -37,13 +37,35 @@ pub(crate) fn open_store(config: &Config) -> Result<Store> {
 impl Writer {
     /// Opens the store, re-tags items if the gazetteer changed, and rebuilds the story index from recent items.
     pub(crate) fn open(config: &Config, gazetteer: Arc<Gazetteer>) -> Result<Writer> {
+        Writer::open_making(config, || gazetteer)
+    }
+
+    /// [`Writer::open`] with the gazetteer `make` gives, asked for once the database is open and migrated (it
+    /// may be built meanwhile, see `startup::engine`). The source list and the re-tagging are written in the
+    /// migrations' transaction: one commit for the whole start ([`Store::open_and`]).
+    pub(crate) fn open_making(
+        config: &Config,
+        make: impl FnOnce() -> Arc<Gazetteer>,
+    ) -> Result<Writer> {
+        let path = &config.storage.database;
         // Before anything is written (even the source list): a second writer must change nothing.
-        let lock = WriterLock::acquire(&config.storage.database)?;
-        let mut store = open_store(config)?;
-        let g = gazetteer.clone();
-        let retagged = store.retag(&gazetteer.fingerprint(), &move |title, summary, content| {
-            // Tags never depend on an item's boilerplate (see `dedup::Boilerplate`).
-            dedup::item_features(title, summary, content, None, &g).region_tags()
+        let lock = WriterLock::acquire(path)?;
+        let mut made = None;
+        let mut retagged = 0;
+        let store = Store::open_and(path, |tx| {
+            let sources = config.sources.iter().map(|s| (s.id(), s.url.as_str()));
+            crate::store::register_sources(tx, path, sources)?;
+            let g = made.insert(make()).clone();
+            let fingerprint = g.fingerprint();
+            let tag = move |title: &str, summary: Option<&str>, content: Option<&str>| {
+                // Tags never depend on an item's boilerplate (see `dedup::Boilerplate`).
+                dedup::item_features(title, summary, content, None, &g).region_tags()
+            };
+            retagged = crate::store::retag_in(tx, path, &fingerprint, &tag)?;
+            Ok(())
+        })?;
+        let gazetteer = made.ok_or_else(|| {
+            Error::Internal("the database opened without its start-up writes".into())
         })?;
         if retagged > 0 {
             tracing::info!(
@@ -67,6 +89,11 @@ impl Writer {
             .store
             .set_max_size(config.storage.max_database_bytes)?;
         Ok(writer)
+    }
+
+    /// The gazetteer the items are tagged with.
+    pub(crate) fn gazetteer(&self) -> Arc<Gazetteer> {
+        self.gazetteer.clone()
     }
 
     /// Refills the index with the stored items of the recent horizon; older days are read back when a backlog

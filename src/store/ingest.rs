@@ -58,6 +58,28 @@ pub(crate) trait StoryPlacer {
 
 /// A placer that starts a new story for every item: the store's own tests use it to check storing without the
 /// story index.
+/// [`Store::sync_sources`] within `tx` (see [`Store::open_and`]).
+pub(crate) fn register_sources<'a>(
+    tx: &rusqlite::Transaction<'_>,
+    path: &std::path::Path,
+    sources: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<()> {
+    let e = |source| Error::from_db(path, source);
+    // Prepared once for every source (a start with hundreds of sources prepared it hundreds of times).
+    let mut register = tx
+        .prepare(
+            "INSERT INTO sources (id, url) VALUES (?1, ?2)
+             ON CONFLICT(id) DO UPDATE SET url = excluded.url, moved_to = NULL, redirect_candidate = NULL,
+                 redirect_streak = 0, etag = NULL, last_modified = NULL, discovered = NULL
+             WHERE sources.url <> excluded.url",
+        )
+        .map_err(e)?;
+    for (id, url) in sources {
+        register.execute(params![id, url]).map_err(e)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 pub(crate) struct EachItemItsOwnStory;
 
@@ -124,20 +146,7 @@ impl Store {
     ) -> Result<()> {
         let e = |source| Error::from_db(&self.path, source);
         let tx = self.conn.transaction().map_err(e)?;
-        {
-            // Prepared once for every source (a start with hundreds of sources prepared it hundreds of times).
-            let mut register = tx
-                .prepare(
-                    "INSERT INTO sources (id, url) VALUES (?1, ?2)
-                     ON CONFLICT(id) DO UPDATE SET url = excluded.url, moved_to = NULL, redirect_candidate = NULL,
-                         redirect_streak = 0, etag = NULL, last_modified = NULL, discovered = NULL
-                     WHERE sources.url <> excluded.url",
-                )
-                .map_err(e)?;
-            for (id, url) in sources {
-                register.execute(params![id, url]).map_err(e)?;
-            }
-        }
+        register_sources(&tx, &self.path, sources)?;
         tx.commit().map_err(e)
     }
 

@@ -29,6 +29,7 @@ use crate::error::{Error, Result};
 
 pub(crate) use crate::model::RegionTags;
 pub(crate) use day::DayReader;
+pub(crate) use ingest::register_sources;
 #[cfg(test)]
 pub(crate) use ingest::EachItemItsOwnStory;
 pub(crate) use ingest::{
@@ -36,7 +37,7 @@ pub(crate) use ingest::{
 };
 pub(crate) use known::KnownReader;
 pub(crate) use maintenance::{restore, PruneReport};
-pub(crate) use query::{SourceState, StoredItem, StoredStory, WindowItem};
+pub(crate) use query::{retag_in, SourceState, StoredItem, StoredStory, WindowItem};
 pub(crate) use search::{SearchHit, SearchReader};
 pub(crate) use writer_lock::WriterLock;
 
@@ -231,6 +232,17 @@ pub(crate) struct Store {
 impl Store {
     /// Opens (creating it and its directory if needed) and migrates the database.
     pub(crate) fn open(path: &Path) -> Result<Store> {
+        Store::open_and(path, |_| Ok(()))
+    }
+
+    /// [`Store::open`], doing `first` in the transaction that migrates the file, before it commits: what a start
+    /// writes (the source list, the region tags) then shares one commit, one sync of the log, instead of one each
+    /// (the first commit to a new file syncs it twice: the log's header, then its frames). Should `first` fail,
+    /// nothing of it or of the migrations is committed.
+    pub(crate) fn open_and(
+        path: &Path,
+        first: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<()>,
+    ) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| Error::DatabaseDir {
                 path: dir.to_owned(),
@@ -254,7 +266,7 @@ impl Store {
              PRAGMA foreign_keys = OFF;",
         )
         .map_err(db_err)?;
-        migrate(&mut conn, path)?;
+        migrate(&mut conn, path, first)?;
         conn.execute_batch("PRAGMA foreign_keys = ON;")
             .map_err(db_err)?;
         Ok(Store {
@@ -353,7 +365,11 @@ impl HealthReader {
     }
 }
 
-fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+fn migrate(
+    conn: &mut Connection,
+    path: &Path,
+    first: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<()>,
+) -> Result<()> {
     let db_err = |source| Error::from_db(path, source);
     let known = MIGRATIONS.len() as i64;
     let tx = conn
@@ -412,6 +428,7 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
         tx.pragma_update(None, "user_version", known)
             .map_err(db_err)?;
     }
+    first(&tx)?;
     tx.commit().map_err(db_err)
 }
 

@@ -302,55 +302,14 @@ impl Store {
         states.map_err(e)
     }
 
-    /// Re-tags every item when the stored ones were tagged with another gazetteer (or it is not known which, see
-    /// migration 9), so that a gazetteer change re-evaluates the region filter: nothing filtered out is thrown
-    /// away. `tag` sees what ingest saw (title, summary, content) and answers the entity ids and whether the item
-    /// is about the region. Returns how many items were re-evaluated: none, without reading any, when the
-    /// gazetteer is the one they were tagged with.
+    /// [`retag_in`] in a transaction of its own (the writer re-tags in the one that opens the file).
+    #[cfg(test)]
     pub(crate) fn retag(&mut self, fingerprint: &str, tag: &TagItem) -> Result<usize> {
-        let path = self.path.clone();
-        let e = |source| Error::from_db(&path, source);
+        let e = |source| Error::from_db(&self.path, source);
         let tx = self.conn.transaction().map_err(e)?;
-        let tagged_with: String = tx
-            .query_row("SELECT gazetteer FROM tagging", [], |r| r.get(0))
-            .map_err(e)?;
-        if tagged_with == fingerprint {
-            return Ok(0);
-        }
-        type Row = (i64, String, Option<String>, Option<String>, String);
-        let stale: Vec<Row> = {
-            let mut stmt = tx
-                .prepare("SELECT id, title, summary, content, entities FROM items")
-                .map_err(e)?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                })
-                .map_err(e)?;
-            rows.collect::<rusqlite::Result<_>>().map_err(e)?
-        };
-        for (id, title, summary, content, old) in &stale {
-            let tags = tag(title, summary.as_deref(), content.as_deref());
-            let entities = tags.entities.join(",");
-            if entities == *old {
-                tx.execute(
-                    "UPDATE items SET region_match = ?2 WHERE id = ?1 AND region_match <> ?2",
-                    params![id, tags.region_match],
-                )
-                .map_err(e)?;
-                continue;
-            }
-            tx.execute(
-                "UPDATE items SET entities = ?2, region_match = ?3 WHERE id = ?1",
-                params![id, entities, tags.region_match],
-            )
-            .map_err(e)?;
-            super::search::reindex_item(&tx, *id).map_err(e)?;
-        }
-        tx.execute("UPDATE tagging SET gazetteer = ?1", [fingerprint])
-            .map_err(e)?;
+        let retagged = retag_in(&tx, &self.path, fingerprint, tag)?;
         tx.commit().map_err(e)?;
-        Ok(stale.len())
+        Ok(retagged)
     }
 
     /// (items, stories) stored.
@@ -406,4 +365,58 @@ pub(super) fn items_between(
         })
     })?;
     items.collect()
+}
+
+/// Re-tags every item when the stored ones were tagged with another gazetteer (or it is not known which, see
+/// migration 9), so that a gazetteer change re-evaluates the region filter: nothing filtered out is thrown away.
+/// `tag` sees what ingest saw (title, summary, content) and answers the entity ids and whether the item is about
+/// the region. Returns how many items were re-evaluated: none, without reading any, when the gazetteer is the one
+/// they were tagged with. Done within `tx`: the writer's start does it in the transaction that opens the file
+/// (see [`Store::open_and`]).
+pub(crate) fn retag_in(
+    tx: &rusqlite::Transaction<'_>,
+    path: &std::path::Path,
+    fingerprint: &str,
+    tag: &TagItem,
+) -> Result<usize> {
+    let e = |source| Error::from_db(path, source);
+    let tagged_with: String = tx
+        .query_row("SELECT gazetteer FROM tagging", [], |r| r.get(0))
+        .map_err(e)?;
+    if tagged_with == fingerprint {
+        return Ok(0);
+    }
+    type Row = (i64, String, Option<String>, Option<String>, String);
+    let stale: Vec<Row> = {
+        let mut stmt = tx
+            .prepare("SELECT id, title, summary, content, entities FROM items")
+            .map_err(e)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .map_err(e)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(e)?
+    };
+    for (id, title, summary, content, old) in &stale {
+        let tags = tag(title, summary.as_deref(), content.as_deref());
+        let entities = tags.entities.join(",");
+        if entities == *old {
+            tx.execute(
+                "UPDATE items SET region_match = ?2 WHERE id = ?1 AND region_match <> ?2",
+                params![id, tags.region_match],
+            )
+            .map_err(e)?;
+            continue;
+        }
+        tx.execute(
+            "UPDATE items SET entities = ?2, region_match = ?3 WHERE id = ?1",
+            params![id, entities, tags.region_match],
+        )
+        .map_err(e)?;
+        super::search::reindex_item(tx, *id).map_err(e)?;
+    }
+    tx.execute("UPDATE tagging SET gazetteer = ?1", [fingerprint])
+        .map_err(e)?;
+    Ok(stale.len())
 }

@@ -64,6 +64,44 @@ fn migrations_set_user_version_and_reopen_cleanly() {
     assert_eq!(again.integrity_check().unwrap(), "ok");
 }
 
+/// What a start writes in the migrations' transaction (`open_and`) commits with them or not at all.
+#[test]
+fn start_up_writes_commit_with_the_migrations_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let refused = Store::open_and(&path, |tx| {
+        super::register_sources(tx, &path, [("a", "http://a.example/feed")])?;
+        Err(Error::Internal("refused".into()))
+    });
+    assert!(refused.is_err());
+    let version = |store: &Store| -> i64 {
+        store
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    };
+    let store = Store::open_and(&path, |tx| {
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            version,
+            MIGRATIONS.len() as i64,
+            "migrated, not yet committed"
+        );
+        super::register_sources(tx, &path, [("b", "http://b.example/feed")])
+    })
+    .unwrap();
+    assert_eq!(version(&store), MIGRATIONS.len() as i64);
+    let ids: Vec<String> = store
+        .source_states_of(&["a".to_string(), "b".to_string()])
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(ids, ["b"], "nothing of the refused start was kept");
+}
+
 #[test]
 fn the_states_of_several_sources_are_read_at_once_and_unknown_ones_left_out() {
     let (_dir, store) = open_temp();
