@@ -83,12 +83,7 @@ fn every_fault_is_contained_to_its_source() {
             "peak memory {kb} KiB: bodies must be bounded"
         );
     }
-    let line = |id: &str| {
-        text.lines()
-            .find(|l| l.starts_with(&format!("{id}\t")))
-            .unwrap_or_else(|| panic!("no {id} in {text}"))
-            .to_string()
-    };
+    let line = |id: &str| poll_line(&text, id);
     // Several fixtures carry the same articles in other encodings: whichever source is stored first delivers an
     // article, the others see it. So count what each source delivered, new or seen.
     let ok = |id: &str, items: usize| {
@@ -164,15 +159,7 @@ fn every_fault_is_contained_to_its_source() {
     // Retry-After is obeyed: the next poll of the rate-limited sources is not before it.
     let states: Value =
         serde_json::from_str(&stdout(&qafila(&config, &["sources", "--json"]))).unwrap();
-    let state = |id: &str| {
-        states
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["id"] == id)
-            .unwrap()
-            .clone()
-    };
+    let state = |id: &str| source_state(&states, id);
     let due = |id: &str| {
         chrono::DateTime::parse_from_rfc3339(state(id)["next_due"].as_str().unwrap()).unwrap()
     };
@@ -268,12 +255,7 @@ fn a_late_encoding_declaration_fails_no_fetch_as_internal() {
     let (text, err) = (stdout(&out), stderr(&out));
     assert!(out.status.success(), "{text}\n{err}");
     assert!(!err.contains("panicked"), "{err}");
-    let line = |id: &str| {
-        text.lines()
-            .find(|l| l.starts_with(&format!("{id}\t")))
-            .unwrap_or_else(|| panic!("no {id} in {text}"))
-            .to_string()
-    };
+    let line = |id: &str| poll_line(&text, id);
     assert!(
         line("healthy").contains("\t200\tnew 3"),
         "{}",
@@ -293,15 +275,7 @@ fn a_late_encoding_declaration_fails_no_fetch_as_internal() {
 
     let states: Value =
         serde_json::from_str(&stdout(&qafila(&config, &["sources", "--json"]))).unwrap();
-    let state = |id: &str| {
-        states
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["id"] == id)
-            .unwrap()
-            .clone()
-    };
+    let state = |id: &str| source_state(&states, id);
     let script = state("script");
     assert_eq!(script["consecutive_failures"], 1, "{script}");
     let error = script["last_error"].as_str().unwrap();
@@ -327,6 +301,25 @@ fn a_late_encoding_declaration_fails_no_fetch_as_internal() {
             "{title} not in {titles:?}"
         );
     }
+}
+
+/// The line `poll` printed for source `id`.
+fn poll_line(text: &str, id: &str) -> String {
+    text.lines()
+        .find(|l| l.starts_with(&format!("{id}\t")))
+        .unwrap_or_else(|| panic!("no {id} in {text}"))
+        .to_string()
+}
+
+/// Source `id`'s state in the output of `sources --json`.
+fn source_state(states: &Value, id: &str) -> Value {
+    states
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {states}"))
+        .clone()
 }
 
 /// Runs `poll`, with its peak memory when `/usr/bin/time` is there to measure it.
