@@ -247,7 +247,7 @@ fn a_late_encoding_declaration_fails_no_fetch_as_internal() {
     let dir = tempfile::tempdir().unwrap();
     let sources = [
         ("healthy", server.url("/feeds/outlet-a.xml")),
-        ("notice-first", server.url("/fx/notice-before-1256.xml")),
+        ("notice-first", server.url("/fx/notice-before-1256.php")),
         ("script", server.url("/fx/stray-declaration.txt")),
     ];
     let config = write_config(dir.path(), "127.0.0.1:0", &sources);
