@@ -167,3 +167,12 @@ impl Error {
         }
     }
 }
+
+/// The message a caught panic carried (`panic!` with a literal or a formatted string), or "(no message)".
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}

@@ -83,12 +83,7 @@ fn every_fault_is_contained_to_its_source() {
             "peak memory {kb} KiB: bodies must be bounded"
         );
     }
-    let line = |id: &str| {
-        text.lines()
-            .find(|l| l.starts_with(&format!("{id}\t")))
-            .unwrap_or_else(|| panic!("no {id} in {text}"))
-            .to_string()
-    };
+    let line = |id: &str| poll_line(&text, id);
     // Several fixtures carry the same articles in other encodings: whichever source is stored first delivers an
     // article, the others see it. So count what each source delivered, new or seen.
     let ok = |id: &str, items: usize| {
@@ -164,15 +159,7 @@ fn every_fault_is_contained_to_its_source() {
     // Retry-After is obeyed: the next poll of the rate-limited sources is not before it.
     let states: Value =
         serde_json::from_str(&stdout(&qafila(&config, &["sources", "--json"]))).unwrap();
-    let state = |id: &str| {
-        states
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["id"] == id)
-            .unwrap()
-            .clone()
-    };
+    let state = |id: &str| source_state(&states, id);
     let due = |id: &str| {
         chrono::DateTime::parse_from_rfc3339(state(id)["next_due"].as_str().unwrap()).unwrap()
     };
@@ -249,6 +236,90 @@ fn a_stable_permanent_redirect_moves_the_stored_url() {
         hits + 1,
         "polled at the new URL directly"
     );
+}
+
+/// An XML declaration naming windows-1256 after the start of a body made feed-rs panic (quick-xml's decoder cannot
+/// switch so late): the fetch failed as an internal error. Now a legacy feed behind a PHP notice is read, a script
+/// quoting such a declaration fails as the body it is, and the other sources are not touched.
+#[test]
+fn a_late_encoding_declaration_fails_no_fetch_as_internal() {
+    let server = FixtureServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let sources = [
+        ("healthy", server.url("/feeds/outlet-a.xml")),
+        ("notice-first", server.url("/fx/notice-before-1256.php")),
+        ("script", server.url("/fx/stray-declaration.txt")),
+    ];
+    let config = write_config(dir.path(), "127.0.0.1:0", &sources);
+    let out = qafila(&config, &["poll"]);
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert!(out.status.success(), "{text}\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let line = |id: &str| poll_line(&text, id);
+    assert!(
+        line("healthy").contains("\t200\tnew 3"),
+        "{}",
+        line("healthy")
+    );
+    assert!(
+        line("notice-first").contains("\t200\tnew 2"),
+        "{}",
+        line("notice-first")
+    );
+    assert!(
+        line("script")
+            .contains("error: not a usable feed: not a feed: the body is neither XML nor JSON"),
+        "{}",
+        line("script")
+    );
+
+    let states: Value =
+        serde_json::from_str(&stdout(&qafila(&config, &["sources", "--json"]))).unwrap();
+    let state = |id: &str| source_state(&states, id);
+    let script = state("script");
+    assert_eq!(script["consecutive_failures"], 1, "{script}");
+    let error = script["last_error"].as_str().unwrap();
+    assert!(
+        error.contains("neither XML nor JSON") && !error.contains("internal"),
+        "{error}"
+    );
+    for (id, stored) in [("healthy", 3), ("notice-first", 2)] {
+        assert_eq!(state(id)["consecutive_failures"], 0, "{}", state(id));
+        assert_eq!(state(id)["items_stored"], stored, "{}", state(id));
+    }
+    // The legacy feed's Arabic, decoded once and right.
+    let titles: Vec<String> = stories_json(&config)
+        .iter()
+        .map(|s| s["title"].as_str().unwrap().to_string())
+        .collect();
+    for title in [
+        "جورجيا: لجنة الانتخابات تحدد موعد الانتخابات البلدية",
+        "أرمينيا وأذربيجان تستأنفان محادثات السلام في ألماتي",
+    ] {
+        assert!(
+            titles.iter().any(|t| t == title),
+            "{title} not in {titles:?}"
+        );
+    }
+}
+
+/// The line `poll` printed for source `id`.
+fn poll_line(text: &str, id: &str) -> String {
+    text.lines()
+        .find(|l| l.starts_with(&format!("{id}\t")))
+        .unwrap_or_else(|| panic!("no {id} in {text}"))
+        .to_string()
+}
+
+/// Source `id`'s state in the output of `sources --json`.
+fn source_state(states: &Value, id: &str) -> Value {
+    states
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {states}"))
+        .clone()
 }
 
 /// Runs `poll`, with its peak memory when `/usr/bin/time` is there to measure it.

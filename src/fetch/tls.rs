@@ -75,8 +75,13 @@ impl LazyPlatformVerifier {
         self.verifier
             .get_or_init(|| {
                 (self.make)(self.provider.clone()).map_err(|e| {
+                    // `General` displays as "unexpected error: …": say it once, around the whole message.
+                    let cause = match e {
+                        rustls::Error::General(cause) => cause,
+                        other => other.to_string(),
+                    };
                     rustls::Error::General(format!(
-                        "cannot set up TLS: {e} (are the system's CA certificates installed?)"
+                        "cannot set up TLS: {cause} (are the system's CA certificates installed?)"
                     ))
                 })
             })

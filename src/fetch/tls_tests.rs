@@ -178,3 +178,38 @@ async fn a_certificate_the_verifier_trusts_is_fetched_over_https() {
     assert_eq!(meta.status, 200);
     assert_eq!(body, FEED.as_bytes());
 }
+
+#[tokio::test]
+async fn without_system_roots_https_fails_saying_why_and_http_goes_on() {
+    // What the platform verifier answers on a machine with no CA certificates: made once, kept, and every https
+    // fetch fails as a TLS failure whose message names the cause.
+    let made = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = made.clone();
+    let tls = tls::config_with(Box::new(move |_| {
+        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Err(rustls::Error::General("no root certificates found".into()))
+    }))
+    .unwrap();
+    let fetcher = Fetcher::build(settings(), Vec::new(), tls).unwrap();
+    for _ in 0..2 {
+        let (addr, server) = untrusted_server();
+        let failed = failure(fetcher.fetch(&https(addr)).await);
+        assert_eq!(failed.kind, FailureKind::Tls, "{}", failed.message);
+        assert!(
+            failed
+                .message
+                .contains("cannot set up TLS: no root certificates found")
+                && failed
+                    .message
+                    .contains("are the system's CA certificates installed?"),
+            "{}",
+            failed.message
+        );
+        tokio::task::spawn_blocking(move || server.join().unwrap())
+            .await
+            .unwrap();
+    }
+    assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let addr = serve(router(Arc::default())).await;
+    fetched(fetcher.fetch(&req(addr, "/feed")).await);
+}

@@ -148,13 +148,13 @@ fn http_charset(content_type: &str) -> Option<&'static Encoding> {
 }
 
 /// Where an XML declaration sits in the text and the encoding it names.
-struct Declaration<'a> {
+pub(super) struct Declaration<'a> {
     start: usize,
-    end: usize,
+    pub(super) end: usize,
     encoding: Option<&'a str>,
 }
 
-fn xml_declaration(text: &str) -> Option<Declaration<'_>> {
+pub(super) fn xml_declaration(text: &str) -> Option<Declaration<'_>> {
     let start = text.len() - text.trim_start().len();
     let rest = &text[start..];
     if !rest.starts_with("<?xml") || !rest[5..].starts_with(|c: char| c.is_ascii_whitespace()) {

@@ -4,6 +4,8 @@
 //! reader of our own ([`fastrss`]), which gives up to feed-rs on anything else. Around it this module:
 //! - decodes the bytes itself ([`encoding`]) so Arabic comes out right even when the labels lie;
 //! - tells the operator *why* a body is not a feed (empty, an HTML page, truncated XML, garbage);
+//! - runs feed-rs behind two guards ([`feedrs`]): a later XML declaration naming another encoding is made to say
+//!   UTF-8 (feed-rs would mis-decode or panic), and a panic inside it fails that body as malformed;
 //! - keeps only identifiers the feed really carried: feed-rs invents an id for items without one (a hash of link
 //!   and title, or a random UUID), so it is built with an id generator that returns "" and "" means "none";
 //! - makes links absolute against the URL the feed was finally fetched from, and keeps only http(s) links;
@@ -20,6 +22,7 @@ mod dates;
 pub(crate) mod discover;
 mod encoding;
 mod fastrss;
+mod feedrs;
 pub(crate) mod listing;
 mod map;
 mod media;
@@ -31,6 +34,8 @@ mod upgrade;
 
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 use url::Url;
+
+use feedrs::{run_feed_rs, FeedRsError};
 
 use crate::model::ParsedFeed;
 
@@ -163,7 +168,8 @@ fn parse_feed_reading(
     let read = fast.map_or_else(|| run_feed_rs(first, base), Ok);
     let (feed, parsed_text) = match read {
         Ok(feed) => (feed, std::borrow::Cow::Borrowed(first)),
-        Err(err) => {
+        Err(FeedRsError::Panicked(why)) => return Err(feedrs::panicked(&why)),
+        Err(FeedRsError::Failed(err)) => {
             // Then the repairs, each tried once more through the rewrite (which now also fixes what feed-rs
             // rejects in modern feeds, such as an Atom title of a type it does not know).
             let repaired = repair(first, &err);
@@ -267,19 +273,6 @@ fn escape_bare_ampersands(text: &str) -> Option<String> {
     }
     out.push_str(rest);
     changed.then_some(out)
-}
-
-fn run_feed_rs(text: &str, base: &Url) -> Result<feed_rs::model::Feed, ParseFeedError> {
-    feed_rs::parser::Builder::new()
-        // "" marks "the feed carried no id"; see the module doc.
-        .id_generator(|_links, _title, _base| String::new())
-        .base_uri(Some(base.as_str()))
-        // Sanitizing happens when publishing (see `model::ParsedItem`); the feature is off anyway.
-        .sanitize_content(false)
-        // The same dates, read quickly when they are well formed (see `dates`).
-        .timestamp_parser(dates::feed_timestamp)
-        .build()
-        .parse(text.as_bytes())
 }
 
 /// The local name of the first element, lower-cased (`rdf:RDF` → `rdf`), skipping the declaration, processing

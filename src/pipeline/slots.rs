@@ -134,7 +134,7 @@ impl CpuSlots {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(panic)) => Err(Error::Internal(format!(
                 "{task} task panicked: {}",
-                panic_message(panic.as_ref())
+                crate::error::panic_message(panic.as_ref())
             ))),
             Err(_) => Err(Error::Internal(format!("{task} task: its thread is gone"))),
         }
@@ -187,14 +187,6 @@ impl Pool {
 }
 
 /// The message a panic carried, if it is text.
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
-    panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)")
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};

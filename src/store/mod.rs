@@ -500,5 +500,9 @@ fn from_secs(s: i64) -> chrono::DateTime<chrono::Utc> {
 mod tests;
 
 #[cfg(test)]
+#[path = "wal_tests.rs"]
+mod wal_tests;
+
+#[cfg(test)]
 #[path = "boilerplates_tests.rs"]
 mod boilerplates_tests;

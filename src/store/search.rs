@@ -434,3 +434,7 @@ impl SearchReader {
 #[cfg(test)]
 #[path = "search_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "search_keys_tests.rs"]
+mod keys_tests;

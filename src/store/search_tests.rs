@@ -26,7 +26,7 @@ impl StoryPlacer for ByGroup<'_> {
     }
 }
 
-struct Item<'a> {
+pub(super) struct Item<'a> {
     guid: &'a str,
     title: &'a str,
     summary: &'a str,
@@ -35,7 +35,7 @@ struct Item<'a> {
     group: &'a str,
 }
 
-fn incoming(it: &Item, source: &str) -> IncomingItem {
+pub(super) fn incoming(it: &Item, source: &str) -> IncomingItem {
     let t = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap() + Duration::minutes(it.minutes);
     let link = format!("https://{source}.example/{}", it.guid);
     IncomingItem {
@@ -59,7 +59,7 @@ fn incoming(it: &Item, source: &str) -> IncomingItem {
     }
 }
 
-fn store_with(items: &[Item]) -> (tempfile::TempDir, Store) {
+pub(super) fn store_with(items: &[Item]) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("q.db")).unwrap();
     store
@@ -82,7 +82,7 @@ fn store_with(items: &[Item]) -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
-fn item<'a>(guid: &'a str, title: &'a str, minutes: i64) -> Item<'a> {
+pub(super) fn item<'a>(guid: &'a str, title: &'a str, minutes: i64) -> Item<'a> {
     Item {
         guid,
         title,
@@ -95,7 +95,7 @@ fn item<'a>(guid: &'a str, title: &'a str, minutes: i64) -> Item<'a> {
 
 const KNOWN: &[&str] = &["kz", "uz", "az", "am", "tm", "tj"];
 
-fn parse(q: &str) -> Query {
+pub(super) fn parse(q: &str) -> Query {
     let ids: Vec<String> = KNOWN.iter().map(|s| s.to_string()).collect();
     Query::parse(q, &ids, &|w| w == "كازاخستان").unwrap()
 }
@@ -315,90 +315,6 @@ fn the_limit_keeps_the_newest_stories_as_a_full_search_would() {
 }
 
 /// `count` items about gas published in the same second, their guids `prefix` and a number.
-fn same_second_items(prefix: &str, count: usize) -> Vec<Item<'static>> {
-    (0..count)
-        .map(|i| {
-            item(
-                Box::leak(format!("{prefix}{i}").into_boxed_str()),
-                "خبر عن الغاز",
-                0,
-            )
-        })
-        .collect()
-}
-
-#[test]
-fn keys_are_unique_and_bound_their_item_time() {
-    // Forty items in the same second overflow its sixteen slots.
-    let items = same_second_items("g", 40);
-    let (_dir, store) = store_with(&items);
-    let keys: Vec<(i64, i64)> = store
-        .conn
-        .prepare("SELECT search_key, sort_time FROM items ORDER BY search_key")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap();
-    assert_eq!(keys.len(), 40);
-    let distinct: i64 = store
-        .conn
-        .query_row("SELECT COUNT(DISTINCT search_key) FROM items", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(distinct, 40);
-    for (key, sort_time) in &keys {
-        assert!(*sort_time <= newest_after(*key));
-    }
-    assert_eq!(store.search(&parse("الغاز"), 0, &[]).unwrap().len(), 40);
-}
-
-#[test]
-fn keys_taken_by_one_transaction_are_free_for_none_of_the_next() {
-    // Twelve items of one second in each of three fetches: the second and third transactions find the slots the
-    // earlier ones took (sixteen a second) and go on below them, then into the next newer second.
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("q.db")).unwrap();
-    store
-        .sync_sources([("a", "http://a.example/feed")])
-        .unwrap();
-    for fetch in 0..3 {
-        let items = same_second_items(&format!("g{fetch}-"), 12);
-        let incoming: Vec<IncomingItem> = items.iter().map(|i| incoming(i, "a")).collect();
-        let record = FetchRecord {
-            at: Utc::now(),
-            status: Some(200),
-            ..Default::default()
-        };
-        store
-            .ingest(
-                "a",
-                &incoming,
-                &record,
-                "g",
-                &mut crate::store::EachItemItsOwnStory,
-            )
-            .unwrap();
-    }
-    let keys: Vec<(i64, i64)> = store
-        .conn
-        .prepare("SELECT search_key, sort_time FROM items ORDER BY search_key")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap();
-    let distinct: std::collections::HashSet<i64> = keys.iter().map(|k| k.0).collect();
-    assert_eq!((keys.len(), distinct.len()), (36, 36));
-    for (key, sort_time) in &keys {
-        assert!(*sort_time <= newest_after(*key));
-    }
-    let seconds: std::collections::HashSet<i64> = keys.iter().map(|k| k.0 >> SHIFT).collect();
-    assert_eq!(seconds.len(), 3, "16 + 16 + 4 keys");
-    assert_eq!(store.search(&parse("الغاز"), 0, &[]).unwrap().len(), 36);
-}
-
 #[test]
 fn pruned_items_leave_the_index_and_move_the_generation() {
     let (_dir, mut store) = store_with(&news());
@@ -525,76 +441,4 @@ proptest! {
             });
         }
     }
-}
-
-#[test]
-fn keys_stay_unique_after_a_rolled_back_group_and_in_a_new_store() {
-    // The store remembers the keys it took from one transaction to the next (`TakenKeys`): a group rolled back
-    // leaves it remembering keys that are not stored, and a store opened later remembers nothing; in both cases
-    // the next keys are free ones.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("q.db");
-    let fetch = |store: &mut Store, prefix: &str, commit: bool| {
-        let items = same_second_items(prefix, 6);
-        let incoming: Vec<IncomingItem> = items.iter().map(|i| incoming(i, "a")).collect();
-        let record = FetchRecord {
-            at: Utc::now(),
-            status: Some(200),
-            ..Default::default()
-        };
-        let mut group = store.begin_group().unwrap();
-        group
-            .ingest(
-                "a",
-                &incoming,
-                &record,
-                "g",
-                &mut crate::store::EachItemItsOwnStory,
-            )
-            .unwrap();
-        if commit {
-            group.commit().unwrap();
-        }
-    };
-    let mut store = Store::open(&path).unwrap();
-    store
-        .sync_sources([("a", "http://a.example/feed")])
-        .unwrap();
-    fetch(&mut store, "g0-", true);
-    fetch(&mut store, "g1-", false);
-    fetch(&mut store, "g2-", true);
-    drop(store);
-    let mut store = Store::open(&path).unwrap();
-    fetch(&mut store, "g3-", true);
-    let keys: Vec<(i64, i64)> = store
-        .conn
-        .prepare("SELECT search_key, sort_time FROM items ORDER BY search_key")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap();
-    let distinct: std::collections::HashSet<i64> = keys.iter().map(|k| k.0).collect();
-    assert_eq!((keys.len(), distinct.len()), (18, 18));
-    for (key, sort_time) in &keys {
-        assert!(*sort_time <= newest_after(*key));
-    }
-    assert_eq!(store.search(&parse("الغاز"), 0, &[]).unwrap().len(), 18);
-}
-
-#[test]
-fn taken_keys_forget_every_second_once_they_hold_too_many() {
-    let mut taken = TakenKeys::default();
-    for second in 0..TakenKeys::MAX_SECONDS as i64 {
-        taken.remember(second, second << SHIFT);
-    }
-    taken.remember(0, 1);
-    assert_eq!(
-        taken.0.len(),
-        TakenKeys::MAX_SECONDS,
-        "a second it holds is moved on"
-    );
-    taken.remember(-1, 7);
-    assert_eq!(taken.0.len(), 1);
-    assert_eq!(taken.0.get(&-1), Some(&7));
 }

@@ -4,7 +4,7 @@ use super::*;
 use crate::model::ParsedItem;
 use crate::store::ingest::STABLE_REDIRECT_POLLS;
 
-fn item(guid: &str, link: &str, title: &str, minutes: i64) -> IncomingItem {
+pub(super) fn item(guid: &str, link: &str, title: &str, minutes: i64) -> IncomingItem {
     let t = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap() + Duration::minutes(minutes);
     IncomingItem {
         boilerplate: None,
@@ -26,7 +26,7 @@ fn item(guid: &str, link: &str, title: &str, minutes: i64) -> IncomingItem {
     }
 }
 
-fn ok_record() -> FetchRecord {
+pub(super) fn ok_record() -> FetchRecord {
     FetchRecord {
         at: Utc::now(),
         status: Some(200),
@@ -34,7 +34,7 @@ fn ok_record() -> FetchRecord {
     }
 }
 
-fn open_temp() -> (tempfile::TempDir, Store) {
+pub(super) fn open_temp() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("sub/q.db")).unwrap();
     store
@@ -100,50 +100,6 @@ fn start_up_writes_commit_with_the_migrations_or_not_at_all() {
         .map(|s| s.id)
         .collect();
     assert_eq!(ids, ["b"], "nothing of the refused start was kept");
-}
-
-/// `close` leaves the log, which holds every commit (fsynced there at each one): whatever opens the file next reads
-/// it, and a store closed as SQLite always closes (the daemon's, dropped) checkpoints it into the file.
-#[test]
-fn closing_leaves_the_log_to_the_next_open_which_reads_it() {
-    let (dir, mut store) = open_temp();
-    let batch = vec![item("g1", "http://news.example/1", "عنوان", 1)];
-    store
-        .ingest("a", &batch, &ok_record(), "fp", &mut EachItemItsOwnStory)
-        .unwrap();
-    let db = dir.path().join("sub/q.db");
-    let log = dir.path().join("sub/q.db-wal");
-    store.close().unwrap();
-    assert!(
-        log.metadata().unwrap().len() > 0,
-        "the log is left, with the commit in it"
-    );
-    // What answers afterwards is nothing of the file.
-    assert!(store.counts().is_err());
-    let titles = |conn: &rusqlite::Connection| -> i64 {
-        conn.query_row(
-            "SELECT COUNT(*) FROM items WHERE title = 'عنوان'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap()
-    };
-    // A read-only connection (the CLI's views) reads the log.
-    let conn =
-        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .unwrap();
-    assert_eq!(titles(&conn), 1);
-    drop(conn);
-    // So does the next writer, and dropping it checkpoints the log into the file and removes it.
-    let again = Store::open(&db).unwrap();
-    assert_eq!(again.integrity_check().unwrap(), "ok");
-    assert_eq!(again.counts().unwrap().0, 1);
-    drop(again);
-    assert!(!log.exists(), "dropping a store checkpoints as before");
-    let conn =
-        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .unwrap();
-    assert_eq!(titles(&conn), 1, "the file alone holds it now");
 }
 
 #[test]
