@@ -403,14 +403,36 @@ impl Gazetteer {
         // the exclude words within reach; most matches have none (then no phrase is compared at all).
         let reach =
             lo.saturating_sub(self.longest_exclude)..(hi + self.longest_exclude).min(words.len());
-        if !flags[reach].contains(&true) {
+        // Any exclude occurrence intersecting [lo, hi) suppresses the match. Such an occurrence holds one of the
+        // exclude words within reach, so only the starts that put one of them inside the phrase are tried (a
+        // text has one or two near a match, where trying every start of the window for every exclude phrase
+        // of the entity was most of what matching cost); past a few of them, every start is tried.
+        let mut near = [0; 4];
+        let mut n = 0;
+        for at in reach.filter(|&at| flags[at]) {
+            if n == near.len() {
+                n += 1;
+                break;
+            }
+            near[n] = at;
+            n += 1;
+        }
+        if n == 0 {
             return false;
         }
-        // Any exclude occurrence intersecting [lo, hi) suppresses the match.
-        self.entries[m.entry]
-            .excludes
-            .iter()
-            .any(|x| (lo.saturating_sub(x.len() - 1)..hi).any(|s| phrase_at(&words[s..], x)))
+        let excludes = &self.entries[m.entry].excludes;
+        if n > near.len() {
+            return excludes
+                .iter()
+                .any(|x| (lo.saturating_sub(x.len() - 1)..hi).any(|s| phrase_at(&words[s..], x)));
+        }
+        excludes.iter().any(|x| {
+            let first = lo.saturating_sub(x.len() - 1);
+            near[..n].iter().any(|&at| {
+                (at.saturating_sub(x.len() - 1).max(first)..(at + 1).min(hi))
+                    .any(|s| phrase_at(&words[s..], x))
+            })
+        })
     }
 }
 

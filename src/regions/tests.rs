@@ -294,3 +294,74 @@ proptest::proptest! {
         proptest::prop_assert_eq!(folded_words(&text).collect::<Vec<_>>(), split);
     }
 }
+
+mod exclusion_props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Exclusion as it was written before it looked only around the exclude words in reach: every start of the
+    /// window, for every exclude phrase of the entity.
+    fn excluded_by_every_start(g: &Gazetteer, words: &[&str], flags: &[bool], m: &Match) -> bool {
+        let lo = m.start.saturating_sub(EXCLUDE_WINDOW);
+        let hi = (m.end + EXCLUDE_WINDOW).min(words.len());
+        let reach = lo.saturating_sub(g.longest_exclude)..(hi + g.longest_exclude).min(words.len());
+        if !flags[reach].contains(&true) {
+            return false;
+        }
+        g.entries[m.entry]
+            .excludes
+            .iter()
+            .any(|x| (lo.saturating_sub(x.len() - 1)..hi).any(|s| phrase_at(&words[s..], x)))
+    }
+
+    /// The words of the gazetteer's names and exclude phrases and a few others, and the words of the first
+    /// three entities alone (with the exclude phrases every entity has): texts of these hold exclusions often.
+    fn vocabulary() -> &'static (Gazetteer, Vec<String>, Vec<String>) {
+        static BUILT: std::sync::OnceLock<(Gazetteer, Vec<String>, Vec<String>)> =
+            std::sync::OnceLock::new();
+        BUILT.get_or_init(|| {
+            let g = Gazetteer::builtin();
+            let words_of = |entries: &[load::Entry]| -> Vec<String> {
+                let mut words: Vec<String> = entries
+                    .iter()
+                    .flat_map(|e| e.phrases.iter().chain(&e.excludes))
+                    .flatten()
+                    .filter(|w| *w != load::WILDCARD)
+                    .cloned()
+                    .collect();
+                words.extend(["في", "قال", "اتفاق", "ابو", "عمر"].map(String::from));
+                words.sort();
+                words.dedup();
+                words
+            };
+            let (all, few) = (words_of(&g.entries), words_of(&g.entries[..3]));
+            (g, all, few)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn exclusion_around_the_exclude_words_is_exclusion_at_every_start(
+            picks in proptest::collection::vec((any::<bool>(), any::<proptest::sample::Index>()), 0..40),
+        ) {
+            let (g, all, few) = vocabulary();
+            let text: Vec<&str> = picks
+                .iter()
+                .map(|(any, i)| i.get(if *any { all } else { few }).as_str())
+                .collect();
+            let words = Words {
+                lex: text.iter().map(|w| g.lex(w)).collect(),
+                text,
+            };
+            let flags = exclude_flags(&words.lex);
+            for m in g.raw_matches(&words) {
+                prop_assert_eq!(
+                    g.excluded(&words.text, &flags, &m),
+                    excluded_by_every_start(g, &words.text, &flags, &m),
+                    "{:?} in {:?}", m, words.text
+                );
+            }
+        }
+    }
+}
