@@ -78,17 +78,15 @@ pub(crate) struct Match {
     pub end: usize,
 }
 
-/// The words of a folded text (`folded.split(' ')` without empty pieces), found by a plain walk over its bytes:
-/// words are a few letters long, and searching for each space with `memchr` cost more than the walk.
+/// The words of a folded text (`folded.split(' ')` without empty pieces), found by a walk over its bytes eight at
+/// a time ([`next_space`]): words are a few letters long, and searching for each space with `memchr` cost more
+/// than a walk, and a walk a byte at a time most of what reading an item's words took.
 fn folded_words(folded: &str) -> impl Iterator<Item = &str> {
     let bytes = folded.as_bytes();
     let mut start = 0;
     std::iter::from_fn(move || {
         while start < bytes.len() {
-            let end = bytes[start..]
-                .iter()
-                .position(|&b| b == b' ')
-                .map_or(bytes.len(), |n| start + n);
+            let end = next_space(bytes, start);
             let word = &folded[start..end];
             start = end + 1;
             if !word.is_empty() {
@@ -97,6 +95,28 @@ fn folded_words(folded: &str) -> impl Iterator<Item = &str> {
         }
         None
     })
+}
+
+/// The index of the first space in `bytes` from `from` on (`bytes.len()` for none). Eight bytes are read as one
+/// number and a space among them found by the "has a zero byte" test on the number XOR eight spaces: its lowest
+/// flagged byte is the first zero byte (a borrow can flag bytes only above a true one).
+#[inline]
+fn next_space(bytes: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..).and_then(|rest| rest.first_chunk::<8>()) {
+        let x = u64::from_le_bytes(*chunk) ^ (ONES * u64::from(b' '));
+        let zeros = x.wrapping_sub(ONES) & !x & HIGHS;
+        if zeros != 0 {
+            return i + (zeros.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    bytes[i..]
+        .iter()
+        .position(|&b| b == b' ')
+        .map_or(bytes.len(), |n| i + n)
 }
 
 impl Gazetteer {
@@ -192,12 +212,19 @@ impl Gazetteer {
     /// lookups a word answer everything the rules ask of it (phrases starting with it, exclusions, stopwords,
     /// figures), where each rule used to look it up in a set of its own.
     pub(crate) fn words_lexed<'a>(&self, folded: &'a str) -> Words<'a> {
-        let n = folded.bytes().filter(|&b| b == b' ').count() + 1;
+        self.words_lexed_up_to(folded, usize::MAX)
+    }
+
+    /// The first `most` words of [`Gazetteer::words_lexed`]: the words after them are not read at all.
+    pub(crate) fn words_lexed_up_to<'a>(&self, folded: &'a str, most: usize) -> Words<'a> {
+        // At most one word per two bytes (a letter and a space): the lists never grow, and the spaces are not
+        // counted first (a pass over every byte).
+        let n = (folded.len() / 2 + 1).min(most);
         let mut words = Words {
             text: Vec::with_capacity(n),
             lex: Vec::with_capacity(n),
         };
-        for w in folded_words(folded) {
+        for w in folded_words(folded).take(most) {
             let (w, lex) = if w == normalize::PERCENT_MARK {
                 (self.percent_word, self.percent_lex)
             } else {
@@ -219,18 +246,19 @@ impl Gazetteer {
     /// word it returns. The same steps, in the same order, each "is it kept / known" answered by the lexicon
     /// (a unit test and a proptest compare the two).
     fn strip_clitics<'a>(&self, word: &'a str) -> (&'a str, Lex) {
-        if !word.starts_with(normalize::CLITIC_INITIALS) {
+        let head = normalize::head(word);
+        if !normalize::starts_with_clitic_initial(head) {
             return (word, self.lex(word));
         }
         let whole = self.lex(word);
         if whole.flags & (Lex::KEEP | Lex::KNOWN) != 0 {
             return (word, whole);
         }
-        if let Some(rest) = normalize::strip_article(word) {
+        if let Some(rest) = normalize::strip_article_at(word, head) {
             return (rest, self.lex(rest));
         }
-        for p in normalize::PROCLITICS {
-            if let Some(rest) = word.strip_prefix(p) {
+        for p in &normalize::PROCLITIC_PREFIXES {
+            if let Some(rest) = p.strip(word, head) {
                 if normalize::has_chars(rest, 2) {
                     let rest_lex = self.lex(rest);
                     if rest_lex.flags & Lex::KNOWN != 0 {
@@ -238,10 +266,11 @@ impl Gazetteer {
                     }
                     // `strip_clitics(rest, none)`: only an article can come off (a proclitic needs a known
                     // word behind it), and none does from a word kept whole.
-                    if rest.starts_with(normalize::CLITIC_INITIALS)
+                    let rest_head = normalize::head(rest);
+                    if normalize::starts_with_clitic_initial(rest_head)
                         && rest_lex.flags & Lex::KEEP == 0
                     {
-                        if let Some(inner) = normalize::strip_article(rest) {
+                        if let Some(inner) = normalize::strip_article_at(rest, rest_head) {
                             let inner_lex = self.lex(inner);
                             if inner_lex.flags & Lex::KNOWN != 0 {
                                 return (inner, inner_lex);
@@ -284,14 +313,16 @@ impl Gazetteer {
 
     /// Entity tags of `matches` in gazetteer order without duplicates; foreign ones only if asked.
     pub(crate) fn tags_of(&self, matches: &[Match], foreign: bool) -> Vec<EntityTag> {
-        let mut hit = vec![false; self.entries.len()];
-        for m in matches {
-            hit[m.entry] = true;
-        }
-        (0..self.entries.len())
-            .filter(|&i| hit[i] && (foreign || self.entries[i].kind != Kind::Foreign))
-            .map(|i| self.tag_at(i))
-            .collect()
+        // The entries matched, in gazetteer order (their index), each once: an item matches a few, and going
+        // through every entry of the gazetteer for them was most of what tagging took.
+        let mut hit: Vec<usize> = matches
+            .iter()
+            .map(|m| m.entry)
+            .filter(|&i| foreign || self.entries[i].kind != Kind::Foreign)
+            .collect();
+        hit.sort_unstable();
+        hit.dedup();
+        hit.into_iter().map(|i| self.tag_at(i)).collect()
     }
 
     /// Matches in each part of one item (headline, text), one sense per item: a phrase excluded in one place is
@@ -441,14 +472,6 @@ pub(crate) struct Words<'a> {
     pub(crate) text: Vec<&'a str>,
     /// `lex[k]`: the entry of `text[k]`.
     pub(crate) lex: Vec<Lex>,
-}
-
-impl Words<'_> {
-    /// Keeps the first `n` words.
-    pub(crate) fn truncate(&mut self, n: usize) {
-        self.text.truncate(n);
-        self.lex.truncate(n);
-    }
 }
 
 /// What the rules know of one folded word, found with one lookup in the gazetteer's lexicon: whether it keeps its

@@ -51,7 +51,12 @@ impl Boilerplate {
     /// The words occurring in at least [`SHARE_PERCENT`] % of `items` (the features of every item of one
     /// document, before any boilerplate is dropped); none when there are fewer than [`MIN_ITEMS`].
     pub fn of_feed<'a>(items: impl IntoIterator<Item = &'a ItemFeatures>) -> Boilerplate {
-        let mut counts: FxHashMap<&str, usize> = FxHashMap::default();
+        let items: Vec<&ItemFeatures> = items.into_iter().collect();
+        // Sized for the document's tokens once, instead of growing (and hashing every word again) several times:
+        // its items share most of their words, so half the tokens is room enough for nearly every document.
+        let tokens: usize = items.iter().map(|f| f.text_tokens.len()).sum();
+        let mut counts: FxHashMap<&str, usize> =
+            FxHashMap::with_capacity_and_hasher(tokens / 2, Default::default());
         let mut n = 0;
         for f in items {
             n += 1;
@@ -88,7 +93,7 @@ impl Boilerplate {
         let subject = |t: &Token| t.starts_with('@') && title.binary_search(t).is_ok();
         // `text_tokens` is sorted and unique, so the words dropped are too. They leave the text tokens in this
         // same pass (what `Dropped::apply` does to them).
-        let mut dropped = Vec::new();
+        let mut dropped = Vec::with_capacity(self.words.len().min(f.text_tokens.len()));
         f.text_tokens.retain(|t| {
             let drop = self.words.contains(t.as_str()) && !subject(t);
             if drop {
@@ -96,9 +101,27 @@ impl Boilerplate {
             }
             !drop
         });
-        let d = Dropped(dropped);
-        d.apply_to_title(f);
-        d
+        // The headline's tokens are text tokens too, so those dropped are the ones this set holds, other than the
+        // entities it names: found with the same lookup, rather than by walking the dropped words along them
+        // (what `Dropped::apply_to_title` does, comparing strings).
+        debug_assert!(f
+            .title_tokens
+            .iter()
+            .all(|t| f.text_tokens.binary_search(t).is_ok() || dropped.binary_search(t).is_ok()));
+        let before = f.title_dropped.len();
+        f.title_tokens.retain(|t| {
+            let drop = !t.starts_with('@') && self.words.contains(t.as_str());
+            if drop {
+                f.title_dropped.push(t.clone());
+            }
+            !drop
+        });
+        f.title_boilerplate += (f.title_dropped.len() - before) as u16;
+        if before > 0 {
+            f.title_dropped.sort_unstable();
+            f.title_dropped.dedup();
+        }
+        Dropped(dropped)
     }
 }
 
@@ -145,6 +168,8 @@ impl Dropped {
     fn apply_to_title(&self, f: &mut ItemFeatures) {
         debug_assert!(f.title_tokens.windows(2).all(|w| w[0] < w[1]));
         let before = f.title_dropped.len();
+        f.title_dropped
+            .reserve(self.0.len().min(f.title_tokens.len()));
         let mut dropped = Sorted::new(&self.0);
         f.title_tokens.retain(|t| {
             if dropped.holds(t) {

@@ -260,8 +260,7 @@ fn word_count(folded: &str) -> usize {
 /// the figures and the subject alike.
 fn compute(title: &str, text: &str, gazetteer: &Gazetteer) -> ItemFeatures {
     let title_lexed = gazetteer.words_lexed(title);
-    let mut summary_lexed = gazetteer.words_lexed(text);
-    summary_lexed.truncate(SUMMARY_WORDS);
+    let summary_lexed = gazetteer.words_lexed_up_to(text, SUMMARY_WORDS);
     let (title_words, summary_words) = (&title_lexed.text[..], &summary_lexed.text[..]);
 
     let mut item_matches = gazetteer.matches_item(&[&title_lexed, &summary_lexed]);
@@ -368,7 +367,9 @@ pub(crate) fn stem(word: &str) -> &str {
 /// keeps its own words (Rasht valley is more specific than Tajikistan).
 fn content_tokens(lexed: &Words, matches: &[Match], g: &Gazetteer) -> Vec<Token> {
     let words = &lexed.text[..];
-    let mut out: Vec<Token> = Vec::with_capacity(words.len());
+    // Each token with its sort key (see `sorted_unique`), made as it is pushed.
+    let mut out: Vec<(u64, Token)> = Vec::with_capacity(words.len());
+    let mut push = |t: Token| out.push((sort_key(&t), t));
     let mut next = matches.iter().peekable();
     let mut i = 0;
     while i < words.len() {
@@ -376,7 +377,7 @@ fn content_tokens(lexed: &Words, matches: &[Match], g: &Gazetteer) -> Vec<Token>
             let mut id = SmolStrBuilder::new();
             id.push('@');
             id.push_str(g.id_at(m.entry));
-            out.push(id.finish());
+            push(id.finish());
             if g.is_specific(m) {
                 // One token per mention, however many words it spells: محج قلعة is one city.
                 let mut place = SmolStrBuilder::new();
@@ -386,7 +387,7 @@ fn content_tokens(lexed: &Words, matches: &[Match], g: &Gazetteer) -> Vec<Token>
                     }
                     place.push_str(w);
                 }
-                out.push(place.finish());
+                push(place.finish());
             }
             i = m.end;
             next.next();
@@ -395,28 +396,33 @@ fn content_tokens(lexed: &Words, matches: &[Match], g: &Gazetteer) -> Vec<Token>
         let w = words[i];
         if let Some(n) = clitic_number(w) {
             // "و600", "بـ7.9": the number itself, as the other outlet writes it.
-            out.push(Token::new(n));
+            push(Token::new(n));
         } else if !lexed.lex[i].is_stopword() && !is_number_clitic_noise(w) && !is_percent_word(w) {
-            out.push(Token::new(token_form(w)));
+            push(Token::new(token_form(w)));
         }
         i += 1;
     }
     sorted_unique(out)
 }
 
-/// `tokens` sorted, without repeats. The sort compares the tokens' first eight bytes read as one number, and the
-/// whole tokens only where those are equal: comparing every pair through `memcmp` was most of the sort's time.
-/// The order is the tokens' own: no token holds a NUL byte (folding makes every control character a word
-/// boundary), so a short token's zero padding orders it before any longer token it starts.
-fn sorted_unique(tokens: Vec<Token>) -> Vec<Token> {
-    let prefix = |t: &Token| {
-        debug_assert!(!t.as_bytes().contains(&0), "{t:?}");
-        let mut key = [0u8; 8];
-        let n = t.len().min(8);
-        key[..n].copy_from_slice(&t.as_bytes()[..n]);
-        u64::from_be_bytes(key)
-    };
-    let mut keyed: Vec<(u64, Token)> = tokens.into_iter().map(|t| (prefix(&t), t)).collect();
+/// A token's first eight bytes read as one number (big-endian, zeros past its end), so that comparing keys orders
+/// tokens as their strings do wherever the keys differ. No token holds a NUL byte (folding makes every control
+/// character a word boundary), so a short token's zero padding orders it before any longer token it starts.
+#[inline]
+fn sort_key(t: &Token) -> u64 {
+    debug_assert!(!t.as_bytes().contains(&0), "{t:?}");
+    let bytes = t.as_bytes();
+    match bytes.first_chunk::<8>() {
+        Some(first) => u64::from_be_bytes(*first),
+        None => (0..8).fold(0, |key, k| {
+            (key << 8) | u64::from(bytes.get(k).copied().unwrap_or(0))
+        }),
+    }
+}
+
+/// `keyed` tokens ([`sort_key`] beside each) sorted, without repeats. The sort compares the keys, and the whole
+/// tokens only where those are equal: comparing every pair through `memcmp` was most of the sort's time.
+fn sorted_unique(mut keyed: Vec<(u64, Token)>) -> Vec<Token> {
     keyed.sort_unstable();
     keyed.dedup_by(|a, b| a.1 == b.1);
     keyed.into_iter().map(|(_, t)| t).collect()
@@ -449,6 +455,10 @@ fn merge_unique(a: &[Token], b: &[Token]) -> Vec<Token> {
 
 /// The digits of a number written behind a clitic (و600، ب7.9), if `w` is one.
 fn clitic_number(w: &str) -> Option<&str> {
+    // It ends in a digit or a point: most words are turned away by their last byte.
+    if !w.ends_with(|c: char| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
     let digits = w.trim_start_matches(['و', 'ب', 'ل', 'ف', 'ك']);
     (digits.len() < w.len()
         && digits.starts_with(|c: char| c.is_ascii_digit())
@@ -590,6 +600,21 @@ mod tests {
                 fold_text_to_match(Some(&summary), content.as_deref()),
                 (folded, whole, from_summary)
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// Sorting on the eight-byte keys gives the tokens in their own order, each once.
+        #[test]
+        fn tokens_sorted_on_their_keys_are_sorted_as_strings(
+            words in proptest::collection::vec("[ابت@_0-9a-z]{1,12}", 0..40),
+        ) {
+            let tokens: Vec<Token> = words.iter().map(Token::new).collect();
+            let mut expected = tokens.clone();
+            expected.sort();
+            expected.dedup();
+            let keyed = tokens.into_iter().map(|t| (sort_key(&t), t)).collect();
+            proptest::prop_assert_eq!(sorted_unique(keyed), expected);
         }
     }
 

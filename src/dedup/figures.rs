@@ -14,8 +14,15 @@ use crate::regions::Lex;
 /// A word as a number: digits, digits behind a clitic (و2022، بـ7.9) or a number word. `lex`: the word's
 /// entry in the gazetteer's lexicon, which holds what [`number_word_of`] says of it.
 fn number_of(word: &str, lex: Lex) -> Option<f64> {
-    // Most words have no digit: the byte scan spares them the character walk.
-    let Some(at) = word.bytes().position(|b| b.is_ascii_digit()) else {
+    // A number's digits come after one of the prefixes below, of 0, 2, 4 or 6 bytes (none holds a digit), so
+    // only those four bytes are looked at: where one is a digit behind such a prefix, it is the word's first
+    // digit. A word with digits anywhere else has a prefix no number has, and is no figure word either (none
+    // holds a digit), so it reads as nothing, like one without digits that is not a figure word.
+    let bytes = word.as_bytes();
+    let Some(at) = [0, 2, 4, 6]
+        .into_iter()
+        .find(|&p| bytes.get(p).is_some_and(u8::is_ascii_digit))
+    else {
         return lex.figure.number();
     };
     let (prefix, digits) = word.split_at(at);
@@ -23,10 +30,23 @@ fn number_of(word: &str, lex: Lex) -> Option<f64> {
         prefix,
         "" | "و" | "ب" | "ل" | "ف" | "ك" | "ال" | "وال" | "بال" | "لل"
     ) {
-        return digits.parse().ok();
+        return parse_number(digits);
     }
     // No number word holds a digit.
     None
+}
+
+/// `digits.parse::<f64>().ok()`, with whole numbers of up to fifteen digits (nearly every figure) read as
+/// integers: each is below 2^53, so exactly the double the parse gives, and the float parser cost several hundred
+/// instructions a figure (each is read more than once).
+fn parse_number(digits: &str) -> Option<f64> {
+    if !digits.is_empty() && digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let n = digits
+            .bytes()
+            .fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
+        return Some(n as f64);
+    }
+    digits.parse().ok()
 }
 
 /// A word without digits as a number: a number word, also behind ب or ل. (What [`FigureWord::of`] keeps.)
@@ -446,6 +466,18 @@ mod tests {
         bare(word).or_else(|| word.strip_prefix(['ب', 'ل', 'و']).and_then(bare))
     }
 
+    proptest::proptest! {
+        #[test]
+        fn numbers_read_as_the_float_parser_reads_them(digits in "[0-9.e]{0,20}") {
+            proptest::prop_assert_eq!(parse_number(&digits), digits.parse::<f64>().ok());
+        }
+
+        #[test]
+        fn whole_numbers_read_as_the_float_parser_reads_them(digits in "[0-9]{1,18}") {
+            proptest::prop_assert_eq!(parse_number(&digits), digits.parse::<f64>().ok());
+        }
+    }
+
     #[test]
     fn figures_read_from_the_lexicon_are_the_figures_read_word_by_word() {
         let g = Gazetteer::builtin();
@@ -462,7 +494,20 @@ mod tests {
         {
             words.extend(bare.iter().map(|w| format!("{prefix}{w}")));
         }
-        words.extend(["و600", "ب7.9", "12.5.3", "x12", "وال2026", "كل5"].map(String::from));
+        words.extend(
+            [
+                "و600",
+                "ب7.9",
+                "12.5.3",
+                "x12",
+                "وال2026",
+                "كل5",
+                "abcdefg1",
+                "بالمليون3",
+                "ووال4",
+            ]
+            .map(String::from),
+        );
         for w in &words {
             let lex = g.lex(w);
             assert_eq!(number_of(w, lex), number_of_before(w), "{w}");

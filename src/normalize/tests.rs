@@ -71,8 +71,42 @@ fn tokens_strip_articles_and_stopwords() {
 
 #[test]
 fn every_prefix_starts_with_a_clitic_initial() {
-    for p in ARTICLE_PREFIXES.iter().chain(PROCLITICS) {
+    for p in ARTICLE_PREFIXES.iter().chain(&PROCLITICS) {
         assert!(p.starts_with(CLITIC_INITIALS), "{p}");
+    }
+}
+
+/// Words of clitic letters, other letters and digits, long and short: where a [`Prefix`] compared with a word's
+/// [`head`] could read past its end or miss a byte.
+fn clitic_word() -> impl Strategy<Value = String> {
+    let letters: Vec<char> = "اوبكفلمنةيأ1a".chars().collect();
+    proptest::collection::vec(proptest::sample::select(letters), 0..9)
+        .prop_map(|v| v.into_iter().collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn prefixes_strip_as_strip_prefix_does(w in clitic_word()) {
+        let head = head(&w);
+        for (p, text) in PROCLITIC_PREFIXES.iter().zip(PROCLITICS) {
+            prop_assert_eq!(p.strip(&w, head), w.strip_prefix(text));
+        }
+        for (p, text) in ARTICLES.iter().zip(ARTICLE_PREFIXES) {
+            prop_assert_eq!(p.strip(&w, head), w.strip_prefix(text));
+        }
+        prop_assert_eq!(starts_with_clitic_initial(head), w.starts_with(CLITIC_INITIALS));
+        // The list read with `strip_prefix`, as `strip_article` was written before.
+        let listed = ARTICLE_PREFIXES
+            .iter()
+            .find_map(|p| w.strip_prefix(p).filter(|rest| rest.chars().count() >= 2));
+        prop_assert_eq!(strip_article(&w), listed);
+    }
+
+    #[test]
+    fn has_chars_counts_characters(s in any::<String>(), n in 0..8usize) {
+        prop_assert_eq!(has_chars(&s, n), s.chars().count() >= n);
     }
 }
 
@@ -198,6 +232,80 @@ fn unmarked_and_spelled(marked: &str) -> (String, String) {
     (unmarked.join(" "), spelled.join(" "))
 }
 
+/// [`fold_common`] as it was written before it read runs of bytes: one character at a time through `chars()`,
+/// each folded through the table and pushed. The reference the faster form is checked against.
+fn fold_common_by_char<const MARK: bool>(text: &str) -> Option<String> {
+    let table = common_table();
+    let mut out = String::with_capacity(text.len());
+    let mut pending_sep = false;
+    // Whether the last fold that was not dropped is a digit (a separator or a numeric separator clears it).
+    let mut after_digit = false;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if MARK && matches!(c, '%' | '٪') {
+            // A separator, the mark, a separator.
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push('%');
+            pending_sep = true;
+            after_digit = false;
+            continue;
+        }
+        let kept = match common_at(table, c)? {
+            Common::One(Fold::Drop) => continue,
+            // Three full stops after NFKD: none of them lies between two digits.
+            Common::Ellipsis | Common::One(Fold::Sep) => {
+                pending_sep = true;
+                after_digit = false;
+                continue;
+            }
+            Common::One(Fold::Keep(k)) => {
+                after_digit = k.is_ascii_digit();
+                k
+            }
+            Common::One(Fold::NumSep(s)) => {
+                let digits_before = std::mem::replace(&mut after_digit, false);
+                let digits_after = leading_digits(table, chars.clone());
+                if !digits_before || digits_after == 0 {
+                    pending_sep = true;
+                    continue;
+                }
+                // Between digits: a thousands separator (`,`/`٬` before exactly three digits) disappears so
+                // "1,000" and "1000" agree; any other one is a decimal point.
+                if matches!(s, ',' | '٬') && digits_after == 3 {
+                    continue;
+                }
+                '.'
+            }
+        };
+        if pending_sep && !out.is_empty() {
+            out.push(' ');
+        }
+        pending_sep = false;
+        out.push(kept);
+    }
+    Some(out)
+}
+
+/// Text of the characters where the run-reading [`fold_common`] could go wrong: letters that fold to themselves
+/// and ones that do not, digits of both kinds and numeric separators, dropped marks and controls, percent signs,
+/// separators, and characters outside the table or the direct path.
+fn run_text() -> impl Strategy<Value = String> {
+    let chars = prop_oneof![
+        4 => proptest::sample::select(
+            "بكوالةأإآىی0123456789٣٤.,٫٬ ـ\u{064B}\u{0670}\u{200F}\u{FEFF}aZ…،%٪–«»\u{A0}\t\n"
+                .chars()
+                .collect::<Vec<_>>()
+        ),
+        2 => proptest::char::range('\u{0600}', '\u{06FF}'),
+        1 => proptest::char::range(' ', '~'),
+        1 => proptest::char::range('\u{2000}', '\u{206F}'),
+        1 => any::<char>(),
+    ];
+    proptest::collection::vec(chars, 0..60).prop_map(|v| v.into_iter().collect())
+}
+
 #[test]
 fn percent_signs_become_marks() {
     assert_eq!(fold_marking_percent("ارتفع 12% و٣٫٥٪"), "ارتفع 12 % و3.5 %");
@@ -224,6 +332,18 @@ proptest! {
         let (unmarked, spelled) = unmarked_and_spelled(&fold_marking_percent(&s));
         prop_assert_eq!(unmarked, normalize(&s));
         prop_assert_eq!(spelled, normalize(&s.replace(['%', '٪'], " بالمئة ")));
+    }
+
+    #[test]
+    fn the_run_reading_fold_is_the_character_by_character_one(s in run_text()) {
+        prop_assert_eq!(fold_common::<false>(&s), fold_common_by_char::<false>(&s));
+        prop_assert_eq!(fold_common::<true>(&s), fold_common_by_char::<true>(&s));
+    }
+
+    #[test]
+    fn the_run_reading_fold_is_the_character_by_character_one_on_common_text(s in common_text()) {
+        prop_assert_eq!(fold_common::<false>(&s), fold_common_by_char::<false>(&s));
+        prop_assert_eq!(fold_common::<true>(&s), fold_common_by_char::<true>(&s));
     }
 
     #[test]
