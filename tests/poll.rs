@@ -306,3 +306,99 @@ fn a_poll_exits_with_the_database_closed_and_every_item_stored() {
     assert_eq!(new_items(&again), 0, "{}", stdout(&again));
     assert_eq!(stories_json(&config), stories);
 }
+
+/// Every command reads the log a `poll` leaves beside the file (`Store::close`): the read-only views, `backup` (a
+/// copy with every item), `restore` over a later poll's log (which must not be replayed onto the backup), another
+/// poll, and the daemon, which serves what the polls stored and, once stopped, has checkpointed the log.
+#[test]
+fn every_command_reads_the_log_a_poll_leaves() {
+    let server = FixtureServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut sources = sources(&server)[..2].to_vec();
+    // New items at every poll a second apart.
+    sources.push(("fresh", server.url("/fresh/1.xml")));
+    let config = write_config(dir.path(), &format!("127.0.0.1:{port}"), &sources);
+    let db = dir.path().join("state/qafila.db");
+    let log = dir.path().join("state/qafila.db-wal");
+    let items = |db: &std::path::Path| -> i64 {
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))
+            .unwrap()
+    };
+    let poll = || {
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let out = qafila(&config, &["poll"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(log.exists(), "the poll left no log: nothing to test");
+    };
+    poll();
+    let stored = items(&db);
+    let stories = stories_json(&config);
+    assert!(stored > 0 && stories.len() > 1);
+    let link = |stories: &[Value], i: usize| stories[i]["link"].as_str().unwrap().to_string();
+    let out = qafila(&config, &["search", "--json", "أرمينيا"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let found: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(!found.is_empty(), "{}", stdout(&out));
+    let out = qafila(
+        &config,
+        &["explain", &link(&stories, 0), &link(&stories, 1)],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let backup = dir.path().join("backup.db");
+    let out = qafila(&config, &["backup", backup.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        items(&backup),
+        stored,
+        "the backup holds what is in the log"
+    );
+
+    poll();
+    assert!(items(&db) > stored, "the second poll stored the new items");
+    let out = qafila(&config, &["restore", backup.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(items(&db), stored);
+    assert_eq!(stories_json(&config), stories);
+
+    poll();
+    let polled = items(&db);
+    assert!(polled > stored);
+    let newest = link(&stories_json(&config), 0);
+    let daemon = Daemon::start(&config);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let feed = loop {
+        if let Some(body) = get_feed(port) {
+            break body;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the daemon never answered"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(feed.contains(&newest), "{newest} not in {feed}");
+    assert_eq!(daemon.terminate().code(), Some(0));
+    assert!(!log.exists(), "the daemon's close checkpoints the log");
+    assert!(items(&db) >= polled);
+}
+
+/// `GET /feed.xml` on 127.0.0.1:port: the body of a `200`, `None` otherwise or while nothing answers.
+fn get_feed(port: u16) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        s,
+        "GET /feed.xml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).ok()?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.1 200").then(|| body.to_string())
+}

@@ -56,8 +56,6 @@ pub(crate) trait StoryPlacer {
     fn placed(&mut self, index: usize, item_id: i64, story_id: i64);
 }
 
-/// A placer that starts a new story for every item: the store's own tests use it to check storing without the
-/// story index.
 /// [`Store::sync_sources`] within `tx` (see [`Store::open_and`]).
 pub(crate) fn register_sources<'a>(
     tx: &rusqlite::Transaction<'_>,
@@ -80,6 +78,8 @@ pub(crate) fn register_sources<'a>(
     Ok(())
 }
 
+/// A placer that starts a new story for every item: the store's own tests use it to check storing without the
+/// story index.
 #[cfg(test)]
 pub(crate) struct EachItemItsOwnStory;
 

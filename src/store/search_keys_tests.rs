@@ -40,6 +40,31 @@ fn same_second_items(prefix: &str, count: usize) -> Vec<Item<'static>> {
         .collect()
 }
 
+/// `count` items of one second (see [`same_second_items`]) stored as one fetch of source `a`, in a group of their
+/// own that is committed, or else rolled back.
+fn fetch_same_second(store: &mut Store, prefix: &str, count: usize, commit: bool) {
+    let items = same_second_items(prefix, count);
+    let incoming: Vec<IncomingItem> = items.iter().map(|i| incoming(i, "a")).collect();
+    let record = FetchRecord {
+        at: Utc::now(),
+        status: Some(200),
+        ..Default::default()
+    };
+    let mut group = store.begin_group().unwrap();
+    group
+        .ingest(
+            "a",
+            &incoming,
+            &record,
+            "g",
+            &mut crate::store::EachItemItsOwnStory,
+        )
+        .unwrap();
+    if commit {
+        group.commit().unwrap();
+    }
+}
+
 #[test]
 fn keys_are_unique_and_bound_their_item_time() {
     // Forty items in the same second overflow its sixteen slots.
@@ -60,22 +85,7 @@ fn keys_taken_by_one_transaction_are_free_for_none_of_the_next() {
         .sync_sources([("a", "http://a.example/feed")])
         .unwrap();
     for fetch in 0..3 {
-        let items = same_second_items(&format!("g{fetch}-"), 12);
-        let incoming: Vec<IncomingItem> = items.iter().map(|i| incoming(i, "a")).collect();
-        let record = FetchRecord {
-            at: Utc::now(),
-            status: Some(200),
-            ..Default::default()
-        };
-        store
-            .ingest(
-                "a",
-                &incoming,
-                &record,
-                "g",
-                &mut crate::store::EachItemItsOwnStory,
-            )
-            .unwrap();
+        fetch_same_second(&mut store, &format!("g{fetch}-"), 12, true);
     }
     let keys = checked_keys(&store);
     assert_eq!(keys.len(), 36);
@@ -91,38 +101,16 @@ fn keys_stay_unique_after_a_rolled_back_group_and_in_a_new_store() {
     // the next keys are free ones.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("q.db");
-    let fetch = |store: &mut Store, prefix: &str, commit: bool| {
-        let items = same_second_items(prefix, 6);
-        let incoming: Vec<IncomingItem> = items.iter().map(|i| incoming(i, "a")).collect();
-        let record = FetchRecord {
-            at: Utc::now(),
-            status: Some(200),
-            ..Default::default()
-        };
-        let mut group = store.begin_group().unwrap();
-        group
-            .ingest(
-                "a",
-                &incoming,
-                &record,
-                "g",
-                &mut crate::store::EachItemItsOwnStory,
-            )
-            .unwrap();
-        if commit {
-            group.commit().unwrap();
-        }
-    };
     let mut store = Store::open(&path).unwrap();
     store
         .sync_sources([("a", "http://a.example/feed")])
         .unwrap();
-    fetch(&mut store, "g0-", true);
-    fetch(&mut store, "g1-", false);
-    fetch(&mut store, "g2-", true);
+    fetch_same_second(&mut store, "g0-", 6, true);
+    fetch_same_second(&mut store, "g1-", 6, false);
+    fetch_same_second(&mut store, "g2-", 6, true);
     drop(store);
     let mut store = Store::open(&path).unwrap();
-    fetch(&mut store, "g3-", true);
+    fetch_same_second(&mut store, "g3-", 6, true);
     let keys = checked_keys(&store);
     assert_eq!(keys.len(), 18);
     assert_eq!(store.search(&parse("الغاز"), 0, &[]).unwrap().len(), 18);
