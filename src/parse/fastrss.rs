@@ -466,3 +466,6 @@ fn atom_link(e: &BytesStart, base: &Url) -> Option<Option<Link>> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod generated_tests;
