@@ -12,6 +12,8 @@
 //! (no logic of its own beyond deriving item keys the way the poller does), compiled and checked with the
 //! library. It is not a stable interface for other programs: it follows what the benches need.
 
+pub mod feeds;
+
 use std::path::Path;
 
 use chrono::{DateTime, Utc};

@@ -124,74 +124,8 @@ fn every_fixture_reads_the_same_both_ways() {
 
 /// `bench/poll_bench.py`'s feed for `source` (the feeds of the 10 000-item bench round).
 fn bench_feed(source: usize, items: usize) -> Vec<u8> {
-    const PLACES: [&str; 18] = [
-        "كازاخستان",
-        "قرغيزستان",
-        "طاجيكستان",
-        "تركمانستان",
-        "أوزبكستان",
-        "أذربيجان",
-        "أرمينيا",
-        "جورجيا",
-        "الشيشان",
-        "داغستان",
-        "أستانا",
-        "بيشكيك",
-        "دوشنبه",
-        "عشق آباد",
-        "طشقند",
-        "باكو",
-        "يريفان",
-        "تبليسي",
-    ];
-    const VERBS: [&str; 10] = [
-        "تستضيف",
-        "توقع",
-        "تبحث",
-        "تعلن",
-        "تفتتح",
-        "ترفض",
-        "تدعم",
-        "تستقبل",
-        "تطلق",
-        "تناقش",
-    ];
-    const TOPICS: [&str; 10] = [
-        "اتفاقية للطاقة",
-        "منتدى للاستثمار",
-        "محادثات حدودية",
-        "خط أنابيب جديد",
-        "قمة إقليمية",
-        "مشروعا للسكك الحديدية",
-        "خطة لمكافحة التضخم",
-        "مهرجانا ثقافيا",
-        "انتخابات برلمانية",
-        "ممرا تجاريا",
-    ];
-    let mut out = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>منفذ {source}</title>\
-         <link>https://outlet{source}.example/</link><description>أخبار</description>"
-    );
-    for i in 0..items {
-        let n = source * 1000 + i;
-        let (place, verb, topic) = (
-            PLACES[n % PLACES.len()],
-            VERBS[(n / 7) % VERBS.len()],
-            TOPICS[(n / 13) % TOPICS.len()],
-        );
-        out.push_str(&format!(
-            "<item><title>{place} {verb} {topic} بقيمة {} مليون دولار</title>\
-             <link>https://outlet{source}.example/news/{n}</link><guid isPermaLink=\"false\">o{source}-{n}</guid>\
-             <pubDate>Fri, 20 Nov 2026 {:02}:{:02}:00 GMT</pubDate><description>&lt;p&gt;قالت مصادر رسمية في \
-             {place} إن الحكومة {verb} {topic} في إطار خطة التنمية لعام 2027، وسط اهتمام إقليمي ودولي \
-             متزايد.&lt;/p&gt;</description></item>",
-            n % 97 + 1,
-            (n / 60) % 24,
-            n % 60
-        ));
-    }
-    out.push_str("</channel></rss>\n");
-    out.into_bytes()
+    use crate::bench_api::feeds::{outlet_items, rss_document};
+    rss_document(source, &outlet_items(source, items))
 }
 
 #[test]
